@@ -1,0 +1,88 @@
+"""oopwatch command line: every command is thin — parse, call, print."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+DEFAULT_DB = Path("oopwatch.duckdb")
+db_option = click.option(
+    "--db",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=DEFAULT_DB,
+    show_default=True,
+    envvar="OOPWATCH_DB",
+    help="The store (DuckDB file); env OOPWATCH_DB.",
+)
+
+
+@click.group()
+@click.version_option(package_name="oopwatch")
+def main() -> None:
+    """oopwatch: out-of-pocket medical cost monitoring for poverty-return risk."""
+
+
+@main.command()
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Folder to write.")
+@click.option("--people", type=click.IntRange(min=1), required=True, help="Number of people.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option(
+    "--weeks",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Write one folder per week of new claims (0: one folder with everything).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Date of the last extract (default: today). Same seed and date give the same files.",
+)
+def generate(out: Path, people: int, seed: int, weeks: int, as_of: dt.datetime | None) -> None:
+    """Write realistic synthetic extracts (roster, enrolment, claims)."""
+    from pipeline.generate import generate as run
+
+    day = as_of.date() if as_of else dt.date.today()
+    summary = run(out, people=people, seed=seed, weeks=weeks, as_of=day)
+    for key, value in summary.items():
+        click.echo(f"{key}: {value}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@db_option
+@click.option(
+    "--kind",
+    type=click.Choice(["roster", "enrolment", "claims"]),
+    default=None,
+    help="Kind of every file given (default: told by each file name's prefix).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
+def ingest(paths: tuple[Path, ...], db: Path, kind: str | None, quiet: bool) -> None:
+    """Import weekly extracts (files or folders) as one atomic import, then refresh totals."""
+    from pipeline import load, report, store
+
+    progress = report.Progress(enabled=not quiet)
+    try:
+        with progress:
+            result = load.ingest(
+                list(paths), db, kind=kind, notify=progress.notify, command=_command_line()
+            )
+    except (load.ImportRefused, store.StoreLocked) as exc:
+        click.echo(f"refused: {exc}", err=True)
+        raise SystemExit(2) from None
+    report.print_summary(result, db)
+
+
+def _command_line() -> str:
+    import sys
+
+    return " ".join(["oopwatch", *sys.argv[1:]])[:500]
+
+
+if __name__ == "__main__":
+    main()

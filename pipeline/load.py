@@ -1,0 +1,356 @@
+"""One import: find files, read them, validate and load in one transaction, refresh the models.
+
+Python orchestrates; DuckDB computes. Rows are never looped over in Python: each file becomes a
+staging table, the clean_* SQL types and checks every row at once, and good rows and rejects are
+inserted set-wise. Nothing of an import is committed unless all of it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipeline import read, schema, store
+
+MODELS = ("claims_effective", "people", "unmatched_claims", "region_names", "person_year")
+SKIP_NAMES = {"readme.md", "readme.txt", ".ds_store"}
+
+
+@dataclass
+class FileReport:
+    """What happened to one file of an import."""
+
+    file: str
+    kind: str
+    fmt: str
+    encoding: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    extra_columns: list[str] = field(default_factory=list)
+    already_imported: str | None = None  # when, if the same content was imported before
+
+
+@dataclass
+class ImportReport:
+    """What an import did, for printing and for tests."""
+
+    import_id: int | None
+    files: list[FileReport]
+    reasons: list[tuple[str, int]]
+    claims_matched: int = 0
+    claims_unmatched: int = 0
+    seconds: float = 0.0
+    skipped: list[str] = field(default_factory=list)
+    snapshot: Path | None = None
+
+    @property
+    def rows_read(self) -> int:
+        """Rows read in all files of the import."""
+        return sum(f.rows_read for f in self.files)
+
+
+class ImportRefused(Exception):
+    """Nothing of the import was loaded; the message names the file and the problem."""
+
+
+Notify = Callable[[str], None]
+
+
+def _noop(_: str) -> None:
+    pass
+
+
+def discover(paths: Iterable[Path], kind: str | None) -> tuple[list[read.Source], list[str]]:
+    """Files to import, in import order, and the files of a folder that were skipped (why)."""
+    sources: list[read.Source] = []
+    skipped: list[str] = []
+    for path in paths:
+        if not path.exists():
+            raise ImportRefused(f"{path}: no such file or folder")
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                if child.name.startswith(".") or child.name.lower() in SKIP_NAMES:
+                    continue
+                try:
+                    fmt = read.format_of(child)
+                except read.ReadError:
+                    skipped.append(f"{child}: not CSV, XLSX or Parquet")
+                    continue
+                child_kind = kind or schema.kind_of(child.name)
+                if child_kind is None:
+                    skipped.append(
+                        f"{child}: name does not start with roster, enrolment or claims "
+                        "(use --kind to import it)"
+                    )
+                    continue
+                sources.append(read.Source(child, child_kind, fmt, child.stat().st_size))
+        else:
+            try:
+                fmt = read.format_of(path)
+            except read.ReadError as exc:
+                raise ImportRefused(str(exc)) from None
+            file_kind = kind or schema.kind_of(path.name)
+            if file_kind is None:
+                raise ImportRefused(
+                    f"{path}: cannot tell the kind of extract from the file name; name it "
+                    "roster…, enrolment… or claims…, or pass --kind"
+                )
+            sources.append(read.Source(path, file_kind, fmt, path.stat().st_size))
+    return sources, skipped
+
+
+def _csv_field(col: str) -> str:
+    return (
+        f"CASE WHEN {col} IS NULL THEN '' WHEN regexp_matches({col}, '[,\"\\n]') "
+        f"THEN '\"' || replace({col}, '\"', '\"\"') || '\"' ELSE {col} END"
+    )
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _stage_select(staged: read.Staged, file_id: int) -> str:
+    """SELECT mapping one file's positional columns to the contract's names, trimmed."""
+    parts = [f"{file_id} AS file_id", "line"]
+    for col in schema.COLUMNS[staged.source.kind]:
+        pos = staged.mapping.get(col.name)
+        if pos is None:
+            parts.append(f"CAST(NULL AS VARCHAR) AS {col.name}")
+        else:
+            parts.append(f"NULLIF(trim(c{pos}, ' \t\r\n\u3000'), '') AS {col.name}")
+    if staged.extras:
+        pairs = ", ".join(f"{_quote(h)}, c{p}" for h, p in staged.extras.items())
+        parts.append(f"CAST(json_object({pairs}) AS JSON) AS extra")
+    else:
+        parts.append("CAST(NULL AS JSON) AS extra")
+    return f"SELECT {', '.join(parts)} FROM {staged.table}"
+
+
+def _raw_select(staged: read.Staged) -> str:
+    ncol = len(staged.headers)
+    fields = ", ".join(_csv_field(f"c{i}") for i in range(ncol))
+    return f"SELECT line, concat_ws(',', {fields}) AS raw FROM {staged.table}"
+
+
+def _load_kind(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    items: list[tuple[int, read.Staged]],
+    import_id: int,
+) -> None:
+    """Validate every staged row of one kind and insert good rows and rejects."""
+    union = " UNION ALL ".join(_stage_select(staged, fid) for fid, staged in items)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW stage_{kind} AS {union}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE clean_{kind} AS {store.sql(f'clean/{kind}.sql')}")
+    for fid, staged in items:
+        con.execute(
+            f"""INSERT INTO rejects
+            SELECT ?, c.file_id, ?, ?, c.line, c.reason, c.detail, c.person_id, r.raw
+            FROM (SELECT * FROM clean_{kind} WHERE reason IS NOT NULL AND file_id = ?) AS c
+            JOIN ({_raw_select(staged)}) AS r USING (line)""",
+            [import_id, str(staged.source.path), kind, fid],
+        )
+        if staged.malformed:
+            con.executemany(
+                "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, 'malformed_row', ?, NULL, ?)",
+                [
+                    (import_id, fid, str(staged.source.path), kind, line, detail, raw)
+                    for line, detail, raw in staged.malformed
+                ],
+            )
+    good = f"SELECT * EXCLUDE (reason, detail) FROM clean_{kind} WHERE reason IS NULL"
+    if kind == "claims":
+        _upsert_claims(con, good)
+    else:
+        con.execute(f"INSERT INTO {kind}_rows {good}")
+
+
+def _upsert_claims(con: duckdb.DuckDBPyConnection, good: str) -> None:
+    """A claim_id seen again replaces the earlier row, which moves to claim_rows_superseded."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE batch_claims AS {good}")
+    dupes = con.execute(
+        "SELECT count(*) - count(DISTINCT claim_id) FROM batch_claims"
+    ).fetchall()[0][0]
+    has_old = con.execute("SELECT count(*) > 0 FROM claim_rows").fetchall()[0][0]
+    if has_old:
+        con.execute(
+            """INSERT INTO claim_rows_superseded
+            SELECT c.*, b.file_id FROM claim_rows AS c
+            JOIN (SELECT claim_id, min(file_id) AS file_id FROM batch_claims GROUP BY claim_id)
+                AS b USING (claim_id)"""
+        )
+        con.execute("DELETE FROM claim_rows WHERE claim_id IN (SELECT claim_id FROM batch_claims)")
+    if dupes:
+        ranked = """SELECT *, row_number() OVER (PARTITION BY claim_id ORDER BY file_id DESC,
+            line DESC) AS version, first_value(file_id) OVER (PARTITION BY claim_id
+            ORDER BY file_id DESC, line DESC) AS newest_file FROM batch_claims"""
+        con.execute(
+            f"""INSERT INTO claim_rows_superseded
+            SELECT * EXCLUDE (version, newest_file), newest_file FROM ({ranked}) WHERE version > 1"""
+        )
+        con.execute(
+            f"INSERT INTO claim_rows SELECT * EXCLUDE (version, newest_file) FROM ({ranked}) "
+            "WHERE version = 1"
+        )
+    else:
+        con.execute("INSERT INTO claim_rows SELECT * FROM batch_claims")
+    con.execute("DROP TABLE batch_claims")
+
+
+def refresh_models(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild people, person-year totals and region names from the loaded rows, then views."""
+    for model in MODELS:
+        store.run_script(con, f"models/{model}.sql")
+    store.run_script(con, "views.sql")
+
+
+def _already(con: duckdb.DuckDBPyConnection, sha: str) -> str | None:
+    row = con.execute(
+        "SELECT import_id, imported_at, file FROM import_files WHERE sha256 = ? "
+        "ORDER BY file_id LIMIT 1",
+        [sha],
+    ).fetchall()
+    if not row:
+        return None
+    row = row[0]
+    return f"import {row[0]} at {row[1]:%Y-%m-%d %H:%M} as {row[2]}"
+
+
+def ingest(
+    paths: Iterable[Path],
+    db: Path,
+    kind: str | None = None,
+    notify: Notify = _noop,
+    command: str = "ingest",
+    publish: bool = True,
+) -> ImportReport:
+    """Import files/folders into the store as one atomic import, then publish a snapshot."""
+    started = time.perf_counter()
+    sources, skipped = discover(paths, kind)
+    if not sources:
+        raise ImportRefused("no extract files found in " + ", ".join(str(p) for p in paths))
+    con = store.open_store(db)
+    try:
+        report = _ingest(con, sources, notify, command)
+    except BaseException:
+        con.close()
+        raise
+    report.skipped = skipped
+    if report.import_id is not None and publish:
+        report.snapshot = store.close_and_publish(con, db)
+    else:
+        if store.current_snapshot(db) is None and publish:
+            report.snapshot = store.close_and_publish(con, db)
+        else:
+            con.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _ingest(
+    con: duckdb.DuckDBPyConnection,
+    sources: list[read.Source],
+    notify: Notify,
+    command: str,
+) -> ImportReport:
+    reports: list[FileReport] = []
+    new: list[read.Source] = []
+    seen: dict[str, str] = {}
+    for src in sources:
+        src.sha256 = read.sha256_of(src.path)
+        rep = FileReport(str(src.path), src.kind, src.fmt)
+        earlier = _already(con, src.sha256) or seen.get(src.sha256)
+        if earlier:
+            rep.already_imported = earlier
+            notify(f"{src.path}: already imported ({earlier}); nothing changes")
+        else:
+            seen[src.sha256] = f"this import as {src.path}"
+            new.append(src)
+        reports.append(rep)
+    if not new:
+        return ImportReport(None, reports, [])
+
+    tmp_dir = tempfile.mkdtemp(prefix="oopwatch-")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        import_id = con.execute(
+            "SELECT coalesce(max(import_id), 0) + 1 FROM import_batches"
+        ).fetchall()[0][0]
+        next_file = con.execute("SELECT coalesce(max(file_id), 0) FROM import_files").fetchall()[0][0]
+        now = dt.datetime.now()
+        con.execute(
+            "INSERT INTO import_batches VALUES (?, ?, NULL, ?, ?)",
+            [import_id, now, getpass.getuser(), command],
+        )
+        by_kind: dict[str, list[tuple[int, read.Staged]]] = {k: [] for k in schema.KINDS}
+        staged_by_id: dict[int, read.Staged] = {}
+        for src in new:
+            next_file += 1
+            notify(f"reading {src.path} ({src.kind}, {src.fmt}, {src.size / 1e6:.1f} MB)")
+            try:
+                staged = read.read_file(con, src, f"src_{next_file}", tmp_dir)
+            except read.ReadError as exc:
+                raise ImportRefused(f"{exc}. Nothing of this import was loaded.") from None
+            by_kind[src.kind].append((next_file, staged))
+            staged_by_id[next_file] = staged
+        for kind in schema.KINDS:
+            if by_kind[kind]:
+                notify(f"validating and loading {kind}")
+                _load_kind(con, kind, by_kind[kind], import_id)
+        rejected = dict(
+            con.execute(
+                "SELECT file_id, count(*) FROM rejects WHERE import_id = ? GROUP BY file_id",
+                [import_id],
+            ).fetchall()
+        )
+        file_reports = {r.file: r for r in reports}
+        for fid, staged in staged_by_id.items():
+            rep = file_reports[str(staged.source.path)]
+            rep.encoding = staged.encoding
+            rep.rows_read = staged.rows_read
+            rep.rows_rejected = rejected.get(fid, 0)
+            rep.rows_loaded = rep.rows_read - rep.rows_rejected
+            rep.extra_columns = list(staged.extras)
+            con.execute(
+                "INSERT INTO import_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    fid, import_id, str(staged.source.path), staged.source.sha256,
+                    staged.source.kind, staged.source.fmt, staged.encoding,
+                    [h.strip() for h in staged.headers], rep.extra_columns,
+                    rep.rows_read, rep.rows_loaded, rep.rows_rejected, now,
+                ],
+            )  # fmt: skip
+            con.execute(f"DROP TABLE IF EXISTS {staged.table}")
+        notify("refreshing person-year totals")
+        refresh_models(con)
+        reasons = con.execute(
+            "SELECT reason, count(*) AS n FROM rejects WHERE import_id = ? "
+            "GROUP BY reason ORDER BY n DESC, reason",
+            [import_id],
+        ).fetchall()
+        matched, unmatched = con.execute(
+            """SELECT count(*) FILTER (WHERE p.person_id IS NOT NULL),
+                      count(*) FILTER (WHERE p.person_id IS NULL)
+               FROM claims_effective c LEFT JOIN people p USING (person_id)"""
+        ).fetchall()[0]
+        con.execute(
+            "UPDATE import_batches SET finished_at = ? WHERE import_id = ?",
+            [dt.datetime.now(), import_id],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+    return ImportReport(import_id, reports, reasons, matched, unmatched)

