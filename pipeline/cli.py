@@ -78,6 +78,22 @@ def ingest(paths: tuple[Path, ...], db: Path, kind: str | None, quiet: bool) -> 
     report.print_summary(result, db)
 
 
+@main.command()
+@db_option
+@click.option("--port", type=int, default=8501, show_default=True, help="Port to listen on.")
+@click.option(
+    "--address",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (127.0.0.1: this machine only).",
+)
+def serve(db: Path, port: int, address: str) -> None:
+    """Start the dashboard; with no database yet, build a demo one from sample_data/ first."""
+    from pipeline.serve import serve as run
+
+    raise SystemExit(run(db, port=port, address=address))
+
+
 def _command_line() -> str:
     import sys
 
