@@ -244,7 +244,7 @@ def _read_csv_utf8(
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(ncol)) + "}"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table}_raw AS
-        SELECT * FROM read_csv(?, header = true, auto_detect = false, columns = {columns},
+        SELECT row_number() OVER () - 1 AS i, * FROM read_csv(?, header = true, auto_detect = false, columns = {columns},
             delim = ?, quote = '"', escape = '"', store_rejects = true,
             rejects_table = '{table}_rej', rejects_scan = '{table}_scan',
             strict_mode = true, null_padding = false, max_line_size = 4000000)""",
@@ -272,8 +272,8 @@ def _number_lines(con: duckdb.DuckDBPyConnection, table: str, used: list[int], n
     cols = ", ".join(f"c{i}" for i in range(ncol))
     if not used:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT rowid + 2 AS line, {cols} "
-            f"FROM {table}_raw"
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT i + 2 AS line, {cols} "
+            f"FROM {table}_raw ORDER BY i"
         )
     else:
         # Before used line u_j (j = 1, 2, …) stand u_j - 1 - j data rows; a data row with index i
@@ -284,7 +284,7 @@ def _number_lines(con: duckdb.DuckDBPyConnection, table: str, used: list[int], n
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {table} AS
             WITH g AS (SELECT g, max(j) AS j FROM {table}_gaps GROUP BY g),
-            r AS (SELECT rowid AS i, {cols} FROM {table}_raw)
+            r AS (SELECT i, {cols} FROM {table}_raw)
             SELECT r.i + 2 + coalesce(g.j, 0) AS line, {cols}
             FROM r ASOF LEFT JOIN g ON r.i >= g.g ORDER BY r.i"""
         )
