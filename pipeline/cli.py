@@ -25,7 +25,9 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Folder to write.")
+@click.option(
+    "--out", "out", type=click.Path(path_type=Path), required=True, help="Folder to write."
+)
 @click.option("--people", type=click.IntRange(min=1), required=True, help="Number of people.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
 @click.option(

@@ -178,9 +178,9 @@ def _load_kind(
 def _upsert_claims(con: duckdb.DuckDBPyConnection, good: str) -> None:
     """A claim_id seen again replaces the earlier row, which moves to claim_rows_superseded."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE batch_claims AS {good}")
-    dupes = con.execute(
-        "SELECT count(*) - count(DISTINCT claim_id) FROM batch_claims"
-    ).fetchall()[0][0]
+    dupes = con.execute("SELECT count(*) - count(DISTINCT claim_id) FROM batch_claims").fetchall()[
+        0
+    ][0]
     has_old = con.execute("SELECT count(*) > 0 FROM claim_rows").fetchall()[0][0]
     if has_old:
         con.execute(
@@ -196,7 +196,8 @@ def _upsert_claims(con: duckdb.DuckDBPyConnection, good: str) -> None:
             ORDER BY file_id DESC, line DESC) AS newest_file FROM batch_claims"""
         con.execute(
             f"""INSERT INTO claim_rows_superseded
-            SELECT * EXCLUDE (version, newest_file), newest_file FROM ({ranked}) WHERE version > 1"""
+            SELECT * EXCLUDE (version, newest_file), newest_file
+            FROM ({ranked}) WHERE version > 1"""
         )
         con.execute(
             f"INSERT INTO claim_rows SELECT * EXCLUDE (version, newest_file) FROM ({ranked}) "
@@ -286,7 +287,9 @@ def _ingest(
         import_id = con.execute(
             "SELECT coalesce(max(import_id), 0) + 1 FROM import_batches"
         ).fetchall()[0][0]
-        next_file = con.execute("SELECT coalesce(max(file_id), 0) FROM import_files").fetchall()[0][0]
+        next_file = con.execute("SELECT coalesce(max(file_id), 0) FROM import_files").fetchall()[0][
+            0
+        ]
         now = dt.datetime.now()
         con.execute(
             "INSERT INTO import_batches VALUES (?, ?, NULL, ?, ?)",

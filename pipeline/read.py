@@ -81,7 +81,9 @@ def format_of(path: Path) -> str:
         return "xlsx"
     if suffix in PARQUET_SUFFIXES:
         return "parquet"
-    raise ReadError(path, f"unsupported file type {suffix or '(none)'}; expected CSV, XLSX or Parquet")
+    raise ReadError(
+        path, f"unsupported file type {suffix or '(none)'}; expected CSV, XLSX or Parquet"
+    )
 
 
 def sha256_of(path: Path, progress: Progress | None = None) -> str:
@@ -244,7 +246,8 @@ def _read_csv_utf8(
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(ncol)) + "}"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table}_raw AS
-        SELECT row_number() OVER () - 1 AS i, * FROM read_csv(?, header = true, auto_detect = false, columns = {columns},
+        SELECT row_number() OVER () - 1 AS i, *
+        FROM read_csv(?, header = true, auto_detect = false, columns = {columns},
             delim = ?, quote = '"', escape = '"', store_rejects = true,
             rejects_table = '{table}_rej', rejects_scan = '{table}_scan',
             strict_mode = true, null_padding = false, max_line_size = 4000000)""",
@@ -263,7 +266,9 @@ def _read_csv_utf8(
         # record-by-record reader knows where each row starts.
         return _read_csv_python(con, source, utf8_path, encoding, table, delim, mapping, extras)
     _number_lines(con, table, sorted(set(blanks) | set(reject_lines)), ncol)
-    malformed = [(int(r[0]), f"{r[1].lower()}: {r[2]}", (r[3] or "").rstrip("\r\n")) for r in rejects]
+    malformed = [
+        (int(r[0]), f"{r[1].lower()}: {r[2]}", (r[3] or "").rstrip("\r\n")) for r in rejects
+    ]
     return Staged(source, table, headers, mapping, extras, encoding, rows, malformed)
 
 

@@ -115,7 +115,7 @@ def required(kind: str) -> list[str]:
 
 
 def kind_of(filename: str) -> str | None:
-    """Tell an extract's kind from its file name's prefix (``roster``, ``enrolment``, ``claims``)."""
+    """Tell an extract's kind from its file name's prefix: roster, enrolment or claims."""
     base = filename.rsplit("/", 1)[-1].lower()
     for kind in KINDS:
         if base.startswith(kind):

@@ -347,9 +347,11 @@ def test_reimport_of_the_same_content_changes_nothing(tmp_path, db, query, cli):
     assert result.exit_code == 0
     assert "already imported" in result.output
     assert "nothing changed" in result.output
-    assert query(
-        "SELECT (SELECT count(*) FROM imports), (SELECT count(*) FROM rejected_rows)"
-    ) == before == [(2, 1)]
+    assert (
+        query("SELECT (SELECT count(*) FROM imports), (SELECT count(*) FROM rejected_rows)")
+        == before
+        == [(2, 1)]
+    )
 
 
 def test_missing_required_column_refuses_the_whole_import(tmp_path, db, query, cli):
