@@ -1,0 +1,26 @@
+"""oopwatch dashboard: page setup, language switch and navigation (``streamlit run`` this file)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import streamlit as st  # noqa: E402
+
+from dashboard.i18n import language_switch, t  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+# Pages live in views/, not pages/: a pages/ folder next to the main script switches Streamlit
+# into its legacy multipage mode until st.navigation runs (AppTest re-enters it on every run and
+# then skips this script, so the sidebar and the language would vanish after the first rerun).
+
+st.set_page_config(page_title=t("app.title"), page_icon="🩺", layout="wide")
+language_switch()
+page = st.navigation(
+    [st.Page(HERE / "views" / "overview.py", title=t("nav.overview"), icon="📊", default=True)]
+)
+page.run()

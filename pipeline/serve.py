@@ -1,0 +1,133 @@
+"""``oopwatch serve``: make sure there is a snapshot to show, then run the Streamlit dashboard.
+
+With no store yet it builds a demo one from the repository's ``sample_data/`` (one import per
+``week*`` folder, in order). A store that exists but was never published gets published. The
+dashboard only ever reads snapshots; the store path reaches it through env ``OOPWATCH_DB``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from pipeline import load, schema, store
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_DATA = REPO / "sample_data"
+SAMPLE_DATA_ENV = "OOPWATCH_SAMPLE_DATA"  # another demo folder (tests, trials); default above
+APP = REPO / "dashboard" / "app.py"
+
+Echo = Callable[[str], None]
+
+
+def _echo(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def sample_batches(folder: Path = SAMPLE_DATA) -> list[Path]:
+    """The demo imports: each ``week*`` folder in name order, else the folder itself."""
+    weeks = sorted(p for p in folder.glob("week*") if p.is_dir())
+    if weeks:
+        return weeks
+    has_files = folder.is_dir() and any(
+        p.is_file() and schema.kind_of(p.name) is not None for p in folder.iterdir()
+    )
+    return [folder] if has_files else []
+
+
+def build_demo(db: Path, folder: Path = SAMPLE_DATA, echo: Echo = _echo) -> None:
+    """Create the store ``db`` from the sample extracts, one import per week, and publish."""
+    batches = sample_batches(folder)
+    if not batches:
+        raise FileNotFoundError(
+            f"{db} does not exist and there is no demo data in {folder} to build it from; "
+            "import extracts first with `oopwatch ingest PATH... --db DB` (or make demo "
+            "extracts with `oopwatch generate --out sample_data --people 3000 --weeks 3`)"
+        )
+    echo(f"{db} does not exist: building a demo database from {folder} ({len(batches)} imports)")
+    for batch in batches:
+        echo(f"importing {batch}")
+        try:
+            report = load.ingest([batch], db, notify=echo, command=f"serve (demo) {batch.name}")
+        except BaseException:
+            if store.current_snapshot(db) is None:  # nothing usable yet: leave no half store
+                for leftover in (db, db.with_name(db.name + ".wal")):
+                    leftover.unlink(missing_ok=True)
+            raise
+        echo(
+            f"import {report.import_id}: {report.rows_read:,} rows read, "
+            f"{sum(f.rows_loaded for f in report.files):,} loaded, "
+            f"{sum(f.rows_rejected for f in report.files):,} rejected "
+            f"({report.seconds:.1f} s)"
+        )
+
+
+def sample_folder() -> Path:
+    """Where demo extracts come from: env ``OOPWATCH_SAMPLE_DATA``, else ``sample_data/``."""
+    return Path(os.environ.get(SAMPLE_DATA_ENV) or SAMPLE_DATA)
+
+
+def ensure_snapshot(db: Path, folder: Path | None = None, echo: Echo = _echo) -> Path:
+    """The snapshot to serve: build a demo store or publish an unpublished one if needed."""
+    snapshot = store.current_snapshot(db)
+    if snapshot is not None:
+        return snapshot
+    if not db.exists():
+        build_demo(db, folder or sample_folder(), echo)
+    else:
+        echo(f"{db} has no published snapshot yet: publishing one")
+        con = store.open_store(db)  # raises StoreLocked if an import holds it
+        store.close_and_publish(con, db)
+    snapshot = store.current_snapshot(db)
+    if snapshot is None:  # pragma: no cover - publish always names one
+        raise RuntimeError(f"publishing {db} left no snapshot")
+    return snapshot
+
+
+def streamlit_command(port: int, address: str) -> list[str]:
+    """The ``streamlit run`` command line for the dashboard."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.port", str(port),
+        "--server.address", address,
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "minimal",
+    ]  # fmt: skip
+
+
+def _run_forwarding_signals(cmd: list[str], env: dict[str, str]) -> int:
+    """Run ``cmd``; SIGTERM/SIGINT to this process go to it too. Returns its exit code."""
+    proc = subprocess.Popen(cmd, env=env)
+
+    def forward(signum: int, _frame: object) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while True:
+            try:
+                return proc.wait()
+            except KeyboardInterrupt:  # pragma: no cover - handler above replaces it
+                continue
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def serve(db: Path, port: int = 8501, address: str = "127.0.0.1") -> int:
+    """Ensure a snapshot exists (demo build or first publish), then run the dashboard on it."""
+    db = db.absolute()
+    try:
+        snapshot = ensure_snapshot(db)
+    except (FileNotFoundError, load.ImportRefused, store.StoreLocked) as exc:
+        _echo(f"cannot serve: {exc}")
+        return 2
+    _echo(f"serving {snapshot.name} of {db} on http://{address}:{port}")
+    env = {**os.environ, "OOPWATCH_DB": str(db)}
+    return _run_forwarding_signals(streamlit_command(port, address), env)

@@ -1,0 +1,159 @@
+"""Dashboard: the overview page on a real store built by ingest, through Streamlit's AppTest."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import data, fmt
+from pipeline import load, store
+from tests.conftest import CLAIM_HEADER, REPO, ROSTER_HEADER, make_id, write_csv
+
+APP = REPO / "dashboard" / "app.py"
+HLJ = "230124100001"  # 黑龙江省 哈尔滨市 方正县
+BJ = "110101001001"  # 北京市 东城区
+A = make_id(1)
+B = make_id(2)
+C = make_id(3, county="110101")
+
+ROSTER = [
+    (A, "张三", "H1", HLJ, "dibao"),
+    (B, "李四", "H2", HLJ, "monitored"),
+    (C, "王五", "H3", BJ, "general"),
+]
+# OOP = total - basic - critical - assistance, by hand:
+#   A: 30000.00 - 15000.00 - 3000.00 - 2000.00                 = 10000.00 (on the line, not over)
+#   B: (20000.00 - 10000.00) + (0.10 - 0.09)                    = 10000.01 (over)
+#   C: 1234.56 - 600.00 - 0 - 100.00                            =   534.56
+#   2026 total: 20534.57 over 4 claims; 2025: C alone, 500.00 - 400.00 = 100.00 over 1 claim
+CLAIMS = [
+    ("C1", A, "2026-03-01", "inpatient", "30000.00", "15000.00", "3000.00", "2000.00"),
+    ("C2", B, "2026-04-02", "inpatient", "20000.00", "10000.00", "0", "0"),
+    ("C3", B, "2026/05/03", "pharmacy", "0.10", "0.09", "0", "0"),
+    ("C4", C, "20260604", "outpatient", "1234.56", "600.00", "0", "100.00"),
+    ("C5", C, "2025-12-31", "outpatient", "500.00", "400.00", "0", "0"),
+]
+
+
+def build_store(tmp_path: Path) -> Path:
+    """A store with one import of the hand-made extract, published."""
+    week = tmp_path / "week01"
+    write_csv(week / "roster.csv", ROSTER_HEADER, ROSTER)
+    write_csv(week / "claims.csv", CLAIM_HEADER, CLAIMS)
+    db = tmp_path / "store" / "oopwatch.duckdb"
+    report = load.ingest([week], db)
+    assert report.rows_read == len(ROSTER) + len(CLAIMS)
+    assert all(f.rows_rejected == 0 for f in report.files)
+    return db
+
+
+@pytest.fixture
+def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    db = build_store(tmp_path)
+    monkeypatch.setenv("OOPWATCH_DB", str(db))
+    return db
+
+
+def run_app() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_overview_metrics_table_and_language(app_db: Path) -> None:
+    at = run_app()
+    assert at.title[0].value == "医疗费用个人负担总览"
+    assert at.selectbox[0].value == 2026
+    assert at.selectbox[0].options == ["2026", "2025"]
+    assert metrics(at) == {
+        "人数": "3",
+        "结算笔数": "4",
+        "个人负担总额": "¥20,534.57",
+        "个人负担超过10,000元人数": "1",
+    }
+    table = at.dataframe[0].value
+    assert list(table["省份"]) == ["北京市", "黑龙江省"]
+    assert list(table["人数"]) == [1, 2]
+    assert list(table["结算笔数"]) == [1, 3]
+    assert list(table["个人负担总额"]) == ["¥534.56", "¥20,000.01"]
+    assert list(table["超过10,000元人数"]) == [0, 1]
+    assert len(at.get("plotly_chart")) == 1
+    assert any("数据截至" in c.value and "第 1 批导入" in c.value for c in at.caption)
+
+    at.selectbox[0].set_value(2025).run()
+    assert not at.exception
+    assert metrics(at) == {
+        "人数": "1",
+        "结算笔数": "1",
+        "个人负担总额": "¥100.00",
+        "个人负担超过10,000元人数": "0",
+    }
+
+    at.sidebar.radio[0].set_value("en").run()
+    assert not at.exception
+    assert at.title[0].value == "Out-of-pocket medical costs: overview"
+    assert at.selectbox[0].label == "Year"
+    assert at.selectbox[0].value == 2025, "switching language keeps the chosen year"
+    assert metrics(at) == {
+        "People": "1",
+        "Claims": "1",
+        "Total out-of-pocket": "¥100.00",
+        "People over ¥10,000": "0",
+    }
+    assert list(at.dataframe[0].value["Province"]) == ["北京市"]
+    assert any("Data as of" in c.value and "(import 1)" in c.value for c in at.caption)
+
+    at.selectbox[0].set_value(2026).run()
+    assert at.sidebar.radio[0].value == "en", "the language survives later reruns"
+    assert metrics(at)["Total out-of-pocket"] == "¥20,534.57"
+
+
+def test_a_new_import_shows_on_the_next_rerun(app_db: Path, tmp_path: Path) -> None:
+    at = run_app()
+    assert metrics(at)["个人负担超过10,000元人数"] == "1"
+    first = data.current(app_db)
+    # A second week: A pays 0.01 more, so A is over the line too.
+    week = tmp_path / "week02"
+    write_csv(
+        week / "claims.csv", CLAIM_HEADER, [("C6", A, "2026-07-01", "pharmacy", "0.01", 0, 0, 0)]
+    )
+    load.ingest([week], app_db)
+    at.run()
+    assert not at.exception
+    assert data.current(app_db) != first
+    assert metrics(at)["个人负担超过10,000元人数"] == "2"
+    assert metrics(at)["结算笔数"] == "5"
+    assert metrics(at)["个人负担总额"] == "¥20,534.58"
+    assert any("第 2 批导入" in c.value for c in at.caption)
+
+
+def test_no_snapshot_says_how_to_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "never.duckdb"
+    monkeypatch.setenv("OOPWATCH_DB", str(db))
+    at = run_app()
+    assert not at.metric
+    assert any("oopwatch ingest" in i.value and str(db) in i.value for i in at.info)
+    assert not db.exists(), "the dashboard must not create the store"
+
+
+def test_dashboard_reads_snapshots_not_the_store(app_db: Path) -> None:
+    """While the dashboard has data open, the store stays free for the importer."""
+    run_app()
+    snapshot = Path(data.current(app_db))
+    assert snapshot.parent == store.snapshot_dir(app_db)
+    store.connect(app_db).close()  # would raise StoreLocked if the dashboard held the store
+
+
+def test_money_formats_exactly() -> None:
+    assert fmt.yuan(Decimal("12345.67")) == "¥12,345.67"
+    assert fmt.yuan(Decimal("0.1") + Decimal("0.2")) == "¥0.30"
+    assert fmt.yuan(Decimal("-5")) == "-¥5.00"
+    assert fmt.yuan(Decimal("99999999999999.99")) == "¥99,999,999,999,999.99"
+    assert fmt.line(Decimal("10000")) == "10,000"

@@ -1,0 +1,237 @@
+"""The writer and the readers: imports publish snapshots while dashboards read, across processes."""
+
+from __future__ import annotations
+
+import json
+import queue
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from dashboard import data
+from pipeline import load, serve, store
+from tests.conftest import CLAIM_HEADER, REPO, ROSTER_HEADER, make_id, write_csv
+
+OOPWATCH = Path(sys.executable).with_name("oopwatch")  # the installed console script
+PEOPLE = [make_id(i) for i in range(1, 21)]
+VILLAGE = "230124100001"
+
+# A reader as the dashboard reads: dashboard.data's pointer watch, its cached read-only
+# connection per snapshot and a cursor per query, outside Streamlit. It prints a line whenever
+# what it sees changes and exits 1 if any query failed.
+READER = """
+import json, sys, time
+from pathlib import Path
+from dashboard import data
+
+db, stop = Path(sys.argv[1]), Path(sys.argv[2])
+seen, queries, errors = None, 0, 0
+while not stop.exists():
+    try:
+        snapshot = data.current(db)
+        cur = data.cursor(snapshot)
+        try:
+            rows, claims = cur.execute(
+                "SELECT count(*), sum(claims) FROM person_year").fetchall()[0]
+        finally:
+            cur.close()
+        totals = data.overview_totals(snapshot, 2026)
+        queries += 1
+        state = {"snapshot": Path(snapshot).name, "rows": int(rows), "claims": int(claims),
+                 "cached_claims": totals.claims, "oop": str(totals.oop)}
+        if state != seen:
+            print(json.dumps(state), flush=True)
+            seen = state
+    except Exception as exc:
+        errors += 1
+        print(json.dumps({"error": repr(exc)}), flush=True)
+    time.sleep(0.002)
+print(json.dumps({"queries": queries, "errors": errors}), flush=True)
+sys.exit(1 if errors else 0)
+"""
+
+
+def week(folder: Path, first_claim: int, n_claims: int, roster: bool = False) -> Path:
+    """One weekly extract: claims of 100.00 (OOP 40.00 each), and the roster if asked."""
+    if roster:
+        rows = [(p, f"人{i}", f"H{i}", VILLAGE, "monitored") for i, p in enumerate(PEOPLE)]
+        write_csv(folder / "roster.csv", ROSTER_HEADER, rows)
+    claims = [
+        (f"C{k}", PEOPLE[k % len(PEOPLE)], "2026-03-01", "outpatient", "100.00", "60.00", 0, 0)
+        for k in range(first_claim, first_claim + n_claims)
+    ]
+    write_csv(folder / "claims.csv", CLAIM_HEADER, claims)
+    return folder
+
+
+class Reader:
+    """The reader process and the lines it prints."""
+
+    def __init__(self, db: Path, tmp_path: Path) -> None:
+        self.stop_file = tmp_path / "stop-reader"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", READER, str(db), str(self.stop_file)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        self.lines: queue.Queue[dict] = queue.Queue()
+        self.seen: list[dict] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(json.loads(line))
+
+    def wait_for(self, claims: int, timeout: float = 20) -> dict:
+        """The first state showing ``claims`` claims (fails on a reader error or timeout)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                state = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                assert self.proc.poll() is None, f"reader exited: {self.seen}"
+                continue
+            self.seen.append(state)
+            assert "error" not in state, state
+            if state.get("claims") == claims:
+                return state
+        raise AssertionError(f"reader never saw {claims} claims: {self.seen}")
+
+    def finish(self) -> dict:
+        """Stop the reader; its last line (queries made, errors)."""
+        self.stop_file.touch()
+        assert self.proc.wait(timeout=20) == 0, self.seen
+        last: dict = {}
+        while not self.lines.empty():
+            last = self.lines.get()
+            self.seen.append(last)
+        return last
+
+
+def ingest_cli(folder: Path, db: Path) -> subprocess.CompletedProcess[str]:
+    """``oopwatch ingest FOLDER --db DB`` in its own process."""
+    return subprocess.run(
+        [str(OOPWATCH), "ingest", str(folder), "--db", str(db), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_reader_keeps_reading_while_imports_publish(tmp_path: Path) -> None:
+    db = tmp_path / "store" / "oopwatch.duckdb"
+    load.ingest([week(tmp_path / "w1", 0, 30, roster=True)], db)
+    reader = Reader(db, tmp_path)
+    try:
+        first = reader.wait_for(claims=30)
+        assert (first["rows"], first["cached_claims"], first["oop"]) == (20, 30, "1200.00")
+
+        done = ingest_cli(week(tmp_path / "w2", 30, 50), db)
+        assert done.returncode == 0, done.stderr
+        second = reader.wait_for(claims=80)
+        assert second["cached_claims"] == 80 and second["oop"] == "3200.00"
+        assert second["snapshot"] != first["snapshot"]
+
+        # A third publish (in this process this time) deletes the first snapshot, which the
+        # reader may still have open.
+        load.ingest([week(tmp_path / "w3", 80, 20)], db)
+        third = reader.wait_for(claims=100)
+        assert third["oop"] == "4000.00"
+        assert not (store.snapshot_dir(db) / first["snapshot"]).exists()
+    finally:
+        summary = reader.finish() if reader.proc.poll() is None else {}
+    assert summary.get("errors") == 0 and summary.get("queries", 0) > 10, reader.seen
+    assert not [s for s in reader.seen if "error" in s]
+
+
+HOLDER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_second_writer_is_told_which_process_holds_the_store(tmp_path: Path) -> None:
+    db = tmp_path / "store" / "oopwatch.duckdb"
+    load.ingest([week(tmp_path / "w1", 0, 5, roster=True)], db)
+    snapshot = data.current(db)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        with pytest.raises(store.StoreLocked) as caught:
+            load.ingest([week(tmp_path / "w2", 5, 5)], db)
+        message = str(caught.value)
+        assert f"process {holder.pid}" in message and "python" in message
+        assert "wait for it to finish" in message
+
+        done = ingest_cli(tmp_path / "w2", db)
+        assert done.returncode == 2
+        assert "refused:" in done.stderr and f"process {holder.pid}" in done.stderr
+
+        # Readers are unaffected: the snapshot is still there to read.
+        assert data.current(db) == snapshot
+        assert data.overview_totals(snapshot, 2026).claims == 5
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=20)
+    report = load.ingest([tmp_path / "w2"], db)
+    assert report.import_id == 2
+    assert data.overview_totals(data.current(db), 2026).claims == 10
+
+
+def test_serve_builds_the_demo_one_import_per_week(tmp_path: Path) -> None:
+    demo = tmp_path / "sample"
+    week(demo / "week01", 0, 10, roster=True)
+    week(demo / "week02", 10, 5)
+    db = tmp_path / "demo.duckdb"
+    said: list[str] = []
+    snapshot = serve.ensure_snapshot(db, folder=demo, echo=said.append)
+    assert snapshot == store.current_snapshot(db)
+    assert any("building a demo database" in line for line in said)
+    last = data.last_import(str(snapshot))
+    assert last is not None and (last.import_id, last.imports) == (2, 2)
+    assert data.overview_totals(str(snapshot), 2026).claims == 15
+    # Served again: nothing is rebuilt or republished.
+    assert serve.ensure_snapshot(db, folder=demo, echo=said.append) == snapshot
+
+
+def test_serve_publishes_a_store_that_never_was(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    load.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db, publish=False)
+    assert store.current_snapshot(db) is None
+    snapshot = serve.ensure_snapshot(db, folder=tmp_path / "nothing", echo=lambda _: None)
+    assert data.overview_totals(str(snapshot), 2026).claims == 3
+
+
+def test_serve_without_store_or_demo_data_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(serve.SAMPLE_DATA_ENV, str(tmp_path / "empty"))
+    db = tmp_path / "none.duckdb"
+    assert serve.serve(db) == 2  # refused before any server starts
+    assert "oopwatch ingest" in capsys.readouterr().err
+    assert not db.exists()
+
+
+def test_streamlit_command_line() -> None:
+    cmd = serve.streamlit_command(8765, "0.0.0.0")
+    assert cmd[:4] == [sys.executable, "-m", "streamlit", "run"]
+    assert Path(cmd[4]) == REPO / "dashboard" / "app.py"
+    flags = dict(zip(cmd[5::2], cmd[6::2], strict=True))
+    assert flags["--server.port"] == "8765" and flags["--server.address"] == "0.0.0.0"
+    assert flags["--server.headless"] == "true"
+    assert flags["--browser.gatherUsageStats"] == "false"
