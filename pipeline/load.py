@@ -108,80 +108,49 @@ def discover(paths: Iterable[Path], kind: str | None) -> tuple[list[read.Source]
     return sources, skipped
 
 
-def _csv_field(col: str) -> str:
-    return (
-        f"CASE WHEN {col} IS NULL THEN '' WHEN regexp_matches({col}, '[,\"\\n]') "
-        f"THEN '\"' || replace({col}, '\"', '\"\"') || '\"' ELSE {col} END"
-    )
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _stage_select(staged: read.Staged, file_id: int) -> str:
-    """SELECT mapping one file's positional columns to the contract's names, trimmed."""
-    parts = [f"{file_id} AS file_id", "line"]
-    for col in schema.COLUMNS[staged.source.kind]:
-        pos = staged.mapping.get(col.name)
-        if pos is None:
-            parts.append(f"CAST(NULL AS VARCHAR) AS {col.name}")
-        else:
-            parts.append(f"NULLIF(trim(c{pos}, ' \t\r\n\u3000'), '') AS {col.name}")
-    if staged.extras:
-        pairs = ", ".join(f"{_quote(h)}, c{p}" for h, p in staged.extras.items())
-        parts.append(f"CAST(json_object({pairs}) AS JSON) AS extra")
-    else:
-        parts.append("CAST(NULL AS JSON) AS extra")
-    return f"SELECT {', '.join(parts)} FROM {staged.table}"
-
-
-def _raw_select(staged: read.Staged) -> str:
-    ncol = len(staged.headers)
-    fields = ", ".join(_csv_field(f"c{i}") for i in range(ncol))
-    return f"SELECT line, concat_ws(',', {fields}) AS raw FROM {staged.table}"
-
-
 def _load_kind(
     con: duckdb.DuckDBPyConnection,
     kind: str,
-    items: list[tuple[int, read.Staged]],
+    items: list[read.Staged],
     import_id: int,
+    notify: Notify = _noop,
 ) -> None:
-    """Validate every staged row of one kind and insert good rows and rejects."""
-    union = " UNION ALL ".join(_stage_select(staged, fid) for fid, staged in items)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW stage_{kind} AS {union}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE clean_{kind} AS {store.sql(f'clean/{kind}.sql')}")
-    for fid, staged in items:
+    """Insert the validated rows of one kind and their rejects, from every file of the import."""
+    union = " UNION ALL ".join(f"SELECT * FROM {staged.clean}" for staged in items)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW clean_{kind} AS {union}")
+    for staged in items:
         con.execute(
             f"""INSERT INTO rejects
-            SELECT ?, c.file_id, ?, ?, c.line, c.reason, c.detail, c.person_id, r.raw
-            FROM (SELECT * FROM clean_{kind} WHERE reason IS NOT NULL AND file_id = ?) AS c
-            JOIN ({_raw_select(staged)}) AS r USING (line)""",
-            [import_id, str(staged.source.path), kind, fid],
+            SELECT ?, file_id, ?, ?, line, reason, detail, person_id, raw
+            FROM {staged.clean} WHERE reason IS NOT NULL""",
+            [import_id, str(staged.source.path), kind],
         )
         if staged.malformed:
             con.executemany(
                 "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, 'malformed_row', ?, NULL, ?)",
                 [
-                    (import_id, fid, str(staged.source.path), kind, line, detail, raw)
+                    (import_id, staged.file_id, str(staged.source.path), kind, line, detail, raw)
                     for line, detail, raw in staged.malformed
                 ],
             )
-    good = f"SELECT * EXCLUDE (reason, detail) FROM clean_{kind} WHERE reason IS NULL"
+    good = f"SELECT * EXCLUDE (reason, detail, raw) FROM clean_{kind} WHERE reason IS NULL"
     if kind == "claims":
+        notify("storing claims (corrections replace earlier rows)")
         _upsert_claims(con, good)
     else:
         con.execute(f"INSERT INTO {kind}_rows {good}")
 
 
+def scalar(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> object:
+    """The single value a query returns (DuckDB 2.0 wants results fetched to the end)."""
+    return con.execute(query, params or []).fetchall()[0][0]
+
+
 def _upsert_claims(con: duckdb.DuckDBPyConnection, good: str) -> None:
     """A claim_id seen again replaces the earlier row, which moves to claim_rows_superseded."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE batch_claims AS {good}")
-    dupes = con.execute("SELECT count(*) - count(DISTINCT claim_id) FROM batch_claims").fetchall()[
-        0
-    ][0]
-    has_old = con.execute("SELECT count(*) > 0 FROM claim_rows").fetchall()[0][0]
+    con.execute(f"CREATE OR REPLACE TEMP VIEW batch_claims AS {good}")
+    dupes = scalar(con, "SELECT count(*) - count(DISTINCT claim_id) FROM batch_claims")
+    has_old = scalar(con, "SELECT count(*) > 0 FROM claim_rows")
     if has_old:
         con.execute(
             """INSERT INTO claim_rows_superseded
@@ -205,12 +174,13 @@ def _upsert_claims(con: duckdb.DuckDBPyConnection, good: str) -> None:
         )
     else:
         con.execute("INSERT INTO claim_rows SELECT * FROM batch_claims")
-    con.execute("DROP TABLE batch_claims")
+    con.execute("DROP VIEW batch_claims")
 
 
-def refresh_models(con: duckdb.DuckDBPyConnection) -> None:
+def refresh_models(con: duckdb.DuckDBPyConnection, notify: Notify = _noop) -> None:
     """Rebuild people, person-year totals and region names from the loaded rows, then views."""
     for model in MODELS:
+        notify(f"model {model}")
         store.run_script(con, f"models/{model}.sql")
     store.run_script(con, "views.sql")
 
@@ -248,6 +218,7 @@ def ingest(
         raise
     report.skipped = skipped
     if report.import_id is not None and publish:
+        notify("publishing a read snapshot")
         report.snapshot = store.close_and_publish(con, db)
     else:
         if store.current_snapshot(db) is None and publish:
@@ -268,6 +239,7 @@ def _ingest(
     new: list[read.Source] = []
     seen: dict[str, str] = {}
     for src in sources:
+        notify(f"checking {src.path} ({src.size / 1e6:.1f} MB)")
         src.sha256 = read.sha256_of(src.path)
         rep = FileReport(str(src.path), src.kind, src.fmt)
         earlier = _already(con, src.sha256) or seen.get(src.sha256)
@@ -295,21 +267,24 @@ def _ingest(
             "INSERT INTO import_batches VALUES (?, ?, NULL, ?, ?)",
             [import_id, now, getpass.getuser(), command],
         )
-        by_kind: dict[str, list[tuple[int, read.Staged]]] = {k: [] for k in schema.KINDS}
+        by_kind: dict[str, list[read.Staged]] = {k: [] for k in schema.KINDS}
         staged_by_id: dict[int, read.Staged] = {}
+        clean_sql = {k: store.sql(f"clean/{k}.sql") for k in schema.KINDS}
         for src in new:
             next_file += 1
-            notify(f"reading {src.path} ({src.kind}, {src.fmt}, {src.size / 1e6:.1f} MB)")
+            notify(
+                f"reading and checking {src.path} ({src.kind}, {src.fmt}, {src.size / 1e6:.1f} MB)"
+            )
             try:
-                staged = read.read_file(con, src, f"src_{next_file}", tmp_dir)
+                staged = read.read_file(con, src, next_file, clean_sql[src.kind], tmp_dir)
             except read.ReadError as exc:
                 raise ImportRefused(f"{exc}. Nothing of this import was loaded.") from None
-            by_kind[src.kind].append((next_file, staged))
+            by_kind[src.kind].append(staged)
             staged_by_id[next_file] = staged
         for kind in schema.KINDS:
             if by_kind[kind]:
                 notify(f"validating and loading {kind}")
-                _load_kind(con, kind, by_kind[kind], import_id)
+                _load_kind(con, kind, by_kind[kind], import_id, notify)
         rejected = dict(
             con.execute(
                 "SELECT file_id, count(*) FROM rejects WHERE import_id = ? GROUP BY file_id",
@@ -333,9 +308,8 @@ def _ingest(
                     rep.rows_read, rep.rows_loaded, rep.rows_rejected, now,
                 ],
             )  # fmt: skip
-            con.execute(f"DROP TABLE IF EXISTS {staged.table}")
         notify("refreshing person-year totals")
-        refresh_models(con)
+        refresh_models(con, notify)
         reasons = con.execute(
             "SELECT reason, count(*) AS n FROM rejects WHERE import_id = ? "
             "GROUP BY reason ORDER BY n DESC, reason",
@@ -350,6 +324,7 @@ def _ingest(
             "UPDATE import_batches SET finished_at = ? WHERE import_id = ?",
             [dt.datetime.now(), import_id],
         )
+        notify("committing")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -1,9 +1,13 @@
-"""Read one extract file into a DuckDB staging table of text columns with source line numbers.
+"""Read one extract file and validate it in one pass: file → staging view → typed clean table.
 
-Every format ends in the same shape: a temporary table ``line BIGINT, c0 … cN VARCHAR`` holding the
-file's data rows in order (``line`` is the source line, header = line 1), plus a list of rows the
-file-level parser could not split into columns (rejected as ``malformed_row``). Headers are mapped
-to the contract's canonical names here; everything about values is validated later, in SQL.
+Every format ends in the same shape. A staging view ``stage`` gives the file's data rows in order
+with the original text columns ``c0 … cN``, the contract's columns trimmed, and ``extra`` (unknown
+columns as JSON); the kind's clean SQL turns it into the temporary table ``clean_<file_id>`` in a
+single scan; the view ``clean_lines_<file_id>`` adds each row's source line (header = line 1).
+Rows the CSV parser could not split into columns come back as ``malformed`` (line, detail, raw).
+For CSV, DuckDB's parallel reader does the work; line numbers come from the row order plus the
+blank and rejected lines found on the way; a file where those do not add up (quoted fields over
+several lines) is read again record by record by Python's csv module, which knows every line.
 """
 
 from __future__ import annotations
@@ -55,21 +59,26 @@ class Source:
 
 @dataclass
 class Staged:
-    """A file read into a staging table."""
+    """A file read and validated into ``clean_<file_id>`` (lines in ``clean_lines_<file_id>``)."""
 
     source: Source
-    table: str
+    file_id: int
     headers: list[str]
     mapping: dict[str, int]  # canonical name -> position
     extras: dict[str, int]  # extra header -> position
     encoding: str | None
-    rows: int  # data rows placed in the staging table
+    rows: int  # data rows in the clean table
     malformed: list[tuple[int, str, str]] = field(default_factory=list)  # (line, detail, raw)
 
     @property
     def rows_read(self) -> int:
-        """Every data row of the file: staged ones and those the parser could not split."""
+        """Every data row of the file: those validated and those the parser could not split."""
         return self.rows + len(self.malformed)
+
+    @property
+    def clean(self) -> str:
+        """The view of the file's typed rows with their source lines."""
+        return f"clean_lines_{self.file_id}"
 
 
 def format_of(path: Path) -> str:
@@ -187,17 +196,97 @@ def map_headers(path: Path, kind: str, headers: list[str]) -> tuple[dict[str, in
 def read_file(
     con: duckdb.DuckDBPyConnection,
     source: Source,
-    table: str,
+    file_id: int,
+    clean_sql: str,
     tmp_dir: str,
 ) -> Staged:
-    """Read one file of any supported format into staging table ``table``."""
+    """Read one file of any supported format and run the kind's clean SQL over it."""
     if source.size == 0:
         raise ReadError(source.path, "empty file")
     if source.fmt == "csv":
-        return _read_csv(con, source, table, tmp_dir)
+        return _read_csv(con, source, file_id, clean_sql, tmp_dir)
     if source.fmt == "xlsx":
-        return _read_xlsx(con, source, table)
-    return _read_parquet(con, source, table)
+        return _read_xlsx(con, source, file_id, clean_sql)
+    return _read_parquet(con, source, file_id, clean_sql)
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _run_clean(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    file_id: int,
+    source_sql: str,
+    ncol: int,
+    mapping: dict[str, int],
+    extras: dict[str, int],
+    clean_sql: str,
+) -> int:
+    """Create the ``stage`` view over ``source_sql`` and materialise ``clean_<file_id>`` from it.
+
+    ``source_sql`` yields ``src_line`` (NULL when lines come from row order) and ``c0 … cN``.
+    Returns the number of rows in the clean table.
+    """
+    parts = [f"{file_id} AS file_id", "src_line"] + [f"c{i}" for i in range(ncol)]
+    for col in schema.COLUMNS[kind]:
+        pos = mapping.get(col.name)
+        if pos is None:
+            parts.append(f"CAST(NULL AS VARCHAR) AS {col.name}")
+        elif col.typed:
+            parts.append(f"blank_as_null(c{pos}) AS {col.name}")
+        else:
+            parts.append(f"clean_text(c{pos}) AS {col.name}")
+    if extras:
+        pairs = ", ".join(f"{_quote(h)}, c{p}" for h, p in extras.items())
+        parts.append(f"CAST(json_object({pairs}) AS JSON) AS extra")
+    else:
+        parts.append("CAST(NULL AS JSON) AS extra")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW stage AS SELECT {', '.join(parts)} FROM {source_sql}")
+    raw = "concat_ws(',', " + ", ".join(f"csv_field(c{i})" for i in range(ncol)) + ")"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE clean_{file_id} AS {clean_sql.replace('__RAW__', raw)}"
+    )
+    return con.execute(f"SELECT count(*) FROM clean_{file_id}").fetchall()[0][0]
+
+
+def _lines_from_column(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW clean_lines_{file_id} AS
+        SELECT file_id, src_line AS line, * EXCLUDE (file_id, src_line) FROM clean_{file_id}"""
+    )
+
+
+def _lines_from_order(con: duckdb.DuckDBPyConnection, file_id: int, used: list[int]) -> None:
+    """Line of each row: the n-th line after the header that is not blank or rejected.
+
+    A table written by one CREATE TABLE AS keeps the scan's order, so ``rowid - min(rowid)`` is
+    the row's index. Before used line u_j (j = 1, 2, …) stand u_j - 1 - j data rows; the row
+    with index i is pushed down by the number of used lines with at most i rows before them.
+    """
+    base = con.execute(f"SELECT coalesce(min(rowid), 0) FROM clean_{file_id}").fetchall()[0][0]
+    index = f"rowid - {base}"
+    if not used:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW clean_lines_{file_id} AS
+            SELECT file_id, {index} + 2 AS line, * EXCLUDE (file_id, src_line)
+            FROM clean_{file_id}"""
+        )
+        return
+    con.execute(f"CREATE OR REPLACE TEMP TABLE gaps_{file_id} (g BIGINT, j BIGINT)")
+    con.executemany(
+        f"INSERT INTO gaps_{file_id} VALUES (?, ?)",
+        [(u - 1 - j, j) for j, u in enumerate(used, start=1)],
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW clean_lines_{file_id} AS
+        WITH g AS (SELECT g, max(j) AS j FROM gaps_{file_id} GROUP BY g),
+        r AS (SELECT {index} AS i, * FROM clean_{file_id})
+        SELECT r.file_id, r.i + 2 + coalesce(g.j, 0) AS line,
+               r.* EXCLUDE (i, file_id, src_line)
+        FROM r ASOF LEFT JOIN g ON r.i >= g.g"""
+    )
 
 
 def _sniff_delimiter(header_line: str) -> str:
@@ -211,116 +300,109 @@ def _first_line(path: Path) -> str:
         return fh.readline()
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, source: Source, table: str, tmp_dir: str) -> Staged:
+class _EncodingMismatch(Exception):
+    pass
+
+
+def _read_csv(
+    con: duckdb.DuckDBPyConnection, source: Source, file_id: int, clean_sql: str, tmp_dir: str
+) -> Staged:
     path = source.path
     encoding = detect_encoding(path)
     utf8_path = path if encoding != "gb18030" else transcode(path, encoding, tmp_dir)
     try:
-        return _read_csv_utf8(con, source, utf8_path, encoding, table, tmp_dir)
+        return _read_csv_utf8(con, source, file_id, clean_sql, utf8_path, encoding)
     except _EncodingMismatch:
         if encoding == "gb18030":
             raise ReadError(path, "unreadable bytes after transcoding from GB18030") from None
-        # UTF-8 looked right on the first MB but is not valid further on: try GB18030 whole.
+        # UTF-8 on the first MB but not further on: the whole file must be GB18030.
         utf8_path = transcode(path, "gb18030", tmp_dir)
-        return _read_csv_utf8(con, source, utf8_path, "gb18030", table, tmp_dir)
-
-
-class _EncodingMismatch(Exception):
-    pass
+        return _read_csv_utf8(con, source, file_id, clean_sql, utf8_path, "gb18030")
 
 
 def _read_csv_utf8(
     con: duckdb.DuckDBPyConnection,
     source: Source,
+    file_id: int,
+    clean_sql: str,
     utf8_path: Path,
     encoding: str,
-    table: str,
-    tmp_dir: str,
 ) -> Staged:
-    """Fast path: DuckDB's CSV reader; line numbers rebuilt from blank lines and rejects."""
+    """Fast path: DuckDB's parallel CSV reader straight into the clean SQL, one scan."""
     header_line = _first_line(utf8_path)
     delim = _sniff_delimiter(header_line)
     headers = next(csv.reader([header_line], delimiter=delim), [])
     mapping, extras = map_headers(source.path, source.kind, headers)
     ncol = len(headers)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(ncol)) + "}"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {table}_raw AS
-        SELECT row_number() OVER () - 1 AS i, *
-        FROM read_csv(?, header = true, auto_detect = false, columns = {columns},
-            delim = ?, quote = '"', escape = '"', store_rejects = true,
-            rejects_table = '{table}_rej', rejects_scan = '{table}_scan',
-            strict_mode = true, null_padding = false, max_line_size = 4000000)""",
-        [str(utf8_path), delim],
+    reader = (
+        f"(SELECT CAST(NULL AS BIGINT) AS src_line, * FROM read_csv({_quote(str(utf8_path))}, "
+        f"header = true, auto_detect = false, columns = {columns}, delim = {_quote(delim)}, "
+        "quote = '\"', escape = '\"', store_rejects = true, "
+        f"rejects_table = 'rej_{file_id}', rejects_scan = 'rejscan_{file_id}', "
+        "strict_mode = true, null_padding = false, max_line_size = 4000000))"
     )
+    rows = _run_clean(con, source.kind, file_id, reader, ncol, mapping, extras, clean_sql)
     rejects = con.execute(
-        f"SELECT line, error_type, error_message, csv_line FROM {table}_rej ORDER BY line"
+        f"SELECT line, error_type, error_message, csv_line FROM rej_{file_id} ORDER BY line"
     ).fetchall()
     if any(r[1] == "INVALID ENCODING" for r in rejects):
         raise _EncodingMismatch
-    rows = con.execute(f"SELECT count(*) FROM {table}_raw").fetchall()[0][0]
     physical, blanks = scan_lines(utf8_path)
     reject_lines = sorted({int(r[0]) for r in rejects})
     if 1 + rows + len(blanks) + len(reject_lines) != physical:
-        # Quoted fields spanning lines or rejects swallowing several lines: only a
+        # Quoted fields spanning lines, or a reject swallowing several lines: only a
         # record-by-record reader knows where each row starts.
-        return _read_csv_python(con, source, utf8_path, encoding, table, delim, mapping, extras)
-    _number_lines(con, table, sorted(set(blanks) | set(reject_lines)), ncol)
+        return _read_csv_python(
+            con, source, file_id, clean_sql, utf8_path, encoding, delim, mapping, extras
+        )
+    _lines_from_order(con, file_id, sorted(set(blanks) | set(reject_lines)))
     malformed = [
         (int(r[0]), f"{r[1].lower()}: {r[2]}", (r[3] or "").rstrip("\r\n")) for r in rejects
     ]
-    return Staged(source, table, headers, mapping, extras, encoding, rows, malformed)
+    return Staged(source, file_id, headers, mapping, extras, encoding, rows, malformed)
 
 
-def _number_lines(con: duckdb.DuckDBPyConnection, table: str, used: list[int], ncol: int) -> None:
-    """Give each staged row its source line: the n-th line after the header not otherwise used."""
-    cols = ", ".join(f"c{i}" for i in range(ncol))
-    if not used:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT i + 2 AS line, {cols} "
-            f"FROM {table}_raw ORDER BY i"
-        )
-    else:
-        # Before used line u_j (j = 1, 2, …) stand u_j - 1 - j data rows; a data row with index i
-        # is pushed down by the number of used lines whose preceding row count is <= i.
-        gaps = [(u - 1 - j, j) for j, u in enumerate(used, start=1)]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_gaps (g BIGINT, j BIGINT)")
-        con.executemany(f"INSERT INTO {table}_gaps VALUES (?, ?)", gaps)
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {table} AS
-            WITH g AS (SELECT g, max(j) AS j FROM {table}_gaps GROUP BY g),
-            r AS (SELECT i, {cols} FROM {table}_raw)
-            SELECT r.i + 2 + coalesce(g.j, 0) AS line, {cols}
-            FROM r ASOF LEFT JOIN g ON r.i >= g.g ORDER BY r.i"""
-        )
-        con.execute(f"DROP TABLE {table}_gaps")
-    con.execute(f"DROP TABLE {table}_raw")
-
-
-def _arrow_to_table(
-    con: duckdb.DuckDBPyConnection, table: str, lines: list[int], cols: list[list[str | None]]
-) -> None:
-    data = {"line": pa.array(lines, pa.int64())}
+def _from_columns(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    file_id: int,
+    clean_sql: str,
+    lines: list[int],
+    cols: list[list[str | None]],
+    mapping: dict[str, int],
+    extras: dict[str, int],
+) -> int:
+    """Stage rows held in Python lists (with their lines) and run the clean SQL over them."""
+    data = {"src_line": pa.array(lines, pa.int64())}
     for i, col in enumerate(cols):
         data[f"c{i}"] = pa.array(col, pa.string())
-    arrow = pa.table(data)  # noqa: F841 - read by name below
-    con.register(f"{table}_arrow", arrow)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
-    con.unregister(f"{table}_arrow")
+    name = f"arrow_{file_id}"
+    con.register(name, pa.table(data))
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE src_{file_id} AS SELECT * FROM {name}")
+    finally:
+        con.unregister(name)
+    rows = _run_clean(
+        con, source.kind, file_id, f"src_{file_id}", len(cols), mapping, extras, clean_sql
+    )
+    con.execute(f"DROP TABLE src_{file_id}")
+    _lines_from_column(con, file_id)
+    return rows
 
 
 def _read_csv_python(
     con: duckdb.DuckDBPyConnection,
     source: Source,
+    file_id: int,
+    clean_sql: str,
     utf8_path: Path,
     encoding: str,
-    table: str,
     delim: str,
     mapping: dict[str, int],
     extras: dict[str, int],
 ) -> Staged:
     """Exact path for files with multi-line fields: Python's csv module, line by record."""
-    con.execute(f"DROP TABLE IF EXISTS {table}_raw")
     with open(utf8_path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh, delimiter=delim)
         headers = next(reader)
@@ -344,8 +426,8 @@ def _read_csv_python(
                 start = reader.line_num + 1
         except csv.Error as exc:
             malformed.append((start, f"unquoted value: {exc}", ""))
-    _arrow_to_table(con, table, lines, cols)
-    return Staged(source, table, headers, mapping, extras, encoding, len(lines), malformed)
+    rows = _from_columns(con, source, file_id, clean_sql, lines, cols, mapping, extras)
+    return Staged(source, file_id, headers, mapping, extras, encoding, rows, malformed)
 
 
 def _cell_text(value: object) -> str | None:
@@ -366,7 +448,9 @@ def _cell_text(value: object) -> str | None:
     return text if text.strip() != "" else None
 
 
-def _read_xlsx(con: duckdb.DuckDBPyConnection, source: Source, table: str) -> Staged:
+def _read_xlsx(
+    con: duckdb.DuckDBPyConnection, source: Source, file_id: int, clean_sql: str
+) -> Staged:
     """First sheet via python-calamine; the header is the first row naming a known column."""
     from python_calamine import CalamineWorkbook
 
@@ -376,6 +460,8 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, source: Source, table: str) -> St
         rows = sheet.to_python(skip_empty_area=False)
     except Exception as exc:  # calamine raises several types for a broken workbook
         raise ReadError(source.path, f"not a readable Excel workbook ({exc})") from None
+    if not rows:
+        raise ReadError(source.path, "the first sheet is empty")
     known = schema.header_map(source.kind)
     header_at = 0
     for i, row in enumerate(rows[:20]):
@@ -383,8 +469,6 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, source: Source, table: str) -> St
         if any(c.lower() in known or c in known for c in cells):
             header_at = i
             break
-    if not rows:
-        raise ReadError(source.path, "the first sheet is empty")
     headers = [str(c) if c is not None else "" for c in rows[header_at]]
     while headers and headers[-1].strip() == "":
         headers.pop()
@@ -405,11 +489,13 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, source: Source, table: str) -> St
         lines.append(idx + 1)
         for i in range(ncol):
             cols[i].append(cells[i])
-    _arrow_to_table(con, table, lines, cols)
-    return Staged(source, table, headers, mapping, extras, None, len(lines), malformed)
+    count = _from_columns(con, source, file_id, clean_sql, lines, cols, mapping, extras)
+    return Staged(source, file_id, headers, mapping, extras, None, count, malformed)
 
 
-def _read_parquet(con: duckdb.DuckDBPyConnection, source: Source, table: str) -> Staged:
+def _read_parquet(
+    con: duckdb.DuckDBPyConnection, source: Source, file_id: int, clean_sql: str
+) -> Staged:
     """Parquet via DuckDB; each column as text, dates as YYYY-MM-DD; line = row number + 1."""
     try:
         described = con.execute(
@@ -426,14 +512,13 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, source: Source, table: str) ->
             exprs.append(f"strftime(CAST({quoted} AS DATE), '%Y-%m-%d') AS c{i}")
         else:
             exprs.append(f"NULLIF(CAST({quoted} AS VARCHAR), '') AS c{i}")
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT file_row_number + 2 AS line, {", ".join(exprs)}
-        FROM read_parquet(?, file_row_number = true) ORDER BY file_row_number""",
-        [str(source.path)],
+    reader = (
+        f"(SELECT file_row_number + 2 AS src_line, {', '.join(exprs)} "
+        f"FROM read_parquet({_quote(str(source.path))}, file_row_number = true))"
     )
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    return Staged(source, table, headers, mapping, extras, None, rows)
+    rows = _run_clean(con, source.kind, file_id, reader, len(headers), mapping, extras, clean_sql)
+    _lines_from_column(con, file_id)
+    return Staged(source, file_id, headers, mapping, extras, None, rows)
 
 
 __all__ = [

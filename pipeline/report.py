@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -18,6 +19,7 @@ class Progress:
         self.enabled = enabled
         self.console = Console(stderr=True)
         self._status = None
+        self._start = time.perf_counter()
 
     def __enter__(self) -> Progress:
         if self.enabled and self.console.is_terminal:
@@ -33,6 +35,7 @@ class Progress:
         """Show one step of the import."""
         if not self.enabled:
             return
+        message = f"[{time.perf_counter() - self._start:6.1f}s] {message}"
         if self._status is not None:
             self._status.update(message)
             self.console.log(message)

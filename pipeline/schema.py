@@ -18,6 +18,7 @@ class Column:
     name: str
     zh: str
     required: bool = False
+    typed: bool = False  # parsed by a cast (amount, date, year), which ignores surrounding spaces
 
 
 ROSTER = (
@@ -28,16 +29,16 @@ ROSTER = (
     Column("village_code", "村级区划代码", True),
     Column("village_name", "村(社区)名称"),
     Column("category", "人员类别", True),
-    Column("household_income", "家庭年收入"),
+    Column("household_income", "家庭年收入", typed=True),
     Column("risk_cause", "主要风险类型"),
 )
 
 ENROLMENT = (
     Column("person_id", "身份证号", True),
-    Column("year", "参保年度", True),
+    Column("year", "参保年度", True, typed=True),
     Column("scheme", "险种类型", True),
     Column("status", "参保状态", True),
-    Column("subsidy", "资助参保金额"),
+    Column("subsidy", "资助参保金额", typed=True),
     Column("name", "姓名"),
     Column("household_id", "户编号"),
     Column("village_code", "村级区划代码"),
@@ -46,14 +47,14 @@ ENROLMENT = (
 CLAIMS = (
     Column("claim_id", "结算流水号", True),
     Column("person_id", "身份证号", True),
-    Column("settle_date", "结算日期", True),
+    Column("settle_date", "结算日期", True, typed=True),
     Column("visit_type", "就诊类型", True),
-    Column("total_cost", "医疗总费用", True),
-    Column("basic_paid", "基本医保统筹支付", True),
-    Column("critical_paid", "大病保险支付", True),
-    Column("assistance_paid", "医疗救助支付", True),
-    Column("other_paid", "其他保障支付"),
-    Column("in_scope_cost", "政策范围内费用"),
+    Column("total_cost", "医疗总费用", True, typed=True),
+    Column("basic_paid", "基本医保统筹支付", True, typed=True),
+    Column("critical_paid", "大病保险支付", True, typed=True),
+    Column("assistance_paid", "医疗救助支付", True, typed=True),
+    Column("other_paid", "其他保障支付", typed=True),
+    Column("in_scope_cost", "政策范围内费用", typed=True),
     Column("diagnosis", "主要诊断编码"),
     Column("hospital", "定点医疗机构"),
     Column("reverses", "冲销原流水号"),

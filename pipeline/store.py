@@ -24,7 +24,7 @@ from pipeline import schema
 
 SQL_DIR = Path(__file__).parent / "sql"
 KEEP_SNAPSHOTS = 2
-MEMORY_LIMIT = "1536MB"
+MEMORY_LIMIT = os.environ.get("OOPWATCH_MEMORY_LIMIT", "1800MB")
 
 
 class StoreLocked(Exception):
@@ -79,6 +79,7 @@ def open_store(db: Path) -> duckdb.DuckDBPyConnection:
     if con.execute("SELECT count(*) FROM divisions").fetchall()[0][0] == 0:
         _load_reference(con)
     run_script(con, "macros.sql")
+    con.execute(code_macros())
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'mart_person_year'"
     ).fetchall()[0][0]
@@ -127,6 +128,22 @@ def _load_reference(con: duckdb.DuckDBPyConnection) -> None:
         for i, (code, (zh, en)) in enumerate(entries.items())
     ]
     con.executemany("INSERT INTO codes VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def code_macros() -> str:
+    """``code_<domain>(v)``: the English code for a code or Chinese label, else NULL.
+
+    A CASE over a handful of constants costs less per row than a join, and keeps row order.
+    """
+    statements = []
+    for domain, entries in schema.CODES.items():
+        whens = []
+        for code, (zh, _en) in entries.items():
+            whens.append(f"WHEN '{code}' THEN '{code}' WHEN '{zh}' THEN '{code}'")
+        statements.append(
+            f"CREATE OR REPLACE TEMP MACRO code_{domain}(v) AS CASE lower(v) {' '.join(whens)} END;"
+        )
+    return "\n".join(statements)
 
 
 # ---------------------------------------------------------------- snapshots

@@ -1,38 +1,44 @@
--- Enrolment rows staged this import → typed rows; `reason` NULL = loadable.
+-- Enrolment rows of one staged file → typed rows; `reason` NULL = loadable. See clean/claims.sql.
 WITH s AS (
-    SELECT st.*, upper(st.person_id) AS pid, sch.code AS scheme_code, sts.code AS status_code,
-           TRY_CAST(st.year AS INTEGER) AS year_int
-    FROM stage_enrolment AS st
-    LEFT JOIN code_lookup AS sch ON sch.domain = 'scheme' AND sch.input = lower(st.scheme)
-    LEFT JOIN code_lookup AS sts ON sts.domain = 'status' AND sts.input = lower(st.status)
+    SELECT *,
+        upper(person_id) AS pid,
+        TRY_CAST(substr(upper(person_id), 1, 17) AS BIGINT) AS id17,
+        code_scheme(scheme) AS scheme_code,
+        code_status(status) AS status_code,
+        TRY_CAST(year AS INTEGER) AS year_int,
+        money(subsidy) AS m_subsidy
+    FROM stage
 ),
 checked AS (
-    SELECT s.*, coalesce(
+    SELECT *, coalesce(
         missing('person_id', person_id),
-        id_problem(pid),
+        id_problem(pid, id17),
         missing('year', year),
         CASE WHEN year_int IS NULL OR year_int NOT BETWEEN 1990 AND 2100
+                OR NOT regexp_full_match(year, '[0-9]{4}')
             THEN problem('bad_year', 'year = ' || year || ' is not a year') END,
         missing('scheme', scheme),
         code_problem('scheme', scheme, scheme_code),
         missing('status', status),
         code_problem('status', status, status_code),
-        money_problem('subsidy', subsidy, false),
+        money_problem('subsidy', subsidy, m_subsidy, false),
         village_problem(village_code)
     ) AS problem
     FROM s
 )
 SELECT
-    file_id, line,
+    file_id,
+    src_line,
     pid AS person_id,
     year_int AS year,
     scheme_code AS scheme,
     status_code AS status,
-    money(subsidy) AS subsidy,
+    m_subsidy AS subsidy,
     name,
     household_id,
     village_code,
     extra,
     problem.reason AS reason,
-    problem.detail AS detail
+    problem.detail AS detail,
+    CASE WHEN problem IS NOT NULL THEN __RAW__ END AS raw
 FROM checked

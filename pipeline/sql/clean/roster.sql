@@ -1,25 +1,29 @@
--- Roster rows staged this import → typed rows; `reason` NULL = loadable.
+-- Roster rows of one staged file → typed rows; `reason` NULL = loadable. See clean/claims.sql.
 WITH s AS (
-    SELECT st.*, upper(st.person_id) AS pid, cat.code AS category_code
-    FROM stage_roster AS st
-    LEFT JOIN code_lookup AS cat ON cat.domain = 'category' AND cat.input = lower(st.category)
+    SELECT *,
+        upper(person_id) AS pid,
+        TRY_CAST(substr(upper(person_id), 1, 17) AS BIGINT) AS id17,
+        code_category(category) AS category_code,
+        money(household_income) AS m_income
+    FROM stage
 ),
 checked AS (
-    SELECT s.*, coalesce(
+    SELECT *, coalesce(
         missing('person_id', person_id),
-        id_problem(pid),
+        id_problem(pid, id17),
         missing('name', name),
         missing('household_id', household_id),
         missing('village_code', village_code),
         village_problem(village_code),
         missing('category', category),
         code_problem('category', category, category_code),
-        money_problem('household_income', household_income, false)
+        money_problem('household_income', household_income, m_income, false)
     ) AS problem
     FROM s
 )
 SELECT
-    file_id, line,
+    file_id,
+    src_line,
     pid AS person_id,
     name,
     household_id,
@@ -27,9 +31,10 @@ SELECT
     village_code,
     village_name,
     category_code AS category,
-    money(household_income) AS household_income,
+    m_income AS household_income,
     risk_cause,
     extra,
     problem.reason AS reason,
-    problem.detail AS detail
+    problem.detail AS detail,
+    CASE WHEN problem IS NOT NULL THEN __RAW__ END AS raw
 FROM checked
