@@ -68,11 +68,11 @@ def ingest(paths: tuple[Path, ...], db: Path, kind: str | None, quiet: bool) -> 
     """Import weekly extracts (files or folders) as one atomic import, then refresh totals."""
     from pipeline import load, report, store
 
-    progress = report.Progress(enabled=not quiet)
+    progress = report.ImportProgress(enabled=not quiet)
     try:
         with progress:
             result = load.ingest(
-                list(paths), db, kind=kind, notify=progress.notify, command=_command_line()
+                list(paths), db, kind=kind, hooks=progress, command=_command_line()
             )
     except (load.ImportRefused, store.StoreLocked) as exc:
         click.echo(f"refused: {exc}", err=True)

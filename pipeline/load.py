@@ -12,7 +12,8 @@ import getpass
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +68,20 @@ Notify = Callable[[str], None]
 
 def _noop(_: str) -> None:
     pass
+
+
+class Hooks:
+    """Where an import reports progress; the CLI's terminal display overrides these no-ops."""
+
+    def notify(self, message: str) -> None:
+        """One step of the import, as a line."""
+
+    @contextmanager
+    def file_step(
+        self, path: Path, step: str, size: int = 0, con: duckdb.DuckDBPyConnection | None = None
+    ) -> Iterator[Callable[[int], None]]:
+        """A step on one file; yields a callback taking bytes done (when ``size`` is known)."""
+        yield lambda _n: None
 
 
 def discover(paths: Iterable[Path], kind: str | None) -> tuple[list[read.Source], list[str]]:
@@ -204,15 +219,20 @@ def ingest(
     notify: Notify = _noop,
     command: str = "ingest",
     publish: bool = True,
+    hooks: Hooks | None = None,
 ) -> ImportReport:
     """Import files/folders into the store as one atomic import, then publish a snapshot."""
     started = time.perf_counter()
+    if hooks is None:
+        hooks = Hooks()
+    else:
+        notify = hooks.notify
     sources, skipped = discover(paths, kind)
     if not sources:
         raise ImportRefused("no extract files found in " + ", ".join(str(p) for p in paths))
     con = store.open_store(db)
     try:
-        report = _ingest(con, sources, notify, command)
+        report = _ingest(con, sources, notify, command, hooks)
     except BaseException:
         con.close()
         raise
@@ -234,13 +254,15 @@ def _ingest(
     sources: list[read.Source],
     notify: Notify,
     command: str,
+    hooks: Hooks,
 ) -> ImportReport:
     reports: list[FileReport] = []
     new: list[read.Source] = []
     seen: dict[str, str] = {}
     for src in sources:
         notify(f"checking {src.path} ({src.size / 1e6:.1f} MB)")
-        src.sha256 = read.sha256_of(src.path)
+        with hooks.file_step(src.path, "checking", size=src.size) as advance:
+            src.sha256 = read.sha256_of(src.path, advance)
         rep = FileReport(str(src.path), src.kind, src.fmt)
         earlier = _already(con, src.sha256) or seen.get(src.sha256)
         if earlier:
@@ -276,7 +298,8 @@ def _ingest(
                 f"reading and checking {src.path} ({src.kind}, {src.fmt}, {src.size / 1e6:.1f} MB)"
             )
             try:
-                staged = read.read_file(con, src, next_file, clean_sql[src.kind], tmp_dir)
+                with hooks.file_step(src.path, "reading", con=con):
+                    staged = read.read_file(con, src, next_file, clean_sql[src.kind], tmp_dir)
             except read.ReadError as exc:
                 raise ImportRefused(f"{exc}. Nothing of this import was loaded.") from None
             by_kind[src.kind].append(staged)

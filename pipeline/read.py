@@ -335,6 +335,9 @@ def _read_csv_utf8(
     mapping, extras = map_headers(source.path, source.kind, headers)
     ncol = len(headers)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(ncol)) + "}"
+    # DuckDB appends to a rejects table of the same name: start clean on a second attempt.
+    con.execute(f"DROP TABLE IF EXISTS rej_{file_id}")
+    con.execute(f"DROP TABLE IF EXISTS rejscan_{file_id}")
     reader = (
         f"(SELECT CAST(NULL AS BIGINT) AS src_line, * FROM read_csv({_quote(str(utf8_path))}, "
         f"header = true, auto_detect = false, columns = {columns}, delim = {_quote(delim)}, "

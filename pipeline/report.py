@@ -1,46 +1,116 @@
-"""What an import prints: progress while it runs and a summary table at the end."""
+"""What an import prints: a progress bar per file on a terminal, and a summary table at the end."""
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
-from pipeline.load import ImportReport
+from pipeline.load import Hooks, ImportReport
+
+# Share of a file's bar for each step: hashing the bytes, then reading and checking its rows.
+STEPS = {"checking": (0.0, 0.2), "reading": (0.2, 1.0)}
 
 
-class Progress:
-    """Progress lines on a terminal (a live spinner per step); plain lines when piped."""
+class ImportProgress(Hooks):
+    """On a terminal: one bar per file, fed by bytes hashed and DuckDB's query progress.
+
+    Piped (a scheduled job's log): plain timestamped lines instead.
+    """
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
         self.console = Console(stderr=True)
-        self._status = None
+        self.live = enabled and self.console.is_terminal
+        self.bars = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
+        )
+        self.tasks: dict[Path, int] = {}
         self._start = time.perf_counter()
 
-    def __enter__(self) -> Progress:
-        if self.enabled and self.console.is_terminal:
-            self._status = self.console.status("starting import")
-            self._status.__enter__()
+    def __enter__(self) -> ImportProgress:
+        if self.live:
+            self.bars.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._status is not None:
-            self._status.__exit__(None, None, None)
+        if self.live:
+            self.bars.stop()
 
     def notify(self, message: str) -> None:
-        """Show one step of the import."""
+        """One step of the import, as a line (above the bars on a terminal)."""
         if not self.enabled:
             return
-        message = f"[{time.perf_counter() - self._start:6.1f}s] {message}"
-        if self._status is not None:
-            self._status.update(message)
-            self.console.log(message)
+        line = f"[{time.perf_counter() - self._start:6.1f}s] {message}"
+        if self.live:
+            self.bars.console.print(line, markup=False, highlight=False)
         else:
-            print(message, file=sys.stderr, flush=True)
+            print(line, file=sys.stderr, flush=True)
+
+    def _task(self, path: Path) -> int:
+        if path not in self.tasks:
+            self.tasks[path] = self.bars.add_task(path.name, total=100)
+        return self.tasks[path]
+
+    @contextmanager
+    def file_step(
+        self, path: Path, step: str, size: int = 0, con: duckdb.DuckDBPyConnection | None = None
+    ) -> Iterator[Callable[[int], None]]:
+        """Advance the file's bar through ``step`` by bytes done or by the running query."""
+        if not self.live:
+            yield lambda _n: None
+            return
+        task = self._task(path)
+        low, high = STEPS.get(step, (0.0, 1.0))
+        self.bars.update(task, description=f"{path.name} · {step}", completed=low * 100)
+        done = [0]
+
+        def advance(n: int) -> None:
+            done[0] += n
+            if size:
+                share = low + (high - low) * min(done[0] / size, 1.0)
+                self.bars.update(task, completed=share * 100)
+
+        stop = threading.Event()
+        poller = None
+        if con is not None:
+            con.execute("SET enable_progress_bar = true")
+            con.execute("SET enable_progress_bar_print = false")
+
+            def poll() -> None:
+                while not stop.wait(0.2):
+                    pct = con.query_progress()
+                    if pct >= 0:
+                        self.bars.update(task, completed=(low + (high - low) * pct / 100) * 100)
+
+            poller = threading.Thread(target=poll, daemon=True)
+            poller.start()
+        try:
+            yield advance
+        finally:
+            stop.set()
+            if poller is not None:
+                poller.join()
+            self.bars.update(task, completed=high * 100)
 
 
 def print_summary(result: ImportReport, db: Path) -> None:

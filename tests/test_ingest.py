@@ -431,3 +431,53 @@ def test_killed_import_leaves_the_store_as_it_was(tmp_path, db, query):
     report = load.ingest([tmp_path / "w2"], db)
     assert report.files[0].rows_loaded == 4_000_000
     assert query("SELECT claims FROM person_year") == [(4_000_001,)]
+
+
+def test_full_width_spaces_and_tabs_are_trimmed_and_unknown_divisions_counted(tmp_path, db, query):
+    roster(
+        tmp_path / "w" / "roster.csv",
+        [
+            (f"\u3000{P1}\t", "\u3000张三\u3000", " H1 ", VILLAGE, " 低保对象 "),
+            (P2, "李四", "H2", "532822990201", "monitored"),
+        ],
+    )
+    load.ingest([tmp_path / "w"], db)
+    assert query("SELECT person_id, name, household_id, category FROM people ORDER BY 1") == sorted(
+        [(P1, "张三", "H1", "dibao"), (P2, "李四", "H2", "monitored")]
+    )
+    assert query("SELECT level, code, households, people FROM unknown_divisions") == [
+        (4, "532822990", 1, 1)
+    ]
+
+
+def test_utf8_head_with_gb18030_further_on_is_read_as_gb18030(tmp_path, db, query):
+    path = tmp_path / "roster.csv"
+    ascii_rows = [
+        (make_id(i % 1000, county=f"23{i // 1000:04d}"), f"name{i}", f"H{i}", VILLAGE, "dibao")
+        for i in range(40000)
+    ]
+    write_csv(
+        path, ROSTER_HEADER, [*ascii_rows, (P2, "张三", "H9", VILLAGE, "低保对象")], "gb18030"
+    )
+    assert path.stat().st_size > 1024 * 1024
+    report = load.ingest([path], db)
+    assert report.files[0].encoding == "gb18030"
+    assert report.files[0].rows_loaded == 40001
+    assert query("SELECT name, category FROM people WHERE person_id = ?", [P2]) == [
+        ("张三", "dibao")
+    ]
+
+
+def test_generate_and_ingest_through_the_cli(tmp_path, db, cli, query):
+    out = tmp_path / "gen"
+    result = cli("generate", "--out", out, "--people", 200, "--seed", 3, "--weeks", 2,
+                 "--as-of", "2026-11-20")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["week01", "week02"]
+    result = cli("ingest", out / "week01", "--db", db)
+    assert result.exit_code == 0, result.output
+    read, loaded, rejected = query(
+        "SELECT sum(rows_read), sum(rows_loaded), sum(rows_rejected) FROM imports"
+    )[0]
+    assert read == loaded + rejected
+    assert f"{read:,}" in result.output

@@ -98,7 +98,9 @@ def test_generated_100k_claims_agree_with_pandas_to_the_cent(tmp_path: Path, db:
     pd.testing.assert_frame_equal(got, expected)
     over = expected[expected["oop"] > 1_000_000].groupby(level="year").size().to_dict()
     flagged = dict(query("SELECT year, count(*) FROM person_year WHERE oop > 10000 GROUP BY year"))
-    assert flagged == over == {2025: summary["oop_over_10k_2025"], 2026: summary["oop_over_10k_2026"]}
+    assert (
+        flagged == over == {2025: summary["oop_over_10k_2025"], 2026: summary["oop_over_10k_2026"]}
+    )
 
 
 def test_sample_data_weeks_import_with_every_dirty_row_rejected(sample_data: Path, db: Path, query):
