@@ -262,7 +262,7 @@ def _ingest(
     for src in sources:
         notify(f"checking {src.path} ({src.size / 1e6:.1f} MB)")
         with hooks.file_step(src.path, "checking", size=src.size) as advance:
-            src.sha256 = read.sha256_of(src.path, advance)
+            read.fingerprint(src, advance)
         rep = FileReport(str(src.path), src.kind, src.fmt)
         earlier = _already(con, src.sha256) or seen.get(src.sha256)
         if earlier:
@@ -304,6 +304,8 @@ def _ingest(
                 raise ImportRefused(f"{exc}. Nothing of this import was loaded.") from None
             by_kind[src.kind].append(staged)
             staged_by_id[next_file] = staged
+        # Every read is done (its row order gave the lines); stores and models need no order.
+        con.execute("SET preserve_insertion_order = false")
         for kind in schema.KINDS:
             if by_kind[kind]:
                 notify(f"validating and loading {kind}")
@@ -353,5 +355,6 @@ def _ingest(
         con.execute("ROLLBACK")
         raise
     finally:
+        con.execute("SET preserve_insertion_order = true")
         shutil.rmtree(tmp_dir, ignore_errors=True)
     return ImportReport(import_id, reports, reasons, matched, unmatched)
