@@ -154,6 +154,11 @@ def _load_kind(
         _upsert_claims(con, good)
     else:
         con.execute(f"INSERT INTO {kind}_rows {good}")
+    # The typed copies are stored now; free their memory for the models that follow.
+    con.execute(f"DROP VIEW clean_{kind}")
+    for staged in items:
+        con.execute(f"DROP VIEW {staged.clean}")
+        con.execute(f"DROP TABLE clean_{staged.file_id}")
 
 
 def scalar(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> object:
