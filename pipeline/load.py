@@ -150,7 +150,7 @@ def _load_kind(
             )
     good = f"SELECT * EXCLUDE (reason, detail, raw) FROM clean_{kind} WHERE reason IS NULL"
     if kind == "claims":
-        notify("storing claims (corrections replace earlier rows)")
+        notify("claims: corrections replace earlier rows")
         _upsert_claims(con, good)
     else:
         con.execute(f"INSERT INTO {kind}_rows {good}")
@@ -313,7 +313,7 @@ def _ingest(
         con.execute("SET preserve_insertion_order = false")
         for kind in schema.KINDS:
             if by_kind[kind]:
-                notify(f"validating and loading {kind}")
+                notify(f"storing {kind} and their rejects")
                 _load_kind(con, kind, by_kind[kind], import_id, notify)
         rejected = dict(
             con.execute(

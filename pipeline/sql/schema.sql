@@ -87,25 +87,9 @@ CREATE TABLE IF NOT EXISTS claim_rows (
     extra            JSON
 );
 
-CREATE TABLE IF NOT EXISTS claim_rows_superseded (
-    file_id          INTEGER,
-    line             BIGINT,
-    claim_id         VARCHAR,
-    person_id        VARCHAR,
-    settle_date      DATE,
-    visit_type       VARCHAR,
-    total_cost       DECIMAL(14,2),
-    basic_paid       DECIMAL(14,2),
-    critical_paid    DECIMAL(14,2),
-    assistance_paid  DECIMAL(14,2),
-    other_paid       DECIMAL(14,2),
-    in_scope_cost    DECIMAL(14,2),
-    diagnosis        VARCHAR,
-    hospital         VARCHAR,
-    reverses         VARCHAR,
-    extra            JSON,
-    superseded_by_file_id INTEGER
-);
+-- Same columns as claim_rows, plus the file whose row replaced this one.
+CREATE TABLE IF NOT EXISTS claim_rows_superseded AS
+SELECT *, CAST(NULL AS INTEGER) AS superseded_by_file_id FROM claim_rows LIMIT 0;
 
 CREATE TABLE IF NOT EXISTS divisions (
     code         VARCHAR,
