@@ -17,7 +17,6 @@ import csv
 import datetime as dt
 import hashlib
 import os
-import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
