@@ -19,9 +19,16 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import read, schema, store
+from pipeline import read, rules, schema, store
 
-MODELS = ("claims_effective", "people", "unmatched_claims", "region_names", "person_year")
+MODELS = (
+    "claims_effective",
+    "people",
+    "unmatched_claims",
+    "region_names",
+    "person_year",
+    "household_year",
+)
 SKIP_NAMES = {"readme.md", "readme.txt", ".ds_store"}
 
 
@@ -225,6 +232,7 @@ def ingest(
     command: str = "ingest",
     publish: bool = True,
     hooks: Hooks | None = None,
+    rules_dir: Path = rules.RULES_DIR,
 ) -> ImportReport:
     """Import files/folders into the store as one atomic import, then publish a snapshot."""
     started = time.perf_counter()
@@ -233,11 +241,15 @@ def ingest(
     else:
         notify = hooks.notify
     sources, skipped = discover(paths, kind)
+    try:
+        ruleset = rules.load(rules_dir)
+    except rules.RulesError as exc:
+        raise ImportRefused(f"the rules in {rules_dir} have problems:\n{exc}") from None
     if not sources:
         raise ImportRefused("no extract files found in " + ", ".join(str(p) for p in paths))
     con = store.open_store(db)
     try:
-        report = _ingest(con, sources, notify, command, hooks)
+        report = _ingest(con, sources, notify, command, hooks, ruleset)
     except BaseException:
         con.close()
         raise
@@ -260,6 +272,7 @@ def _ingest(
     notify: Notify,
     command: str,
     hooks: Hooks,
+    ruleset: rules.RuleSet,
 ) -> ImportReport:
     reports: list[FileReport] = []
     new: list[read.Source] = []
@@ -340,6 +353,8 @@ def _ingest(
             )  # fmt: skip
         notify("refreshing person-year totals")
         refresh_models(con, notify)
+        notify(f"evaluating rules (fingerprint {ruleset.fingerprint})")
+        rules.evaluate(con, ruleset, import_id)
         reasons = con.execute(
             "SELECT reason, count(*) AS n FROM rejects WHERE import_id = ? "
             "GROUP BY reason ORDER BY n DESC, reason",

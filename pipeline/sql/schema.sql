@@ -105,3 +105,58 @@ CREATE TABLE IF NOT EXISTS codes (
     label_en  VARCHAR,
     ord       INTEGER
 );
+
+-- Rule evaluations: one run after every import (and on `oopwatch flag`), with the rules files'
+-- fingerprint and text, so any week's list can be reproduced and explained later.
+CREATE TABLE IF NOT EXISTS rule_runs (
+    run_id        INTEGER,
+    import_id     INTEGER,
+    evaluated_at  TIMESTAMP,
+    as_of         DATE,       -- the data's date: the latest settlement date of any claim
+    fingerprint   VARCHAR,
+    rules_text    JSON
+);
+
+-- Every rule that fired, per run, person and year.
+CREATE TABLE IF NOT EXISTS flags (
+    run_id       INTEGER,
+    person_id    VARCHAR,
+    year         INTEGER,
+    rule_id      VARCHAR,
+    oop          DECIMAL(14,2),
+    threshold    DECIMAL(14,2),
+    severity     VARCHAR,
+    note_zh      VARCHAR,
+    note_en      VARCHAR,
+    explain_zh   VARCHAR,
+    explain_en   VARCHAR
+);
+
+-- The watch-list of every run: one row per flagged person and year.
+CREATE TABLE IF NOT EXISTS watch_runs (
+    run_id         INTEGER,
+    person_id      VARCHAR,
+    year           INTEGER,
+    rules          VARCHAR,
+    oop            DECIMAL(14,2),
+    threshold      DECIMAL(14,2),
+    severity       VARCHAR,
+    status         VARCHAR,
+    first_flagged  TIMESTAMP,
+    weeks_on_list  INTEGER,
+    explain_zh     VARCHAR,
+    explain_en     VARCHAR
+);
+
+-- Week-over-week movement: who entered the list and who left it, and why.
+CREATE TABLE IF NOT EXISTS watch_changes (
+    run_id      INTEGER,
+    person_id   VARCHAR,
+    year        INTEGER,
+    change      VARCHAR,   -- entered | left
+    reason      VARCHAR,   -- for left: reversal, assistance_paid_later, oop_decreased,
+                           -- rule_change, data_change, no_longer_known
+    rules_before VARCHAR,
+    oop_before  DECIMAL(14,2),
+    oop_now     DECIMAL(14,2)
+);

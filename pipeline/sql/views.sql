@@ -32,3 +32,18 @@ FROM levels AS l
 ANTI JOIN divisions AS d ON d.code = l.code AND d.level = l.level
 WHERE l.code IS NOT NULL
 GROUP BY l.level, l.code;
+
+-- The watch-list of the latest evaluation run (CONTRACT.md section 3), with who the person is.
+CREATE OR REPLACE VIEW watchlist AS
+SELECT w.person_id, w.year, w.rules, w.oop, w.threshold, w.severity, w.status, w.first_flagged,
+       w.weeks_on_list, w.explain_zh, w.explain_en, w.run_id,
+       p.name, p.household_id, p.village_code, p.category
+FROM watch_runs AS w
+LEFT JOIN people AS p USING (person_id)
+WHERE w.run_id = (SELECT max(run_id) FROM rule_runs);
+
+-- Every run's entries and exits with their reasons, dated.
+CREATE OR REPLACE VIEW watch_history AS
+SELECT c.*, r.evaluated_at, r.import_id, r.fingerprint
+FROM watch_changes AS c
+JOIN rule_runs AS r USING (run_id);

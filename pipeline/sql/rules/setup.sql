@@ -1,0 +1,91 @@
+-- Which version of each rule applies where, and the reference income each person-year uses.
+-- Reads the temp tables rule_params, income_ref, severity_policy written by pipeline/rules.py.
+
+CREATE OR REPLACE TEMP MACRO money_text(x) AS format('{:,.2f}', x);
+CREATE OR REPLACE TEMP MACRO line_text(x) AS
+    CASE WHEN x = trunc(x) THEN format('{:,}', CAST(x AS BIGINT)) ELSE money_text(x) END;
+CREATE OR REPLACE TEMP MACRO share_text(x) AS
+    CASE WHEN x * 100 = trunc(x * 100) THEN CAST(CAST(x * 100 AS INTEGER) AS VARCHAR) || '%'
+         ELSE CAST(x * 100 AS VARCHAR) || '%' END;
+CREATE OR REPLACE TEMP MACRO severity_rank(s) AS
+    CASE s WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 END;
+
+-- The most specific region file wins: per township and rule version, the longest region code
+-- that is a prefix of the township's code ('' is the default).
+CREATE OR REPLACE TEMP TABLE township_rules AS
+WITH townships AS (
+    SELECT DISTINCT coalesce(township_code, '') AS township_code FROM person_year
+)
+SELECT t.township_code, p.*
+FROM townships AS t
+JOIN rule_params AS p ON starts_with(t.township_code, p.region_code)
+QUALIFY row_number() OVER (PARTITION BY t.township_code, p.version
+                           ORDER BY length(p.region_code) DESC) = 1;
+
+-- Reference income for a person-year: the most specific region with a figure (a region file's
+-- own, else the province's, else the national), its latest year before the evaluated one.
+CREATE OR REPLACE TEMP TABLE township_income AS
+WITH wanted AS (
+    SELECT DISTINCT coalesce(township_code, '') AS township_code, year FROM person_year
+),
+best AS (
+    SELECT w.township_code, w.year, i.yuan, i.year AS basis_year, i.region_code AS basis_region,
+           i.source
+    FROM wanted AS w
+    JOIN income_ref AS i ON starts_with(w.township_code, i.region_code) AND i.year < w.year
+    QUALIFY row_number() OVER (PARTITION BY w.township_code, w.year
+                               ORDER BY length(i.region_code) DESC, i.year DESC) = 1
+)
+SELECT b.*,
+       coalesce(rn.name, '全国') AS basis_name,
+       b.basis_year || '年' || coalesce(rn.name, '全国')
+           || CASE WHEN b.basis_year <> b.year - 1 OR b.basis_region <> substr(b.township_code, 1, 2)
+                   THEN '（无' || (b.year - 1) || '年' || coalesce(pn.name, '本省') || '数据，以此代替）'
+                   ELSE '' END AS basis_zh,
+       b.basis_year || ' ' || CASE WHEN b.basis_region = '' THEN 'national'
+                                   ELSE coalesce(rn.name, b.basis_region) END
+           || CASE WHEN b.basis_year <> b.year - 1 OR b.basis_region <> substr(b.township_code, 1, 2)
+                   THEN ' (no ' || (b.year - 1) || ' figure for ' || coalesce(pn.name, 'the province')
+                        || '; used instead)'
+                   ELSE '' END AS basis_en
+FROM best AS b
+LEFT JOIN region_names AS rn ON rn.code = b.basis_region
+LEFT JOIN region_names AS pn ON pn.code = substr(b.township_code, 1, 2) AND pn.level = 1;
+
+-- Rules whose kind, years and region apply to a person-year.
+CREATE OR REPLACE TEMP VIEW applicable AS
+SELECT py.*, r.rule_id, r.version, r.kind, r.severity, r.line, r.share, r.shares, r.line_rule,
+       r.window_days, r.min_claims, r.min_days, r.explain_zh AS template_zh,
+       r.explain_en AS template_en
+FROM person_year AS py
+JOIN township_rules AS r ON r.township_code = coalesce(py.township_code, '')
+WHERE r.enabled AND py.year BETWEEN r.effective_from AND r.effective_to;
+
+CREATE OR REPLACE TEMP TABLE fired (
+    person_id   VARCHAR,
+    year        INTEGER,
+    rule_id     VARCHAR,
+    version     INTEGER,
+    oop         DECIMAL(14,2),
+    threshold   DECIMAL(14,2),
+    severity    VARCHAR,
+    note_zh     VARCHAR,
+    note_en     VARCHAR,
+    explain_zh  VARCHAR,
+    explain_en  VARCHAR
+);
+
+-- Fill an explanation template; placeholders a rule does not use stay absent.
+CREATE OR REPLACE TEMP MACRO render(t, year, oop, threshold, share, income, basis, projected,
+                                    hh_oop, hh_income, window_days) AS
+    replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(t,
+        '{year}', CAST(year AS VARCHAR)),
+        '{oop}', coalesce(money_text(oop), '')),
+        '{threshold}', coalesce(line_text(threshold), '')),
+        '{share}', coalesce(share_text(share), '')),
+        '{income}', coalesce(line_text(income), '')),
+        '{income_basis}', coalesce(basis, '')),
+        '{projected}', coalesce(money_text(projected), '')),
+        '{household_oop}', coalesce(money_text(hh_oop), '')),
+        '{household_income}', coalesce(money_text(hh_income), '')),
+        '{window_days}', coalesce(CAST(window_days AS VARCHAR), ''));
