@@ -96,6 +96,86 @@ def serve(db: Path, port: int, address: str) -> None:
     raise SystemExit(run(db, port=port, address=address))
 
 
+rules_dir_option = click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="Rules folder (default: the project's rules/).",
+)
+
+
+@main.command()
+@db_option
+@rules_dir_option
+def flag(db: Path, rules_dir: Path | None) -> None:
+    """Evaluate the rules over the current totals now (imports do this by themselves)."""
+    from pipeline import rules, store
+
+    try:
+        ruleset = rules.load(rules_dir or rules.RULES_DIR)
+        con = store.open_store(db)
+    except rules.RulesError as exc:
+        click.echo(f"refused: the rules have problems:\n{exc}", err=True)
+        raise SystemExit(2) from None
+    except store.StoreLocked as exc:
+        click.echo(f"refused: {exc}", err=True)
+        raise SystemExit(2) from None
+    con.execute("BEGIN TRANSACTION")
+    run_id = rules.evaluate(con, ruleset)
+    con.execute("COMMIT")
+    counts = con.execute(
+        "SELECT status, count(*) FROM watchlist GROUP BY status ORDER BY status"
+    ).fetchall()
+    left = con.execute(
+        "SELECT count(*) FROM watch_changes WHERE run_id = ? AND change = 'left'", [run_id]
+    ).fetchall()[0][0]
+    store.close_and_publish(con, db)
+    summary = ", ".join(f"{status} {n:,}" for status, n in counts) or "nobody flagged"
+    click.echo(f"run {run_id} (rules {ruleset.fingerprint}): {summary}; left the list {left:,}")
+
+
+@main.group(name="rules")
+def rules_group() -> None:
+    """Check the rules files and show the rules in force in a region."""
+
+
+@rules_group.command(name="check")
+@click.argument("folder", required=False, type=click.Path(path_type=Path, file_okay=False))
+def rules_check(folder: Path | None) -> None:
+    """Validate a rules folder (default: the project's rules/)."""
+    from pipeline import rules
+
+    folder = folder or rules.RULES_DIR
+    try:
+        ruleset = rules.load(folder)
+    except rules.RulesError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        click.echo(f"{len(exc.problems)} problem(s) in {folder}", err=True)
+        raise SystemExit(1) from None
+    click.echo(
+        f"ok: {len(ruleset.rules)} rules, {len(ruleset.regions)} region file(s), "
+        f"{len(ruleset.incomes)} reference incomes; fingerprint {ruleset.fingerprint}"
+    )
+
+
+@rules_group.command(name="show")
+@click.option("--region", default="", help="Province, city, county or township code.")
+@click.option("--year", type=int, required=True, help="Year to show the rules of.")
+@rules_dir_option
+def rules_show(region: str, year: int, rules_dir: Path | None) -> None:
+    """Print the rules in force in a region and year, with where each value came from."""
+    from pipeline import rules
+
+    try:
+        ruleset = rules.load(rules_dir or rules.RULES_DIR)
+    except rules.RulesError as exc:
+        click.echo(f"error: the rules have problems:\n{exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo(rules.describe(ruleset, region, year))
+
+
 def _command_line() -> str:
     import sys
 

@@ -184,9 +184,7 @@ def _load_default(path: Path, problems: list[str]) -> tuple[list[Rule], dict]:
             problems.append(f"{where}: missing {', '.join(missing)}")
             continue
         if entry["kind"] not in KINDS:
-            problems.append(
-                f"{where}: unknown kind '{entry['kind']}' (kinds: {', '.join(KINDS)})"
-            )
+            problems.append(f"{where}: unknown kind '{entry['kind']}' (kinds: {', '.join(KINDS)})")
             continue
         severity = entry.get("severity", "medium")
         if severity not in SEVERITIES:
@@ -378,8 +376,7 @@ def compile_to(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
     )
     con.unregister("rule_rows")
     incomes = [
-        {"region_code": c, "year": y, "yuan": str(v), "source": s}
-        for c, y, v, s in ruleset.incomes
+        {"region_code": c, "year": y, "yuan": str(v), "source": s} for c, y, v, s in ruleset.incomes
     ]
     con.register("income_rows", pa.Table.from_pylist(incomes))
     con.execute(
@@ -400,9 +397,7 @@ def compile_to(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
     )
 
 
-def evaluate(
-    con: duckdb.DuckDBPyConnection, ruleset: RuleSet, import_id: int | None = None
-) -> int:
+def evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, import_id: int | None = None) -> int:
     """Run every rule set-based over the current totals; store the run; return its id.
 
     The caller owns the transaction (an import runs this before its COMMIT).
@@ -429,3 +424,49 @@ def evaluate(
         store.run_script(con, f"rules/{kind}.sql")
     store.run_script(con, "rules/evaluate.sql")
     return run_id
+
+
+def reference_income(ruleset: RuleSet, region: str, year: int) -> tuple[Decimal, str] | None:
+    """The income the over_income_share rule uses in a region and year, and where it is from."""
+    best = None
+    for code, basis_year, yuan, source in ruleset.incomes:
+        if region.startswith(code) and basis_year < year:
+            key = (len(code), basis_year)
+            if best is None or key > best[0]:
+                best = (key, code, basis_year, yuan, source)
+    if best is None:
+        return None
+    _key, code, basis_year, yuan, source = best
+    where = "national" if code == "" else f"region {code}"
+    note = f"{basis_year} {where} figure"
+    if basis_year != year - 1 or code != region[:2]:
+        note += f" (no {year - 1} figure for province {region[:2] or '?'}; used instead)"
+    return yuan, f"{note}; source: {source}"
+
+
+def describe(ruleset: RuleSet, region: str, year: int) -> str:
+    """Human-readable rules in force in a region and year, each value with its file."""
+    lines = [f"rules in force in region {region or '(default)'} for {year} "
+             f"(fingerprint {ruleset.fingerprint})"]  # fmt: skip
+    for rule in resolve(ruleset, region):
+        if not rule.effective_from <= year <= rule.effective_to:
+            continue
+        origin = rule.source
+        state = "on" if rule.enabled else "OFF"
+        lines.append(
+            f"- {rule.id} [{rule.kind}] {state}, severity {rule.severity}, years "
+            f"{rule.effective_from}–{rule.effective_to if rule.effective_to < OPEN_END else ''}"
+            f"  ({origin.get('enabled', 'default.toml')})"
+        )
+        lines.append(f"    {rule.label_zh} / {rule.label_en}")
+        for name, value in rule.params.items():
+            src = origin.get(f"params.{name}", "default.toml")
+            lines.append(f"    {name} = {value}  ({src})")
+        if rule.kind == "over_income_share":
+            income = reference_income(ruleset, region, year)
+            if income is None:
+                lines.append("    reference income: none before this year (rule cannot fire)")
+            else:
+                yuan, note = income
+                lines.append(f"    reference income: {yuan} yuan, {note}")
+    return "\n".join(lines)

@@ -81,18 +81,20 @@ WHERE c.status = 'new'
 UNION ALL
 SELECT (SELECT run_id FROM eval_params), p.person_id, p.year, 'left',
        CASE
-           WHEN py.person_id IS NULL THEN 'no_longer_known'
-           WHEN py.oop < p.oop AND p.person_id IN (SELECT person_id FROM reversed_people)
-               THEN 'reversal'
-           WHEN py.oop < p.oop AND p.person_id IN (SELECT person_id FROM assisted_people)
+           WHEN pe.person_id IS NULL THEN 'no_longer_known'
+           WHEN coalesce(py.oop, 0) < p.oop
+                AND p.person_id IN (SELECT person_id FROM reversed_people) THEN 'reversal'
+           WHEN coalesce(py.oop, 0) < p.oop
+                AND p.person_id IN (SELECT person_id FROM assisted_people)
                THEN 'assistance_paid_later'
-           WHEN py.oop < p.oop THEN 'oop_decreased'
+           WHEN coalesce(py.oop, 0) < p.oop THEN 'oop_decreased'
            WHEN f.now IS DISTINCT FROM f.before THEN 'rule_change'
            ELSE 'data_change'
        END,
-       p.rules, p.oop, py.oop
+       p.rules, p.oop, CASE WHEN pe.person_id IS NOT NULL THEN coalesce(py.oop, 0) END
 FROM previous_watch AS p
 CROSS JOIN fingerprints AS f
 LEFT JOIN current AS c USING (person_id, year)
 LEFT JOIN person_year AS py USING (person_id, year)
+LEFT JOIN people AS pe USING (person_id)
 WHERE c.person_id IS NULL;
