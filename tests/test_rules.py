@@ -117,8 +117,13 @@ def test_a_rule_ending_in_2025_does_not_fire_in_2026(tmp_path, db, query):
     text = text.replace(
         'id = "oop_line"\nkind = "over_line"',
         'id = "oop_line"\nkind = "over_line"\neffective_to = 2025',
-    ).replace('effective_from = 2000\nenabled = true\n[rule.params]\nline = "10000.00"',
-              'effective_from = 2000\nenabled = true\n[rule.params]\nline = "10000.00"', 1)  # fmt: skip
+    )
+    # From 2026 a second version of the rule with a line of 20,000.
+    text += (
+        '\n[[rule]]\nid = "oop_line"\nkind = "over_line"\nlabel_zh = "线"\nlabel_en = "line"\n'
+        'explain_zh = "{oop} > {threshold}"\nexplain_en = "{oop} > {threshold}"\n'
+        'effective_from = 2026\n[rule.params]\nline = "20000.00"\n'
+    )
     (folder / "default.toml").write_text(text, encoding="utf-8")
     (folder / "regions" / "23.toml").unlink()
     person = make_id(1)
@@ -126,8 +131,8 @@ def test_a_rule_ending_in_2025_does_not_fire_in_2026(tmp_path, db, query):
     bill(tmp_path / "w", [("C1", person, "2025-05-01", "15000.00"),
                           ("C2", person, "2026-05-01", "15000.00")])  # fmt: skip
     load.ingest([tmp_path / "w"], db, rules_dir=folder)
-    rows = query("SELECT year, rule_id FROM flags WHERE rule_id = 'oop_line' ORDER BY year")
-    assert rows == [(2025, "oop_line")]
+    rows = query("SELECT year, threshold FROM flags WHERE rule_id = 'oop_line' ORDER BY year")
+    assert rows == [(2025, Decimal("10000.00"))]  # 2026: 15,000 is under the new 20,000 line
 
 
 def test_household_burden_needs_a_known_income(tmp_path, db, query):
@@ -160,8 +165,9 @@ def test_household_burden_needs_a_known_income(tmp_path, db, query):
 
 def test_coverage_gaps_suspended_ended_and_missing(tmp_path, db, query):
     active, suspended, ended, missing = (make_id(i) for i in (1, 2, 3, 4))
-    people(tmp_path / "w", [(p, "某", f"H{i}", HLJ_COUNTY, "monitored", "")
-                            for i, p in enumerate([active, suspended, ended, missing])])  # fmt: skip
+    rows = [(p, "某", f"H{i}", HLJ_COUNTY, "monitored", "")
+            for i, p in enumerate([active, suspended, ended, missing])]  # fmt: skip
+    people(tmp_path / "w", rows)
     write_csv(
         tmp_path / "w" / "enrolment.csv",
         ["person_id", "year", "scheme", "status"],

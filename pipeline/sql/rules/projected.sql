@@ -28,6 +28,7 @@ candidates AS (
     JOIN recent AS r USING (person_id, window_days)
     JOIN township_rules AS l
         ON l.township_code = coalesce(a.township_code, '') AND l.rule_id = a.line_rule
+        AND l.enabled AND a.year BETWEEN l.effective_from AND l.effective_to
     WHERE a.kind = 'projected' AND a.year = year(params.as_of)
       AND dayofyear(params.as_of) >= a.min_days
       AND r.window_claims >= a.min_claims
