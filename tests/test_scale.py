@@ -120,3 +120,79 @@ def test_sample_data_weeks_import_with_every_dirty_row_rejected(sample_data: Pat
     assert query("SELECT count(*) FROM unmatched_claims") == [(0,)]
     total = query("SELECT sum(oop) FROM person_year")[0][0]
     assert isinstance(total, Decimal)
+
+
+ROSTER_CATEGORIES = {"destitute", "dibao", "dibao_edge", "monitored", "out_of_poverty", "general"}
+INCOME = {"14": {2023: Decimal("17677")}, "": {2023: Decimal("21691"), 2024: Decimal("23119")}}
+SHARES = {c: Decimal("0.5") for c in ROSTER_CATEGORIES} | {"general": Decimal("1.0")}
+
+
+def _known_people(roster: pd.DataFrame, enrolment: pd.DataFrame) -> pd.DataFrame:
+    """person_id → category and village, as an analyst would read the roster and enrolment."""
+    r = roster.copy()
+    ok = _valid_ids(r["person_id"].fillna("")) & r[["name", "household_id"]].notna().all(axis=1)
+    ok &= r["village_code"].fillna("").str.fullmatch(r"\d{12}")
+    ok &= r["category"].isin(ROSTER_CATEGORIES)
+    income = r["household_income"].fillna("0")
+    ok &= income.str.fullmatch(r"\d+(\.\d{1,2})?").fillna(False).astype(bool)
+    r = r[ok].assign(person_id=lambda d: d["person_id"].str.upper())
+    r = r.drop_duplicates("person_id", keep="last").set_index("person_id")
+    e = enrolment.copy()
+    ok = _valid_ids(e["person_id"].fillna("")) & e["year"].fillna("").str.fullmatch(r"\d{4}")
+    ok &= e["scheme"].isin({"residents", "employees"}) & e["status"].isin(
+        {"active", "suspended", "ended"}
+    )
+    ok &= e["subsidy"].fillna("0").str.fullmatch(r"\d+(\.\d{1,2})?").fillna(False).astype(bool)
+    ok &= e["village_code"].isna() | e["village_code"].fillna("").str.fullmatch(r"\d{12}")
+    e = e[ok].assign(person_id=lambda d: d["person_id"].str.upper())
+    e = e[~e["person_id"].isin(r.index)]
+    only = e.groupby("person_id")["village_code"].agg(lambda s: s.dropna().iloc[-1]
+                                                     if s.notna().any() else None)  # fmt: skip
+    extra = pd.DataFrame({"village_code": only, "category": "general"})
+    return pd.concat([r[["village_code", "category"]], extra])
+
+
+def _income_threshold(village: str | None, category: str, year: int) -> Decimal | None:
+    """The oop_income threshold as the shipped rules define it (None where the rule is off)."""
+    code = village or ""
+    if code.startswith("23") and not code.startswith("230224"):
+        return None  # Heilongjiang: flat line only, except the county that switches it on
+    province = code[:2]
+    years = [y for y in INCOME.get(province, {}) if y < year]
+    if province and years:
+        yuan = INCOME[province][max(years)]
+    else:
+        yuan = INCOME[""][max(y for y in INCOME[""] if y < year)]
+    return (SHARES[category] * yuan).quantize(Decimal("0.01"))
+
+
+def test_100k_people_oop_line_and_oop_income_sets_agree_with_pandas(
+    tmp_path: Path, db: Path, query
+):
+    out = tmp_path / "gen"
+    summary = generate(out, people=100_000, seed=11, weeks=0, as_of=dt.date(2026, 11, 20))
+    read = {k: pd.read_csv(out / f"{k}.csv", dtype=str) for k in ("roster", "enrolment", "claims")}
+    load.ingest([out], db)
+
+    known = _known_people(read["roster"], read["enrolment"])
+    totals, rejected = _pandas_person_year(read["claims"], set(known.index))
+    assert rejected == summary["dirty_claims"]
+    totals = totals.join(known, on="person_id")
+    line = {key for key, oop in totals["oop"].items() if oop > 1_000_000}
+    income = set()
+    for (person, year), row in totals.iterrows():
+        threshold = _income_threshold(row["village_code"], row["category"], year)
+        if threshold is not None and row["oop"] > int(threshold * 100):
+            income.add((person, year))
+
+    def flagged(rule: str) -> set[tuple[str, int]]:
+        rows = query(
+            "SELECT person_id, year FROM watchlist "
+            "WHERE list_contains(string_split(rules, ';'), ?)",
+            [rule],
+        )
+        return set(rows)
+
+    assert flagged("oop_line") == line
+    assert flagged("oop_income") == income
+    assert len(line) > 1000 and len(income) > 1000
