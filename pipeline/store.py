@@ -10,6 +10,7 @@ snapshot is never overwritten in place; all but the newest two are deleted.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -80,14 +81,27 @@ def open_store(db: Path) -> duckdb.DuckDBPyConnection:
         _load_reference(con)
     run_script(con, "macros.sql")
     con.execute(code_macros())
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'mart_person_year'"
-    ).fetchall()[0][0]
-    if not exists:
+    # Models are rebuilt when their SQL differs from the one that built them (a new store, or a
+    # new version of oopwatch), so an upgraded store never lacks a table a rule reads.
+    version = models_version()
+    built = con.execute("SELECT value FROM meta WHERE key = 'models_version'").fetchall()
+    if not built or built[0][0] != version:
         from pipeline.load import refresh_models
 
+        con.execute("BEGIN TRANSACTION")
         refresh_models(con)
+        con.execute("DELETE FROM meta WHERE key = 'models_version'")
+        con.execute("INSERT INTO meta VALUES ('models_version', ?)", [version])
+        con.execute("COMMIT")
     return con
+
+
+def models_version() -> str:
+    """Fingerprint of the SQL that builds the models and views."""
+    digest = hashlib.sha256()
+    for path in sorted((SQL_DIR / "models").glob("*.sql")) + [SQL_DIR / "views.sql"]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _load_reference(con: duckdb.DuckDBPyConnection) -> None:
