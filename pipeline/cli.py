@@ -124,15 +124,13 @@ def flag(db: Path, rules_dir: Path | None) -> None:
     con.execute("BEGIN TRANSACTION")
     run_id = rules.evaluate(con, ruleset)
     con.execute("COMMIT")
-    counts = con.execute(
-        "SELECT status, count(*) FROM watchlist GROUP BY status ORDER BY status"
-    ).fetchall()
-    left = con.execute(
-        "SELECT count(*) FROM watch_changes WHERE run_id = ? AND change = 'left'", [run_id]
-    ).fetchall()[0][0]
+    w = rules.run_summary(con, run_id)
     store.close_and_publish(con, db)
-    summary = ", ".join(f"{status} {n:,}" for status, n in counts) or "nobody flagged"
-    click.echo(f"run {run_id} (rules {ruleset.fingerprint}): {summary}; left the list {left:,}")
+    click.echo(
+        f"run {run_id} (rules {ruleset.fingerprint}): new {w['new']:,}, continuing "
+        f"{w['continuing']:,}; left the list {w['left']:,}; "
+        f"{w['households_without_income']:,} household-years have no income figure"
+    )
 
 
 @main.group(name="rules")

@@ -56,6 +56,7 @@ class ImportReport:
     reasons: list[tuple[str, int]]
     claims_matched: int = 0
     claims_unmatched: int = 0
+    watch: dict[str, int] = field(default_factory=dict)  # new, continuing, left, no_income
     seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)
     snapshot: Path | None = None
@@ -354,7 +355,8 @@ def _ingest(
         notify("refreshing person-year totals")
         refresh_models(con, notify)
         notify(f"evaluating rules (fingerprint {ruleset.fingerprint})")
-        rules.evaluate(con, ruleset, import_id)
+        run_id = rules.evaluate(con, ruleset, import_id)
+        watch = rules.run_summary(con, run_id)
         reasons = con.execute(
             "SELECT reason, count(*) AS n FROM rejects WHERE import_id = ? "
             "GROUP BY reason ORDER BY n DESC, reason",
@@ -377,4 +379,4 @@ def _ingest(
     finally:
         con.execute("SET preserve_insertion_order = true")
         shutil.rmtree(tmp_dir, ignore_errors=True)
-    return ImportReport(import_id, reports, reasons, matched, unmatched)
+    return ImportReport(import_id, reports, reasons, matched, unmatched, watch)

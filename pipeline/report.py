@@ -149,4 +149,11 @@ def print_summary(result: ImportReport, db: Path) -> None:
             f"claims matched to a known person: {result.claims_matched:,}; "
             f"unmatched (kept, waiting for a roster): {result.claims_unmatched:,}"
         )
+    if result.watch:
+        w = result.watch
+        console.print(
+            f"watch-list: {w['new']:,} new, {w['continuing']:,} continuing, {w['left']:,} left; "
+            f"{w['households_without_income']:,} household-years have no income figure "
+            "(not assessed for household burden)"
+        )
     console.print(f"elapsed {result.seconds:.1f} s")

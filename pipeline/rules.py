@@ -470,3 +470,16 @@ def describe(ruleset: RuleSet, region: str, year: int) -> str:
                 yuan, note = income
                 lines.append(f"    reference income: {yuan} yuan, {note}")
     return "\n".join(lines)
+
+
+def run_summary(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, int]:
+    """Counts of a run: new and continuing on the list, left it, households with no income."""
+    row = con.execute(
+        """SELECT count(*) FILTER (WHERE status = 'new'),
+                  count(*) FILTER (WHERE status = 'continuing'),
+                  (SELECT count(*) FROM watch_changes WHERE run_id = ? AND change = 'left'),
+                  (SELECT count(*) FROM household_year WHERE NOT income_known)
+           FROM watch_runs WHERE run_id = ?""",
+        [run_id, run_id],
+    ).fetchall()[0]
+    return dict(zip(("new", "continuing", "left", "households_without_income"), row, strict=True))

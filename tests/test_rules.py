@@ -296,3 +296,21 @@ def test_flag_command_reevaluates_with_changed_rules(tmp_path, db, cli, query):
     assert query("SELECT change, reason FROM watch_history WHERE run_id = 2") == [
         ("left", "rule_change")
     ]
+
+
+def test_leaving_because_assistance_was_paid_later(tmp_path, db, query):
+    person = make_id(1)
+    people(tmp_path / "w1", [(person, "甲", "H1", HLJ_COUNTY, "monitored", "")])
+    bill(tmp_path / "w1", [("C1", person, "2026-03-01", "12000.00")])
+    load.ingest([tmp_path / "w1"], db)
+    # The bureau settles medical assistance later: the same claim_id comes again, corrected.
+    write_csv(
+        tmp_path / "w2" / "claims.csv",
+        CLAIM_HEADER,
+        [("C1", person, "2026-03-01", "inpatient", "12000.00", "0", "0", "3000.00")],
+    )
+    load.ingest([tmp_path / "w2"], db)
+    assert query("SELECT count(*) FROM watchlist") == [(0,)]
+    assert query(
+        "SELECT change, reason, oop_before, oop_now FROM watch_history WHERE run_id = 2"
+    ) == [("left", "assistance_paid_later", Decimal("12000.00"), Decimal("9000.00"))]
