@@ -314,3 +314,44 @@ def test_leaving_because_assistance_was_paid_later(tmp_path, db, query):
     assert query(
         "SELECT change, reason, oop_before, oop_now FROM watch_history WHERE run_id = 2"
     ) == [("left", "assistance_paid_later", Decimal("12000.00"), Decimal("9000.00"))]
+
+
+@pytest.mark.parametrize(
+    ("category", "threshold"),
+    [
+        ("destitute", "8838.50"),
+        ("dibao", "8838.50"),
+        ("dibao_edge", "8838.50"),
+        ("monitored", "8838.50"),
+        ("out_of_poverty", "8838.50"),
+        ("general", "17677.00"),
+    ],
+)
+def test_each_category_share_of_the_income_line(tmp_path, db, query, category, threshold):
+    at, over = make_id(1), make_id(2)
+    people(tmp_path / "w", [(at, "甲", "H1", SHANXI, category, ""),
+                            (over, "乙", "H2", SHANXI, category, "")])  # fmt: skip
+    line = Decimal(threshold)
+    bill(tmp_path / "w", [("C1", at, "2025-05-01", str(line)),
+                          ("C2", over, "2025-05-01", str(line + Decimal("0.01")))])  # fmt: skip
+    load.ingest([tmp_path / "w"], db)
+    assert query("SELECT person_id, threshold FROM flags WHERE rule_id = 'oop_income'") == [
+        (over, line)
+    ]
+
+
+def test_a_region_file_can_give_its_own_income_figure(tmp_path, db, query):
+    folder = _rules_copy(tmp_path)
+    (folder / "regions" / "140123.toml").write_text(
+        'region = "140123"\nsource = "test"\n\n[[income]]\nyear = 2024\nyuan = "20000"\n'
+        'source = "county statistics bulletin (test figure)"\n',
+        encoding="utf-8",
+    )
+    person = make_id(1)
+    people(tmp_path / "w", [(person, "甲", "H1", SHANXI, "dibao", "")])
+    bill(tmp_path / "w", [("C1", person, "2025-05-01", "10000.01")])
+    load.ingest([tmp_path / "w"], db, rules_dir=folder)
+    # The county's 2024 figure beats the province's 2023 one: 50% of 20,000 = 10,000.00.
+    assert query("SELECT threshold, note_zh FROM flags WHERE rule_id = 'oop_income'") == [
+        (Decimal("10000.00"), "2024年娄烦县（无2024年山西省数据，以此代替）")
+    ]
