@@ -423,6 +423,8 @@ def evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, import_id: int | 
     for kind in KINDS:
         store.run_script(con, f"rules/{kind}.sql")
     store.run_script(con, "rules/evaluate.sql")
+    # Aggregates every dashboard click needs, now that the list is known.
+    store.run_script(con, "marts/region_year.sql")
     return run_id
 
 
