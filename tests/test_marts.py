@@ -1,0 +1,65 @@
+"""region_year: the drill-down's figures per level, hand-computed on a small store."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pipeline import load
+from tests.conftest import CLAIM_HEADER, make_id, write_csv
+
+V1, V2, V3 = "230124100201", "230124100202", "140123100201"
+
+
+def test_region_year_rolls_people_flags_money_and_participation_up_every_level(
+    tmp_path, db, query
+):
+    a, b, c = make_id(1), make_id(2), make_id(3, county="140123")
+    write_csv(
+        tmp_path / "w" / "roster.csv",
+        ["person_id", "name", "household_id", "village_code", "category"],
+        [(a, "甲", "H1", V1, "monitored"), (b, "乙", "H1", V2, "monitored"),
+         (c, "丙", "H3", V3, "general")],
+    )  # fmt: skip
+    write_csv(
+        tmp_path / "w" / "enrolment.csv",
+        ["person_id", "year", "scheme", "status"],
+        [(a, "2026", "residents", "active"), (b, "2026", "residents", "suspended"),
+         (c, "2026", "residents", "active")],
+    )  # fmt: skip
+    write_csv(
+        tmp_path / "w" / "claims.csv",
+        CLAIM_HEADER,
+        [
+            ("C1", a, "2026-03-01", "inpatient", "20000.00", "8000.00", "1000.00", "500.00"),
+            ("C2", b, "2026-03-01", "outpatient", "300.00", "100.00", "0", "0"),
+            ("C3", c, "2026-03-01", "pharmacy", "50.50", "0", "0", "0"),
+        ],
+    )
+    load.ingest([tmp_path / "w"], db)
+    rows = query(
+        "SELECT level, code, parent_code, name, people, roster_people, enrolled_active, flagged, "
+        "households, claims, total_cost, oop, oop_median FROM region_year "
+        "WHERE year = 2026 AND level IN (0, 1, 3, 5) ORDER BY level, code"
+    )
+    # a: OOP 10,500.00 (over the line); b: 200.00 and suspended (a coverage gap); c: 50.50.
+    assert rows == [
+        (0, "", None, "全国", 3, 3, 2, 2, 2, 3, Decimal("20350.50"), Decimal("10750.50"),
+         Decimal("200.00")),
+        (1, "14", "", "山西省", 1, 1, 1, 0, 1, 1, Decimal("50.50"), Decimal("50.50"),
+         Decimal("50.50")),
+        (1, "23", "", "黑龙江省", 2, 2, 1, 2, 1, 2, Decimal("20300.00"), Decimal("10700.00"),
+         Decimal("5350.00")),
+        (3, "140123", "1401", "娄烦县", 1, 1, 1, 0, 1, 1, Decimal("50.50"), Decimal("50.50"),
+         Decimal("50.50")),
+        (3, "230124", "2301", "方正县", 2, 2, 1, 2, 1, 2, Decimal("20300.00"),
+         Decimal("10700.00"), Decimal("5350.00")),
+        (5, V3, "140123100", V3, 1, 1, 1, 0, 1, 1, Decimal("50.50"), Decimal("50.50"),
+         Decimal("50.50")),
+        (5, V1, "230124100", V1, 1, 1, 1, 1, 1, 1, Decimal("20000.00"), Decimal("10500.00"),
+         Decimal("10500.00")),
+        (5, V2, "230124100", V2, 1, 1, 0, 1, 1, 1, Decimal("300.00"), Decimal("200.00"),
+         Decimal("200.00")),
+    ]  # fmt: skip
+    assert query("SELECT participation FROM region_year WHERE level = 0 AND year = 2026") == [
+        (2 / 3,)
+    ]
