@@ -21,6 +21,19 @@ HERE = Path(__file__).resolve().parent
 st.set_page_config(page_title=t("app.title"), page_icon="🩺", layout="wide")
 language_switch()
 page = st.navigation(
-    [st.Page(HERE / "views" / "overview.py", title=t("nav.overview"), icon="📊", default=True)]
+    [
+        st.Page(
+            HERE / "views" / "overview.py",
+            title=t("nav.overview"),
+            icon=":material/dashboard:",
+            default=True,
+        ),
+        st.Page(HERE / "views" / "watchlist.py", title=t("nav.watchlist"), icon=":material/flag:"),
+        st.Page(
+            HERE / "views" / "quality.py", title=t("nav.quality"), icon=":material/fact_check:"
+        ),
+        st.Page(HERE / "views" / "drilldown.py", title=t("nav.drilldown"), icon=":material/map:"),
+        st.Page(HERE / "views" / "person.py", title=t("nav.person"), icon=":material/person:"),
+    ]
 )
 page.run()

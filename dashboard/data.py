@@ -13,7 +13,9 @@ Money stays DECIMAL: sums are fetched as ``decimal.Decimal`` (``fetchall``), nev
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from pipeline import store
+from pipeline import schema, store
 
 DB_ENV = "OOPWATCH_DB"
 DEFAULT_DB = Path("oopwatch.duckdb")
@@ -219,3 +221,741 @@ def last_import(snapshot: str) -> LastImport | None:
     if import_id is None:
         return None
     return LastImport(int(import_id), when, int(n))
+
+
+# ---- watch-list, quality and overview
+
+SEVERITIES = ("high", "medium", "low")
+WATCH_LIMIT = 1000
+PARTICIPATION_TARGET = Decimal("0.999")
+STALE_AFTER = dt.timedelta(days=8)
+_ID_RUN = re.compile(r"\d{14,17}[0-9Xx]")
+_SEVERITY_RANK = "CASE w.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END"
+
+
+def mask_text(text: str | None) -> str | None:
+    """Every resident-ID-like run (15 to 18 characters) in ``text`` masked like ``mask_id``."""
+    if text is None:
+        return None
+    return _ID_RUN.sub(lambda m: schema.mask_id(m.group(0)) or "", text)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def has_table(snapshot: str, name: str) -> bool:
+    """Whether the snapshot holds a table or view called ``name``."""
+    rows = _rows(
+        snapshot,
+        """SELECT count(*) FROM (SELECT table_name FROM duckdb_tables()
+                                 UNION ALL SELECT view_name FROM duckdb_views())
+           WHERE table_name = ?""",
+        [name],
+    )
+    return int(rows[0][0]) > 0
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def regions(snapshot: str) -> pd.DataFrame:
+    """Provinces, cities and counties where known people live: code, level, name, path.
+
+    ``path`` names the division with its parents (``黑龙江省 · 哈尔滨市 · 方正县``); a code the
+    bundled names lack is shown as the code.
+    """
+    rows = _rows(
+        snapshot,
+        """WITH v AS (SELECT DISTINCT village_code FROM people WHERE village_code IS NOT NULL),
+           lv AS (SELECT DISTINCT 1 AS level, substr(village_code, 1, 2) AS code FROM v
+                  UNION SELECT DISTINCT 2, substr(village_code, 1, 4) FROM v
+                  UNION SELECT DISTINCT 3, substr(village_code, 1, 6) FROM v)
+           SELECT lv.code, lv.level, coalesce(n.name, lv.code) AS name
+           FROM lv LEFT JOIN region_names AS n ON n.code = lv.code AND n.level = lv.level
+           ORDER BY lv.code""",
+    )
+    frame = pd.DataFrame.from_records(rows, columns=["code", "level", "name"])
+    names = dict(zip(frame["code"], frame["name"], strict=True))
+    frame["path"] = [
+        " · ".join(names.get(code[:n], code[:n]) for n in (2, 4, 6)[:level])
+        for code, level in zip(frame["code"], frame["level"], strict=True)
+    ]
+    return frame
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def category_labels(snapshot: str, lang: str) -> dict[str, str]:
+    """Category code -> its label in ``lang`` (``zh`` or ``en``), in the bureau's order."""
+    column = "label_en" if lang == "en" else "label_zh"
+    rows = _rows(
+        snapshot,
+        f"SELECT code, {column} FROM codes WHERE domain = 'category' ORDER BY ord",  # noqa: S608
+    )
+    return {code: label for code, label in rows}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def watch_rules(snapshot: str) -> list[str]:
+    """Rule ids that appear on the current watch-list."""
+    rows = _rows(
+        snapshot,
+        """SELECT DISTINCT unnest(string_split(rules, ';')) AS r FROM watchlist ORDER BY r""",
+    )
+    return [r[0] for r in rows]
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def watch_years(snapshot: str) -> list[int]:
+    """Years on the current watch-list, newest first."""
+    rows = _rows(snapshot, "SELECT DISTINCT year FROM watchlist ORDER BY year DESC")
+    return [int(r[0]) for r in rows]
+
+
+def _watch_where(
+    year: int,
+    region: str,
+    rule: str | None,
+    severity: str | None,
+    status: str | None,
+    category: str | None,
+) -> tuple[str, list[object]]:
+    """WHERE clause and its parameters for the watch-list filters (values never in the SQL)."""
+    clauses = ["w.year = ?", "starts_with(coalesce(w.village_code, ''), ?)"]
+    params: list[object] = [year, region]
+    optional = [
+        ("list_contains(string_split(w.rules, ';'), ?)", rule),
+        ("w.severity = ?", severity),
+        ("w.status = ?", status),
+        ("w.category = ?", category),
+    ]
+    for clause, value in optional:
+        if value:
+            clauses.append(clause)
+            params.append(value)
+    return " AND ".join(clauses), params
+
+
+WATCH_COLUMNS = [
+    "person", "name", "village", "category", "oop", "threshold", "rules",
+    "severity", "status", "weeks_on_list", "explain_zh", "explain_en",
+]  # fmt: skip
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def watchlist_page(
+    snapshot: str,
+    year: int,
+    region: str = "",
+    rule: str | None = None,
+    severity: str | None = None,
+    status: str | None = None,
+    category: str | None = None,
+    limit: int = WATCH_LIMIT,
+) -> tuple[pd.DataFrame, int]:
+    """The filtered watch-list (severity high first, then OOP desc), at most ``limit`` rows,
+    with person IDs masked, and the number of rows the filters match in all."""
+    where, params = _watch_where(year, region, rule, severity, status, category)
+    total = _rows(snapshot, f"SELECT count(*) FROM watchlist AS w WHERE {where}", params)  # noqa: S608
+    rows = _rows(
+        snapshot,
+        f"""SELECT w.person_id, w.name, coalesce(n.name, w.village_code) AS village, w.category,
+                   w.oop, w.threshold, w.rules, w.severity, w.status, w.weeks_on_list,
+                   w.explain_zh, w.explain_en
+            FROM watchlist AS w
+            LEFT JOIN region_names AS n ON n.code = w.village_code AND n.level = 5
+            WHERE {where}
+            ORDER BY {_SEVERITY_RANK}, w.oop DESC, w.person_id
+            LIMIT ?""",  # noqa: S608
+        [*params, limit],
+    )
+    frame = pd.DataFrame.from_records(rows, columns=WATCH_COLUMNS)
+    frame["person"] = [schema.mask_id(p) for p in frame["person"]]
+    return frame, int(total[0][0])
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def imports_table(snapshot: str) -> pd.DataFrame:
+    """Every imported file, newest import first."""
+    rows = _rows(
+        snapshot,
+        """SELECT import_id, file, kind, format, encoding, rows_read, rows_loaded, rows_rejected,
+                  imported_at, sha256
+           FROM imports ORDER BY import_id DESC, file""",
+    )
+    columns = [
+        "import_id", "file", "kind", "format", "encoding", "rows_read", "rows_loaded",
+        "rows_rejected", "imported_at", "sha256",
+    ]  # fmt: skip
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def reject_reasons(snapshot: str) -> pd.DataFrame:
+    """Rejected rows per reason: count and the files they came from, most frequent first."""
+    rows = _rows(
+        snapshot,
+        """SELECT reason, count(*) AS rows, count(DISTINCT file) AS files
+           FROM rejected_rows GROUP BY reason ORDER BY rows DESC, reason""",
+    )
+    return pd.DataFrame.from_records(rows, columns=["reason", "rows", "files"])
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def reject_examples(snapshot: str, per_reason: int = 3) -> pd.DataFrame:
+    """A few rejected rows per reason (newest first), resident IDs masked in every text."""
+    rows = _rows(
+        snapshot,
+        """SELECT reason, file, line, raw, detail
+           FROM rejected_rows
+           QUALIFY row_number() OVER (PARTITION BY reason ORDER BY import_id DESC, file, line)
+                   <= ?
+           ORDER BY reason, import_id DESC, file, line""",
+        [per_reason],
+    )
+    frame = pd.DataFrame.from_records(rows, columns=["reason", "file", "line", "raw", "detail"])
+    frame["raw"] = [mask_text(v) for v in frame["raw"]]
+    frame["detail"] = [mask_text(v) for v in frame["detail"]]
+    return frame
+
+
+_OOP = "total_cost - basic_paid - critical_paid - assistance_paid - coalesce(other_paid, 0)"
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def unmatched_claims(snapshot: str, limit: int = 200) -> tuple[pd.DataFrame, int, Decimal]:
+    """Claims waiting for a roster, per (masked) person, and their total count and OOP."""
+    total = _rows(snapshot, f"SELECT count(*), coalesce(sum({_OOP}), 0) FROM unmatched_claims")
+    rows = _rows(
+        snapshot,
+        f"""SELECT person_id, count(*) AS claims, sum({_OOP}) AS oop,
+                   min(settle_date) AS first, max(settle_date) AS last
+            FROM unmatched_claims GROUP BY person_id
+            ORDER BY claims DESC, person_id LIMIT ?""",  # noqa: S608
+        [limit],
+    )
+    frame = pd.DataFrame.from_records(rows, columns=["person", "claims", "oop", "first", "last"])
+    frame["person"] = [schema.mask_id(p) for p in frame["person"]]
+    return frame, int(total[0][0]), Decimal(total[0][1])
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def unknown_divisions(snapshot: str) -> pd.DataFrame:
+    """Division codes of known people that the bundled names lack: level, code, counts."""
+    rows = _rows(
+        snapshot,
+        "SELECT level, code, households, people FROM unknown_divisions ORDER BY level, code",
+    )
+    return pd.DataFrame.from_records(rows, columns=["level", "code", "households", "people"])
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def quiet_weeks(snapshot: str, share: float = 0.5, weeks: int = 52) -> pd.DataFrame:
+    """County weeks with fewer claims than ``share`` of that county's median weekly count.
+
+    Bounded: only the last ``weeks`` complete ISO weeks before the newest settlement date (the
+    week holding that date may be incomplete and is left out); weeks with no claim count as 0.
+    """
+    rows = _rows(
+        snapshot,
+        """WITH edge AS (
+               SELECT date_trunc('week', max(settle_date)) AS this_week FROM claims_effective
+           ),
+           span AS (
+               SELECT CAST(this_week - to_weeks(?) AS DATE) AS first_week,
+                      CAST(this_week AS DATE) AS this_week FROM edge
+           ),
+           counted AS (
+               SELECT substr(p.village_code, 1, 6) AS county,
+                      CAST(date_trunc('week', c.settle_date) AS DATE) AS week, count(*) AS claims
+               FROM claims_effective AS c
+               JOIN people AS p USING (person_id), span
+               WHERE c.settle_date >= span.first_week AND c.settle_date < span.this_week
+                     AND p.village_code IS NOT NULL
+               GROUP BY ALL
+           ),
+           counties AS (
+               SELECT county, min(week) AS since FROM counted GROUP BY county
+           ),
+           grid AS (
+               SELECT k.county, CAST(g.week AS DATE) AS week
+               FROM counties AS k, span,
+                    generate_series(k.since, span.this_week - INTERVAL 7 DAY, INTERVAL 7 DAY)
+                        AS g(week)
+           ),
+           filled AS (
+               SELECT g.county, g.week, coalesce(c.claims, 0) AS claims
+               FROM grid AS g LEFT JOIN counted AS c USING (county, week)
+           ),
+           usual AS (
+               SELECT county, median(claims) AS median FROM filled GROUP BY county
+           )
+           SELECT f.county, coalesce(n.name, f.county) AS name, f.week, f.claims, u.median
+           FROM filled AS f
+           JOIN usual AS u USING (county)
+           LEFT JOIN region_names AS n ON n.code = f.county AND n.level = 3
+           WHERE f.claims < ? * u.median
+           ORDER BY f.week DESC, f.county
+           LIMIT 500""",
+        [weeks, share],
+    )
+    return pd.DataFrame.from_records(rows, columns=["county", "name", "week", "claims", "median"])
+
+
+@dataclass(frozen=True)
+class RegionFigures:
+    """A region's figures for one year (money as Decimal)."""
+
+    people: int
+    roster_people: int
+    enrolled_active: int
+    claims: int
+    total_cost: Decimal
+    basic_paid: Decimal
+    critical_paid: Decimal
+    assistance_paid: Decimal
+    other_paid: Decimal
+    oop: Decimal
+    over_line: int
+
+    @property
+    def participation(self) -> Decimal | None:
+        """Share of roster people with active enrolment, or None with no roster people."""
+        if not self.roster_people:
+            return None
+        return Decimal(self.enrolled_active) / Decimal(self.roster_people)
+
+
+_FIGURE_SUMS = """count(*), count(*) FILTER (WHERE on_roster),
+                  count(*) FILTER (WHERE on_roster AND enrolled_active),
+                  coalesce(sum(claims), 0), coalesce(sum(total_cost), 0),
+                  coalesce(sum(basic_paid), 0), coalesce(sum(critical_paid), 0),
+                  coalesce(sum(assistance_paid), 0), coalesce(sum(other_paid), 0),
+                  coalesce(sum(oop), 0)"""
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def region_figures(
+    snapshot: str, year: int, region: str = "", line: Decimal = OOP_LINE
+) -> RegionFigures:
+    """People, roster people, active enrolment, claims, cost split and people over ``line``.
+
+    Reads the precomputed ``region_year`` table when the snapshot has it, else ``person_year``;
+    the count over the line always comes from ``person_year``.
+    """
+    over = _rows(
+        snapshot,
+        """SELECT count(*) FROM person_year
+           WHERE year = ? AND starts_with(coalesce(village_code, ''), ?) AND oop > ?""",
+        [year, region, line],
+    )
+    rows: list[tuple] = []
+    if has_table(snapshot, "region_year"):
+        rows = _rows(
+            snapshot,
+            """SELECT people, roster_people, enrolled_active, claims, total_cost, basic_paid,
+                      critical_paid, assistance_paid, other_paid, oop
+               FROM region_year WHERE year = ? AND code = ?""",
+            [year, region],
+        )
+    if not rows:
+        rows = _rows(
+            snapshot,
+            f"""SELECT {_FIGURE_SUMS} FROM person_year
+                WHERE year = ? AND starts_with(coalesce(village_code, ''), ?)""",  # noqa: S608
+            [year, region],
+        )
+    r = rows[0]
+    counts = [int(v or 0) for v in (r[0], r[1], r[2], r[3])]
+    money = [Decimal(v or 0) for v in r[4:10]]
+    return RegionFigures(*counts, *money, int(over[0][0]))
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def people_by_category(snapshot: str, year: int, region: str = "") -> pd.DataFrame:
+    """Roster people of the year per category code (bureau order), with a count."""
+    rows = _rows(
+        snapshot,
+        """SELECT p.category, count(*) AS people
+           FROM person_year AS p
+           LEFT JOIN codes AS c ON c.domain = 'category' AND c.code = p.category
+           WHERE p.year = ? AND p.on_roster AND starts_with(coalesce(p.village_code, ''), ?)
+           GROUP BY p.category, c.ord ORDER BY c.ord NULLS LAST, p.category""",
+        [year, region],
+    )
+    return pd.DataFrame.from_records(rows, columns=["category", "people"])
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def watch_by_rule(snapshot: str, year: int, region: str = "") -> pd.DataFrame:
+    """People on the current watch-list per rule and severity (a person counts once per rule)."""
+    rows = _rows(
+        snapshot,
+        """SELECT rule, severity, count(*) AS people
+           FROM (SELECT unnest(string_split(rules, ';')) AS rule, severity FROM watchlist
+                 WHERE year = ? AND starts_with(coalesce(village_code, ''), ?))
+           GROUP BY ALL ORDER BY rule, severity""",
+        [year, region],
+    )
+    return pd.DataFrame.from_records(rows, columns=["rule", "severity", "people"])
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def watch_flagged(snapshot: str, year: int, region: str = "") -> int:
+    """People on the current watch-list for the year and region."""
+    rows = _rows(
+        snapshot,
+        """SELECT count(*) FROM watchlist
+           WHERE year = ? AND starts_with(coalesce(village_code, ''), ?)""",
+        [year, region],
+    )
+    return int(rows[0][0])
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def week_changes(snapshot: str, year: int, region: str = "") -> tuple[int, int]:
+    """People who entered and who left the watch-list in the latest run (year and region)."""
+    rows = _rows(
+        snapshot,
+        """SELECT count(*) FILTER (WHERE h.change = 'entered'),
+                  count(*) FILTER (WHERE h.change = 'left')
+           FROM watch_history AS h LEFT JOIN people AS p USING (person_id)
+           WHERE h.run_id = (SELECT max(run_id) FROM rule_runs) AND h.year = ?
+                 AND starts_with(coalesce(p.village_code, ''), ?)""",
+        [year, region],
+    )
+    return int(rows[0][0]), int(rows[0][1])
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def list_trend(snapshot: str, year: int, region: str = "") -> pd.DataFrame:
+    """The watch-list's size for the year after every evaluation run: run, as_of, people."""
+    rows = _rows(
+        snapshot,
+        """SELECT r.run_id, r.as_of, r.evaluated_at,
+                  count(w.person_id) FILTER (WHERE starts_with(coalesce(p.village_code, ''), ?))
+                      AS people
+           FROM rule_runs AS r
+           LEFT JOIN watch_runs AS w ON w.run_id = r.run_id AND w.year = ?
+           LEFT JOIN people AS p ON p.person_id = w.person_id
+           GROUP BY ALL ORDER BY r.run_id""",
+        [region, year],
+    )
+    return pd.DataFrame.from_records(rows, columns=["run_id", "as_of", "evaluated_at", "people"])
+
+
+# ---- drill-down and person
+# Region figures come from ``region_year`` (one row per level, code and year, built at import);
+# below a village the queries filter ``person_year``/``household_year`` by village or household,
+# and a person's page filters every table by that one person_id. Nothing loads a whole table.
+
+REGION_LEVEL_LENGTHS: dict[int, int] = {1: 2, 2: 4, 3: 6, 4: 9, 5: 12}
+VILLAGE_LEVEL = 5
+PERSON_TOKEN_LENGTH = 16
+
+
+def region_level(code: str) -> int | None:
+    """The drill level of a division code ('' is national, 0), or None for a malformed code."""
+    if code == "":
+        return 0
+    for level, length in REGION_LEVEL_LENGTHS.items():
+        if len(code) == length and code.isdigit():
+            return level
+    return None
+
+
+def region_ancestors(code: str) -> list[str]:
+    """The codes from national down to ``code`` itself: '', '23', '2302', … (prefixes)."""
+    level = region_level(code)
+    if level is None:
+        return [""]
+    return [""] + [code[: REGION_LEVEL_LENGTHS[lv]] for lv in range(1, level + 1)]
+
+
+def person_token(person_id: str) -> str:
+    """An opaque key for a person in links (the URL never carries the resident ID itself)."""
+    return hashlib.sha256(person_id.encode("utf-8")).hexdigest()[:PERSON_TOKEN_LENGTH]
+
+
+REGION_COLUMNS = [
+    "level", "code", "parent_code", "name", "people", "roster_people", "enrolled_active",
+    "participation", "flagged", "flagged_new", "flag_rate", "households", "claims",
+    "total_cost", "basic_paid", "critical_paid", "assistance_paid", "other_paid", "oop",
+    "oop_median",
+]  # fmt: skip
+_REGION_SELECT = ", ".join(REGION_COLUMNS)
+_REGION_INTS = {
+    c: "int64"
+    for c in ("people", "roster_people", "enrolled_active", "flagged", "flagged_new")
+    + ("households", "claims")
+}
+
+
+def _region_frame(rows: list[tuple]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(rows, columns=REGION_COLUMNS)
+    frame["participation"] = frame["participation"].astype("float64")
+    frame["flag_rate"] = frame["flag_rate"].astype("float64")
+    return frame.astype(_REGION_INTS)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def region_path(snapshot: str, year: int, code: str) -> pd.DataFrame:
+    """The rows of ``code`` and its ancestors in ``year``, national first (breadcrumb, figures).
+
+    An ancestor with no row that year is left out; the caller names it by its code.
+    """
+    rows = _rows(
+        snapshot,
+        f"""SELECT {_REGION_SELECT} FROM region_year
+            WHERE year = ? AND list_contains(?, code) ORDER BY level""",
+        [year, region_ancestors(code)],
+    )
+    return _region_frame(rows)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def region_children(snapshot: str, year: int, code: str) -> pd.DataFrame:
+    """The child regions of ``code`` in ``year``, most in need of attention first.
+
+    Order: flagged people descending, then flag rate descending, then code.
+    """
+    rows = _rows(
+        snapshot,
+        f"""SELECT {_REGION_SELECT} FROM region_year
+            WHERE year = ? AND parent_code = ?
+            ORDER BY flagged DESC, flag_rate DESC NULLS LAST, code""",
+        [year, code],
+    )
+    return _region_frame(rows)
+
+
+HOUSEHOLD_COLUMNS = [
+    "household_id", "members", "household_oop", "household_income", "income_known",
+    "flagged_members",
+]  # fmt: skip
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def village_households(snapshot: str, year: int, village_code: str) -> pd.DataFrame:
+    """The households of a village in ``year``: members, household OOP, income, flagged members.
+
+    Ordered by flagged members, then household OOP, both descending.
+    """
+    rows = _rows(
+        snapshot,
+        """WITH members AS (
+               SELECT py.household_id, py.person_id, w.person_id IS NOT NULL AS flagged
+               FROM person_year AS py
+               LEFT JOIN watchlist AS w ON w.person_id = py.person_id AND w.year = py.year
+               WHERE py.village_code = ? AND py.year = ?
+           )
+           SELECT m.household_id, h.members, h.household_oop, h.household_income,
+                  coalesce(h.income_known, false), count(*) FILTER (WHERE m.flagged)
+           FROM members AS m
+           LEFT JOIN household_year AS h ON h.household_id = m.household_id AND h.year = ?
+           WHERE m.household_id IS NOT NULL
+           GROUP BY ALL
+           ORDER BY 6 DESC, h.household_oop DESC NULLS LAST, m.household_id""",
+        [village_code, year, year],
+    )
+    frame = pd.DataFrame.from_records(rows, columns=HOUSEHOLD_COLUMNS)
+    return frame.astype({"members": "int64", "flagged_members": "int64", "income_known": bool})
+
+
+MEMBER_COLUMNS = [
+    "person_id", "name", "relation", "category", "village_code", "oop", "claims", "rules",
+    "severity",
+]  # fmt: skip
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def household_members(snapshot: str, year: int, household_id: str) -> pd.DataFrame:
+    """Everyone of a household (roster order by ID) with their OOP and flags in ``year``.
+
+    ``person_id`` is for links only: pages show :func:`pipeline.schema.mask_id` of it.
+    """
+    rows = _rows(
+        snapshot,
+        """SELECT p.person_id, p.name, p.relation, p.category, p.village_code,
+                  coalesce(py.oop, 0), coalesce(py.claims, 0), w.rules, w.severity
+           FROM people AS p
+           LEFT JOIN person_year AS py ON py.person_id = p.person_id AND py.year = ?
+           LEFT JOIN watchlist AS w ON w.person_id = p.person_id AND w.year = ?
+           WHERE p.household_id = ?
+           ORDER BY w.person_id IS NULL, py.oop DESC NULLS LAST, p.person_id""",
+        [year, year, household_id],
+    )
+    frame = pd.DataFrame.from_records(rows, columns=MEMBER_COLUMNS)
+    return frame.astype({"claims": "int64"})
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def household_year_row(snapshot: str, year: int, household_id: str) -> dict[str, object] | None:
+    """The household's ``household_year`` row, or None when it has none that year."""
+    rows = _rows(
+        snapshot,
+        """SELECT members, household_oop, household_income, income_known
+           FROM household_year WHERE household_id = ? AND year = ?""",
+        [household_id, year],
+    )
+    if not rows:
+        return None
+    keys = ["members", "household_oop", "household_income", "income_known"]
+    return dict(zip(keys, rows[0], strict=True))
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who a person is (their current roster record)."""
+
+    person_id: str
+    name: str | None
+    household_id: str | None
+    relation: str | None
+    village_code: str | None
+    category: str | None
+    household_income: Decimal | None
+    on_roster: bool
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def find_person(snapshot: str, key: str, household_id: str | None = None) -> Person | None:
+    """The person a link names: by :func:`person_token` (or, for old links, the ID itself).
+
+    With ``household_id`` only that household is searched, which keeps the lookup cheap.
+    """
+    where = "household_id = ?" if household_id else "true"
+    params: list[object] = [household_id] if household_id else []
+    rows = _rows(
+        snapshot,
+        f"""SELECT person_id, name, household_id, relation, village_code, category,
+                   household_income, on_roster
+            FROM people
+            WHERE {where} AND (person_id = ? OR left(sha256(person_id), ?) = ?)
+            LIMIT 1""",
+        [*params, key.upper(), PERSON_TOKEN_LENGTH, key.lower()],
+    )
+    return Person(*rows[0][:7], bool(rows[0][7])) if rows else None
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def person_years(snapshot: str, person_id: str) -> list[int]:
+    """The years a person has a ``person_year`` row, newest first."""
+    rows = _rows(
+        snapshot,
+        "SELECT year FROM person_year WHERE person_id = ? ORDER BY year DESC",
+        [person_id],
+    )
+    return [int(r[0]) for r in rows]
+
+
+FUND_LAYERS = ["total_cost", "basic_paid", "critical_paid", "assistance_paid", "other_paid", "oop"]
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def person_year_row(snapshot: str, person_id: str, year: int) -> dict[str, object] | None:
+    """A person's fund layers, OOP and claim count in ``year`` (Decimals), or None."""
+    columns = [*FUND_LAYERS, "claims", "inpatient_claims", "enrolled_active"]
+    rows = _rows(
+        snapshot,
+        f"SELECT {', '.join(columns)} FROM person_year WHERE person_id = ? AND year = ?",
+        [person_id, year],
+    )
+    return dict(zip(columns, rows[0], strict=True)) if rows else None
+
+
+CLAIM_COLUMNS = [
+    "claim_id", "settle_date", "visit_type", "total_cost", "basic_paid", "critical_paid",
+    "assistance_paid", "other_paid", "oop", "diagnosis", "hospital",
+]  # fmt: skip
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def person_claims(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
+    """A person's claims in force in ``year``, by settle date, each with its OOP."""
+    rows = _rows(
+        snapshot,
+        """SELECT claim_id, settle_date, visit_type, total_cost, basic_paid, critical_paid,
+                  assistance_paid, coalesce(other_paid, 0),
+                  CAST(total_cost - basic_paid - critical_paid - assistance_paid
+                       - coalesce(other_paid, 0) AS DECIMAL(14,2)),
+                  diagnosis, hospital
+           FROM claims_effective WHERE person_id = ? AND year = ?
+           ORDER BY settle_date, claim_id""",
+        [person_id, year],
+    )
+    return pd.DataFrame.from_records(rows, columns=CLAIM_COLUMNS)
+
+
+FLAG_COLUMNS = ["rule_id", "oop", "threshold", "severity", "explain_zh", "explain_en"]
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def person_flags(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
+    """The rules that flag the person on the current watch-list for ``year``, one row each."""
+    rows = _rows(
+        snapshot,
+        """SELECT f.rule_id, f.oop, f.threshold, f.severity, f.explain_zh, f.explain_en
+           FROM watchlist AS w
+           JOIN flags AS f ON f.run_id = w.run_id AND f.person_id = w.person_id
+                          AND f.year = w.year
+           WHERE w.person_id = ? AND w.year = ?
+           ORDER BY f.rule_id""",
+        [person_id, year],
+    )
+    return pd.DataFrame.from_records(rows, columns=FLAG_COLUMNS)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def person_watch(snapshot: str, person_id: str, year: int) -> dict[str, object] | None:
+    """The person's current watch-list row for ``year`` (rules, severity, status, …), or None."""
+    columns = ["rules", "oop", "threshold", "severity", "status", "first_flagged",
+               "weeks_on_list", "explain_zh", "explain_en"]  # fmt: skip
+    rows = _rows(
+        snapshot,
+        f"SELECT {', '.join(columns)} FROM watchlist WHERE person_id = ? AND year = ?",
+        [person_id, year],
+    )
+    return dict(zip(columns, rows[0], strict=True)) if rows else None
+
+
+HISTORY_COLUMNS = ["run_id", "evaluated_at", "as_of", "on_list", "rules", "severity", "oop"]
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def person_flag_history(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
+    """Every evaluation run, newest first: was the person on the list for ``year``, and why."""
+    rows = _rows(
+        snapshot,
+        """SELECT r.run_id, r.evaluated_at, r.as_of, w.person_id IS NOT NULL,
+                  w.rules, w.severity, w.oop
+           FROM rule_runs AS r
+           LEFT JOIN watch_runs AS w
+                  ON w.run_id = r.run_id AND w.person_id = ? AND w.year = ?
+           ORDER BY r.run_id DESC""",
+        [person_id, year],
+    )
+    frame = pd.DataFrame.from_records(rows, columns=HISTORY_COLUMNS)
+    return frame.astype({"run_id": "int64", "on_list": bool})
+
+
+CHANGE_COLUMNS = ["run_id", "evaluated_at", "change", "reason", "rules_before", "oop_before",
+                  "oop_now"]  # fmt: skip
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def person_changes(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
+    """The person's entries to and exits from the list for ``year``, newest first."""
+    rows = _rows(
+        snapshot,
+        f"""SELECT {", ".join(CHANGE_COLUMNS)} FROM watch_history
+            WHERE person_id = ? AND year = ? ORDER BY run_id DESC""",
+        [person_id, year],
+    )
+    return pd.DataFrame.from_records(rows, columns=CHANGE_COLUMNS)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def code_labels(snapshot: str, domain: str) -> dict[str, tuple[str, str]]:
+    """Code -> (Chinese, English) label of one domain of the ``codes`` table."""
+    rows = _rows(
+        snapshot,
+        "SELECT code, label_zh, label_en FROM codes WHERE domain = ? ORDER BY ord",
+        [domain],
+    )
+    return {code: (zh, en) for code, zh, en in rows}

@@ -136,8 +136,9 @@ def test_overview_renders_in_chromium(server: tuple[str, Path, Path], tmp_path: 
     assert exceptions == 0, text
     assert "黑龙江省" in text  # the sample data includes Heilongjiang
     assert "数据截至" in text
-    assert len(metric_values) == 4, metric_values
-    people, claims, oop, over = metric_values
+    assert len(metric_values) == 9, metric_values  # 4 headline figures, 5 of the watch-list
+    people, claims, oop, over = metric_values[:4]
+    assert re.fullmatch(r"\d{1,3}\.\d\d%", metric_values[5]), metric_values  # participation
     assert re.fullmatch(r"[1-9][\d,]*", people) and re.fullmatch(r"[1-9][\d,]*", claims)
     assert re.fullmatch(r"¥[1-9][\d,]*\.\d\d", oop), oop
     assert re.fullmatch(r"[\d,]+", over), over

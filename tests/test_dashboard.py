@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -64,6 +65,11 @@ def run_app() -> AppTest:
 
 
 def metrics(at: AppTest) -> dict[str, str]:
+    """The four headline figures (the first row of metrics)."""
+    return {m.label: m.value for m in at.metric[:4]}
+
+
+def all_metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
@@ -84,7 +90,8 @@ def test_overview_metrics_table_and_language(app_db: Path) -> None:
     assert list(table["结算笔数"]) == [1, 3]
     assert list(table["个人负担总额"]) == ["¥534.56", "¥20,000.01"]
     assert list(table["超过10,000元人数"]) == [0, 1]
-    assert len(at.get("plotly_chart")) == 1
+    charts = at.get("plotly_chart")
+    assert len(charts) == 5, "category, rules, cost split, list trend and the province chart"
     assert any("数据截至" in c.value and "第 1 批导入" in c.value for c in at.caption)
 
     at.selectbox[0].set_value(2025).run()
@@ -157,3 +164,83 @@ def test_money_formats_exactly() -> None:
     assert fmt.yuan(Decimal("-5")) == "-¥5.00"
     assert fmt.yuan(Decimal("99999999999999.99")) == "¥99,999,999,999,999.99"
     assert fmt.line(Decimal("10000")) == "10,000"
+
+
+# ---------------------------------------------------------------- overview on the sample weeks
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The committed sample weeks imported one by one: three weekly rule runs."""
+    db = tmp_path_factory.mktemp("overview") / "oopwatch.duckdb"
+    for week in ("week01", "week02", "week03"):
+        load.ingest([REPO / "sample_data" / week], db)
+    return db
+
+
+def sample_sql(db: Path, query: str, params: list[object] | None = None) -> list[tuple]:
+    """A query on the published snapshot, independent of the dashboard's functions."""
+    config = {"memory_limit": data.READER_MEMORY_LIMIT}  # same config as the dashboard's reader
+    con = duckdb.connect(data.current(db), read_only=True, config=config)
+    try:
+        return con.execute(query, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def participation_sql(db: Path, year: int, prefix: str) -> str:
+    rows = sample_sql(
+        db,
+        """SELECT count(*) FILTER (WHERE enrolled_active), count(*) FROM person_year
+           WHERE year = ? AND on_roster AND village_code LIKE ? || '%'""",
+        [year, prefix],
+    )
+    active, roster = rows[0]
+    return f"{Decimal(active) / Decimal(roster) * 100:.2f}%"
+
+
+def test_overview_participation_and_week_movement(
+    sample_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OOPWATCH_DB", str(sample_store))
+    at = run_app()
+    year = at.selectbox[0].value
+    assert year == 2026
+    assert at.selectbox[1].value == "" and at.selectbox[1].label == "地区"
+    shown = all_metrics(at)
+    assert shown["参保率"] == participation_sql(sample_store, year, "")
+    entered, left = sample_sql(
+        sample_store,
+        """SELECT count(*) FILTER (WHERE change = 'entered'),
+                  count(*) FILTER (WHERE change = 'left')
+           FROM watch_history WHERE year = ? AND run_id = (SELECT max(run_id) FROM rule_runs)""",
+        [year],
+    )[0]
+    assert (shown["本周新增"], shown["本周移出"]) == (f"{entered:,}", f"{left:,}")
+    assert left == 1, "the sample's third week takes one person off the list"
+    (flagged,) = sample_sql(sample_store, "SELECT count(*) FROM watchlist WHERE year = ?", [year])[
+        0
+    ]
+    assert shown["预警人数"] == f"{flagged:,}"
+    assert len(at.get("plotly_chart")) == 5
+    assert not at.warning, "a fresh import is not stale"
+
+    # One province: the figures follow the region.
+    at.selectbox[1].set_value("23").run()
+    assert not at.exception
+    shown = all_metrics(at)
+    assert shown["参保率"] == participation_sql(sample_store, year, "23")
+    (hlj,) = sample_sql(
+        sample_store,
+        "SELECT count(*) FROM watchlist WHERE year = ? AND village_code LIKE '23%'",
+        [year],
+    )[0]
+    assert shown["预警人数"] == f"{hlj:,}" != f"{flagged:,}"
+
+    at.sidebar.radio[0].set_value("en").run()
+    assert not at.exception
+    assert at.selectbox[1].label == "Region"
+    assert at.selectbox[1].value == "23", "the region survives the language switch"
+    assert all_metrics(at)["Participation"] == participation_sql(sample_store, year, "23")
+    at.selectbox[0].set_value(2025).run()
+    assert not at.exception

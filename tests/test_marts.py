@@ -10,9 +10,7 @@ from tests.conftest import CLAIM_HEADER, make_id, write_csv
 V1, V2, V3 = "230124100201", "230124100202", "140123100201"
 
 
-def test_region_year_rolls_people_flags_money_and_participation_up_every_level(
-    tmp_path, db, query
-):
+def test_region_year_rolls_people_flags_money_and_participation_up_every_level(tmp_path, db, query):
     a, b, c = make_id(1), make_id(2), make_id(3, county="140123")
     write_csv(
         tmp_path / "w" / "roster.csv",

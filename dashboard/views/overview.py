@@ -1,6 +1,9 @@
-"""Overview: headline figures of a year and the same by province."""
+"""Overview: headline figures of a year and region, the watch-list's movement, by province."""
 
 from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
 
 import pandas as pd
 import plotly.express as px
@@ -8,7 +11,10 @@ import streamlit as st
 
 from dashboard import data, fmt
 from dashboard.common import data_as_of, snapshot_or_stop
-from dashboard.i18n import t
+from dashboard.i18n import LABELS, language, t
+from dashboard.widgets import region_selector
+
+SEVERITY_COLORS = {"high": "#d62728", "medium": "#ff7f0e", "low": "#bcbd22"}
 
 
 def year_selector(snapshot: str) -> int | None:
@@ -21,7 +27,7 @@ def year_selector(snapshot: str) -> int | None:
     return st.selectbox(t("overview.year"), options, index=index, key="overview.year")
 
 
-def metrics(totals: data.Totals, line: str) -> None:
+def metrics(totals: data.Totals | data.RegionFigures, line: str) -> None:
     """The four headline numbers."""
     cols = st.columns(4)
     cols[0].metric(t("overview.people"), fmt.count(totals.people))
@@ -68,17 +74,167 @@ def province_chart(frame: pd.DataFrame, line: str) -> None:
     st.plotly_chart(fig)
 
 
+def percent(value: Decimal) -> str:
+    """``Decimal('0.99365')`` -> ``99.37%``."""
+    return f"{value * 100:.2f}%"
+
+
+def watch_metrics(snapshot: str, year: int, region: str, figures: data.RegionFigures) -> None:
+    """People monitored, participation against its target, the list and this week's movement."""
+    entered, left = data.week_changes(snapshot, year, region)
+    cols = st.columns(5)
+    cols[0].metric(t("ov.roster_people"), fmt.count(figures.roster_people))
+    rate = figures.participation
+    if rate is None:
+        cols[1].metric(t("ov.participation"), "—")
+    else:
+        diff = (rate - data.PARTICIPATION_TARGET) * 100
+        cols[1].metric(
+            t("ov.participation"),
+            percent(rate),
+            delta=t(
+                "ov.participation.delta",
+                diff=f"{diff:+.2f}",
+                target=percent(data.PARTICIPATION_TARGET),
+            ),
+            delta_color="normal" if diff != 0 else "off",
+            help=t(
+                "ov.participation.help",
+                enrolled=fmt.count(figures.enrolled_active),
+                roster=fmt.count(figures.roster_people),
+                target=percent(data.PARTICIPATION_TARGET),
+            ),
+        )
+    cols[2].metric(t("ov.flagged"), fmt.count(data.watch_flagged(snapshot, year, region)))
+    cols[3].metric(t("ov.new_week"), fmt.count(entered))
+    cols[4].metric(t("ov.left_week"), fmt.count(left))
+
+
+def _layout(fig, height: int = 320) -> None:
+    """Common chart layout: tight margins, legend on top."""
+    fig.update_layout(
+        margin={"t": 48, "b": 8, "l": 8, "r": 8},
+        height=height,
+        legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0, "title": None},
+    )
+
+
+def category_chart(snapshot: str, year: int, region: str) -> None:
+    """Roster people by category."""
+    frame = data.people_by_category(snapshot, year, region)
+    if frame.empty:
+        return
+    labels = data.category_labels(snapshot, language())
+    chart = pd.DataFrame(
+        {"category": [labels.get(c, c) for c in frame["category"]], "people": frame["people"]}
+    )
+    fig = px.bar(
+        chart, x="people", y="category", orientation="h", text="people",
+        labels={"category": "", "people": t("ov.axis.people")}, title=t("ov.by_category"),
+    )  # fmt: skip
+    fig.update_yaxes(autorange="reversed")
+    _layout(fig)
+    st.plotly_chart(fig, key="ov.category")
+
+
+def cost_chart(figures: data.RegionFigures) -> None:
+    """Total cost split into what each payer paid and what was left to the person."""
+    parts = [
+        ("cost.basic", figures.basic_paid), ("cost.critical", figures.critical_paid),
+        ("cost.assistance", figures.assistance_paid), ("cost.other", figures.other_paid),
+        ("cost.oop", figures.oop),
+    ]  # fmt: skip
+    chart = pd.DataFrame(
+        {
+            "part": [t(k) for k, _ in parts],
+            "amount": [float(v) for _, v in parts],  # plotting only; figures stay Decimal
+            "text": [fmt.yuan(v) for _, v in parts],
+        }
+    )
+    fig = px.pie(
+        chart, names="part", values="amount", hole=0.45,
+        title=t("ov.cost_split") + " · " + t("ov.total_cost", amount=fmt.yuan(figures.total_cost)),
+        custom_data=["text"],
+    )  # fmt: skip
+    fig.update_traces(
+        sort=False, textinfo="percent", hovertemplate="%{label}: %{customdata[0]}<extra></extra>"
+    )
+    _layout(fig)
+    st.plotly_chart(fig, key="ov.cost")
+
+
+def rule_chart(snapshot: str, year: int, region: str) -> None:
+    """People on the watch-list per rule, stacked by severity."""
+    frame = data.watch_by_rule(snapshot, year, region)
+    if frame.empty:
+        return
+    chart = pd.DataFrame(
+        {
+            "rule": [t(f"rule.{r}") if f"rule.{r}" in LABELS else r for r in frame["rule"]],
+            "severity": [t(f"sev.{s}") for s in frame["severity"]],
+            "people": frame["people"],
+        }
+    )
+    colors = {t(f"sev.{k}"): v for k, v in SEVERITY_COLORS.items()}
+    order = [t(f"sev.{k}") for k in data.SEVERITIES]
+    fig = px.bar(
+        chart, x="people", y="rule", color="severity", orientation="h",
+        color_discrete_map=colors, category_orders={"severity": order},
+        labels={"rule": "", "people": t("ov.axis.people"), "severity": t("wl.severity")},
+        title=t("ov.by_rule"),
+    )  # fmt: skip
+    fig.update_xaxes(title=None)  # the title says these are people; the legend sits below
+    _layout(fig)
+    st.plotly_chart(fig, key="ov.rules")
+
+
+def trend_chart(snapshot: str, year: int, region: str) -> None:
+    """The watch-list's size after each weekly evaluation."""
+    frame = data.list_trend(snapshot, year, region)
+    if frame.empty:
+        return
+    chart = pd.DataFrame({"as_of": pd.to_datetime(frame["as_of"]), "people": frame["people"]})
+    fig = px.line(
+        chart, x="as_of", y="people", markers=True, title=t("ov.trend"),
+        labels={"as_of": t("ov.axis.as_of"), "people": t("ov.axis.people")},
+    )  # fmt: skip
+    fig.update_xaxes(tickformat="%Y-%m-%d", tickvals=chart["as_of"])
+    _layout(fig)
+    st.plotly_chart(fig, key="ov.trend")
+
+
+def stale_warning(snapshot: str) -> None:
+    """Warn when the last import is older than the weekly cycle allows."""
+    last = data.last_import(snapshot)
+    if last is not None and dt.datetime.now() - last.imported_at > data.STALE_AFTER:
+        st.warning(t("ov.stale", when=fmt.when(last.imported_at), days=data.STALE_AFTER.days))
+
+
 def main() -> None:
     """Render the page."""
     st.title(t("overview.title"))
     snapshot = snapshot_or_stop()
     data_as_of(snapshot)
-    year = year_selector(snapshot)
+    stale_warning(snapshot)
+    top = st.columns(2)
+    with top[0]:
+        year = year_selector(snapshot)
     if year is None:
         st.info(t("overview.no_data"))
         return
+    region = region_selector(snapshot, key="overview.region", container=top[1])
     line = fmt.line(data.OOP_LINE)
-    metrics(data.overview_totals(snapshot, year), line)
+    figures = data.region_figures(snapshot, year, region)
+    metrics(figures, line)
+    watch_metrics(snapshot, year, region, figures)
+    left, right = st.columns(2)
+    with left:
+        category_chart(snapshot, year, region)
+        rule_chart(snapshot, year, region)
+    with right:
+        if figures.total_cost:
+            cost_chart(figures)
+        trend_chart(snapshot, year, region)
     frame = data.overview_by_province(snapshot, year)
     if frame.empty:
         st.info(t("overview.no_year_data", year=year))

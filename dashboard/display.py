@@ -1,0 +1,48 @@
+"""Display helpers shared by the drill-down and person pages: code labels, rates, region names."""
+
+from __future__ import annotations
+
+import math
+
+from dashboard import data
+from dashboard.i18n import LABELS, language, t
+
+
+def code_label(snapshot: str, domain: str, code: str | None) -> str:
+    """The label of a code (category, visit type, …) in the session's language, else the code."""
+    if code is None:
+        return "—"
+    labels = data.code_labels(snapshot, domain).get(code)
+    if labels is None:
+        return code
+    return labels[0] if language() == "zh" else labels[1]
+
+
+def keyed_label(prefix: str, code: str | None) -> str:
+    """``t(prefix + '.' + code)`` when such a label exists, else the code itself."""
+    if code is None:
+        return "—"
+    key = f"{prefix}.{code}"
+    return t(key) if key in LABELS else code
+
+
+def rule_list(rules: str | None) -> str:
+    """``'oop_line;household_burden'`` -> the rules' names, joined for the session's language."""
+    if not rules:
+        return ""
+    sep = "、" if language() == "zh" else ", "
+    return sep.join(keyed_label("rule", r) for r in rules.split(";") if r)
+
+
+def pct(value: float | None) -> str:
+    """A rate as a percentage with one decimal, or a dash when unknown."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value * 100:.1f}%"
+
+
+def region_name(code: str, name: str | None) -> str:
+    """A division's name for display: national in the session's language, else name or code."""
+    if code == "":
+        return t("drill.national")
+    return name or code

@@ -1,0 +1,359 @@
+"""Drill-down: national → province → city → county → township → village → household → person.
+
+One level at a time. Where the user is lives in the URL (``?year=2026&region=230224101201&
+household=…``), so a pasted link opens the same place; choosing a row moves one level down.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from dashboard import data, fmt
+from dashboard.common import data_as_of, snapshot_or_stop
+from dashboard.display import code_label, pct, region_name, rule_list
+from dashboard.i18n import language, t
+from pipeline.schema import mask_id
+
+PERSON_PAGE = "views/person.py"
+CHART_ROWS = 20
+
+
+# ---------------------------------------------------------------- where we are (the URL)
+
+
+def url_year(snapshot: str) -> int | None:
+    """The year the URL names when the store has it, else the default year."""
+    options = data.years(snapshot)
+    raw = st.query_params.get("year", "")
+    if raw.isdigit() and int(raw) in options:
+        return int(raw)
+    return data.default_year(snapshot)
+
+
+def url_region() -> str:
+    """The region code the URL names ('' = national; a malformed code counts as national)."""
+    code = st.query_params.get("region", "").strip()
+    return code if data.region_level(code) is not None else ""
+
+
+def go(**params: str | int | None) -> None:
+    """Change the URL's view state (None or '' removes a key) and rerun there."""
+    for key, value in params.items():
+        if value is None or value == "":
+            st.query_params.pop(key, None)
+        else:
+            st.query_params[key] = str(value)
+    st.rerun()
+
+
+def year_selector(snapshot: str, year: int) -> int:
+    """The year picker; a change is written to the URL."""
+    options = data.years(snapshot)
+    column = st.columns([1, 4])[0]
+    chosen = column.selectbox(t("drill.year"), options, index=options.index(year))
+    if chosen != year:
+        go(year=chosen)
+    return chosen
+
+
+# ---------------------------------------------------------------- breadcrumb and figures
+
+
+def breadcrumb(path: pd.DataFrame, code: str, household: str | None) -> None:
+    """全国 › 黑龙江省 › … with every step but the last a button back to it."""
+    names = dict(zip(path["code"], path["name"], strict=True))
+    steps = [(c, region_name(c, names.get(c))) for c in data.region_ancestors(code)]
+    last = len(steps) - 1 if household is None else len(steps)
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        for i, (step_code, name) in enumerate(steps):
+            if i:
+                st.markdown("›")
+            if i == last:
+                st.markdown(f"**{name}**")
+            elif st.button(name, key=f"crumb.{step_code}", type="tertiary"):
+                go(region=step_code, household=None)
+        if household is not None:
+            st.markdown("›")
+            st.markdown(f"**{t('drill.household', id=household)}**")
+
+
+def region_metrics(row: pd.Series) -> None:
+    """Headline figures of the region in view."""
+    cols = st.columns([1, 1, 1, 1.8, 1.3, 1])  # money needs the room
+    cols[0].metric(t("col.people"), fmt.count(int(row["people"])))
+    cols[1].metric(t("col.flagged"), fmt.count(int(row["flagged"])))
+    cols[2].metric(t("col.flag_rate"), pct(row["flag_rate"]))
+    cols[3].metric(t("col.oop"), fmt.yuan(row["oop"]))
+    cols[4].metric(t("col.oop_median"), fmt.yuan(row["oop_median"]))
+    cols[5].metric(t("col.participation"), pct(row["participation"]))
+
+
+def chosen_row(event: object) -> int | None:
+    """The row index a single-row dataframe selection picked, or None."""
+    rows = getattr(getattr(event, "selection", None), "rows", None) or []
+    return int(rows[0]) if rows else None
+
+
+def go_to(label: str, options: list[str], names: list[str], key: str) -> str | None:
+    """A "go to" select (the keyboard and test path, next to clicking a row)."""
+    by_value = dict(zip(options, names, strict=True))
+    value = st.selectbox(
+        label,
+        [None, *options],
+        format_func=lambda v: t("drill.choose") if v is None else by_value[v],
+        key=f"{key}.{language()}",  # labels differ by language: a fresh widget for each
+    )
+    return value
+
+
+# ---------------------------------------------------------------- region levels
+
+
+def children_table(children: pd.DataFrame, key: str) -> str | None:
+    """The child regions as a table; returns the code of the row the user picked."""
+    shown = pd.DataFrame(
+        {
+            t("col.name"): [
+                region_name(c, n) for c, n in zip(children["code"], children["name"], strict=True)
+            ],
+            t("col.people"): children["people"],
+            t("col.flagged"): children["flagged"],
+            t("col.flag_rate"): [pct(v) for v in children["flag_rate"]],
+            t("col.oop"): [fmt.yuan(v) for v in children["oop"]],
+            t("col.oop_median"): [fmt.yuan(v) for v in children["oop_median"]],
+            t("col.participation"): [pct(v) for v in children["participation"]],
+        }
+    )
+    right = st.column_config.TextColumn(alignment="right")
+    config = {
+        t("col.people"): st.column_config.NumberColumn(format="localized"),
+        t("col.flagged"): st.column_config.NumberColumn(format="localized"),
+        **{t(c): right for c in ("col.flag_rate", "col.oop", "col.oop_median")},
+        t("col.participation"): right,
+    }
+    event = st.dataframe(
+        shown,
+        hide_index=True,
+        column_config=config,
+        on_select="rerun",
+        selection_mode="single-row",
+        key=key,
+    )
+    row = chosen_row(event)
+    return None if row is None else str(children["code"].iloc[row])
+
+
+def flagged_chart(names: list[str], flagged: list[int], title: str) -> None:
+    """Horizontal bars of flagged people, the most first (at most CHART_ROWS bars)."""
+    chart = pd.DataFrame({"name": names, "flagged": flagged}).head(CHART_ROWS)
+    fig = px.bar(
+        chart.iloc[::-1],
+        x="flagged",
+        y="name",
+        orientation="h",
+        labels={"name": "", "flagged": t("col.flagged")},
+        title=title,
+        text="flagged",
+    )
+    fig.update_layout(
+        margin={"t": 48, "b": 8, "l": 8, "r": 8}, height=max(240, 60 + 26 * len(chart))
+    )
+    if chart["flagged"].max() <= 10:
+        fig.update_xaxes(dtick=1)
+    st.plotly_chart(fig)
+
+
+def region_level_view(snapshot: str, year: int, code: str) -> None:
+    """Provinces … villages below ``code``: table and chart, and the way down."""
+    children = data.region_children(snapshot, year, code)
+    if children.empty:
+        st.info(t("drill.empty", year=year))
+        return
+    level = int(children["level"].iloc[0])
+    heading = t(f"drill.children.{level}")
+    st.subheader(heading)
+    st.caption(t("drill.hint"))
+    names = [region_name(c, n) for c, n in zip(children["code"], children["name"], strict=True)]
+    left, right = st.columns([3, 2])
+    with left:
+        picked = children_table(children, key=f"drill.table.{year}.{code}")
+        target = go_to(t("drill.go"), list(children["code"]), names, key=f"drill.go.{year}.{code}")
+    with right:
+        flagged_chart(names, list(children["flagged"]), t("drill.chart", what=heading))
+    if picked or target:
+        go(region=picked or target, household=None)
+
+
+# ---------------------------------------------------------------- village and household
+
+
+def village_view(snapshot: str, year: int, code: str) -> None:
+    """The households of a village; choosing one opens its members."""
+    households = data.village_households(snapshot, year, code)
+    if households.empty:
+        st.info(t("drill.empty", year=year))
+        return
+    st.subheader(t("drill.households"))
+    st.caption(t("drill.hint"))
+    unknown = t("drill.income_unknown")
+    shown = pd.DataFrame(
+        {
+            t("col.household"): households["household_id"],
+            t("col.members"): households["members"],
+            t("col.household_oop"): [fmt.yuan(v) for v in households["household_oop"]],
+            t("col.income"): [
+                fmt.yuan(v) if known else unknown
+                for v, known in zip(
+                    households["household_income"], households["income_known"], strict=True
+                )
+            ],
+            t("col.flagged_members"): households["flagged_members"],
+        }
+    )
+    right = st.column_config.TextColumn(alignment="right")
+    left_col, right_col = st.columns([3, 2])
+    with left_col:
+        event = st.dataframe(
+            shown,
+            hide_index=True,
+            column_config={t("col.household_oop"): right, t("col.income"): right},
+            on_select="rerun",
+            selection_mode="single-row",
+            key=f"drill.households.{year}.{code}",
+        )
+        ids = [str(h) for h in households["household_id"]]
+        target = go_to(t("drill.go.household"), ids, ids, key=f"drill.go.hh.{year}.{code}")
+    with right_col:
+        household_chart(households)
+    row = chosen_row(event)
+    picked = None if row is None else ids[row]
+    if picked or target:
+        go(household=picked or target)
+
+
+def household_chart(households: pd.DataFrame) -> None:
+    """Bars of household OOP for the households with the most flagged members."""
+    top = households.head(CHART_ROWS)
+    chart = pd.DataFrame(
+        {
+            "household": [str(h) for h in top["household_id"]],
+            "oop": [float(v or 0) for v in top["household_oop"]],
+            "flagged": top["flagged_members"],
+        }
+    )
+    fig = px.bar(
+        chart.iloc[::-1],
+        x="oop",
+        y="household",
+        orientation="h",
+        color="flagged",
+        color_continuous_scale="Reds",
+        range_color=[0, max(1, int(chart["flagged"].max()))],
+        labels={
+            "household": "",
+            "oop": t("col.household_oop"),
+            "flagged": t("col.flagged_members"),
+        },
+        title=t("drill.chart.households", n=len(chart)),
+    )
+    fig.update_layout(
+        margin={"t": 48, "b": 8, "l": 8, "r": 8},
+        height=max(240, 60 + 26 * len(chart)),
+        yaxis={"type": "category"},
+    )
+    st.plotly_chart(fig)
+
+
+def household_metrics(snapshot: str, year: int, household: str, members: pd.DataFrame) -> None:
+    """Headline figures of the household in view."""
+    row = data.household_year_row(snapshot, year, household) or {}
+    income = row.get("household_income")
+    cols = st.columns([1, 1, 1.5, 1.5])
+    cols[0].metric(t("col.members"), fmt.count(len(members)))
+    cols[1].metric(t("col.flagged_members"), fmt.count(int(members["rules"].notna().sum())))
+    cols[2].metric(t("col.household_oop"), fmt.yuan(row.get("household_oop")))
+    cols[3].metric(
+        t("col.income"), fmt.yuan(income) if income is not None else t("drill.income_unknown")
+    )
+
+
+def household_view(snapshot: str, year: int, household: str) -> None:
+    """The people of a household; choosing one opens the person page."""
+    members = data.household_members(snapshot, year, household)
+    if members.empty:
+        st.info(t("drill.unknown_household", year=year, id=household))
+        return
+    household_metrics(snapshot, year, household, members)
+    st.subheader(t("drill.members"))
+    masked = [mask_id(p) or "" for p in members["person_id"]]
+    shown = pd.DataFrame(
+        {
+            t("col.person_id"): masked,
+            t("col.person_name"): members["name"],
+            t("col.relation"): members["relation"].fillna("—"),
+            t("col.category"): [code_label(snapshot, "category", c) for c in members["category"]],
+            t("col.oop"): [fmt.yuan(v) for v in members["oop"]],
+            t("col.rules"): [rule_list(r) for r in members["rules"]],
+        }
+    )
+    event = st.dataframe(
+        shown,
+        hide_index=True,
+        column_config={t("col.oop"): st.column_config.TextColumn(alignment="right")},
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"drill.members.{year}.{household}",
+    )
+    tokens = [data.person_token(p) for p in members["person_id"]]
+    labels = [f"{n} ({m})" for n, m in zip(members["name"], masked, strict=True)]
+    target = go_to(t("drill.go.person"), tokens, labels, key=f"drill.go.person.{household}")
+    row = chosen_row(event)
+    picked = None if row is None else tokens[row]
+    if picked or target:
+        st.switch_page(
+            PERSON_PAGE,
+            query_params={"year": str(year), "household": household, "person": picked or target},
+        )
+
+
+# ---------------------------------------------------------------- page
+
+
+def main() -> None:
+    """Render the page at the place the URL names."""
+    st.title(t("drill.title"))
+    snapshot = snapshot_or_stop()
+    data_as_of(snapshot)
+    year = url_year(snapshot)
+    if year is None:
+        st.info(t("overview.no_data"))
+        return
+    if st.query_params.get("year") != str(year):
+        st.query_params["year"] = str(year)  # a copied link keeps its year after new imports
+    year = year_selector(snapshot, year)
+    code = url_region()
+    path = data.region_path(snapshot, year, code)
+    if code and code not in set(path["code"]):
+        st.warning(t("drill.unknown_region", code=code))
+        code = ""
+        path = data.region_path(snapshot, year, code)
+    level = data.region_level(code) or 0
+    household = st.query_params.get("household") if level == data.VILLAGE_LEVEL else None
+    breadcrumb(path, code, household)
+    here = path[path["code"] == code]
+    if here.empty:
+        st.info(t("drill.empty", year=year))
+        return
+    if not household:
+        region_metrics(here.iloc[0])
+    if household:
+        household_view(snapshot, year, household)
+    elif level == data.VILLAGE_LEVEL:
+        village_view(snapshot, year, code)
+    else:
+        region_level_view(snapshot, year, code)
+
+
+main()

@@ -1,0 +1,147 @@
+"""Imports and data quality: every import, why rows were rejected, what is still unplaced."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, fmt
+from dashboard.common import data_as_of, snapshot_or_stop
+from dashboard.i18n import t
+
+QUIET_SHARE = 0.5
+QUIET_WEEKS = 52
+
+
+def _count_config(*names: str) -> dict[str, object]:
+    """Localized number columns."""
+    return {name: st.column_config.NumberColumn(format="localized") for name in names}
+
+
+def imports_section(snapshot: str) -> None:
+    """Every imported file with rows read, loaded and rejected."""
+    st.subheader(t("q.imports"))
+    frame = data.imports_table(snapshot)
+    shown = pd.DataFrame(
+        {
+            t("qcol.import_id"): frame["import_id"],
+            t("qcol.file"): frame["file"],
+            t("qcol.kind"): frame["kind"],
+            t("qcol.format"): frame["format"],
+            t("qcol.encoding"): frame["encoding"],
+            t("q.rows_read"): frame["rows_read"],
+            t("q.rows_loaded"): frame["rows_loaded"],
+            t("q.rows_rejected"): frame["rows_rejected"],
+            t("qcol.imported_at"): [fmt.when(v) for v in frame["imported_at"]],
+            t("qcol.sha256"): [str(v)[:12] for v in frame["sha256"]],
+        }
+    )
+    config = _count_config(t("q.rows_read"), t("q.rows_loaded"), t("q.rows_rejected"))
+    st.dataframe(shown, hide_index=True, column_config=config, key="q.imports")
+
+
+def rejects_section(snapshot: str) -> None:
+    """Reject reasons with counts, and a few masked examples of each."""
+    st.subheader(t("q.rejects"))
+    reasons = data.reject_reasons(snapshot)
+    if reasons.empty:
+        st.info(t("q.rejects_none"))
+        return
+    shown = pd.DataFrame(
+        {
+            t("qcol.reason"): reasons["reason"],
+            t("qcol.rows"): reasons["rows"],
+            t("qcol.files"): reasons["files"],
+        }
+    )
+    st.dataframe(shown, hide_index=True, column_config=_count_config(t("qcol.rows")))
+    examples = data.reject_examples(snapshot)
+    with st.expander(t("q.examples")):
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("qcol.reason"): examples["reason"],
+                    t("qcol.file"): examples["file"],
+                    t("qcol.line"): examples["line"],
+                    t("qcol.raw"): examples["raw"],
+                    t("qcol.detail"): examples["detail"],
+                }
+            ),
+            hide_index=True,
+        )
+
+
+def unmatched_section(snapshot: str) -> None:
+    """Claims whose person no roster or enrolment names yet."""
+    st.subheader(t("q.unmatched"))
+    frame, claims, oop = data.unmatched_claims(snapshot)
+    if not claims:
+        st.info(t("q.unmatched_none"))
+        return
+    cols = st.columns(2)
+    cols[0].metric(t("q.unmatched_claims"), fmt.count(claims))
+    cols[1].metric(t("q.unmatched_oop"), fmt.yuan(oop))
+    shown = pd.DataFrame(
+        {
+            t("qcol.person"): frame["person"],
+            t("qcol.claims"): frame["claims"],
+            t("qcol.oop"): [fmt.yuan(v) for v in frame["oop"]],
+            t("qcol.first"): frame["first"],
+            t("qcol.last"): frame["last"],
+        }
+    )
+    st.dataframe(shown, hide_index=True)
+
+
+def unknown_section(snapshot: str) -> None:
+    """Division codes that the bundled names lack."""
+    st.subheader(t("q.unknown"))
+    frame = data.unknown_divisions(snapshot)
+    if frame.empty:
+        st.info(t("q.unknown_none"))
+        return
+    shown = pd.DataFrame(
+        {
+            t("qcol.level"): [t(f"level.{v}") for v in frame["level"]],
+            t("qcol.code"): frame["code"],
+            t("qcol.households"): frame["households"],
+            t("qcol.people"): frame["people"],
+        }
+    )
+    st.dataframe(shown, hide_index=True)
+
+
+def quiet_section(snapshot: str) -> None:
+    """County weeks with far fewer claims than usual."""
+    st.subheader(t("q.quiet"))
+    st.caption(t("q.quiet_help", weeks=QUIET_WEEKS, share=int(QUIET_SHARE * 100)))
+    frame = data.quiet_weeks(snapshot, QUIET_SHARE, QUIET_WEEKS)
+    if frame.empty:
+        st.info(t("q.quiet_none"))
+        return
+    shown = pd.DataFrame(
+        {
+            t("qcol.county"): [
+                f"{n} ({c})" for n, c in zip(frame["name"], frame["county"], strict=True)
+            ],
+            t("qcol.week"): frame["week"],
+            t("qcol.claims"): frame["claims"],
+            t("qcol.median"): frame["median"],
+        }
+    )
+    st.dataframe(shown, hide_index=True)
+
+
+def main() -> None:
+    """Render the page."""
+    st.title(t("q.title"))
+    snapshot = snapshot_or_stop()
+    data_as_of(snapshot)
+    imports_section(snapshot)
+    rejects_section(snapshot)
+    unmatched_section(snapshot)
+    unknown_section(snapshot)
+    quiet_section(snapshot)
+
+
+main()

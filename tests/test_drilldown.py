@@ -1,0 +1,264 @@
+"""Drill-down and person pages on a real store (sample_data, three weekly imports), via AppTest."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import data, fmt
+from pipeline import load, store
+from tests.conftest import REPO
+
+APP = REPO / "dashboard" / "app.py"
+DRILL = "views/drilldown.py"
+WEEKS = ("week01", "week02", "week03")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A flagged person to drill down to, found by SQL independent of the dashboard."""
+
+    person_id: str
+    name: str
+    household_id: str
+    village_code: str
+    year: int
+
+
+@pytest.fixture(scope="module")
+def drill_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with the three sample weeks imported one by one (three rule runs)."""
+    db = tmp_path_factory.mktemp("drill") / "oopwatch.duckdb"
+    for week in WEEKS:
+        load.ingest([REPO / "sample_data" / week], db)
+    return db
+
+
+@pytest.fixture
+def app_db(drill_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("OOPWATCH_DB", str(drill_db))
+    return drill_db
+
+
+def sql(db: Path, query: str, params: list[object] | None = None) -> list[tuple]:
+    """A query on the published snapshot, outside the dashboard."""
+    # the same config as the dashboard's reader: DuckDB refuses a second config for one file
+    config = {"memory_limit": data.READER_MEMORY_LIMIT}
+    con = duckdb.connect(str(store.current_snapshot(db)), read_only=True, config=config)
+    try:
+        return con.execute(query, params or []).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def target(drill_db: Path) -> Target:
+    """The 2026 flagged person with the highest OOP whose list status changed at least once."""
+    rows = sql(
+        drill_db,
+        """SELECT w.person_id, p.name, p.household_id, p.village_code, w.year
+           FROM watchlist AS w JOIN people AS p USING (person_id)
+           WHERE w.year = 2026 AND p.village_code IS NOT NULL
+           ORDER BY w.oop DESC, w.person_id LIMIT 1""",
+    )
+    return Target(*rows[0])
+
+
+def run(target: Any) -> AppTest:
+    """Run the app (or a widget's change) and fail on any exception it shows."""
+    at = target.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_drill(**params: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    for key, value in params.items():
+        at.query_params[key] = value
+    run(at)
+    at.switch_page(DRILL)
+    return run(at)
+
+
+def select(at: AppTest, label: str):
+    return next(s for s in at.selectbox if s.label == label)
+
+
+def rendered_text(at: AppTest) -> str:
+    """Everything the page shows as text: markdown, metrics, tables, options, charts."""
+    parts: list[str] = []
+    for kind in ("markdown", "title", "subheader", "caption", "info", "warning"):
+        parts += [str(e.value) for e in at.get(kind)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    parts += [d.value.to_csv() for d in at.dataframe]
+    parts += [str(s.options) for s in at.selectbox]
+    parts += [b.label for b in at.button]
+    parts += [c.proto.spec for c in at.get("plotly_chart")]
+    return "\n".join(parts)
+
+
+def test_province_figures_equal_sql(app_db: Path) -> None:
+    at = open_drill(year="2026")
+    assert at.title[0].value == "逐级下钻：从全国到个人"
+    expected = sql(
+        app_db,
+        """SELECT coalesce(n.name, substr(p.village_code, 1, 2)), count(*), count(w.person_id)
+           FROM person_year AS p
+           LEFT JOIN watchlist AS w USING (person_id, year)
+           LEFT JOIN region_names AS n ON n.level = 1 AND n.code = substr(p.village_code, 1, 2)
+           WHERE p.year = 2026 AND p.village_code IS NOT NULL
+           GROUP BY ALL""",
+    )
+    table = at.dataframe[0].value
+    shown = {r["名称"]: (r["人数"], r["预警人数"]) for _, r in table.iterrows()}
+    assert shown == {name: (people, flagged) for name, people, flagged in expected}
+    assert list(table["预警人数"]) == sorted(table["预警人数"], reverse=True), "attention first"
+    people = sum(p for _, p, _ in expected)
+    flagged = sum(f for _, _, f in expected)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["人数"] == fmt.count(people)
+    assert metrics["预警人数"] == fmt.count(flagged)
+    assert len(at.get("plotly_chart")) == 1
+    assert at.query_params["year"] == "2026"
+
+
+def test_drill_from_country_to_person(app_db: Path, target: Target) -> None:
+    at = open_drill(year=str(target.year))
+    names = dict(sql(app_db, "SELECT code, name FROM region_names"))
+    for code in data.region_ancestors(target.village_code)[1:]:
+        box = select(at, "进入下一级")
+        assert names[code] in box.options
+        run(box.set_value(code))
+        assert at.query_params["region"] == code
+        crumbs = [b.label for b in at.button if b.key and b.key.startswith("crumb.")]
+        above = data.region_ancestors(code)[1:-1]
+        assert crumbs == ["全国"] + [names[c] for c in above]
+        assert any(m.value == f"**{names[code]}**" for m in at.markdown), "breadcrumb ends here"
+    # the village: its households, the target's among them
+    assert at.subheader[0].value == "本村家庭"
+    run(select(at, "打开家庭").set_value(target.household_id))
+    assert at.query_params["household"] == target.household_id
+    members = at.dataframe[0].value
+    assert target.name in list(members["姓名"])
+    assert "身份证号" in members.columns
+    # the person: the drill-down hands over by token, never by ID
+    run(select(at, "打开人员详情").set_value(data.person_token(target.person_id)))
+    assert at.title[0].value == "人员详情"
+    assert at.query_params["person"] == data.person_token(target.person_id)
+    assert any(target.name in m.value for m in at.markdown)
+    assert target.person_id not in rendered_text(at)
+
+
+def test_a_pasted_link_opens_the_household(app_db: Path, target: Target) -> None:
+    at = open_drill(
+        year=str(target.year), region=target.village_code, household=target.household_id
+    )
+    assert at.subheader[0].value == "家庭成员"
+    members = at.dataframe[0].value
+    expected = sql(
+        app_db,
+        "SELECT count(*) FROM people WHERE household_id = ?",
+        [target.household_id],
+    )[0][0]
+    assert len(members) == expected
+    assert all("*" in m for m in members["身份证号"])
+    # the breadcrumb leads back up: click the province
+    province = target.village_code[:2]
+    run(next(b for b in at.button if b.key == f"crumb.{province}").click())
+    assert at.query_params["region"] == province
+    assert "household" not in at.query_params
+    assert at.subheader[0].value == "各市（州）"
+
+
+def test_person_page_masks_the_id_and_shows_the_year(app_db: Path, target: Target) -> None:
+    at = open_drill()
+    # an old-style link with the full ID: shown masked, and the URL swaps it for the token
+    at.switch_page("views/person.py")
+    at.query_params["person"] = target.person_id
+    at.query_params["year"] = str(target.year)
+    run(at)
+    masked = target.person_id[:4] + "*" * 10 + target.person_id[-4:]
+    assert any(f"`{masked}`" in m.value for m in at.markdown)
+    assert at.query_params["person"] == data.person_token(target.person_id)
+    text = rendered_text(at)
+    assert masked in text
+    assert target.person_id not in text
+    assert target.person_id.lower() not in text
+
+    # the waterfall is the person_year row: total, each fund (paid, negative), OOP
+    row = sql(
+        app_db,
+        """SELECT total_cost, basic_paid, critical_paid, assistance_paid, other_paid, oop
+           FROM person_year WHERE person_id = ? AND year = ?""",
+        [target.person_id, target.year],
+    )[0]
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    fall = next(tr for s in specs for tr in s["data"] if tr["type"] == "waterfall")
+    values = [row[0], -row[1], -row[2], -row[3], -row[4], row[5]]
+    assert fall["y"] == [float(v) for v in values]
+    assert fall["text"] == [fmt.yuan(abs(v)) for v in values]
+    assert fall["x"][0] == "医疗总费用" and fall["x"][-1] == "个人负担"
+    assert row[0] - sum(row[1:5]) == row[5]
+    timeline = next(s for s in specs if any(tr["type"] == "scatter" for tr in s["data"]))
+    points = sum(len(tr["x"]) for tr in timeline["data"])
+    claims = sql(
+        app_db,
+        "SELECT count(*) FROM claims_effective WHERE person_id = ? AND year = ?",
+        [target.person_id, target.year],
+    )[0][0]
+    assert points == claims > 0
+
+    # rules with their explanations, and the run-by-run history (three imports, three runs)
+    explain = sql(
+        app_db,
+        "SELECT explain_zh FROM watchlist WHERE person_id = ? AND year = ?",
+        [target.person_id, target.year],
+    )[0][0]
+    bullets = "\n".join(m.value for m in at.markdown if m.value.startswith("- **"))
+    assert all(part in bullets for part in explain.split("；")), explain
+    tables = [d.value for d in at.dataframe]
+    runs = next(t for t in tables if "在预警名单" in t.columns)
+    assert len(runs) == len(WEEKS)
+    assert runs["在预警名单"].iloc[0] == "是"
+
+
+def test_language_switch(app_db: Path, target: Target) -> None:
+    at = open_drill(year=str(target.year))
+    run(at.sidebar.radio[0].set_value("en"))
+    assert at.title[0].value == "Drill-down: from the country to the person"
+    assert at.subheader[0].value == "Provinces"
+    assert {"Name", "People", "Flagged", "Flag rate"} <= set(at.dataframe[0].value.columns)
+    assert any(m.value == "**National**" for m in at.markdown)
+    # down to the household and on to the person: the language survives the page switch
+    at.query_params["region"] = target.village_code
+    at.query_params["household"] = target.household_id
+    run(at)
+    assert at.subheader[0].value == "Household members"
+    assert any(b.label == "National" for b in at.button)
+    box = select(at, "Open a person")
+    assert box.options[0] == "Choose…"
+    run(box.set_value(data.person_token(target.person_id)))
+    assert at.title[0].value == "Person"
+    assert at.sidebar.radio[0].value == "en"
+    assert {"Category", "Watch-list status"} <= {m.label for m in at.metric}
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    fall = next(tr for s in specs for tr in s["data"] if tr["type"] == "waterfall")
+    assert fall["x"][0] == "Total cost" and fall["x"][-1] == "Out-of-pocket"
+    bullets = [m.value for m in at.markdown if m.value.startswith("- **")]
+    assert bullets and all("yuan" in b and "Severity" in b for b in bullets)
+
+
+def test_unknown_places_fall_back(app_db: Path) -> None:
+    at = open_drill(region="999999", year="2026")
+    assert at.warning and "999999" in at.warning[0].value
+    assert at.subheader[0].value == "各省份"
+    at.switch_page("views/person.py")
+    at.query_params["person"] = "0123456789abcdef"
+    run(at)
+    assert at.info[0].value == "找不到这个人。"

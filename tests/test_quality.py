@@ -1,0 +1,145 @@
+"""Imports and data-quality page on the sample store, through Streamlit's AppTest."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import data
+from pipeline import load
+from tests.conftest import CLAIM_HEADER, REPO, ROSTER_HEADER, make_id, write_csv
+
+APP = REPO / "dashboard" / "app.py"
+FULL_ID = re.compile(r"\d{17}[0-9Xx]")
+ANY_ID = re.compile(r"\d{15,17}[0-9Xx]")  # also the 17-digit IDs rejected for their length
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The committed sample weeks, imported as one import."""
+    db = tmp_path_factory.mktemp("quality") / "oopwatch.duckdb"
+    load.ingest([REPO / "sample_data" / w for w in ("week01", "week02", "week03")], db)
+    return db
+
+
+@pytest.fixture
+def app_db(sample_store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("OOPWATCH_DB", str(sample_store))
+    return sample_store
+
+
+def sql(db: Path, query: str) -> list[tuple]:
+    """A query on the published snapshot, independent of the dashboard's functions."""
+    config = {"memory_limit": data.READER_MEMORY_LIMIT}  # same config as the dashboard's reader
+    con = duckdb.connect(data.current(db), read_only=True, config=config)
+    try:
+        return con.execute(query).fetchall()
+    finally:
+        con.close()
+
+
+def open_quality() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    at.switch_page("views/quality.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_imports_table_equals_the_imports_view(app_db: Path) -> None:
+    at = open_quality()
+    assert at.title[0].value == "导入记录与数据质量"
+    table = at.dataframe[0].value
+    expected = sql(
+        app_db,
+        "SELECT file, rows_read, rows_loaded, rows_rejected FROM imports ORDER BY file",
+    )
+    got = sorted(
+        zip(table["文件"], table["读取行数"], table["导入行数"], table["拒收行数"], strict=True)
+    )
+    assert got == [tuple(r) for r in expected]
+    assert sum(table["拒收行数"]) > 0, "the sample data has rejected rows"
+
+
+def test_reject_reasons_counts_and_masked_examples(app_db: Path) -> None:
+    at = open_quality()
+    reasons = at.dataframe[1].value
+    expected = dict(sql(app_db, "SELECT reason, count(*) FROM rejected_rows GROUP BY reason"))
+    assert dict(zip(reasons["原因"], reasons["行数"], strict=True)) == expected
+    examples = at.dataframe[2].value
+    assert set(examples["原因"]) == set(expected)
+    assert all(n <= 3 for n in examples["原因"].value_counts())
+    text = examples.to_csv(index=False)
+    assert not ANY_ID.search(text), "no resident ID (18 or 17 characters) unmasked"
+    assert "**********" in text, "the IDs are there, masked"
+    raws = [r[0] for r in sql(app_db, "SELECT raw FROM rejected_rows")]
+    assert any(FULL_ID.search(r) for r in raws), "the raw rows do hold full IDs to mask"
+
+
+def test_unknown_divisions_and_unmatched(app_db: Path) -> None:
+    at = open_quality()
+    frames = [df.value for df in at.dataframe]
+    unknown = next(f for f in frames if "代码" in f.columns)
+    assert list(unknown["代码"]) == ["532822990"]
+    assert list(unknown["户数"]) == [1]
+    assert list(unknown["层级"]) == ["乡镇"]
+    # Every claim's person is named once all three weeks are in: nothing waits for a roster.
+    assert sql(app_db, "SELECT count(*) FROM unmatched_claims") == [(0,)]
+    assert any("所有结算都已匹配" in i.value for i in at.info)
+    at.sidebar.radio[0].set_value("en").run()
+    assert at.title[0].value == "Imports and data quality"
+    assert "Rows read" in at.dataframe[0].value.columns
+
+
+def test_unmatched_claims_before_the_roster_names_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After week01 alone, one household's claims wait for a roster: counted, IDs masked."""
+    db = tmp_path / "oopwatch.duckdb"
+    load.ingest([REPO / "sample_data" / "week01"], db)
+    monkeypatch.setenv("OOPWATCH_DB", str(db))
+    at = open_quality()
+    (count,) = sql(db, "SELECT count(*) FROM unmatched_claims")[0]
+    assert count > 0
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["待匹配结算笔数"] == f"{count:,}"
+    table = next(df.value for df in at.dataframe if "身份证号（脱敏）" in df.value.columns)
+    assert sum(table["结算笔数"]) == count
+    assert not FULL_ID.search(table.to_csv(index=False))
+
+
+def test_quiet_weeks_flags_low_and_empty_weeks_not_the_current_one(tmp_path: Path) -> None:
+    """4 claims a week, except 1 in week 5 and none in week 6; week 9 is still under way."""
+    person = make_id(7)
+    monday = date(2026, 1, 5)
+    per_week = [4, 4, 4, 4, 1, 0, 4, 4, 1]
+    claims = [
+        (
+            f"Q{w}-{i}",
+            person,
+            str(monday + timedelta(weeks=w, days=i)),
+            "outpatient",
+            "10",
+            "5",
+            0,
+            0,
+        )
+        for w, n in enumerate(per_week)
+        for i in range(n)
+    ]
+    week = tmp_path / "in"
+    write_csv(week / "roster.csv", ROSTER_HEADER, [(person, "赵六", "H9", "230124100001", "dibao")])
+    write_csv(week / "claims.csv", CLAIM_HEADER, claims)
+    db = tmp_path / "oopwatch.duckdb"
+    load.ingest([week], db)
+    quiet = data.quiet_weeks(data.current(db))
+    assert [(r.county, str(r.week), r.claims) for r in quiet.itertuples()] == [
+        ("230124", str(monday + timedelta(weeks=5)), 0),
+        ("230124", str(monday + timedelta(weeks=4)), 1),
+    ]
+    assert set(quiet["name"]) == {"方正县"}
+    assert set(quiet["median"]) == {4}

@@ -1,0 +1,139 @@
+"""Watch-list page on the sample store (three weekly imports), through Streamlit's AppTest."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import app_test as app_test_module
+
+from dashboard import data
+from pipeline import load, schema
+from tests.conftest import REPO
+
+APP = REPO / "dashboard" / "app.py"
+FULL_ID = re.compile(r"\d{17}[0-9Xx]")
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The committed sample weeks imported one by one (three rule runs)."""
+    db = tmp_path_factory.mktemp("wl") / "oopwatch.duckdb"
+    for week in ("week01", "week02", "week03"):
+        load.ingest([REPO / "sample_data" / week], db)
+    return db
+
+
+@pytest.fixture
+def app_db(sample_store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("OOPWATCH_DB", str(sample_store))
+    return sample_store
+
+
+def sql(db: Path, query: str, params: list[object] | None = None) -> list[tuple]:
+    """Run a query on the published snapshot, independently of the dashboard's code."""
+    config = {"memory_limit": data.READER_MEMORY_LIMIT}  # same config as the dashboard's reader
+    con = duckdb.connect(data.current(db), read_only=True, config=config)
+    try:
+        return con.execute(query, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def open_watchlist() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    at.switch_page("views/watchlist.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def all_text(at: AppTest) -> str:
+    """Everything the page shows as text: markdown, captions and every dataframe cell."""
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [df.value.to_csv(index=False) for df in at.dataframe]
+    return "\n".join(parts)
+
+
+def test_filters_match_sql_and_ids_are_masked(app_db: Path) -> None:
+    at = open_watchlist()
+    assert at.title[0].value == "因病返贫风险预警名单"
+    year = at.selectbox(key="wl.year").value
+    assert year == 2026
+    at.selectbox(key="wl.severity.zh").set_value("high").run()
+    at.selectbox(key="wl.rule.zh").set_value("oop_line").run()
+    assert not at.exception
+    expected = sql(
+        app_db,
+        """SELECT person_id FROM watchlist
+           WHERE year = ? AND severity = 'high'
+                 AND 'oop_line' IN (SELECT unnest(string_split(rules, ';')))
+           ORDER BY oop DESC, person_id""",
+        [year],
+    )
+    assert len(expected) > 10, "the sample data should flag a good number of people"
+    table = at.dataframe[0].value
+    assert len(table) == len(expected)
+    assert set(table["风险等级"]) == {"高"}
+    ids = list(table["身份证号（脱敏）"])
+    assert ids == [schema.mask_id(r[0]) for r in expected], "sorted by OOP desc within high"
+    assert not FULL_ID.search(all_text(at)), "no full resident ID anywhere on the page"
+    assert any(f"符合条件 {len(expected)} 人" in m.value for m in at.markdown)
+
+    # A region filter narrows in SQL as well: Heilongjiang only.
+    at.selectbox(key="wl.region.zh").set_value("23").run()
+    hlj = sql(
+        app_db,
+        """SELECT count(*) FROM watchlist
+           WHERE year = ? AND severity = 'high' AND village_code LIKE '23%'
+                 AND 'oop_line' IN (SELECT unnest(string_split(rules, ';')))""",
+        [year],
+    )[0][0]
+    assert len(at.dataframe[0].value) == hlj < len(expected)
+
+
+def test_csv_download_has_bom_and_the_rows_shown(
+    app_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stores: list[app_test_module.MemoryMediaFileStorage] = []
+
+    class KeepStorage(app_test_module.MemoryMediaFileStorage):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            stores.append(self)
+
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", KeepStorage)
+    at = open_watchlist()
+    at.selectbox(key="wl.severity.zh").set_value("high").run()
+    shown = at.dataframe[0].value
+    url = at.download_button[0].proto.url
+    content = stores[-1].get_file(url.rsplit("/", 1)[-1]).content
+    assert content.startswith(BOM)
+    rows = list(csv.reader(io.StringIO(content[len(BOM) :].decode("utf-8"))))
+    assert rows[0] == list(shown.columns)
+    assert len(rows) - 1 == len(shown)
+    assert [r[0] for r in rows[1:]] == list(shown["身份证号（脱敏）"])
+    assert not FULL_ID.search(content.decode("utf-8-sig"))
+
+
+def test_switching_language_changes_labels(app_db: Path) -> None:
+    at = open_watchlist()
+    assert at.selectbox(key="wl.severity.zh").label == "风险等级"
+    at.selectbox(key="wl.severity.zh").set_value("high").run()
+    at.sidebar.radio[0].set_value("en").run()
+    assert not at.exception
+    assert at.title[0].value == "Poverty-return risk watch-list"
+    severity = at.selectbox(key="wl.severity.en")
+    assert severity.label == "Severity"
+    assert severity.value == "high", "the filter survives the language switch"
+    at.selectbox(key="wl.rule.en").set_value("oop_line").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert "Resident ID (masked)" in table.columns
+    assert set(table["Severity"]) == {"High"}
+    assert any("people match" in m.value for m in at.markdown)
