@@ -91,6 +91,36 @@ def sample_data() -> Path:
     return REPO / "sample_data"
 
 
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The committed sample weeks imported one by one (three weekly rule runs); read-only."""
+    from pipeline import load
+
+    db = tmp_path_factory.mktemp("sample") / "oopwatch.duckdb"
+    for week in ("week01", "week02", "week03"):
+        load.ingest([REPO / "sample_data" / week], db)
+    return db
+
+
+@pytest.fixture
+def app_db(sample_store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sample store, as the dashboard under test sees it (env OOPWATCH_DB)."""
+    monkeypatch.setenv("OOPWATCH_DB", str(sample_store))
+    return sample_store
+
+
+def snapshot_sql(db: Path, query: str, params: Sequence[object] | None = None) -> list[tuple]:
+    """A query on the store's published snapshot, independent of the dashboard's functions."""
+    from dashboard import data
+
+    config = {"memory_limit": data.READER_MEMORY_LIMIT}  # the dashboard reader's config
+    con = duckdb.connect(data.current(db), read_only=True, config=config)
+    try:
+        return con.execute(query, list(params or [])).fetchall()
+    finally:
+        con.close()
+
+
 @pytest.fixture(autouse=True)
 def _quiet_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OOPWATCH_DB", raising=False)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data, fmt
 from pipeline import load, store
-from tests.conftest import CLAIM_HEADER, REPO, ROSTER_HEADER, make_id, write_csv
+from tests.conftest import CLAIM_HEADER, REPO, ROSTER_HEADER, make_id, snapshot_sql, write_csv
 
 APP = REPO / "dashboard" / "app.py"
 HLJ = "230124100001"  # 黑龙江省 哈尔滨市 方正县
@@ -53,6 +52,7 @@ def build_store(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The hand-made store of this module (overrides the sample store of conftest)."""
     db = build_store(tmp_path)
     monkeypatch.setenv("OOPWATCH_DB", str(db))
     return db
@@ -169,27 +169,8 @@ def test_money_formats_exactly() -> None:
 # ---------------------------------------------------------------- overview on the sample weeks
 
 
-@pytest.fixture(scope="module")
-def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The committed sample weeks imported one by one: three weekly rule runs."""
-    db = tmp_path_factory.mktemp("overview") / "oopwatch.duckdb"
-    for week in ("week01", "week02", "week03"):
-        load.ingest([REPO / "sample_data" / week], db)
-    return db
-
-
-def sample_sql(db: Path, query: str, params: list[object] | None = None) -> list[tuple]:
-    """A query on the published snapshot, independent of the dashboard's functions."""
-    config = {"memory_limit": data.READER_MEMORY_LIMIT}  # same config as the dashboard's reader
-    con = duckdb.connect(data.current(db), read_only=True, config=config)
-    try:
-        return con.execute(query, params or []).fetchall()
-    finally:
-        con.close()
-
-
 def participation_sql(db: Path, year: int, prefix: str) -> str:
-    rows = sample_sql(
+    rows = snapshot_sql(
         db,
         """SELECT count(*) FILTER (WHERE enrolled_active), count(*) FROM person_year
            WHERE year = ? AND on_roster AND village_code LIKE ? || '%'""",
@@ -209,7 +190,7 @@ def test_overview_participation_and_week_movement(
     assert at.selectbox[1].value == "" and at.selectbox[1].label == "地区"
     shown = all_metrics(at)
     assert shown["参保率"] == participation_sql(sample_store, year, "")
-    entered, left = sample_sql(
+    entered, left = snapshot_sql(
         sample_store,
         """SELECT count(*) FILTER (WHERE change = 'entered'),
                   count(*) FILTER (WHERE change = 'left')
@@ -218,9 +199,9 @@ def test_overview_participation_and_week_movement(
     )[0]
     assert (shown["本周新增"], shown["本周移出"]) == (f"{entered:,}", f"{left:,}")
     assert left == 1, "the sample's third week takes one person off the list"
-    (flagged,) = sample_sql(sample_store, "SELECT count(*) FROM watchlist WHERE year = ?", [year])[
-        0
-    ]
+    (flagged,) = snapshot_sql(
+        sample_store, "SELECT count(*) FROM watchlist WHERE year = ?", [year]
+    )[0]
     assert shown["预警人数"] == f"{flagged:,}"
     assert len(at.get("plotly_chart")) == 5
     assert not at.warning, "a fresh import is not stale"
@@ -230,7 +211,7 @@ def test_overview_participation_and_week_movement(
     assert not at.exception
     shown = all_metrics(at)
     assert shown["参保率"] == participation_sql(sample_store, year, "23")
-    (hlj,) = sample_sql(
+    (hlj,) = snapshot_sql(
         sample_store,
         "SELECT count(*) FROM watchlist WHERE year = ? AND village_code LIKE '23%'",
         [year],

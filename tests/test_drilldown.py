@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data, fmt
-from pipeline import load, store
-from tests.conftest import REPO
+from tests.conftest import REPO, snapshot_sql
 
 APP = REPO / "dashboard" / "app.py"
 DRILL = "views/drilldown.py"
@@ -32,36 +30,10 @@ class Target:
 
 
 @pytest.fixture(scope="module")
-def drill_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store with the three sample weeks imported one by one (three rule runs)."""
-    db = tmp_path_factory.mktemp("drill") / "oopwatch.duckdb"
-    for week in WEEKS:
-        load.ingest([REPO / "sample_data" / week], db)
-    return db
-
-
-@pytest.fixture
-def app_db(drill_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("OOPWATCH_DB", str(drill_db))
-    return drill_db
-
-
-def sql(db: Path, query: str, params: list[object] | None = None) -> list[tuple]:
-    """A query on the published snapshot, outside the dashboard."""
-    # the same config as the dashboard's reader: DuckDB refuses a second config for one file
-    config = {"memory_limit": data.READER_MEMORY_LIMIT}
-    con = duckdb.connect(str(store.current_snapshot(db)), read_only=True, config=config)
-    try:
-        return con.execute(query, params or []).fetchall()
-    finally:
-        con.close()
-
-
-@pytest.fixture(scope="module")
-def target(drill_db: Path) -> Target:
+def target(sample_store: Path) -> Target:
     """The 2026 flagged person with the highest OOP whose list status changed at least once."""
-    rows = sql(
-        drill_db,
+    rows = snapshot_sql(
+        sample_store,
         """SELECT w.person_id, p.name, p.household_id, p.village_code, w.year
            FROM watchlist AS w JOIN people AS p USING (person_id)
            WHERE w.year = 2026 AND p.village_code IS NOT NULL
@@ -106,7 +78,7 @@ def rendered_text(at: AppTest) -> str:
 def test_province_figures_equal_sql(app_db: Path) -> None:
     at = open_drill(year="2026")
     assert at.title[0].value == "逐级下钻：从全国到个人"
-    expected = sql(
+    expected = snapshot_sql(
         app_db,
         """SELECT coalesce(n.name, substr(p.village_code, 1, 2)), count(*), count(w.person_id)
            FROM person_year AS p
@@ -130,7 +102,7 @@ def test_province_figures_equal_sql(app_db: Path) -> None:
 
 def test_drill_from_country_to_person(app_db: Path, target: Target) -> None:
     at = open_drill(year=str(target.year))
-    names = dict(sql(app_db, "SELECT code, name FROM region_names"))
+    names = dict(snapshot_sql(app_db, "SELECT code, name FROM region_names"))
     for code in data.region_ancestors(target.village_code)[1:]:
         box = select(at, "进入下一级")
         assert names[code] in box.options
@@ -161,7 +133,7 @@ def test_a_pasted_link_opens_the_household(app_db: Path, target: Target) -> None
     )
     assert at.subheader[0].value == "家庭成员"
     members = at.dataframe[0].value
-    expected = sql(
+    expected = snapshot_sql(
         app_db,
         "SELECT count(*) FROM people WHERE household_id = ?",
         [target.household_id],
@@ -192,7 +164,7 @@ def test_person_page_masks_the_id_and_shows_the_year(app_db: Path, target: Targe
     assert target.person_id.lower() not in text
 
     # the waterfall is the person_year row: total, each fund (paid, negative), OOP
-    row = sql(
+    row = snapshot_sql(
         app_db,
         """SELECT total_cost, basic_paid, critical_paid, assistance_paid, other_paid, oop
            FROM person_year WHERE person_id = ? AND year = ?""",
@@ -207,7 +179,7 @@ def test_person_page_masks_the_id_and_shows_the_year(app_db: Path, target: Targe
     assert row[0] - sum(row[1:5]) == row[5]
     timeline = next(s for s in specs if any(tr["type"] == "scatter" for tr in s["data"]))
     points = sum(len(tr["x"]) for tr in timeline["data"])
-    claims = sql(
+    claims = snapshot_sql(
         app_db,
         "SELECT count(*) FROM claims_effective WHERE person_id = ? AND year = ?",
         [target.person_id, target.year],
@@ -215,7 +187,7 @@ def test_person_page_masks_the_id_and_shows_the_year(app_db: Path, target: Targe
     assert points == claims > 0
 
     # rules with their explanations, and the run-by-run history (three imports, three runs)
-    explain = sql(
+    explain = snapshot_sql(
         app_db,
         "SELECT explain_zh FROM watchlist WHERE person_id = ? AND year = ?",
         [target.person_id, target.year],

@@ -6,41 +6,16 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data
 from pipeline import load
-from tests.conftest import CLAIM_HEADER, REPO, ROSTER_HEADER, make_id, write_csv
+from tests.conftest import CLAIM_HEADER, REPO, ROSTER_HEADER, make_id, snapshot_sql, write_csv
 
 APP = REPO / "dashboard" / "app.py"
 FULL_ID = re.compile(r"\d{17}[0-9Xx]")
 ANY_ID = re.compile(r"\d{15,17}[0-9Xx]")  # also the 17-digit IDs rejected for their length
-
-
-@pytest.fixture(scope="module")
-def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The committed sample weeks, imported as one import."""
-    db = tmp_path_factory.mktemp("quality") / "oopwatch.duckdb"
-    load.ingest([REPO / "sample_data" / w for w in ("week01", "week02", "week03")], db)
-    return db
-
-
-@pytest.fixture
-def app_db(sample_store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("OOPWATCH_DB", str(sample_store))
-    return sample_store
-
-
-def sql(db: Path, query: str) -> list[tuple]:
-    """A query on the published snapshot, independent of the dashboard's functions."""
-    config = {"memory_limit": data.READER_MEMORY_LIMIT}  # same config as the dashboard's reader
-    con = duckdb.connect(data.current(db), read_only=True, config=config)
-    try:
-        return con.execute(query).fetchall()
-    finally:
-        con.close()
 
 
 def open_quality() -> AppTest:
@@ -54,7 +29,7 @@ def test_imports_table_equals_the_imports_view(app_db: Path) -> None:
     at = open_quality()
     assert at.title[0].value == "导入记录与数据质量"
     table = at.dataframe[0].value
-    expected = sql(
+    expected = snapshot_sql(
         app_db,
         "SELECT file, rows_read, rows_loaded, rows_rejected FROM imports ORDER BY file",
     )
@@ -68,7 +43,9 @@ def test_imports_table_equals_the_imports_view(app_db: Path) -> None:
 def test_reject_reasons_counts_and_masked_examples(app_db: Path) -> None:
     at = open_quality()
     reasons = at.dataframe[1].value
-    expected = dict(sql(app_db, "SELECT reason, count(*) FROM rejected_rows GROUP BY reason"))
+    expected = dict(
+        snapshot_sql(app_db, "SELECT reason, count(*) FROM rejected_rows GROUP BY reason")
+    )
     assert dict(zip(reasons["原因"], reasons["行数"], strict=True)) == expected
     examples = at.dataframe[2].value
     assert set(examples["原因"]) == set(expected)
@@ -76,7 +53,7 @@ def test_reject_reasons_counts_and_masked_examples(app_db: Path) -> None:
     text = examples.to_csv(index=False)
     assert not ANY_ID.search(text), "no resident ID (18 or 17 characters) unmasked"
     assert "**********" in text, "the IDs are there, masked"
-    raws = [r[0] for r in sql(app_db, "SELECT raw FROM rejected_rows")]
+    raws = [r[0] for r in snapshot_sql(app_db, "SELECT raw FROM rejected_rows")]
     assert any(FULL_ID.search(r) for r in raws), "the raw rows do hold full IDs to mask"
 
 
@@ -88,7 +65,7 @@ def test_unknown_divisions_and_unmatched(app_db: Path) -> None:
     assert list(unknown["户数"]) == [1]
     assert list(unknown["层级"]) == ["乡镇"]
     # Every claim's person is named once all three weeks are in: nothing waits for a roster.
-    assert sql(app_db, "SELECT count(*) FROM unmatched_claims") == [(0,)]
+    assert snapshot_sql(app_db, "SELECT count(*) FROM unmatched_claims") == [(0,)]
     assert any("所有结算都已匹配" in i.value for i in at.info)
     at.sidebar.radio[0].set_value("en").run()
     assert at.title[0].value == "Imports and data quality"
@@ -103,7 +80,7 @@ def test_unmatched_claims_before_the_roster_names_them(
     load.ingest([REPO / "sample_data" / "week01"], db)
     monkeypatch.setenv("OOPWATCH_DB", str(db))
     at = open_quality()
-    (count,) = sql(db, "SELECT count(*) FROM unmatched_claims")[0]
+    (count,) = snapshot_sql(db, "SELECT count(*) FROM unmatched_claims")[0]
     assert count > 0
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["待匹配结算笔数"] == f"{count:,}"

@@ -7,43 +7,16 @@ import io
 import re
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
-from dashboard import data
-from pipeline import load, schema
-from tests.conftest import REPO
+from pipeline import schema
+from tests.conftest import REPO, snapshot_sql
 
 APP = REPO / "dashboard" / "app.py"
 FULL_ID = re.compile(r"\d{17}[0-9Xx]")
 BOM = b"\xef\xbb\xbf"
-
-
-@pytest.fixture(scope="module")
-def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The committed sample weeks imported one by one (three rule runs)."""
-    db = tmp_path_factory.mktemp("wl") / "oopwatch.duckdb"
-    for week in ("week01", "week02", "week03"):
-        load.ingest([REPO / "sample_data" / week], db)
-    return db
-
-
-@pytest.fixture
-def app_db(sample_store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("OOPWATCH_DB", str(sample_store))
-    return sample_store
-
-
-def sql(db: Path, query: str, params: list[object] | None = None) -> list[tuple]:
-    """Run a query on the published snapshot, independently of the dashboard's code."""
-    config = {"memory_limit": data.READER_MEMORY_LIMIT}  # same config as the dashboard's reader
-    con = duckdb.connect(data.current(db), read_only=True, config=config)
-    try:
-        return con.execute(query, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def open_watchlist() -> AppTest:
@@ -68,7 +41,7 @@ def test_filters_match_sql_and_ids_are_masked(app_db: Path) -> None:
     at.selectbox(key="wl.severity.zh").set_value("high").run()
     at.selectbox(key="wl.rule.zh").set_value("oop_line").run()
     assert not at.exception
-    expected = sql(
+    expected = snapshot_sql(
         app_db,
         """SELECT person_id FROM watchlist
            WHERE year = ? AND severity = 'high'
@@ -87,7 +60,7 @@ def test_filters_match_sql_and_ids_are_masked(app_db: Path) -> None:
 
     # A region filter narrows in SQL as well: Heilongjiang only.
     at.selectbox(key="wl.region.zh").set_value("23").run()
-    hlj = sql(
+    hlj = snapshot_sql(
         app_db,
         """SELECT count(*) FROM watchlist
            WHERE year = ? AND severity = 'high' AND village_code LIKE '23%'
