@@ -79,13 +79,14 @@ def serve_command(db: Path, port: int) -> list[str]:
     return [str(Path(sys.executable).with_name("oopwatch")), *args]
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
-    """A running ``oopwatch serve`` on a new demo store: (url, db, log)."""
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path]]:
+    """One running ``oopwatch serve`` on a new demo store for the module: (url, db, log)."""
     ensure_chromium()
-    db = tmp_path / "demo.duckdb"
+    tmp = tmp_path_factory.mktemp("serve")
+    db = tmp / "demo.duckdb"
     port = free_port()
-    log = tmp_path / "serve.log"
+    log = tmp / "serve.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             serve_command(db, port),
@@ -142,3 +143,234 @@ def test_overview_renders_in_chromium(server: tuple[str, Path, Path], tmp_path: 
     assert re.fullmatch(r"[1-9][\d,]*", people) and re.fullmatch(r"[1-9][\d,]*", claims)
     assert re.fullmatch(r"¥[1-9][\d,]*\.\d\d", oop), oop
     assert re.fullmatch(r"[\d,]+", over), over
+
+
+# ---------------------------------------------------------------- a walk through every page
+
+SHOTS = Path("/tmp/browser-shots")
+TIMEOUT = 30_000
+MASKED_ID = re.compile(r"\d{4}\*{10}[\dX]{4}")
+# An unmasked resident ID: 17 digits and a check character, not part of a longer token.
+FULL_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+DRILL_LEVELS = [  # heading of the child table on the level, digits of the region code chosen
+    ("各省份", 2),
+    ("各市（州）", 4),
+    ("各县（区）", 6),
+    ("各乡镇（街道）", 9),
+    ("各村（社区）", 12),
+]
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    """A headless Debian Chromium (a new one per test: the sync API allows one at a time)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def new_page(browser: object) -> object:
+    """A Chinese-locale page wide enough for the dashboard's columns."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="zh-CN")
+    page.set_default_timeout(TIMEOUT)
+    return page
+
+
+def settle(page: object) -> None:
+    """Wait until Streamlit has finished the script run (no running indicator, nothing stale)."""
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+    page.wait_for_function(
+        """() => !document.querySelector('[data-stale="true"]')""", timeout=TIMEOUT
+    )
+
+
+def no_exception(page: object) -> None:
+    """No Python traceback on the page."""
+    errors = page.locator('[data-testid="stException"]')
+    assert errors.count() == 0, errors.all_inner_texts()
+
+
+def shoot(page: object, tmp_path: Path, name: str) -> Path:
+    """A full-page PNG in tmp_path and SHOTS (the main area scrolls: the viewport grows to it)."""
+    settle(page)
+    charts = page.locator(".js-plotly-plot")
+    for i in range(charts.count()):  # every chart has drawn its plot area
+        charts.nth(i).locator(".cartesianlayer, .pielayer").first.wait_for(state="attached")
+    height = page.evaluate(
+        """() => Math.max(...[...document.querySelectorAll(
+            '[data-testid="stMain"], [data-testid="stMainBlockContainer"]')]
+            .map(e => e.scrollHeight))"""
+    )
+    page.set_viewport_size({"width": 1400, "height": max(1100, int(height) + 80)})
+    page.wait_for_timeout(400)  # charts re-lay out to the new size
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1100})
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, SHOTS / path.name)
+    assert path.stat().st_size > 20_000, (name, path.stat().st_size)
+    return path
+
+
+def breadcrumb_text(page: object) -> str:
+    """The drill-down's 全国 › … › here line."""
+    crumbs = page.locator('[data-testid="stHorizontalBlock"]').filter(has=page.locator("strong"))
+    crumbs = crumbs.filter(has_text=re.compile(r"^\s*(全国|National)"))
+    return " ".join(crumbs.first.inner_text().split())
+
+
+def next_breadcrumb(page: object, previous: str) -> str:
+    """The breadcrumb once it differs from ``previous`` (the rerun after a click has drawn it)."""
+    deadline = time.monotonic() + TIMEOUT / 1000
+    while time.monotonic() < deadline:
+        settle(page)
+        text = breadcrumb_text(page)
+        if text != previous:
+            return text
+        page.wait_for_timeout(100)
+    pytest.fail(f"the breadcrumb stayed {previous!r}")
+
+
+def click_first_row(page: object) -> None:
+    """Select the first row of the (only) table by its checkbox cell in the grid's canvas."""
+    grid = page.locator('[data-testid="stDataFrame"]')
+    grid.locator("canvas").first.wait_for()
+    settle(page)
+    assert grid.count() == 1
+    grid.first.hover()  # the grid draws its selection column and tools on hover
+    box = grid.first.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # row marker column, first data row
+
+
+def query(page: object) -> dict[str, str]:
+    """The page URL's query parameters."""
+    from urllib.parse import parse_qs, urlsplit
+
+    return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
+
+
+def test_drill_down_to_a_person_and_switch_language(
+    server: tuple[str, Path, Path], browser: object, tmp_path: Path
+) -> None:
+    url, _, _ = server
+    page = new_page(browser)
+    page.goto(f"{url}/drilldown")
+    page.get_by_role("heading", name="各省份").wait_for()
+    settle(page)
+    assert query(page).get("year", "").isdigit()
+    crumbs = [breadcrumb_text(page)]
+    assert crumbs[0] == "全国"
+
+    for heading, digits in DRILL_LEVELS:
+        page.get_by_role("heading", name=heading).wait_for()
+        settle(page)
+        before = page.url
+        click_first_row(page)
+        page.wait_for_url(lambda u, before=before: u != before)
+        region = query(page).get("region", "")
+        assert re.fullmatch(rf"\d{{{digits}}}", region), page.url
+        assert "household" not in query(page)
+        crumbs.append(next_breadcrumb(page, crumbs[-1]))
+        assert crumbs[-1].startswith(crumbs[-2] + " ›"), crumbs
+        no_exception(page)
+        if digits == 6:
+            shoot(page, tmp_path, "drilldown-county")
+
+    page.get_by_role("heading", name="本村家庭").wait_for()
+    settle(page)
+    before = page.url
+    click_first_row(page)
+    page.wait_for_url(lambda u: "household=" in u)
+    household = query(page)["household"]
+    assert query(page)["region"] == region
+    page.get_by_role("heading", name="家庭成员").wait_for()
+    crumbs.append(next_breadcrumb(page, crumbs[-1]))
+    assert crumbs[-1] == f"{crumbs[-2]} › 家庭 {household}", crumbs
+    no_exception(page)
+
+    click_first_row(page)
+    page.wait_for_url(lambda u: "person=" in u)
+    page.get_by_role("heading", name="人员详情").wait_for()
+    settle(page)
+    params = query(page)
+    assert params["household"] == household and params["year"].isdigit()
+    assert re.fullmatch(r"[0-9a-f]+", params["person"]), page.url  # a token, not the ID
+    text = page.locator("body").inner_text()
+    assert MASKED_ID.search(text), text[:2000]
+    for where, content in (("text", text), ("html", page.content()), ("url", page.url)):
+        assert not FULL_ID.search(content), (where, FULL_ID.search(content))
+    assert "家庭成员" in text  # the household table of the person page
+    page.get_by_role("button", name="在逐级下钻中查看此家庭").wait_for()
+    no_exception(page)
+    shoot(page, tmp_path, "person")
+
+    # English, then back to Chinese: the sidebar radio, on the person page
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("English", exact=True).click()
+    page.get_by_role("heading", name="Person", exact=True).wait_for()
+    settle(page)
+    text = page.locator("body").inner_text()
+    for label in ("Watch-list", "Drill-down", "Household members", "Watch-list status"):
+        assert label in text, label
+    assert "人员详情" not in text
+    assert MASKED_ID.search(text)
+    assert query(page)["person"] == params["person"]  # the same person after the switch
+    sidebar.get_by_text("中文", exact=True).click()
+    page.get_by_role("heading", name="人员详情").wait_for()
+    settle(page)
+    assert "预警名单" in page.locator("body").inner_text()
+    no_exception(page)
+
+
+def test_watch_list_csv_download(
+    server: tuple[str, Path, Path], browser: object, tmp_path: Path
+) -> None:
+    url, _, _ = server
+    page = new_page(browser)
+    page.goto(f"{url}/watchlist")
+    page.get_by_role("heading", name="因病返贫风险预警名单").wait_for()
+    button = page.get_by_role("button", name="下载当前名单（CSV）")
+    button.wait_for()
+    settle(page)
+    no_exception(page)
+    shoot(page, tmp_path, "watchlist")
+
+    with page.expect_download() as info:
+        button.click()
+    download = info.value
+    assert download.suggested_filename.startswith("watchlist_")
+    assert download.suggested_filename.endswith(".csv")
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    raw = saved.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), raw[:20]
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("身份证号（脱敏）,姓名,"), lines[0]
+    assert len(lines) >= 2
+    ids = [line.split(",", 1)[0] for line in lines[1:]]
+    assert all(MASKED_ID.fullmatch(i) for i in ids), ids[:5]
+    assert not FULL_ID.search(raw.decode("utf-8-sig"))
+
+
+def test_overview_and_quality_screenshots(
+    server: tuple[str, Path, Path], browser: object, tmp_path: Path
+) -> None:
+    url, _, _ = server
+    page = new_page(browser)
+    page.goto(url)
+    page.get_by_role("heading", name=TITLE_ZH).wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()
+    no_exception(page)
+    shoot(page, tmp_path, "overview")
+
+    page.goto(f"{url}/quality")
+    page.get_by_role("heading", name="导入记录与数据质量").wait_for()
+    page.get_by_role("heading", name="导入记录", exact=True).wait_for()
+    no_exception(page)
+    shoot(page, tmp_path, "quality")
