@@ -89,11 +89,22 @@ def open_store(db: Path) -> duckdb.DuckDBPyConnection:
         from pipeline.load import refresh_models
 
         con.execute("BEGIN TRANSACTION")
+        _drop_old_views(con)
         refresh_models(con)
         con.execute("DELETE FROM meta WHERE key = 'models_version'")
         con.execute("INSERT INTO meta VALUES ('models_version', ?)", [version])
         con.execute("COMMIT")
     return con
+
+
+def _drop_old_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Models that were views in an earlier version and are tables now."""
+    for name in ("unmatched_claims",):
+        found = con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [name]
+        ).fetchall()[0][0]
+        if found:
+            con.execute(f"DROP VIEW {name}")
 
 
 def models_version() -> str:

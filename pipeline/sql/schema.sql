@@ -145,7 +145,12 @@ CREATE TABLE IF NOT EXISTS watch_runs (
     first_flagged  TIMESTAMP,
     weeks_on_list  INTEGER,
     explain_zh     VARCHAR,
-    explain_en     VARCHAR
+    explain_en     VARCHAR,
+    -- who the person was at that run (so the list of any week reads without a join)
+    name           VARCHAR,
+    household_id   VARCHAR,
+    village_code   VARCHAR,
+    category       VARCHAR
 );
 
 -- Week-over-week movement: who entered the list and who left it, and why.
@@ -160,3 +165,9 @@ CREATE TABLE IF NOT EXISTS watch_changes (
     oop_before  DECIMAL(14,2),
     oop_now     DECIMAL(14,2)
 );
+
+-- Stores made by an earlier version: columns added since.
+ALTER TABLE watch_runs ADD COLUMN IF NOT EXISTS name VARCHAR;
+ALTER TABLE watch_runs ADD COLUMN IF NOT EXISTS household_id VARCHAR;
+ALTER TABLE watch_runs ADD COLUMN IF NOT EXISTS village_code VARCHAR;
+ALTER TABLE watch_runs ADD COLUMN IF NOT EXISTS category VARCHAR;

@@ -33,14 +33,13 @@ ANTI JOIN divisions AS d ON d.code = l.code AND d.level = l.level
 WHERE l.code IS NOT NULL
 GROUP BY l.level, l.code;
 
--- The watch-list of the latest evaluation run (CONTRACT.md section 3), with who the person is.
+-- The watch-list of the latest evaluation run (CONTRACT.md section 3), with who the person is
+-- (stored with each run, so no join: the dashboard filters it on every click).
 CREATE OR REPLACE VIEW watchlist AS
-SELECT w.person_id, w.year, w.rules, w.oop, w.threshold, w.severity, w.status, w.first_flagged,
-       w.weeks_on_list, w.explain_zh, w.explain_en, w.run_id,
-       p.name, p.household_id, p.village_code, p.category
-FROM watch_runs AS w
-LEFT JOIN people AS p USING (person_id)
-WHERE w.run_id = (SELECT max(run_id) FROM rule_runs);
+SELECT person_id, year, rules, oop, threshold, severity, status, first_flagged, weeks_on_list,
+       explain_zh, explain_en, run_id, name, household_id, village_code, category
+FROM watch_runs
+WHERE run_id = (SELECT max(run_id) FROM rule_runs);
 
 -- Every run's entries and exits with their reasons, dated.
 CREATE OR REPLACE VIEW watch_history AS

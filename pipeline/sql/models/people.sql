@@ -22,4 +22,6 @@ SELECT person_id, name, household_id, relation, village_code, village_name, cate
 FROM roster_latest
 UNION ALL
 SELECT person_id, name, household_id, NULL, village_code, NULL, 'general', NULL, NULL, false
-FROM enrolment_only;
+FROM enrolment_only
+-- Stored by place: a village's or household's people are then a few row groups, not a scan.
+ORDER BY village_code, household_id, person_id;

@@ -44,9 +44,12 @@ SELECT (SELECT run_id FROM eval_params), r.person_id, r.year, r.rules, r.oop, r.
        CASE WHEN prev.person_id IS NULL THEN (SELECT evaluated_at FROM eval_params)
             ELSE prev.first_flagged END,
        coalesce(prev.weeks_on_list, 0) + 1,
-       r.explain_zh, r.explain_en
+       r.explain_zh, r.explain_en,
+       p.name, p.household_id, p.village_code, p.category
 FROM ranked AS r
-LEFT JOIN previous_watch AS prev USING (person_id, year);
+LEFT JOIN previous_watch AS prev USING (person_id, year)
+LEFT JOIN people AS p USING (person_id)
+ORDER BY r.person_id, r.year;
 
 -- Movement since the previous run. Why someone left: their OOP fell because a claim of theirs
 -- was reversed in this import, or a correction in this import raised its medical assistance, or
