@@ -186,10 +186,10 @@ def overview_by_province(snapshot: str, year: int, line: Decimal = OOP_LINE) -> 
         snapshot,
         """SELECT p.province_code,
                   coalesce(r.name, p.province_code) AS province,
-                  count(DISTINCT p.person_id) AS people,
+                  count(*) AS people,  -- person_year holds one row per person and year
                   coalesce(sum(p.claims), 0) AS claims,
                   coalesce(sum(p.oop), 0) AS oop,
-                  count(DISTINCT p.person_id) FILTER (WHERE p.oop > ?) AS over_line
+                  count(*) FILTER (WHERE p.oop > ?) AS over_line
            FROM person_year AS p
            LEFT JOIN region_names AS r ON r.code = p.province_code AND r.level = 1
            WHERE p.year = ?
@@ -454,20 +454,16 @@ def quiet_weeks(snapshot: str, share: float = 0.5, weeks: int = 52) -> pd.DataFr
     rows = _rows(
         snapshot,
         """WITH edge AS (
-               SELECT date_trunc('week', max(settle_date)) AS this_week FROM claims_effective
+               SELECT max(week) AS this_week FROM county_week_claims
            ),
            span AS (
                SELECT CAST(this_week - to_weeks(?) AS DATE) AS first_week,
                       CAST(this_week AS DATE) AS this_week FROM edge
            ),
            counted AS (
-               SELECT substr(p.village_code, 1, 6) AS county,
-                      CAST(date_trunc('week', c.settle_date) AS DATE) AS week, count(*) AS claims
-               FROM claims_effective AS c
-               JOIN people AS p USING (person_id), span
-               WHERE c.settle_date >= span.first_week AND c.settle_date < span.this_week
-                     AND p.village_code IS NOT NULL
-               GROUP BY ALL
+               SELECT c.county, c.week, c.claims
+               FROM county_week_claims AS c, span
+               WHERE c.week >= span.first_week AND c.week < span.this_week
            ),
            counties AS (
                SELECT county, min(week) AS since FROM counted GROUP BY county

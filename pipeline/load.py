@@ -28,6 +28,7 @@ MODELS = (
     "region_names",
     "person_year",
     "household_year",
+    "county_week_claims",
 )
 SKIP_NAMES = {"readme.md", "readme.txt", ".ds_store"}
 
