@@ -129,6 +129,44 @@ LABELS: dict[str, dict[str, str]] = {
     "qcol.imported_at": {"zh": "导入时间", "en": "Imported at"},
     "qcol.sha256": {"zh": "SHA-256", "en": "SHA-256"},
     "qcol.reason": {"zh": "原因", "en": "Reason"},
+    "qcol.reason_text": {"zh": "说明", "en": "Meaning"},
+    # Reject reason codes (pipeline/sql/clean/*.sql); missing_<col> and unknown_<col> are
+    # templates filled with the column's header.
+    "reason.missing": {"zh": "缺少必填项：{column}", "en": "required value missing: {column}"},
+    "reason.unknown": {"zh": "无法识别的代码：{column}", "en": "unknown code in {column}"},
+    "reason.bad_id_length": {"zh": "身份证号不是18位", "en": "resident ID is not 18 characters"},
+    "reason.bad_id_format": {
+        "zh": "身份证号格式错误（应为17位数字加数字或X）",
+        "en": "resident ID is not 17 digits and a digit or X",
+    },
+    "reason.bad_id_checksum": {
+        "zh": "身份证号校验位错误",
+        "en": "resident ID check digit is wrong",
+    },
+    "reason.bad_date": {"zh": "日期无法识别", "en": "not a date"},
+    "reason.bad_amount": {
+        "zh": "金额格式错误（非数字或超过两位小数）",
+        "en": "not an amount in yuan with at most 2 decimals",
+    },
+    "reason.negative_amount": {"zh": "金额为负数", "en": "negative amount"},
+    "reason.payments_exceed_total": {
+        "zh": "各项支付合计超过医疗总费用",
+        "en": "payments exceed the total cost",
+    },
+    "reason.in_scope_exceeds_total": {
+        "zh": "政策范围内费用超过医疗总费用",
+        "en": "in-scope cost exceeds the total cost",
+    },
+    "reason.reverses_itself": {"zh": "冲销流水号指向自身", "en": "reversal names its own claim"},
+    "reason.bad_village_code": {
+        "zh": "村级区划代码不是12位数字",
+        "en": "village code is not 12 digits",
+    },
+    "reason.bad_year": {"zh": "参保年度无效", "en": "not a year"},
+    "reason.malformed_row": {
+        "zh": "行格式错误（列数不符或引号未闭合）",
+        "en": "malformed line (wrong number of columns or an open quote)",
+    },
     "qcol.rows": {"zh": "行数", "en": "Rows"},
     "qcol.files": {"zh": "文件数", "en": "Files"},
     "qcol.line": {"zh": "行号", "en": "Line"},

@@ -120,3 +120,16 @@ def test_quiet_weeks_flags_low_and_empty_weeks_not_the_current_one(tmp_path: Pat
     ]
     assert set(quiet["name"]) == {"方正县"}
     assert set(quiet["median"]) == {4}
+
+
+def test_reject_reasons_are_explained_in_both_languages(app_db: Path) -> None:
+    at = open_quality()
+    shown = dict(zip(at.dataframe[1].value["原因"], at.dataframe[1].value["说明"], strict=True))
+    assert shown["bad_id_checksum"] == "身份证号校验位错误"
+    assert shown["missing_name"] == "缺少必填项：姓名"
+    at.sidebar.radio[0].set_value("en").run()
+    shown = dict(
+        zip(at.dataframe[1].value["Reason"], at.dataframe[1].value["Meaning"], strict=True)
+    )
+    assert shown["unknown_visit_type"] == "unknown code in visit_type"
+    assert shown["bad_amount"] == "not an amount in yuan with at most 2 decimals"

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import data, fmt
 from dashboard.common import data_as_of, snapshot_or_stop
+from dashboard.display import reason_text
 from dashboard.i18n import t
 
 QUIET_SHARE = 0.5
@@ -50,6 +51,7 @@ def rejects_section(snapshot: str) -> None:
     shown = pd.DataFrame(
         {
             t("qcol.reason"): reasons["reason"],
+            t("qcol.reason_text"): reasons["reason"].map(reason_text),
             t("qcol.rows"): reasons["rows"],
             t("qcol.files"): reasons["files"],
         }
