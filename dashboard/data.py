@@ -177,6 +177,8 @@ PROVINCE_COLUMNS = ["province_code", "province", "people", "claims", "oop", "ove
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def overview_by_province(snapshot: str, year: int, line: Decimal = OOP_LINE) -> pd.DataFrame:
+    # TODO(issue 5): read region_year (level 1) once it carries an over-line count: this scan of
+    # person_year is the overview's p50 of ~140 ms at 1M people (benchmarks/dashboard_latency.py).
     """Per province (code order): name, people, claims, total OOP (Decimal), people over line.
 
     ``province`` is the division name, the bare code when the bundled names lack it, and None
