@@ -90,10 +90,10 @@ class Samples:
             }
             villages = self.pick(self.codes[5], n)
             self.households = [
-                r[0]
+                (r[0], r[1])
                 for r in cur.execute(
-                    f"""SELECT household_id FROM (
-                            SELECT DISTINCT household_id FROM person_year
+                    f"""SELECT household_id, village_code FROM (
+                            SELECT DISTINCT household_id, village_code FROM person_year
                             WHERE year = ? AND household_id IS NOT NULL
                                   AND list_contains(?, village_code))
                         USING SAMPLE reservoir({n:d} ROWS) REPEATABLE ({seed:d})""",  # noqa: S608
@@ -190,10 +190,10 @@ def drill_village(snapshot: str, year: int, code: str) -> float:
     )
 
 
-def drill_household(snapshot: str, year: int, household: str) -> float:
-    """A household (its village's breadcrumb, its figures and its members)."""
-    members, ms = call(data.household_members, snapshot, year, household)
-    village = next((v for v in members["village_code"] if v), "") if len(members) else ""
+def drill_household(snapshot: str, year: int, household: tuple[str, str]) -> float:
+    """A household of a village (the village's breadcrumb, the household's figures, members)."""
+    household, village = household
+    members, ms = call(data.household_members, snapshot, year, household, village)
     ms += call(data.region_path, snapshot, year, village)[1]
     ms += call(data.household_year_row, snapshot, year, household)[1]
     return ms
@@ -204,15 +204,15 @@ def person_page(snapshot: str, person_id: str, household: str) -> float:
     person, ms = call(data.find_person, snapshot, data.person_token(person_id), household)
     if person is None:
         raise SystemExit(f"find_person found no one for a sampled person of {household}")
-    years, t = call(data.person_years, snapshot, person.person_id)
+    village = person.village_code
+    years, t = call(data.person_year_rows, snapshot, person.person_id, village)
     ms += t
-    year = years[0] if years else 0
-    ms += call(data.person_year_row, snapshot, person.person_id, year)[1]
+    year = next(iter(years), 0)
     ms += call(data.person_watch, snapshot, person.person_id, year)[1]
     if person.village_code:
-        ms += call(data.region_path, snapshot, year, person.village_code)[1]
+        ms += call(data.place_names, snapshot, person.village_code)[1]
     if person.household_id:
-        ms += call(data.household_members, snapshot, year, person.household_id)[1]
+        ms += call(data.household_members, snapshot, year, person.household_id, village)[1]
     ms += call(data.person_claims, snapshot, person.person_id, year)[1]
     ms += call(data.person_flags, snapshot, person.person_id, year)[1]
     ms += call(data.person_flag_history, snapshot, person.person_id, year)[1]

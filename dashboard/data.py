@@ -30,7 +30,7 @@ from pipeline import schema, store
 
 DB_ENV = "OOPWATCH_DB"
 DEFAULT_DB = Path("oopwatch.duckdb")
-OOP_LINE = Decimal("10000")  # the default monitoring line (rule oop_line), strictly greater
+OOP_LINE = Decimal("10000")  # the contract's line; region_year.over_line counts OOP strictly above
 READER_MEMORY_LIMIT = "1GB"
 
 
@@ -156,48 +156,43 @@ class Totals:
     over_line: int
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
-def overview_totals(snapshot: str, year: int, line: Decimal = OOP_LINE) -> Totals:
-    """People, claims, total OOP and people whose annual OOP is strictly over ``line``."""
-    rows = _rows(
-        snapshot,
-        """SELECT count(DISTINCT person_id),
-                  coalesce(sum(claims), 0),
-                  coalesce(sum(oop), 0),
-                  count(DISTINCT person_id) FILTER (WHERE oop > ?)
-           FROM person_year WHERE year = ?""",
-        [line, year],
-    )
-    people, claims, oop, over = rows[0]
-    return Totals(int(people), int(claims), Decimal(oop), int(over))
+def overview_totals(snapshot: str, year: int) -> Totals:
+    """People, claims, total OOP and people whose annual OOP is over the line, nationally."""
+    figures = region_figures(snapshot, year, "")
+    return Totals(figures.people, figures.claims, figures.oop, figures.over_line)
 
 
 PROVINCE_COLUMNS = ["province_code", "province", "people", "claims", "oop", "over_line"]
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def overview_by_province(snapshot: str, year: int, line: Decimal = OOP_LINE) -> pd.DataFrame:
-    # TODO(issue 5): read region_year (level 1) once it carries an over-line count: this scan of
-    # person_year is the overview's p50 of ~140 ms at 1M people (benchmarks/dashboard_latency.py).
-    """Per province (code order): name, people, claims, total OOP (Decimal), people over line.
+def overview_by_province(snapshot: str, year: int) -> pd.DataFrame:
+    """Per province (code order): name, people, claims, total OOP (Decimal), people over the line.
 
     ``province`` is the division name, the bare code when the bundled names lack it, and None
-    for people placed nowhere (no village code).
+    for people placed nowhere (no village code: national figures less the provinces').
+    Read from ``region_year`` (built at import), a few dozen rows.
     """
     rows = _rows(
         snapshot,
-        """SELECT p.province_code,
-                  coalesce(r.name, p.province_code) AS province,
-                  count(*) AS people,  -- person_year holds one row per person and year
-                  coalesce(sum(p.claims), 0) AS claims,
-                  coalesce(sum(p.oop), 0) AS oop,
-                  count(*) FILTER (WHERE p.oop > ?) AS over_line
-           FROM person_year AS p
-           LEFT JOIN region_names AS r ON r.code = p.province_code AND r.level = 1
-           WHERE p.year = ?
-           GROUP BY p.province_code, r.name
-           ORDER BY p.province_code NULLS LAST""",
-        [line, year],
+        """WITH provinces AS (
+               SELECT code, name, people, coalesce(claims, 0) AS claims,
+                      coalesce(oop, 0) AS oop, over_line
+               FROM region_year WHERE year = ? AND level = 1
+           ),
+           placed AS (
+               SELECT coalesce(sum(people), 0) AS people, coalesce(sum(claims), 0) AS claims,
+                      coalesce(sum(oop), 0) AS oop, coalesce(sum(over_line), 0) AS over_line
+               FROM provinces
+           )
+           SELECT code, name, people, claims, oop, over_line FROM provinces
+           UNION ALL
+           SELECT NULL, NULL, n.people - p.people, coalesce(n.claims, 0) - p.claims,
+                  coalesce(n.oop, 0) - p.oop, n.over_line - p.over_line
+           FROM region_year AS n, placed AS p
+           WHERE n.year = ? AND n.level = 0 AND n.people > p.people
+           ORDER BY code NULLS LAST""",
+        [year, year],
     )
     frame = pd.DataFrame.from_records(rows, columns=PROVINCE_COLUMNS)
     return frame.astype({"people": "int64", "claims": "int64", "over_line": "int64"})
@@ -519,49 +514,25 @@ class RegionFigures:
         return Decimal(self.enrolled_active) / Decimal(self.roster_people)
 
 
-_FIGURE_SUMS = """count(*), count(*) FILTER (WHERE on_roster),
-                  count(*) FILTER (WHERE on_roster AND enrolled_active),
-                  coalesce(sum(claims), 0), coalesce(sum(total_cost), 0),
-                  coalesce(sum(basic_paid), 0), coalesce(sum(critical_paid), 0),
-                  coalesce(sum(assistance_paid), 0), coalesce(sum(other_paid), 0),
-                  coalesce(sum(oop), 0)"""
+_FIGURE_COLUMNS = """people, roster_people, enrolled_active, claims, total_cost, basic_paid,
+                     critical_paid, assistance_paid, other_paid, oop, over_line"""
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def region_figures(
-    snapshot: str, year: int, region: str = "", line: Decimal = OOP_LINE
-) -> RegionFigures:
-    """People, roster people, active enrolment, claims, cost split and people over ``line``.
+def region_figures(snapshot: str, year: int, region: str = "") -> RegionFigures:
+    """People, roster people, active enrolment, claims, cost split and people over the line.
 
-    Reads the precomputed ``region_year`` table when the snapshot has it, else ``person_year``;
-    the count over the line always comes from ``person_year``.
+    One row of ``region_year`` (built at import); a region with no people gets zeros.
     """
-    over = _rows(
+    rows = _rows(
         snapshot,
-        """SELECT count(*) FROM person_year
-           WHERE year = ? AND starts_with(coalesce(village_code, ''), ?) AND oop > ?""",
-        [year, region, line],
+        f"SELECT {_FIGURE_COLUMNS} FROM region_year WHERE year = ? AND code = ?",  # noqa: S608
+        [year, region],
     )
-    rows: list[tuple] = []
-    if has_table(snapshot, "region_year"):
-        rows = _rows(
-            snapshot,
-            """SELECT people, roster_people, enrolled_active, claims, total_cost, basic_paid,
-                      critical_paid, assistance_paid, other_paid, oop
-               FROM region_year WHERE year = ? AND code = ?""",
-            [year, region],
-        )
-    if not rows:
-        rows = _rows(
-            snapshot,
-            f"""SELECT {_FIGURE_SUMS} FROM person_year
-                WHERE year = ? AND starts_with(coalesce(village_code, ''), ?)""",  # noqa: S608
-            [year, region],
-        )
-    r = rows[0]
+    r = rows[0] if rows else (0,) * 11
     counts = [int(v or 0) for v in (r[0], r[1], r[2], r[3])]
     money = [Decimal(v or 0) for v in r[4:10]]
-    return RegionFigures(*counts, *money, int(over[0][0]))
+    return RegionFigures(*counts, *money, int(r[10] or 0))
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -569,14 +540,16 @@ def people_by_category(snapshot: str, year: int, region: str = "") -> pd.DataFra
     """Roster people of the year per category code (bureau order), with a count."""
     rows = _rows(
         snapshot,
-        """SELECT p.category, count(*) AS people
-           FROM person_year AS p
-           LEFT JOIN codes AS c ON c.domain = 'category' AND c.code = p.category
-           WHERE p.year = ? AND p.on_roster AND starts_with(coalesce(p.village_code, ''), ?)
-           GROUP BY p.category, c.ord ORDER BY c.ord NULLS LAST, p.category""",
+        """SELECT r.category, r.people
+           FROM region_category AS r
+           LEFT JOIN codes AS c ON c.domain = 'category' AND c.code = r.category
+           WHERE r.year = ? AND r.code = ?
+           ORDER BY c.ord NULLS LAST, r.category""",
         [year, region],
     )
-    return pd.DataFrame.from_records(rows, columns=["category", "people"])
+    return pd.DataFrame.from_records(rows, columns=["category", "people"]).astype(
+        {"people": "int64"}
+    )
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -584,40 +557,33 @@ def watch_by_rule(snapshot: str, year: int, region: str = "") -> pd.DataFrame:
     """People on the current watch-list per rule and severity (a person counts once per rule)."""
     rows = _rows(
         snapshot,
-        """SELECT rule, severity, count(*) AS people
-           FROM (SELECT unnest(string_split(rules, ';')) AS rule, severity FROM watchlist
-                 WHERE year = ? AND starts_with(coalesce(village_code, ''), ?))
-           GROUP BY ALL ORDER BY rule, severity""",
+        """SELECT rule, severity, people FROM region_watch_rules
+           WHERE year = ? AND code = ? ORDER BY rule, severity""",
         [year, region],
     )
-    return pd.DataFrame.from_records(rows, columns=["rule", "severity", "people"])
+    return pd.DataFrame.from_records(rows, columns=["rule", "severity", "people"]).astype(
+        {"people": "int64"}
+    )
+
+
+_LATEST_RUN_WATCH = """SELECT coalesce(sum(flagged), 0), coalesce(sum(entered), 0),
+                              coalesce(sum("left"), 0)
+                       FROM region_watch_runs
+                       WHERE run_id = (SELECT max(run_id) FROM rule_runs)
+                         AND year = ? AND code = ?"""
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def watch_flagged(snapshot: str, year: int, region: str = "") -> int:
     """People on the current watch-list for the year and region."""
-    rows = _rows(
-        snapshot,
-        """SELECT count(*) FROM watchlist
-           WHERE year = ? AND starts_with(coalesce(village_code, ''), ?)""",
-        [year, region],
-    )
-    return int(rows[0][0])
+    return int(_rows(snapshot, _LATEST_RUN_WATCH, [year, region])[0][0])
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def week_changes(snapshot: str, year: int, region: str = "") -> tuple[int, int]:
     """People who entered and who left the watch-list in the latest run (year and region)."""
-    rows = _rows(
-        snapshot,
-        """SELECT count(*) FILTER (WHERE h.change = 'entered'),
-                  count(*) FILTER (WHERE h.change = 'left')
-           FROM watch_history AS h LEFT JOIN people AS p USING (person_id)
-           WHERE h.run_id = (SELECT max(run_id) FROM rule_runs) AND h.year = ?
-                 AND starts_with(coalesce(p.village_code, ''), ?)""",
-        [year, region],
-    )
-    return int(rows[0][0]), int(rows[0][1])
+    row = _rows(snapshot, _LATEST_RUN_WATCH, [year, region])[0]
+    return int(row[1]), int(row[2])
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -625,14 +591,11 @@ def list_trend(snapshot: str, year: int, region: str = "") -> pd.DataFrame:
     """The watch-list's size for the year after every evaluation run: run, as_of, people."""
     rows = _rows(
         snapshot,
-        """SELECT r.run_id, r.as_of, r.evaluated_at,
-                  count(w.person_id) FILTER (WHERE starts_with(coalesce(p.village_code, ''), ?))
-                      AS people
+        """SELECT r.run_id, r.as_of, r.evaluated_at, coalesce(w.flagged, 0) AS people
            FROM rule_runs AS r
-           LEFT JOIN watch_runs AS w ON w.run_id = r.run_id AND w.year = ?
-           LEFT JOIN people AS p ON p.person_id = w.person_id
-           GROUP BY ALL ORDER BY r.run_id""",
-        [region, year],
+           LEFT JOIN region_watch_runs AS w ON w.run_id = r.run_id AND w.year = ? AND w.code = ?
+           ORDER BY r.run_id""",
+        [year, region],
     )
     return pd.DataFrame.from_records(rows, columns=["run_id", "as_of", "evaluated_at", "people"])
 
@@ -762,24 +725,50 @@ MEMBER_COLUMNS = [
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def household_members(snapshot: str, year: int, household_id: str) -> pd.DataFrame:
-    """Everyone of a household (roster order by ID) with their OOP and flags in ``year``.
+def household_members(
+    snapshot: str, year: int, household_id: str, village: str | None = None
+) -> pd.DataFrame:
+    """Everyone of a household (flagged first, then by OOP) with their OOP and flags in ``year``.
 
-    ``person_id`` is for links only: pages show :func:`pipeline.schema.mask_id` of it.
+    ``person_id`` is for links only: pages show :func:`pipeline.schema.mask_id` of it. With the
+    household's ``village`` the scans skip every other village's blocks (tables are stored by
+    village).
     """
     rows = _rows(
         snapshot,
-        """SELECT p.person_id, p.name, p.relation, p.category, p.village_code,
-                  coalesce(py.oop, 0), coalesce(py.claims, 0), w.rules, w.severity
-           FROM people AS p
-           LEFT JOIN person_year AS py ON py.person_id = p.person_id AND py.year = ?
-           LEFT JOIN watchlist AS w ON w.person_id = p.person_id AND w.year = ?
-           WHERE p.household_id = ?
-           ORDER BY w.person_id IS NULL, py.oop DESC NULLS LAST, p.person_id""",
-        [year, year, household_id],
+        """WITH p AS (
+               SELECT * FROM people
+               WHERE household_id = ? AND (? IS NULL OR village_code = ?)
+           ),
+           py AS (
+               SELECT person_id, oop, claims FROM person_year
+               WHERE household_id = ? AND year = ? AND (? IS NULL OR village_code = ?)
+           )
+           SELECT p.person_id, p.name, p.relation, p.category, p.village_code,
+                  coalesce(py.oop, 0), coalesce(py.claims, 0)
+           FROM p LEFT JOIN py USING (person_id)""",
+        [household_id, village, village, household_id, year, village, village],
     )
+    flags = _latest_watch(snapshot, [r[0] for r in rows], year)
+    rows = [(*r, *flags.get(r[0], (None, None))) for r in rows]
+    rows.sort(key=lambda r: (r[7] is None, -(r[5] or 0), r[0]))
     frame = pd.DataFrame.from_records(rows, columns=MEMBER_COLUMNS)
     return frame.astype({"claims": "int64"})
+
+
+def _latest_watch(snapshot: str, people: list[str], year: int) -> dict[str, tuple[str, str]]:
+    """Rules and severity of those of ``people`` on the current list for ``year``."""
+    if not people:
+        return {}
+    marks = ", ".join("?" * len(people))
+    rows = _rows(
+        snapshot,
+        f"""WITH w AS MATERIALIZED (SELECT * FROM watch_runs WHERE person_id IN ({marks}))
+            SELECT person_id, rules, severity FROM w
+            WHERE year = ? AND run_id = (SELECT max(run_id) FROM rule_runs)""",  # noqa: S608
+        [*people, year],
+    )
+    return {r[0]: (r[1], r[2]) for r in rows}
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -831,30 +820,50 @@ def find_person(snapshot: str, key: str, household_id: str | None = None) -> Per
     return Person(*rows[0][:7], bool(rows[0][7])) if rows else None
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def person_years(snapshot: str, person_id: str) -> list[int]:
-    """The years a person has a ``person_year`` row, newest first."""
-    rows = _rows(
-        snapshot,
-        "SELECT year FROM person_year WHERE person_id = ? ORDER BY year DESC",
-        [person_id],
-    )
-    return [int(r[0]) for r in rows]
-
-
 FUND_LAYERS = ["total_cost", "basic_paid", "critical_paid", "assistance_paid", "other_paid", "oop"]
+_YEAR_COLUMNS = [*FUND_LAYERS, "claims", "inpatient_claims", "enrolled_active"]
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def person_year_row(snapshot: str, person_id: str, year: int) -> dict[str, object] | None:
-    """A person's fund layers, OOP and claim count in ``year`` (Decimals), or None."""
-    columns = [*FUND_LAYERS, "claims", "inpatient_claims", "enrolled_active"]
+def person_year_rows(
+    snapshot: str, person_id: str, village: str | None = None
+) -> dict[int, dict[str, object]]:
+    """Every ``person_year`` row of a person, newest year first: year -> fund layers, OOP, claims.
+
+    One query serves the year selector and the year's figures; ``village`` (the person's)
+    lets the scan skip every other village's blocks.
+    """
     rows = _rows(
         snapshot,
-        f"SELECT {', '.join(columns)} FROM person_year WHERE person_id = ? AND year = ?",
-        [person_id, year],
+        f"""SELECT year, {", ".join(_YEAR_COLUMNS)} FROM person_year
+            WHERE person_id = ? AND (? IS NULL OR village_code = ?)
+            ORDER BY year DESC""",  # noqa: S608
+        [person_id, village, village],
     )
-    return dict(zip(columns, rows[0], strict=True)) if rows else None
+    return {int(r[0]): dict(zip(_YEAR_COLUMNS, r[1:], strict=True)) for r in rows}
+
+
+def person_years(snapshot: str, person_id: str, village: str | None = None) -> list[int]:
+    """The years a person has a ``person_year`` row, newest first."""
+    return list(person_year_rows(snapshot, person_id, village))
+
+
+def person_year_row(
+    snapshot: str, person_id: str, year: int, village: str | None = None
+) -> dict[str, object] | None:
+    """A person's fund layers, OOP and claim count in ``year`` (Decimals), or None."""
+    return person_year_rows(snapshot, person_id, village).get(year)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def place_names(snapshot: str, village: str) -> dict[str, str]:
+    """Names of a village and of every division above it: code -> name (nameless codes absent)."""
+    rows = _rows(
+        snapshot,
+        "SELECT code, name FROM region_names WHERE list_contains(?, code)",
+        [region_ancestors(village)[1:]],
+    )
+    return dict(rows)
 
 
 CLAIM_COLUMNS = [
@@ -865,7 +874,11 @@ CLAIM_COLUMNS = [
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def person_claims(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
-    """A person's claims in force in ``year``, by settle date, each with its OOP."""
+    """A person's claims in force in ``year``, by settle date, each with its OOP.
+
+    The rows of ``claims_effective`` for one person, read from ``claim_rows`` with the person
+    filter first (the view's anti-join would otherwise join every claim).
+    """
     rows = _rows(
         snapshot,
         """SELECT claim_id, settle_date, visit_type, total_cost, basic_paid, critical_paid,
@@ -873,12 +886,19 @@ def person_claims(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
                   CAST(total_cost - basic_paid - critical_paid - assistance_paid
                        - coalesce(other_paid, 0) AS DECIMAL(14,2)),
                   diagnosis, hospital
-           FROM claims_effective WHERE person_id = ? AND year = ?
+           FROM claim_rows AS c
+           WHERE person_id = ? AND year(settle_date) = ? AND reverses IS NULL
+             AND NOT EXISTS (SELECT 1 FROM reversed_claims AS r WHERE r.claim_id = c.claim_id)
            ORDER BY settle_date, claim_id""",
         [person_id, year],
     )
     return pd.DataFrame.from_records(rows, columns=CLAIM_COLUMNS)
 
+
+# A person's rows of a run-by-run table (flags, watch_runs, watch_changes) through its person_id
+# index: DuckDB takes the index only for a scan filtered on person_id alone, so the other
+# filters go outside a MATERIALIZED CTE built on this (a millisecond instead of a scan).
+_BY_PERSON = "SELECT * FROM {table} WHERE person_id = ?"
 
 FLAG_COLUMNS = ["rule_id", "oop", "threshold", "severity", "explain_zh", "explain_en"]
 
@@ -888,12 +908,11 @@ def person_flags(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
     """The rules that flag the person on the current watch-list for ``year``, one row each."""
     rows = _rows(
         snapshot,
-        """SELECT f.rule_id, f.oop, f.threshold, f.severity, f.explain_zh, f.explain_en
-           FROM watchlist AS w
-           JOIN flags AS f ON f.run_id = w.run_id AND f.person_id = w.person_id
-                          AND f.year = w.year
-           WHERE w.person_id = ? AND w.year = ?
-           ORDER BY f.rule_id""",
+        f"""WITH f AS MATERIALIZED ({_BY_PERSON.format(table="flags")})
+            SELECT rule_id, oop, threshold, severity, explain_zh, explain_en
+            FROM f
+            WHERE year = ? AND run_id = (SELECT max(run_id) FROM rule_runs)
+            ORDER BY rule_id""",  # noqa: S608
         [person_id, year],
     )
     return pd.DataFrame.from_records(rows, columns=FLAG_COLUMNS)
@@ -906,7 +925,9 @@ def person_watch(snapshot: str, person_id: str, year: int) -> dict[str, object] 
                "weeks_on_list", "explain_zh", "explain_en"]  # fmt: skip
     rows = _rows(
         snapshot,
-        f"SELECT {', '.join(columns)} FROM watchlist WHERE person_id = ? AND year = ?",
+        f"""WITH w AS MATERIALIZED ({_BY_PERSON.format(table="watch_runs")})
+            SELECT {", ".join(columns)} FROM w
+            WHERE year = ? AND run_id = (SELECT max(run_id) FROM rule_runs)""",  # noqa: S608
         [person_id, year],
     )
     return dict(zip(columns, rows[0], strict=True)) if rows else None
@@ -920,12 +941,12 @@ def person_flag_history(snapshot: str, person_id: str, year: int) -> pd.DataFram
     """Every evaluation run, newest first: was the person on the list for ``year``, and why."""
     rows = _rows(
         snapshot,
-        """SELECT r.run_id, r.evaluated_at, r.as_of, w.person_id IS NOT NULL,
-                  w.rules, w.severity, w.oop
-           FROM rule_runs AS r
-           LEFT JOIN watch_runs AS w
-                  ON w.run_id = r.run_id AND w.person_id = ? AND w.year = ?
-           ORDER BY r.run_id DESC""",
+        f"""WITH w AS MATERIALIZED ({_BY_PERSON.format(table="watch_runs")})
+            SELECT r.run_id, r.evaluated_at, r.as_of, w.person_id IS NOT NULL,
+                   w.rules, w.severity, w.oop
+            FROM rule_runs AS r
+            LEFT JOIN w ON w.run_id = r.run_id AND w.year = ?
+            ORDER BY r.run_id DESC""",  # noqa: S608
         [person_id, year],
     )
     frame = pd.DataFrame.from_records(rows, columns=HISTORY_COLUMNS)
@@ -941,8 +962,10 @@ def person_changes(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
     """The person's entries to and exits from the list for ``year``, newest first."""
     rows = _rows(
         snapshot,
-        f"""SELECT {", ".join(CHANGE_COLUMNS)} FROM watch_history
-            WHERE person_id = ? AND year = ? ORDER BY run_id DESC""",
+        f"""WITH c AS MATERIALIZED ({_BY_PERSON.format(table="watch_changes")})
+            SELECT {", ".join(CHANGE_COLUMNS)}
+            FROM c JOIN rule_runs USING (run_id)
+            WHERE c.year = ? ORDER BY run_id DESC""",  # noqa: S608
         [person_id, year],
     )
     return pd.DataFrame.from_records(rows, columns=CHANGE_COLUMNS)

@@ -22,6 +22,7 @@ import duckdb
 from pipeline import read, rules, schema, store
 
 MODELS = (
+    "reversed_claims",
     "claims_effective",
     "people",
     "unmatched_claims",

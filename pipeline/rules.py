@@ -44,6 +44,10 @@ RULE_FIELDS = {
 OVERRIDE_FIELDS = {"rule", "severity", "effective_from", "effective_to", "enabled", "params"}
 
 
+# Built after every rule run, in this order (region_watch appends the runs not yet counted).
+MARTS = ("region_year", "region_watch")
+
+
 class RulesError(Exception):
     """The rules files have problems; ``problems`` lists each with its file."""
 
@@ -423,9 +427,16 @@ def evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, import_id: int | 
     for kind in KINDS:
         store.run_script(con, f"rules/{kind}.sql")
     store.run_script(con, "rules/evaluate.sql")
-    # Aggregates every dashboard click needs, now that the list is known.
-    store.run_script(con, "marts/region_year.sql")
+    build_marts(con)
     return run_id
+
+
+def build_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """Aggregates every dashboard click needs, built once the list is known (sql/marts/)."""
+    from pipeline import store
+
+    for mart in MARTS:
+        store.run_script(con, f"marts/{mart}.sql")
 
 
 def reference_income(ruleset: RuleSet, region: str, year: int) -> tuple[Decimal, str] | None:

@@ -72,10 +72,17 @@ def sample_folder() -> Path:
 
 
 def ensure_snapshot(db: Path, folder: Path | None = None, echo: Echo = _echo) -> Path:
-    """The snapshot to serve: build a demo store or publish an unpublished one if needed."""
+    """The snapshot to serve: build a demo store, or publish an unpublished or outdated one."""
     snapshot = store.current_snapshot(db)
-    if snapshot is not None:
+    if snapshot is not None and store.snapshot_version(snapshot) in (None, store.models_version()):
         return snapshot
+    if snapshot is not None:
+        echo(f"{db} was built by an earlier oopwatch: rebuilding its totals and publishing")
+        try:
+            store.close_and_publish(store.open_store(db), db)
+        except store.StoreLocked as exc:  # an import is running; it will publish the new version
+            echo(f"serving the previous snapshot for now: {exc}")
+        return store.current_snapshot(db) or snapshot
     if not db.exists():
         build_demo(db, folder or sample_folder(), echo)
     else:

@@ -87,10 +87,15 @@ def open_store(db: Path) -> duckdb.DuckDBPyConnection:
     built = con.execute("SELECT value FROM meta WHERE key = 'models_version'").fetchall()
     if not built or built[0][0] != version:
         from pipeline.load import refresh_models
+        from pipeline.rules import build_marts
 
         con.execute("BEGIN TRANSACTION")
         _drop_old_views(con)
         refresh_models(con)
+        # The marts of an earlier version are rebuilt from the stored runs (counted afresh).
+        con.execute("DROP TABLE IF EXISTS region_watch_runs")
+        if con.execute("SELECT count(*) FROM rule_runs").fetchall()[0][0]:
+            build_marts(con)
         con.execute("DELETE FROM meta WHERE key = 'models_version'")
         con.execute("INSERT INTO meta VALUES ('models_version', ?)", [version])
         con.execute("COMMIT")
@@ -108,9 +113,10 @@ def _drop_old_views(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def models_version() -> str:
-    """Fingerprint of the SQL that builds the models and views."""
+    """Fingerprint of the SQL that builds the models, marts and views."""
     digest = hashlib.sha256()
-    for path in sorted((SQL_DIR / "models").glob("*.sql")) + [SQL_DIR / "views.sql"]:
+    paths = sorted((SQL_DIR / "models").glob("*.sql")) + sorted((SQL_DIR / "marts").glob("*.sql"))
+    for path in paths + [SQL_DIR / "views.sql", SQL_DIR / "macros.sql"]:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -226,6 +232,23 @@ def current_snapshot(db: Path) -> Path | None:
         return None
     path = snapshot_dir(db) / name
     return path if path.exists() else None
+
+
+def snapshot_version(path: Path) -> str | None:
+    """The models version a snapshot was built with ('' if it predates versions).
+
+    None when this process already reads the snapshot with another configuration (a dashboard
+    in the same process): it was checked when it was first opened.
+    """
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.ConnectionException:
+        return None
+    try:
+        rows = con.execute("SELECT value FROM meta WHERE key = 'models_version'").fetchall()
+    finally:
+        con.close()
+    return rows[0][0] if rows else ""
 
 
 def close_and_publish(con: duckdb.DuckDBPyConnection, db: Path) -> Path:

@@ -61,3 +61,76 @@ def test_region_year_rolls_people_flags_money_and_participation_up_every_level(t
     assert query("SELECT participation FROM region_year WHERE level = 0 AND year = 2026") == [
         (2 / 3,)
     ]
+
+
+def test_watch_marts_count_every_run_and_the_overview_reads_them(tmp_path, db, query):
+    """Two imports: a reversal takes a off the list, a new claim puts c on it."""
+    from dashboard import data
+
+    a, b, c = make_id(1), make_id(2), make_id(3, county="140123")
+    week1, week2 = tmp_path / "w1", tmp_path / "w2"
+    write_csv(
+        week1 / "roster.csv",
+        ["person_id", "name", "household_id", "village_code", "category"],
+        [(a, "甲", "H1", V1, "monitored"), (b, "乙", "H1", V2, "monitored"),
+         (c, "丙", "H3", V3, "general")],
+    )  # fmt: skip
+    write_csv(
+        week1 / "enrolment.csv",
+        ["person_id", "year", "scheme", "status"],
+        [(a, "2026", "residents", "active"), (b, "2026", "residents", "suspended"),
+         (c, "2026", "residents", "active")],
+    )  # fmt: skip
+    write_csv(
+        week1 / "claims.csv",
+        CLAIM_HEADER,
+        [("C1", a, "2026-03-01", "inpatient", "20000.00", "8000.00", "1000.00", "500.00")],
+    )
+    write_csv(
+        week2 / "claims.csv",
+        [*CLAIM_HEADER, "reverses"],
+        [
+            ("R1", a, "2026-03-02", "inpatient", "-20000.00", "-8000.00", "-1000.00", "-500.00",
+             "C1"),
+            ("C4", c, "2026-03-05", "inpatient", "15000.00", "3000.00", "0", "0", ""),
+        ],
+    )  # fmt: skip
+    load.ingest([week1], db)
+    load.ingest([week2], db)
+
+    assert query("SELECT claim_id FROM reversed_claims") == [("C1",)]
+    # a: OOP 0 after the reversal; b: suspended (no active enrolment) all along; c: 12,000.00.
+    runs = query(
+        "SELECT run_id, level, code, flagged, flagged_new, entered, \"left\" "
+        "FROM region_watch_runs WHERE level <= 1 ORDER BY run_id, level, code"
+    )
+    assert runs == [
+        (1, 0, "", 2, 2, 2, 0),
+        (1, 1, "23", 2, 2, 2, 0),
+        (2, 0, "", 2, 1, 1, 1),
+        (2, 1, "14", 1, 1, 1, 0),
+        (2, 1, "23", 1, 0, 0, 1),
+    ]
+    assert query(
+        "SELECT level, code, people FROM region_watch_rules "
+        "WHERE rule = 'oop_line' AND level <= 3 ORDER BY level, code"
+    ) == [(0, "", 1), (1, "14", 1), (2, "1401", 1), (3, "140123", 1)]
+    assert query(
+        "SELECT code, category, people FROM region_category WHERE level <= 1 "
+        "ORDER BY code, category"
+    ) == [("", "general", 1), ("", "monitored", 2), ("14", "general", 1), ("23", "monitored", 2)]
+    assert query("SELECT code, over_line FROM region_year WHERE level <= 1 ORDER BY code") == [
+        ("", 1), ("14", 1), ("23", 0)
+    ]  # fmt: skip
+
+    snap = data.current(db)
+    assert list(data.list_trend(snap, 2026, "")["people"]) == [2, 2]
+    assert list(data.list_trend(snap, 2026, "14")["people"]) == [0, 1]
+    assert data.week_changes(snap, 2026, "") == (1, 1)
+    assert data.week_changes(snap, 2026, "23") == (0, 1)
+    assert data.watch_flagged(snap, 2026, "2301") == 1
+    provinces = data.overview_by_province(snap, 2026)
+    assert provinces[["province", "people", "over_line"]].values.tolist() == [
+        ["山西省", 1, 1], ["黑龙江省", 2, 0]
+    ]  # fmt: skip
+    assert list(provinces["oop"]) == [Decimal("12000.00"), Decimal("0.00")]

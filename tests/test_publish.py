@@ -217,6 +217,26 @@ def test_serve_publishes_a_store_that_never_was(tmp_path: Path) -> None:
     assert data.overview_totals(str(snapshot), 2026).claims == 3
 
 
+def test_serve_rebuilds_a_store_an_earlier_version_made(tmp_path: Path) -> None:
+    """A store whose totals an older oopwatch built is rebuilt (marts included) and republished."""
+    import duckdb
+
+    db = tmp_path / "store.duckdb"
+    load.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db)
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE meta SET value = 'older' WHERE key = 'models_version'")
+    con.execute("DROP TABLE region_watch_runs")
+    con.close()
+    store.publish(db)
+    old = store.current_snapshot(db)
+    assert store.snapshot_version(old) == "older"
+    said: list[str] = []
+    snapshot = serve.ensure_snapshot(db, folder=tmp_path / "nothing", echo=said.append)
+    assert snapshot != old and store.snapshot_version(snapshot) == store.models_version()
+    assert any("earlier oopwatch" in line for line in said)
+    assert data.list_trend(str(snapshot), 2026, "")["run_id"].tolist() == [1]
+
+
 def test_serve_without_store_or_demo_data_says_what_to_do(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

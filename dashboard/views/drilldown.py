@@ -279,9 +279,9 @@ def household_metrics(snapshot: str, year: int, household: str, members: pd.Data
     )
 
 
-def household_view(snapshot: str, year: int, household: str) -> None:
-    """The people of a household; choosing one opens the person page."""
-    members = data.household_members(snapshot, year, household)
+def household_view(snapshot: str, year: int, household: str, village: str) -> None:
+    """The people of a household of ``village``; choosing one opens the person page."""
+    members = data.household_members(snapshot, year, household, village)
     if members.empty:
         st.info(t("drill.unknown_household", year=year, id=household))
         return
@@ -349,7 +349,7 @@ def main() -> None:
     if not household:
         region_metrics(here.iloc[0])
     if household:
-        household_view(snapshot, year, household)
+        household_view(snapshot, year, household, code)
     elif level == data.VILLAGE_LEVEL:
         village_view(snapshot, year, code)
     else:

@@ -40,7 +40,7 @@ def url_person(snapshot: str) -> data.Person | None:
 
 def person_year(snapshot: str, person: data.Person) -> int | None:
     """The URL's year when the person has it, else the person's latest year."""
-    options = data.person_years(snapshot, person.person_id)
+    options = data.person_years(snapshot, person.person_id, person.village_code)
     if not options:
         return None
     raw = st.query_params.get("year", "")
@@ -56,8 +56,7 @@ def location(snapshot: str, year: int, village: str | None) -> str:
     """Province … village names of the person's village, or a dash."""
     if not village:
         return "—"
-    path = data.region_path(snapshot, year, village)
-    names = dict(zip(path["code"], path["name"], strict=True))
+    names = data.place_names(snapshot, village)
     codes = data.region_ancestors(village)[1:]
     return " › ".join(region_name(c, names.get(c)) for c in codes)
 
@@ -93,7 +92,7 @@ def members_table(snapshot: str, person: data.Person, year: int) -> None:
     """The household's people with their OOP and rules, this person marked."""
     if not person.household_id:
         return
-    members = data.household_members(snapshot, year, person.household_id)
+    members = data.household_members(snapshot, year, person.household_id, person.village_code)
     st.subheader(t("person.members", year=year))
     shown = pd.DataFrame(
         {
@@ -274,7 +273,11 @@ def main() -> None:
         st.info(t("person.none") if "person" not in st.query_params else t("person.not_found"))
         return
     year = person_year(snapshot, person)
-    row = data.person_year_row(snapshot, person.person_id, year) if year else None
+    row = (
+        data.person_year_row(snapshot, person.person_id, year, person.village_code)
+        if year
+        else None
+    )
     header(snapshot, person, year or 0, row)
     if year is None:
         return

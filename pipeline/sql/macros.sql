@@ -90,3 +90,8 @@ CREATE OR REPLACE TEMP MACRO csv_field(v) AS CASE
         THEN '"' || replace(v, '"', '""') || '"'
     ELSE v
 END;
+
+-- The code of a village's division at a drill level: '' national (0), then province (2 digits),
+-- city (4), county (6), township (9), village (12). NULL village codes count at national only.
+CREATE OR REPLACE TEMP MACRO region_prefix(village, level) AS
+    CASE WHEN level = 0 THEN '' ELSE substr(village, 1, [2, 4, 6, 9, 12][level]) END;

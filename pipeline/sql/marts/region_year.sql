@@ -29,6 +29,8 @@ rolled AS (
            count(*) FILTER (WHERE on_roster AND enrolled_active) AS enrolled_active,
            count(*) FILTER (WHERE is_flagged) AS flagged,
            count(*) FILTER (WHERE is_new) AS flagged_new,
+           -- the contract's fixed line (Heilongjiang, 10,000 yuan), shown beside the rules' list
+           count(*) FILTER (WHERE oop > 10000) AS over_line,
            count(DISTINCT household_id) AS households,
            sum(claims) AS claims,
            CAST(sum(total_cost) AS DECIMAL(18,2)) AS total_cost,
@@ -50,7 +52,7 @@ SELECT r.level, r.code, r.parent_code,
        r.flagged, r.flagged_new,
        CASE WHEN r.people > 0 THEN r.flagged / r.people END AS flag_rate,
        r.households, r.claims, r.total_cost, r.basic_paid, r.critical_paid, r.assistance_paid,
-       r.other_paid, r.oop, r.oop_median
+       r.other_paid, r.oop, r.oop_median, r.over_line
 FROM rolled AS r
 LEFT JOIN region_names AS n ON n.code = r.code AND n.level = r.level
 ORDER BY r.level, r.code, r.year;
