@@ -131,7 +131,7 @@ def _rows(snapshot: str, sql: str, params: Sequence[object] = ()) -> list[tuple]
 @st.cache_data(max_entries=32, show_spinner=False)
 def years(snapshot: str) -> list[int]:
     """Calendar years in ``person_year``, newest first."""
-    rows = _rows(snapshot, "SELECT DISTINCT year FROM person_year ORDER BY year DESC")
+    rows = _rows(snapshot, "SELECT year FROM region_year WHERE level = 0 ORDER BY year DESC")
     return [int(r[0]) for r in rows]
 
 
@@ -140,8 +140,8 @@ def default_year(snapshot: str) -> int | None:
     """The latest year with claims, else the latest year with anything, else None."""
     rows = _rows(
         snapshot,
-        """SELECT year FROM person_year GROUP BY year
-           ORDER BY sum(claims) > 0 DESC, year DESC LIMIT 1""",
+        """SELECT year FROM region_year WHERE level = 0
+           ORDER BY coalesce(claims, 0) > 0 DESC, year DESC LIMIT 1""",
     )
     return int(rows[0][0]) if rows else None
 
@@ -252,20 +252,15 @@ def has_table(snapshot: str, name: str) -> bool:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def regions(snapshot: str) -> pd.DataFrame:
-    """Provinces, cities and counties where known people live: code, level, name, path.
+    """Provinces, cities and counties where people of any year live: code, level, name, path.
 
     ``path`` names the division with its parents (``黑龙江省 · 哈尔滨市 · 方正县``); a code the
     bundled names lack is shown as the code.
     """
     rows = _rows(
         snapshot,
-        """WITH v AS (SELECT DISTINCT village_code FROM people WHERE village_code IS NOT NULL),
-           lv AS (SELECT DISTINCT 1 AS level, substr(village_code, 1, 2) AS code FROM v
-                  UNION SELECT DISTINCT 2, substr(village_code, 1, 4) FROM v
-                  UNION SELECT DISTINCT 3, substr(village_code, 1, 6) FROM v)
-           SELECT lv.code, lv.level, coalesce(n.name, lv.code) AS name
-           FROM lv LEFT JOIN region_names AS n ON n.code = lv.code AND n.level = lv.level
-           ORDER BY lv.code""",
+        """SELECT code, level, any_value(name) FROM region_year
+           WHERE level BETWEEN 1 AND 3 GROUP BY code, level ORDER BY code""",
     )
     frame = pd.DataFrame.from_records(rows, columns=["code", "level", "name"])
     names = dict(zip(frame["code"], frame["name"], strict=True))
@@ -292,7 +287,7 @@ def watch_rules(snapshot: str) -> list[str]:
     """Rule ids that appear on the current watch-list."""
     rows = _rows(
         snapshot,
-        """SELECT DISTINCT unnest(string_split(rules, ';')) AS r FROM watchlist ORDER BY r""",
+        "SELECT DISTINCT rule FROM region_watch_rules WHERE level = 0 ORDER BY rule",
     )
     return [r[0] for r in rows]
 
@@ -300,7 +295,9 @@ def watch_rules(snapshot: str) -> list[str]:
 @st.cache_data(max_entries=32, show_spinner=False)
 def watch_years(snapshot: str) -> list[int]:
     """Years on the current watch-list, newest first."""
-    rows = _rows(snapshot, "SELECT DISTINCT year FROM watchlist ORDER BY year DESC")
+    rows = _rows(
+        snapshot, "SELECT DISTINCT year FROM region_watch_rules WHERE level = 0 ORDER BY year DESC"
+    )
     return [int(r[0]) for r in rows]
 
 
@@ -398,11 +395,15 @@ def reject_examples(snapshot: str, per_reason: int = 3) -> pd.DataFrame:
     """A few rejected rows per reason (newest first), resident IDs masked in every text."""
     rows = _rows(
         snapshot,
-        """SELECT reason, file, line, raw, detail
-           FROM rejected_rows
-           QUALIFY row_number() OVER (PARTITION BY reason ORDER BY import_id DESC, file, line)
-                   <= ?
-           ORDER BY reason, import_id DESC, file, line""",
+        """WITH picked AS (  -- the first rows of the newest import per reason, no full sort
+               SELECT reason,
+                      unnest(min_by({'import_id': import_id, 'file': file, 'line': line,
+                                     'raw': raw, 'detail': detail},
+                                    {'i': -import_id, 'f': file, 'l': line}, ?)) AS x
+               FROM rejected_rows GROUP BY reason
+           )
+           SELECT reason, x.file, x.line, x.raw, x.detail FROM picked
+           ORDER BY reason, x.import_id DESC, x.file, x.line""",
         [per_reason],
     )
     frame = pd.DataFrame.from_records(rows, columns=["reason", "file", "line", "raw", "detail"])

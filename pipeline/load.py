@@ -25,6 +25,7 @@ MODELS = (
     "reversed_claims",
     "claims_effective",
     "people",
+    "unknown_divisions",
     "unmatched_claims",
     "region_names",
     "person_year",

@@ -104,7 +104,7 @@ def open_store(db: Path) -> duckdb.DuckDBPyConnection:
 
 def _drop_old_views(con: duckdb.DuckDBPyConnection) -> None:
     """Models that were views in an earlier version and are tables now."""
-    for name in ("unmatched_claims",):
+    for name in ("unmatched_claims", "unknown_divisions"):
         found = con.execute(
             "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [name]
         ).fetchall()[0][0]

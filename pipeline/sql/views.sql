@@ -15,24 +15,6 @@ SELECT person_id, year, name, household_id, village_code, category,
        province_code, city_code, county_code, township_code
 FROM mart_person_year;
 
--- Data quality: division codes of known people that the bundled MCA list does not name. They are
--- accepted and shown as their code; this view counts them per missing code and level.
-CREATE OR REPLACE VIEW unknown_divisions AS
-WITH levels AS (
-    SELECT person_id, household_id, 1 AS level, substr(village_code, 1, 2) AS code FROM people
-    UNION ALL
-    SELECT person_id, household_id, 2, substr(village_code, 1, 4) FROM people
-    UNION ALL
-    SELECT person_id, household_id, 3, substr(village_code, 1, 6) FROM people
-    UNION ALL
-    SELECT person_id, household_id, 4, substr(village_code, 1, 9) FROM people
-)
-SELECT l.level, l.code, count(DISTINCT l.household_id) AS households, count(*) AS people
-FROM levels AS l
-ANTI JOIN divisions AS d ON d.code = l.code AND d.level = l.level
-WHERE l.code IS NOT NULL
-GROUP BY l.level, l.code;
-
 -- The watch-list of the latest evaluation run (CONTRACT.md section 3), with who the person is
 -- (stored with each run, so no join: the dashboard filters it on every click).
 CREATE OR REPLACE VIEW watchlist AS
