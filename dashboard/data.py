@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from pipeline import schema, store
+from pipeline import activity, export, returns, schema, store
 
 DB_ENV = "OOPWATCH_DB"
 DEFAULT_DB = Path("oopwatch.duckdb")
@@ -226,28 +225,10 @@ SEVERITIES = ("high", "medium", "low")
 WATCH_LIMIT = 1000
 PARTICIPATION_TARGET = Decimal("0.999")
 STALE_AFTER = dt.timedelta(days=8)
-_ID_RUN = re.compile(r"\d{14,17}[0-9Xx]")
 _SEVERITY_RANK = "CASE w.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END"
 
 
-def mask_text(text: str | None) -> str | None:
-    """Every resident-ID-like run (15 to 18 characters) in ``text`` masked like ``mask_id``."""
-    if text is None:
-        return None
-    return _ID_RUN.sub(lambda m: schema.mask_id(m.group(0)) or "", text)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def has_table(snapshot: str, name: str) -> bool:
-    """Whether the snapshot holds a table or view called ``name``."""
-    rows = _rows(
-        snapshot,
-        """SELECT count(*) FROM (SELECT table_name FROM duckdb_tables()
-                                 UNION ALL SELECT view_name FROM duckdb_views())
-           WHERE table_name = ?""",
-        [name],
-    )
-    return int(rows[0][0]) > 0
+mask_text = schema.mask_text  # kept: pages and tests import it from here
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -327,7 +308,7 @@ def _watch_where(
 
 WATCH_COLUMNS = [
     "person", "name", "village", "category", "oop", "threshold", "rules",
-    "severity", "status", "weeks_on_list", "explain_zh", "explain_en",
+    "severity", "status", "weeks_on_list", "explain_zh", "explain_en", "stage",
 ]  # fmt: skip
 
 
@@ -350,9 +331,10 @@ def watchlist_page(
         snapshot,
         f"""SELECT w.person_id, w.name, coalesce(n.name, w.village_code) AS village, w.category,
                    w.oop, w.threshold, w.rules, w.severity, w.status, w.weeks_on_list,
-                   w.explain_zh, w.explain_en
+                   w.explain_zh, w.explain_en, coalesce(c.stage, 'flagged') AS stage
             FROM watchlist AS w
             LEFT JOIN region_names AS n ON n.code = w.village_code AND n.level = 5
+            LEFT JOIN case_stages AS c ON c.person_id = w.person_id AND c.year = w.year
             WHERE {where}
             ORDER BY {_SEVERITY_RANK}, w.oop DESC, w.person_id
             LIMIT ?""",  # noqa: S608
@@ -361,6 +343,131 @@ def watchlist_page(
     frame = pd.DataFrame.from_records(rows, columns=WATCH_COLUMNS)
     frame["person"] = [schema.mask_id(p) for p in frame["person"]]
     return frame, int(total[0][0])
+
+
+# ---- exports, returns and follow-up (pipeline.export / pipeline.returns write these tables)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def watchlist_file(
+    snapshot: str,
+    year: int,
+    region: str = "",
+    rule: str | None = None,
+    severity: str | None = None,
+    status: str | None = None,
+    category: str | None = None,
+    lang: str = "zh",
+    kind: str = "xlsx",
+) -> tuple[bytes, int, str]:
+    """The filtered watch-list as the caseworkers' file (the ``oopwatch export`` writer): its
+    bytes, its row count and its sha256. IDs masked; every row matching the filters."""
+    cur = cursor(snapshot)
+    try:
+        found = export.fetch(
+            cur, year, region,
+            rules=[rule] if rule else None, severities=[severity] if severity else None,
+            statuses=[status] if status else None, categories=[category] if category else None,
+            made_by="dashboard",
+        )  # fmt: skip
+    finally:
+        cur.close()
+    content = export.xlsx_bytes(found, lang) if kind == "xlsx" else export.csv_bytes(found, lang)
+    return content, len(found.rows), hashlib.sha256(content).hexdigest()
+
+
+FUNNEL_STAGES = ("flagged", "exported", "visited", "helped")
+FOLLOW_UP_DAYS = 14
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def case_funnel(snapshot: str, year: int, region: str = "") -> dict[str, int]:
+    """Flagged → exported → visited → helped for the region and year, and the number exported
+    more than 14 days ago with no outcome (``waiting``)."""
+    cur = cursor(snapshot)
+    try:
+        return returns.funnel(cur, year, region, dt.date.today(), FOLLOW_UP_DAYS)
+    finally:
+        cur.close()
+
+
+WAITING_COLUMNS = ["person", "name", "village", "severity", "exported_at", "export_id", "days"]
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def waiting_cases(snapshot: str, year: int, region: str = "", limit: int = 500) -> pd.DataFrame:
+    """People exported more than 14 days ago with no visit outcome yet, longest waiting first."""
+    rows = _rows(
+        snapshot,
+        """SELECT c.person_id, p.name, coalesce(n.name, c.village_code), c.severity,
+                  c.first_exported_at, c.last_export_id,
+                  date_diff('day', CAST(c.first_exported_at AS DATE), current_date)
+           FROM case_status AS c
+           LEFT JOIN people AS p USING (person_id)
+           LEFT JOIN region_names AS n ON n.code = c.village_code AND n.level = 5
+           WHERE c.year = ? AND starts_with(coalesce(c.village_code, ''), ?)
+             AND c.stage = 'exported'
+             AND CAST(c.first_exported_at AS DATE) < current_date - ?
+           ORDER BY c.first_exported_at, c.person_id
+           LIMIT ?""",
+        [year, region, FOLLOW_UP_DAYS, limit],
+    )
+    frame = pd.DataFrame.from_records(rows, columns=WAITING_COLUMNS)
+    frame["person"] = [schema.mask_id(p) for p in frame["person"]]
+    return frame
+
+
+EXPORT_LOG_COLUMNS = ["export_id", "made_at", "os_user", "year", "region", "format", "rows",
+                      "full_ids", "file", "sha256"]  # fmt: skip
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def export_log(snapshot: str) -> pd.DataFrame:
+    """Every ``oopwatch export``, newest first (who, when, what, how many rows, masked or full)."""
+    rows = _rows(
+        snapshot,
+        f"SELECT {', '.join(EXPORT_LOG_COLUMNS)} FROM exports ORDER BY made_at DESC LIMIT 500",  # noqa: S608
+    )
+    return pd.DataFrame.from_records(rows, columns=EXPORT_LOG_COLUMNS)
+
+
+RETURN_LOG_COLUMNS = ["return_id", "file", "returned_at", "os_user", "export_id", "rows_read",
+                      "rows_loaded", "rows_rejected", "rows_unfilled"]  # fmt: skip
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def return_log(snapshot: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every returned file (newest first) and its rejected rows (reason, sheet, row, masked)."""
+    files = _rows(
+        snapshot,
+        f"""SELECT {", ".join(RETURN_LOG_COLUMNS)} FROM return_files
+            ORDER BY return_id DESC LIMIT 500""",  # noqa: S608
+    )
+    rejects = _rows(
+        snapshot,
+        """SELECT return_id, file, sheet, "row", reason, detail, raw FROM return_rejects
+           ORDER BY return_id DESC, file, sheet, "row" LIMIT 1000""",
+    )
+    reject_frame = pd.DataFrame.from_records(
+        rejects, columns=["return_id", "file", "sheet", "row", "reason", "detail", "raw"]
+    )
+    reject_frame["raw"] = [mask_text(v) for v in reject_frame["raw"]]
+    return pd.DataFrame.from_records(files, columns=RETURN_LOG_COLUMNS), reject_frame
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def download_log(db: str) -> pd.DataFrame:
+    """The activity log's exports and downloads (live: it is written while the snapshot stays)."""
+    items = activity.entries(Path(db), limit=500)
+    return pd.DataFrame(list(activity.iter_dicts(items)), columns=activity.COLUMNS)
+
+
+def record_download(db: Path, user: str, target: str, filters: dict, rows: int, sha: str) -> None:
+    """Append a dashboard download of the watch-list to the activity log."""
+    activity.record(
+        db, user=user, source="dashboard", action="download", target=target, filters=filters,
+        rows=rows, full_ids=False, sha256=sha,
+    )  # fmt: skip
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

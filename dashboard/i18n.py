@@ -7,6 +7,7 @@ import streamlit as st
 LANGUAGES: dict[str, str] = {"zh": "中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh"
 LANG_KEY = "lang"
+URL_LANG = "lang"  # the query parameter naming the language
 
 LABELS: dict[str, dict[str, str]] = {
     "app.title": {"zh": "因病返贫风险监测", "en": "Poverty-return risk monitor"},
@@ -79,7 +80,52 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "仅显示前 {shown} 人，请缩小筛选范围或导出全部名单（oopwatch export）。",
         "en": "Only the first {shown} are shown: narrow the filters, or use `oopwatch export`.",
     },
-    "wl.download": {"zh": "下载当前名单（CSV）", "en": "Download the rows shown (CSV)"},
+    "wl.download": {"zh": "下载走访名单（Excel）", "en": "Download for caseworkers (Excel)"},
+    "wl.download_csv": {"zh": "下载名单（CSV）", "en": "Download (CSV)"},
+    "wl.download_help": {
+        "zh": "符合当前筛选条件的全部 {rows} 人，身份证号已脱敏；与 oopwatch export 同一格式，"
+        "走访结果可用 oopwatch returns 导回。下载会记入导出日志。",
+        "en": "All {rows} people the filters match, IDs masked; the same file as oopwatch "
+        "export, and visit outcomes come back with oopwatch returns. Downloads are logged.",
+    },
+    "wl.waiting": {
+        "zh": "已导出超过 {days} 天仍无走访结果：{n} 人",
+        "en": "Exported more than {days} days ago with no outcome: {n} people",
+    },
+    "wl.waiting_none": {
+        "zh": "没有导出超过 {days} 天仍无走访结果的人员。",
+        "en": "Nobody exported more than {days} days ago is still without an outcome.",
+    },
+    "wcol.stage": {"zh": "跟进情况", "en": "Follow-up"},
+    "wcol.exported_at": {"zh": "导出时间", "en": "Exported"},
+    "wcol.export_id": {"zh": "导出编号", "en": "Export"},
+    "wcol.days": {"zh": "已等待天数", "en": "Days waiting"},
+    "stage.flagged": {"zh": "待导出", "en": "Flagged"},
+    "stage.exported": {"zh": "已导出待走访", "en": "Exported"},
+    "stage.visited": {"zh": "已走访", "en": "Visited"},
+    "stage.helped": {"zh": "已获帮扶", "en": "Helped"},
+    "ov.funnel": {
+        "zh": "跟进漏斗（预警 → 导出 → 走访 → 帮扶）",
+        "en": "Follow-up: flagged → exported → visited → helped",
+    },
+    "ov.funnel_waiting": {
+        "zh": "导出超过{days}天无结果",
+        "en": "Exported > {days} days, no outcome",
+    },
+    "q.exports": {"zh": "导出与下载日志", "en": "Exports and downloads"},
+    "q.exports_none": {"zh": "尚无导出或下载。", "en": "Nothing was exported or downloaded yet."},
+    "q.returns": {"zh": "走访结果回收", "en": "Returned visit outcomes"},
+    "q.returns_none": {"zh": "尚未回收走访结果。", "en": "No visit outcome was returned yet."},
+    "q.return_rejects": {"zh": "回收被拒的行", "en": "Returned rows rejected"},
+    "qcol.when": {"zh": "时间", "en": "When"},
+    "qcol.user": {"zh": "操作人", "en": "Who"},
+    "qcol.source": {"zh": "来源", "en": "From"},
+    "qcol.action": {"zh": "操作", "en": "Action"},
+    "qcol.filters": {"zh": "筛选条件", "en": "Filters"},
+    "qcol.full_ids": {"zh": "完整身份证号", "en": "Full IDs"},
+    "qcol.sheet": {"zh": "工作表", "en": "Sheet"},
+    "qcol.row": {"zh": "行号", "en": "Row"},
+    "qcol.unfilled": {"zh": "未填写行数", "en": "Rows not filled in"},
     "wl.empty": {"zh": "没有符合条件的人员。", "en": "Nobody matches these filters."},
     "wl.none": {"zh": "预警名单为空。", "en": "The watch-list is empty."},
     "sev.high": {"zh": "高", "en": "High"},
@@ -357,7 +403,12 @@ def t(key: str, **values: object) -> str:
 
 
 def language_switch() -> None:
-    """A sidebar control that switches the session's language."""
+    """A sidebar control that switches the session's language, kept in the URL as ``?lang=en``.
+
+    A pasted link opens in its language; Chinese, the default, leaves the URL without ``lang``.
+    """
+    if LANG_KEY not in st.session_state and st.query_params.get(URL_LANG) in LANGUAGES:
+        st.session_state[LANG_KEY] = st.query_params[URL_LANG]
     # Re-assigned on every run: Streamlit drops a widget's state when a run ends without the widget
     # (st.switch_page from a page's body), and the language must survive page switches.
     st.session_state[LANG_KEY] = language()
@@ -368,3 +419,14 @@ def language_switch() -> None:
         key=LANG_KEY,
         horizontal=True,
     )
+    keep_language_in_url()
+
+
+def keep_language_in_url() -> None:
+    """Write the session's language into the URL (or drop it for the default), if it differs."""
+    lang = language()
+    if lang == DEFAULT_LANGUAGE:
+        if URL_LANG in st.query_params:
+            del st.query_params[URL_LANG]
+    elif st.query_params.get(URL_LANG) != lang:
+        st.query_params[URL_LANG] = lang

@@ -174,6 +174,84 @@ def rules_show(region: str, year: int, rules_dir: Path | None) -> None:
     click.echo(rules.describe(ruleset, region, year))
 
 
+@main.command()
+@db_option
+@click.option("--year", type=int, required=True, help="Year of the watch-list.")
+@click.option(
+    "--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+    help="File to write: .xlsx (workbook to fill in) or .csv.",
+)  # fmt: skip
+@click.option("--region", default="", help="Division code prefix: 2, 4, 6, 9 or 12 digits.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--full-ids", "full_ids", is_flag=True, help="Write full resident IDs (logged).")
+@click.option(
+    "--split", type=click.Choice(["county", "township"]), default=None,
+    help="One sheet per county or township (.xlsx only).",
+)  # fmt: skip
+@click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
+@click.option("--rule", "rules", multiple=True, help="Only people flagged by this rule id.")
+@click.option(
+    "--severity", "severities", multiple=True, type=click.Choice(["high", "medium", "low"])
+)
+@click.option("--status", "statuses", multiple=True, type=click.Choice(["new", "continuing"]))
+@click.option("--category", "categories", multiple=True, help="Only this category code.")
+def export(
+    db: Path, year: int, out: Path, region: str, lang: str, full_ids: bool, split: str | None,
+    force: bool, rules: tuple[str, ...], severities: tuple[str, ...],
+    statuses: tuple[str, ...], categories: tuple[str, ...],
+) -> None:  # fmt: skip
+    """Write the watch-list for caseworkers (.xlsx with follow-up columns, or .csv); IDs masked."""
+    from pipeline import export as exporting
+    from pipeline import store
+
+    try:
+        result = exporting.export(
+            db, year, out, region=region, lang=lang, full_ids=full_ids, split=split, force=force,
+            rules=rules, severities=severities, statuses=statuses, categories=categories,
+        )  # fmt: skip
+    except (exporting.ExportRefused, store.StoreLocked) as exc:
+        click.echo(f"refused: {exc}", err=True)
+        raise SystemExit(2) from None
+    severity = ", ".join(f"{s} {n:,}" for s, n in result.by_severity)
+    since = (
+        f"{result.new_since_previous:,} new since export {result.previous_export_id}"
+        if result.previous_export_id
+        else "first export of this region and year"
+    )
+    click.echo(f"wrote {result.file} (export {result.export_id})")
+    click.echo(f"rows: {result.rows:,} ({severity}); {since}")
+    ids = "FULL (personal data: keep the file safe)" if result.full_ids else "masked"
+    click.echo(f"IDs: {ids}")
+    click.echo(f"sha256: {result.sha256}")
+    click.echo(f"seconds: {result.seconds:.1f}")
+
+
+@main.command(name="returns")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@db_option
+def returns_command(files: tuple[Path, ...], db: Path) -> None:
+    """Read filled-in watch-lists (.xlsx or .csv) back: visit outcomes into the store."""
+    from pipeline import returns, store
+
+    try:
+        results = returns.returns(db, list(files))
+    except (returns.ReturnRefused, store.StoreLocked) as exc:
+        click.echo(f"refused: {exc}", err=True)
+        raise SystemExit(2) from None
+    for r in results:
+        if r.already_returned:
+            click.echo(f"{r.file}: already returned {r.already_returned}; nothing changed")
+            continue
+        unchanged = f" ({r.rows_unchanged:,} already recorded)" if r.rows_unchanged else ""
+        click.echo(
+            f"{r.file}: read {r.rows_read:,}, loaded {r.rows_loaded:,}{unchanged}, "
+            f"rejected {r.rows_rejected:,}, unfilled {r.rows_unfilled:,}"
+        )
+        if r.reasons:
+            top = ", ".join(f"{reason} {n:,}" for reason, n in r.reasons[:5])
+            click.echo(f"  rejected: {top} (see table return_rejects)")
+
+
 def _command_line() -> str:
     import sys
 

@@ -6,6 +6,7 @@ headers, the loader to build staging tables, the generator to write extracts.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 KINDS = ("roster", "enrolment", "claims")
@@ -144,3 +145,13 @@ def mask_id(person_id: str | None) -> str | None:
     if len(person_id) <= 8:
         return "*" * len(person_id)
     return person_id[:4] + "*" * (len(person_id) - 8) + person_id[-4:]
+
+
+_ID_RUN = re.compile(r"\d{14,17}[0-9Xx]")
+
+
+def mask_text(text: str | None) -> str | None:
+    """Every resident-ID-like run (15 to 18 characters) in ``text`` masked like :func:`mask_id`."""
+    if text is None:
+        return None
+    return _ID_RUN.sub(lambda m: mask_id(m.group(0)) or "", text)

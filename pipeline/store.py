@@ -77,6 +77,7 @@ def open_store(db: Path) -> duckdb.DuckDBPyConnection:
     db.parent.mkdir(parents=True, exist_ok=True)
     con = connect(db)
     run_script(con, "schema.sql")
+    run_script(con, "cases.sql")  # exports and visit outcomes (oopwatch export/returns)
     if con.execute("SELECT count(*) FROM divisions").fetchall()[0][0] == 0:
         _load_reference(con)
     run_script(con, "macros.sql")
@@ -116,7 +117,7 @@ def models_version() -> str:
     """Fingerprint of the SQL that builds the models, marts and views."""
     digest = hashlib.sha256()
     paths = sorted((SQL_DIR / "models").glob("*.sql")) + sorted((SQL_DIR / "marts").glob("*.sql"))
-    for path in paths + [SQL_DIR / "views.sql", SQL_DIR / "macros.sql"]:
+    for path in paths + [SQL_DIR / n for n in ("views.sql", "macros.sql", "cases.sql")]:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

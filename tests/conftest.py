@@ -125,3 +125,78 @@ def snapshot_sql(db: Path, query: str, params: Sequence[object] | None = None) -
 def _quiet_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OOPWATCH_DB", raising=False)
     os.environ.setdefault("COLUMNS", "200")
+
+
+# ---------------------------------------------------------------- caseworker lists (export/returns)
+
+CASE_YEAR = 2026
+CASE_VILLAGES = {
+    "A1": ("230124100201", "东风村"),  # 方正县 方正镇
+    "A2": ("230124101201", "新民村"),  # 方正县 会发镇
+    "B1": ("230125100201", "永和村"),  # 宾县 宾州镇
+}
+FORMULA_NAME = '=HYPERLINK("http://x","y")'
+# key: (seq, id check char, village, name, category, [(date, oop, hospital, diagnosis)])
+CASE_PEOPLE = {
+    "a_high": (1, "X", "A1", "张三", "out_of_poverty",
+               [("2026-02-01", "10000.00", "方正县人民医院", "I63.9"),
+                ("2026-04-01", "15000.00", "哈医大一院", "C34.9")]),
+    "a_formula": (2, None, "A1", FORMULA_NAME, "out_of_poverty",
+                  [("2026-03-01", "12000.00", "方正县人民医院", "K74.6")]),
+    "a_dibao": (3, None, "A2", "李四", "dibao",
+                [("2026-03-05", "10500.00", "方正县中医医院", "N18.5")]),
+    "b_medium": (4, None, "B1", "王五", "out_of_poverty",
+                 [("2026-05-01", "15000.00", "宾县人民医院", "C50.9")]),
+    "b_general": (5, None, "B1", "赵六", "general",
+                  [("2026-06-01", "11000.00", "宾县人民医院", "J44.9")]),
+    "b_below": (6, None, "B1", "钱七", "out_of_poverty",
+                [("2026-06-01", "9000.00", "宾县人民医院", "J44.9")]),
+    "a_2025": (7, None, "A1", "孙八", "out_of_poverty",
+               [("2025-06-01", "13000.00", "方正县人民医院", "I10")]),
+}  # fmt: skip
+
+
+def build_case_store(folder: Path, db: Path) -> dict[str, str]:
+    """A Heilongjiang store (flat 10,000 yuan line) of the hand-made CASE_PEOPLE; their IDs.
+
+    Flagged in 2026: a_high (25,000, high: twice the line), a_dibao (10,500, high: dibao),
+    b_medium (15,000), a_formula (12,000), b_general (11,000), all medium otherwise; b_below is
+    under the line; a_2025 is flagged in 2025 only.
+    """
+    from pipeline import load
+
+    ids, roster, claims = {}, [], []
+    for key, (seq, check, village, name, category, bills) in CASE_PEOPLE.items():
+        code, village_name = CASE_VILLAGES[village]
+        pid = make_id(seq * 100, check, county=code[:6])
+        ids[key] = pid
+        roster.append((pid, name, f"H{seq}", code, village_name, category))
+        for n, (day, oop, hospital, diagnosis) in enumerate(bills):
+            claims.append((f"C{seq}-{n}", pid, day, "inpatient", oop, "0", "0", "0",
+                           hospital, diagnosis))  # fmt: skip
+    header = ["person_id", "name", "household_id", "village_code", "village_name", "category"]
+    write_csv(folder / "roster.csv", header, roster)
+    write_csv(folder / "claims.csv", [*CLAIM_HEADER, "hospital", "diagnosis"], claims)
+    load.ingest([folder], db)
+    return ids
+
+
+@pytest.fixture(scope="session")
+def _case_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    folder = tmp_path_factory.mktemp("cases")
+    db = folder / "store" / "oopwatch.duckdb"
+    return db, build_case_store(folder / "extracts", db)
+
+
+@pytest.fixture
+def case_store(_case_template: tuple[Path, dict[str, str]], db: Path) -> dict[str, str]:
+    """A copy of the hand-made case store at ``db`` (published); the people's IDs by key."""
+    import shutil
+
+    from pipeline import store
+
+    template, ids = _case_template
+    db.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, db)
+    store.publish(db)
+    return dict(ids)

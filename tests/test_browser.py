@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import shutil
@@ -137,7 +139,8 @@ def test_overview_renders_in_chromium(server: tuple[str, Path, Path], tmp_path: 
     assert exceptions == 0, text
     assert "黑龙江省" in text  # the sample data includes Heilongjiang
     assert "数据截至" in text
-    assert len(metric_values) == 9, metric_values  # 4 headline figures, 5 of the watch-list
+    # 4 headline figures, 5 of the watch-list, 1 of the follow-up (exports waiting for an outcome)
+    assert len(metric_values) == 10, metric_values
     people, claims, oop, over = metric_values[:4]
     assert re.fullmatch(r"\d{1,3}\.\d\d%", metric_values[5]), metric_values  # participation
     assert re.fullmatch(r"[1-9][\d,]*", people) and re.fullmatch(r"[1-9][\d,]*", claims)
@@ -321,25 +324,38 @@ def test_drill_down_to_a_person_and_switch_language(
     assert "人员详情" not in text
     assert MASKED_ID.search(text)
     assert query(page)["person"] == params["person"]  # the same person after the switch
+    assert query(page)["lang"] == "en"  # a link copied now opens in English
+    english_link = page.url
     sidebar.get_by_text("中文", exact=True).click()
     page.get_by_role("heading", name="人员详情").wait_for()
     settle(page)
     assert "预警名单" in page.locator("body").inner_text()
+    assert "lang" not in query(page)
+    fresh = new_page(browser)  # another browser tab: the pasted link keeps the language
+    fresh.goto(english_link)
+    fresh.get_by_role("heading", name="Person", exact=True).wait_for()
+    fresh.close()
     no_exception(page)
 
 
-def test_watch_list_csv_download(
+def test_watch_list_downloads_are_logged(
     server: tuple[str, Path, Path], browser: object, tmp_path: Path
 ) -> None:
-    url, _, _ = server
+    """Both files download with masked IDs; each download lands in the activity log."""
+    import openpyxl
+
+    from pipeline import activity
+
+    url, db, _ = server
     page = new_page(browser)
     page.goto(f"{url}/watchlist")
     page.get_by_role("heading", name="因病返贫风险预警名单").wait_for()
-    button = page.get_by_role("button", name="下载当前名单（CSV）")
+    button = page.get_by_role("button", name="下载名单（CSV）")
     button.wait_for()
     settle(page)
     no_exception(page)
     shoot(page, tmp_path, "watchlist")
+    before = len(activity.entries(db))
 
     with page.expect_download() as info:
         button.click()
@@ -350,12 +366,27 @@ def test_watch_list_csv_download(
     download.save_as(saved)
     raw = saved.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf"), raw[:20]
-    lines = raw.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("身份证号（脱敏）,姓名,"), lines[0]
-    assert len(lines) >= 2
-    ids = [line.split(",", 1)[0] for line in lines[1:]]
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][:2] == ["案件编号", "身份证号（脱敏）"], rows[0]
+    assert len(rows) >= 2
+    ids = [r[1] for r in rows[1:]]
     assert all(MASKED_ID.fullmatch(i) for i in ids), ids[:5]
     assert not FULL_ID.search(raw.decode("utf-8-sig"))
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="下载走访名单（Excel）").click()
+    workbook = tmp_path / info.value.suggested_filename
+    info.value.save_as(workbook)
+    sheet = openpyxl.load_workbook(workbook)["名单"]
+    assert [r[1] for r in sheet.iter_rows(min_row=2, values_only=True)] == ids
+
+    deadline = time.monotonic() + 10
+    while len(activity.entries(db)) < before + 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    logged = activity.entries(db)[:2]
+    assert {e.action for e in logged} == {"download"}
+    assert {e.target.rsplit(".", 1)[1] for e in logged} == {"csv", "xlsx"}
+    assert all(e.rows == len(ids) and not e.full_ids and e.source == "dashboard" for e in logged)
 
 
 def test_overview_and_quality_screenshots(

@@ -91,7 +91,7 @@ def test_overview_metrics_table_and_language(app_db: Path) -> None:
     assert list(table["个人负担总额"]) == ["¥534.56", "¥20,000.01"]
     assert list(table["超过10,000元人数"]) == [0, 1]
     charts = at.get("plotly_chart")
-    assert len(charts) == 5, "category, rules, cost split, list trend and the province chart"
+    assert len(charts) == 6, "category, rules, cost split, list trend, funnel, province chart"
     assert any("数据截至" in c.value and "第 1 批导入" in c.value for c in at.caption)
 
     at.selectbox[0].set_value(2025).run()
@@ -203,7 +203,7 @@ def test_overview_participation_and_week_movement(
         sample_store, "SELECT count(*) FROM watchlist WHERE year = ?", [year]
     )[0]
     assert shown["预警人数"] == f"{flagged:,}"
-    assert len(at.get("plotly_chart")) == 5
+    assert len(at.get("plotly_chart")) == 6
     assert not at.warning, "a fresh import is not stale"
 
     # One province: the figures follow the region.
@@ -225,3 +225,17 @@ def test_overview_participation_and_week_movement(
     assert all_metrics(at)["Participation"] == participation_sql(sample_store, year, "23")
     at.selectbox[0].set_value(2025).run()
     assert not at.exception
+
+
+def test_language_is_read_from_and_kept_in_the_url(app_db: Path) -> None:
+    """A link with ?lang=en opens in English; switching writes (or, for Chinese, drops) it."""
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.query_params["lang"] = "en"
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Out-of-pocket medical costs: overview"
+    at.sidebar.radio[0].set_value("zh").run()
+    assert at.title[0].value == "医疗费用个人负担总览"
+    assert "lang" not in at.query_params
+    at.sidebar.radio[0].set_value("en").run()
+    assert at.query_params["lang"] in ("en", ["en"])

@@ -101,7 +101,7 @@ def test_watch_marts_count_every_run_and_the_overview_reads_them(tmp_path, db, q
     assert query("SELECT claim_id FROM reversed_claims") == [("C1",)]
     # a: OOP 0 after the reversal; b: suspended (no active enrolment) all along; c: 12,000.00.
     runs = query(
-        "SELECT run_id, level, code, flagged, flagged_new, entered, \"left\" "
+        'SELECT run_id, level, code, flagged, flagged_new, entered, "left" '
         "FROM region_watch_runs WHERE level <= 1 ORDER BY run_id, level, code"
     )
     assert runs == [

@@ -70,9 +70,12 @@ def test_filters_match_sql_and_ids_are_masked(app_db: Path) -> None:
     assert len(at.dataframe[0].value) == hlj < len(expected)
 
 
-def test_csv_download_has_bom_and_the_rows_shown(
+def test_downloads_are_the_export_writers_files_of_the_rows_shown(
     app_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Excel and CSV of exactly the filtered rows (here all fit on the page), IDs masked."""
+    import openpyxl
+
     stores: list[app_test_module.MemoryMediaFileStorage] = []
 
     class KeepStorage(app_test_module.MemoryMediaFileStorage):
@@ -84,14 +87,27 @@ def test_csv_download_has_bom_and_the_rows_shown(
     at = open_watchlist()
     at.selectbox(key="wl.severity.zh").set_value("high").run()
     shown = at.dataframe[0].value
-    url = at.download_button[0].proto.url
-    content = stores[-1].get_file(url.rsplit("/", 1)[-1]).content
-    assert content.startswith(BOM)
-    rows = list(csv.reader(io.StringIO(content[len(BOM) :].decode("utf-8"))))
-    assert rows[0] == list(shown.columns)
-    assert len(rows) - 1 == len(shown)
-    assert [r[0] for r in rows[1:]] == list(shown["身份证号（脱敏）"])
-    assert not FULL_ID.search(content.decode("utf-8-sig"))
+    masked = list(shown["身份证号（脱敏）"])
+    xlsx_button, csv_button = at.download_button
+    assert xlsx_button.proto.label == "下载走访名单（Excel）"
+
+    def content(button: object) -> bytes:
+        url = button.proto.url
+        return stores[-1].get_file(url.rsplit("/", 1)[-1]).content
+
+    raw = content(csv_button)
+    assert raw.startswith(BOM)
+    rows = list(csv.reader(io.StringIO(raw[len(BOM) :].decode("utf-8"))))
+    assert rows[0][:3] == ["案件编号", "身份证号（脱敏）", "姓名"]
+    assert [r[1] for r in rows[1:]] == masked
+    assert {r[8] for r in rows[1:]} == {"高"}
+    assert not FULL_ID.search(raw.decode("utf-8-sig"))
+
+    book = openpyxl.load_workbook(io.BytesIO(content(xlsx_button)))
+    sheet = book["名单"]
+    assert [c.value for c in sheet[1]][:2] == ["案件编号", "身份证号（脱敏）"]
+    assert [r[1] for r in sheet.iter_rows(min_row=2, values_only=True)] == masked
+    assert sheet.data_validations.dataValidation[0].type == "list"
 
 
 def test_switching_language_changes_labels(app_db: Path) -> None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data, fmt
@@ -203,6 +204,26 @@ def trend_chart(snapshot: str, year: int, region: str) -> None:
     st.plotly_chart(fig, key="ov.trend")
 
 
+def funnel_chart(snapshot: str, year: int, region: str) -> None:
+    """Flagged → exported → visited → helped, and how many exports wait for an outcome."""
+    counts = data.case_funnel(snapshot, year, region)
+    if not counts["flagged"]:
+        return
+    stages = list(data.FUNNEL_STAGES)
+    fig = go.Figure(
+        go.Funnel(
+            y=[t(f"stage.{s}") for s in stages],
+            x=[counts[s] for s in stages],
+            textinfo="value+percent initial",
+        )
+    )
+    fig.update_layout(title=t("ov.funnel"))
+    _layout(fig)
+    st.plotly_chart(fig, key="ov.funnel")
+    days = data.FOLLOW_UP_DAYS
+    st.metric(t("ov.funnel_waiting", days=days), fmt.count(counts["waiting"]))
+
+
 def stale_warning(snapshot: str) -> None:
     """Warn when the last import is older than the weekly cycle allows."""
     last = data.last_import(snapshot)
@@ -235,6 +256,7 @@ def main() -> None:
         if figures.total_cost:
             cost_chart(figures)
         trend_chart(snapshot, year, region)
+        funnel_chart(snapshot, year, region)
     frame = data.overview_by_province(snapshot, year)
     if frame.empty:
         st.info(t("overview.no_year_data", year=year))

@@ -134,6 +134,67 @@ def quiet_section(snapshot: str) -> None:
     st.dataframe(shown, hide_index=True)
 
 
+def exports_section(snapshot: str) -> None:
+    """Who exported or downloaded which watch-list, when, with what filters (activity log), and
+    the exports the store recorded for follow-up."""
+    st.subheader(t("q.exports"))
+    log = data.download_log(str(data.db_path()))
+    if log.empty:
+        st.info(t("q.exports_none"))
+        return
+    shown = pd.DataFrame(
+        {
+            t("qcol.when"): log["at"],
+            t("qcol.user"): log["user"],
+            t("qcol.source"): log["source"],
+            t("qcol.action"): log["action"],
+            t("qcol.file"): log["target"],
+            t("qcol.filters"): log["filters"],
+            t("qcol.rows"): log["rows"],
+            t("qcol.full_ids"): log["full_ids"].astype(bool),
+            t("qcol.sha256"): [str(v)[:12] if v else "" for v in log["sha256"]],
+        }
+    )
+    st.dataframe(shown, hide_index=True, column_config=_count_config(t("qcol.rows")))
+
+
+def returns_section(snapshot: str) -> None:
+    """Returned visit-outcome files with rows read / loaded / rejected, and the rejected rows."""
+    st.subheader(t("q.returns"))
+    files, rejects = data.return_log(snapshot)
+    if files.empty:
+        st.info(t("q.returns_none"))
+        return
+    shown = pd.DataFrame(
+        {
+            t("qcol.import_id"): files["return_id"],
+            t("qcol.file"): files["file"],
+            t("qcol.when"): [fmt.when(v) for v in files["returned_at"]],
+            t("qcol.user"): files["os_user"],
+            t("q.rows_read"): files["rows_read"],
+            t("q.rows_loaded"): files["rows_loaded"],
+            t("q.rows_rejected"): files["rows_rejected"],
+            t("qcol.unfilled"): files["rows_unfilled"],
+        }
+    )
+    st.dataframe(shown, hide_index=True)
+    if not rejects.empty:
+        with st.expander(t("q.return_rejects")):
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        t("qcol.file"): rejects["file"],
+                        t("qcol.sheet"): rejects["sheet"],
+                        t("qcol.row"): rejects["row"],
+                        t("qcol.reason"): rejects["reason"],
+                        t("qcol.detail"): rejects["detail"],
+                        t("qcol.raw"): rejects["raw"],
+                    }
+                ),
+                hide_index=True,
+            )
+
+
 def main() -> None:
     """Render the page."""
     st.title(t("q.title"))
@@ -144,6 +205,8 @@ def main() -> None:
     unmatched_section(snapshot)
     unknown_section(snapshot)
     quiet_section(snapshot)
+    exports_section(snapshot)
+    returns_section(snapshot)
 
 
 main()

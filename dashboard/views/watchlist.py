@@ -1,6 +1,9 @@
-"""Watch-list: the people the rules flag, filtered, with masked IDs and a CSV download."""
+"""Watch-list: the people the rules flag, filtered, with masked IDs, follow-up status, and the
+caseworkers' file (Excel or CSV, the ``oopwatch export`` writer) to download."""
 
 from __future__ import annotations
+
+import getpass
 
 import pandas as pd
 import streamlit as st
@@ -64,14 +67,74 @@ def shown_table(frame: pd.DataFrame, snapshot: str) -> pd.DataFrame:
             t("wcol.severity"): [t(f"sev.{s}") for s in frame["severity"]],
             t("wcol.status"): [t(f"status.{s}") for s in frame["status"]],
             t("wcol.weeks"): frame["weeks_on_list"],
+            t("wcol.stage"): [t(f"stage.{s}") for s in frame["stage"]],
             t("wcol.explain"): frame["explain_en" if lang == "en" else "explain_zh"],
         }
     )
 
 
-def csv_bytes(table: pd.DataFrame) -> bytes:
-    """CSV in UTF-8 with a BOM, so that Excel shows the Chinese."""
-    return table.to_csv(index=False).encode("utf-8-sig")
+# Widths that fit the table in a laptop's window: the explanation is long (its cell shows the
+# start; the whole text on hover and in the downloads), everything else is short.
+WIDTHS = {
+    "wcol.person": "medium", "wcol.name": "small", "wcol.village": "small",
+    "wcol.category": "small", "wcol.oop": "small", "wcol.threshold": "small",
+    "wcol.rules": "medium", "wcol.severity": "small", "wcol.status": "small",
+    "wcol.weeks": "small", "wcol.stage": "small", "wcol.explain": "large",
+}  # fmt: skip
+MONEY = ("wcol.oop", "wcol.threshold")
+
+
+def column_widths() -> dict[str, object]:
+    """Column configs of the table: widths, and money right-aligned."""
+    return {
+        t(key): st.column_config.Column(width=width)
+        if key not in MONEY
+        else st.column_config.TextColumn(width=width, alignment="right")
+        for key, width in WIDTHS.items()
+    }
+
+
+def downloads(snapshot: str, chosen: dict[str, object]) -> None:
+    """The caseworkers' file of every row the filters match, in Excel and CSV; each download is
+    written to the activity log (who, when, filters, rows, sha256)."""
+    lang = language()
+    stem = f"watchlist_{chosen['year']}_{chosen['region'] or 'all'}"
+    cols = st.columns([2, 1, 3])
+    for col, kind, label, mime in (
+        (cols[0], "xlsx", t("wl.download"),
+         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (cols[1], "csv", t("wl.download_csv"), "text/csv"),
+    ):  # fmt: skip
+        content, rows, sha = data.watchlist_file(snapshot, **chosen, lang=lang, kind=kind)
+        col.download_button(
+            label, data=content, file_name=f"{stem}.{kind}", mime=mime, key=f"wl.download.{kind}",
+            on_click=data.record_download,
+            args=(data.db_path(), getpass.getuser(), f"{stem}.{kind}",
+                  {**chosen, "lang": lang}, rows, sha),
+        )  # fmt: skip
+    cols[2].caption(t("wl.download_help", rows=fmt.count(rows)))
+
+
+def waiting_section(snapshot: str, year: int, region: str) -> None:
+    """People exported more than two weeks ago whose visit outcome has not come back."""
+    frame = data.waiting_cases(snapshot, year, region)
+    days = data.FOLLOW_UP_DAYS
+    if frame.empty:
+        st.caption(t("wl.waiting_none", days=days))
+        return
+    with st.expander(t("wl.waiting", days=days, n=fmt.count(len(frame)))):
+        shown = pd.DataFrame(
+            {
+                t("wcol.person"): frame["person"],
+                t("wcol.name"): frame["name"],
+                t("wcol.village"): frame["village"],
+                t("wcol.severity"): [t(f"sev.{s}") if s else "" for s in frame["severity"]],
+                t("wcol.exported_at"): [fmt.when(v) for v in frame["exported_at"]],
+                t("wcol.export_id"): frame["export_id"],
+                t("wcol.days"): frame["days"],
+            }
+        )
+        st.dataframe(shown, hide_index=True)
 
 
 def main() -> None:
@@ -91,17 +154,11 @@ def main() -> None:
     if total > len(frame):
         st.warning(t("wl.limited", shown=fmt.count(len(frame))))
     table = shown_table(frame, snapshot)
-    money = [t("wcol.oop"), t("wcol.threshold")]
-    config = {name: st.column_config.TextColumn(alignment="right") for name in money}
+    config = column_widths()
     height = 600 if len(table) > 16 else "auto"
     st.dataframe(table, hide_index=True, column_config=config, height=height)
-    st.download_button(
-        t("wl.download"),
-        data=csv_bytes(table),
-        file_name=f"watchlist_{chosen['year']}_{chosen['region'] or 'all'}.csv",
-        mime="text/csv",
-        key="wl.download",
-    )
+    downloads(snapshot, chosen)
+    waiting_section(snapshot, chosen["year"], chosen["region"])
 
 
 main()
