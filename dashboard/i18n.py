@@ -104,6 +104,10 @@ LABELS: dict[str, dict[str, str]] = {
     "stage.exported": {"zh": "已导出待走访", "en": "Exported"},
     "stage.visited": {"zh": "已走访", "en": "Visited"},
     "stage.helped": {"zh": "已获帮扶", "en": "Helped"},
+    "funnel.flagged": {"zh": "预警", "en": "Flagged"},
+    "funnel.exported": {"zh": "已导出", "en": "Exported"},
+    "funnel.visited": {"zh": "已走访", "en": "Visited"},
+    "funnel.helped": {"zh": "已获帮扶", "en": "Helped"},
     "ov.funnel": {
         "zh": "跟进漏斗（预警 → 导出 → 走访 → 帮扶）",
         "en": "Follow-up: flagged → exported → visited → helped",

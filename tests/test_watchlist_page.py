@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1 import app_test as app_test_module
 
 from pipeline import schema
 from tests.conftest import REPO, snapshot_sql
@@ -70,41 +69,35 @@ def test_filters_match_sql_and_ids_are_masked(app_db: Path) -> None:
     assert len(at.dataframe[0].value) == hlj < len(expected)
 
 
-def test_downloads_are_the_export_writers_files_of_the_rows_shown(
-    app_db: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Excel and CSV of exactly the filtered rows (here all fit on the page), IDs masked."""
+def test_downloads_are_the_export_writers_files_of_the_rows_shown(app_db: Path) -> None:
+    """Excel and CSV of exactly the filtered rows (here all fit on the page), IDs masked; the
+    buttons build them on click (the browser test clicks them), from these data functions."""
     import openpyxl
 
-    stores: list[app_test_module.MemoryMediaFileStorage] = []
+    from dashboard import data
 
-    class KeepStorage(app_test_module.MemoryMediaFileStorage):
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            super().__init__(*args, **kwargs)
-            stores.append(self)
-
-    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", KeepStorage)
     at = open_watchlist()
     at.selectbox(key="wl.severity.zh").set_value("high").run()
     shown = at.dataframe[0].value
     masked = list(shown["身份证号（脱敏）"])
-    xlsx_button, csv_button = at.download_button
-    assert xlsx_button.proto.label == "下载走访名单（Excel）"
+    labels = [b.proto.label for b in at.download_button]
+    assert labels == ["下载走访名单（Excel）", "下载名单（CSV）"]
+    assert any(f"全部 {len(masked)} 人" in c.value for c in at.caption)
 
-    def content(button: object) -> bytes:
-        url = button.proto.url
-        return stores[-1].get_file(url.rsplit("/", 1)[-1]).content
-
-    raw = content(csv_button)
+    snap = data.current(app_db)
+    chosen = {"year": 2026, "region": "", "rule": None, "severity": "high", "status": None,
+              "category": None}  # fmt: skip
+    raw, rows, sha = data.watchlist_file(snap, **chosen, lang="zh", kind="csv")
+    assert rows == len(masked) and sha == hashlib.sha256(raw).hexdigest()
     assert raw.startswith(BOM)
-    rows = list(csv.reader(io.StringIO(raw[len(BOM) :].decode("utf-8"))))
-    assert rows[0][:3] == ["案件编号", "身份证号（脱敏）", "姓名"]
-    assert [r[1] for r in rows[1:]] == masked
-    assert {r[8] for r in rows[1:]} == {"高"}
+    lines = list(csv.reader(io.StringIO(raw[len(BOM) :].decode("utf-8"))))
+    assert lines[0][:3] == ["案件编号", "身份证号（脱敏）", "姓名"]
+    assert [r[1] for r in lines[1:]] == masked
+    assert {r[8] for r in lines[1:]} == {"高"}
     assert not FULL_ID.search(raw.decode("utf-8-sig"))
 
-    book = openpyxl.load_workbook(io.BytesIO(content(xlsx_button)))
-    sheet = book["名单"]
+    content, _, _ = data.watchlist_file(snap, **chosen, lang="zh", kind="xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(content))["名单"]
     assert [c.value for c in sheet[1]][:2] == ["案件编号", "身份证号（脱敏）"]
     assert [r[1] for r in sheet.iter_rows(min_row=2, values_only=True)] == masked
     assert sheet.data_validations.dataValidation[0].type == "list"

@@ -212,7 +212,7 @@ def funnel_chart(snapshot: str, year: int, region: str) -> None:
     stages = list(data.FUNNEL_STAGES)
     fig = go.Figure(
         go.Funnel(
-            y=[t(f"stage.{s}") for s in stages],
+            y=[t(f"funnel.{s}") for s in stages],
             x=[counts[s] for s in stages],
             textinfo="value+percent initial",
         )

@@ -4,6 +4,7 @@ caseworkers' file (Excel or CSV, the ``oopwatch export`` writer) to download."""
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -52,7 +53,7 @@ def filters(snapshot: str) -> dict[str, object] | None:
 
 
 def shown_table(frame: pd.DataFrame, snapshot: str) -> pd.DataFrame:
-    """The rows as shown (and downloaded): labels in the current language, money as ¥ text."""
+    """The rows as shown: labels in the current language, money as ¥ text."""
     lang = language()
     categories = data.category_labels(snapshot, lang)
     return pd.DataFrame(
@@ -66,20 +67,17 @@ def shown_table(frame: pd.DataFrame, snapshot: str) -> pd.DataFrame:
             t("wcol.rules"): [rules_text(r) for r in frame["rules"]],
             t("wcol.severity"): [t(f"sev.{s}") for s in frame["severity"]],
             t("wcol.status"): [t(f"status.{s}") for s in frame["status"]],
-            t("wcol.weeks"): frame["weeks_on_list"],
             t("wcol.stage"): [t(f"stage.{s}") for s in frame["stage"]],
-            t("wcol.explain"): frame["explain_en" if lang == "en" else "explain_zh"],
         }
     )
 
 
-# Widths that fit the table in a laptop's window: the explanation is long (its cell shows the
-# start; the whole text on hover and in the downloads), everything else is short.
-WIDTHS = {
-    "wcol.person": "medium", "wcol.name": "small", "wcol.village": "small",
-    "wcol.category": "small", "wcol.oop": "small", "wcol.threshold": "small",
-    "wcol.rules": "medium", "wcol.severity": "small", "wcol.status": "small",
-    "wcol.weeks": "small", "wcol.stage": "small", "wcol.explain": "large",
+# Widths that fit the table in a laptop's window. The rules' long explanations and the weeks on
+# the list are in the downloads and on each person's page, not here.
+WIDTHS = {  # pixels: the whole table fits beside the sidebar in a 1400-pixel window
+    "wcol.person": 160, "wcol.name": 65, "wcol.village": 75, "wcol.category": 90,
+    "wcol.oop": 95, "wcol.threshold": 85, "wcol.rules": 150, "wcol.severity": 65,
+    "wcol.status": 60, "wcol.stage": 95,
 }  # fmt: skip
 MONEY = ("wcol.oop", "wcol.threshold")
 
@@ -94,23 +92,31 @@ def column_widths() -> dict[str, object]:
     }
 
 
-def downloads(snapshot: str, chosen: dict[str, object]) -> None:
-    """The caseworkers' file of every row the filters match, in Excel and CSV; each download is
-    written to the activity log (who, when, filters, rows, sha256)."""
+def downloads(snapshot: str, chosen: dict[str, object], rows: int) -> None:
+    """The caseworkers' file of every row the filters match, in Excel and CSV. Each is built
+    when its button is clicked (a national list at 1M people takes seconds, a page view must
+    not) and then written to the activity log (who, when, filters, rows, sha256)."""
     lang = language()
     stem = f"watchlist_{chosen['year']}_{chosen['region'] or 'all'}"
+    db, user = data.db_path(), getpass.getuser()
+
+    def build(kind: str) -> Callable[[], bytes]:
+        def content() -> bytes:
+            body, count, sha = data.watchlist_file(snapshot, **chosen, lang=lang, kind=kind)
+            data.record_download(db, user, f"{stem}.{kind}", {**chosen, "lang": lang}, count, sha)
+            return body
+
+        return content
+
     cols = st.columns([2, 1, 3])
     for col, kind, label, mime in (
         (cols[0], "xlsx", t("wl.download"),
          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (cols[1], "csv", t("wl.download_csv"), "text/csv"),
     ):  # fmt: skip
-        content, rows, sha = data.watchlist_file(snapshot, **chosen, lang=lang, kind=kind)
         col.download_button(
-            label, data=content, file_name=f"{stem}.{kind}", mime=mime, key=f"wl.download.{kind}",
-            on_click=data.record_download,
-            args=(data.db_path(), getpass.getuser(), f"{stem}.{kind}",
-                  {**chosen, "lang": lang}, rows, sha),
+            label, data=build(kind), file_name=f"{stem}.{kind}", mime=mime,
+            key=f"wl.download.{kind}", on_click="ignore",
         )  # fmt: skip
     cols[2].caption(t("wl.download_help", rows=fmt.count(rows)))
 
@@ -157,7 +163,7 @@ def main() -> None:
     config = column_widths()
     height = 600 if len(table) > 16 else "auto"
     st.dataframe(table, hide_index=True, column_config=config, height=height)
-    downloads(snapshot, chosen)
+    downloads(snapshot, chosen, total)
     waiting_section(snapshot, chosen["year"], chosen["region"])
 
 
