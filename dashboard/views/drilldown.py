@@ -6,6 +6,8 @@ household=…``), so a pasted link opens the same place; choosing a row moves on
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -17,6 +19,7 @@ from dashboard.i18n import language, t
 from pipeline.schema import mask_id
 
 PERSON_PAGE = "views/person.py"
+TO_PERSON = "drill.to_person"  # session key: the person page to open at the next run
 CHART_ROWS = 20
 
 
@@ -38,14 +41,36 @@ def url_region() -> str:
     return code if data.region_level(code) is not None else ""
 
 
-def go(**params: str | int | None) -> None:
-    """Change the URL's view state (None or '' removes a key) and rerun there."""
+def set_view(**params: str | int | None) -> None:
+    """Change the URL's view state (None or '' removes a key); also a widget callback."""
     for key, value in params.items():
         if value is None or value == "":
             st.query_params.pop(key, None)
         else:
             st.query_params[key] = str(value)
+
+
+def go(**params: str | int | None) -> None:
+    """Change the URL's view state and rerun there."""
+    set_view(**params)
     st.rerun()
+
+
+def picked(key: str, values: list[str]) -> str | None:
+    """The value a table row (single-row selection) or a "go to" select under ``key`` chose."""
+    state = st.session_state.get(key)
+    if state is None or isinstance(state, str):
+        return state
+    rows = state["selection"]["rows"]
+    return values[rows[0]] if rows else None
+
+
+def on_pick(key: str, values: list[str], param: str, **also: str | None) -> None:
+    """Callback of a table or select: the choice goes into the URL before the rerun, so that
+    one run draws the level below (not the old level again and then the new one)."""
+    value = picked(key, values)
+    if value:
+        set_view(**{param: value}, **also)
 
 
 def year_selector(snapshot: str, year: int) -> int:
@@ -90,29 +115,30 @@ def region_metrics(row: pd.Series) -> None:
     cols[5].metric(t("col.participation"), pct(row["participation"]))
 
 
-def chosen_row(event: object) -> int | None:
-    """The row index a single-row dataframe selection picked, or None."""
-    rows = getattr(getattr(event, "selection", None), "rows", None) or []
-    return int(rows[0]) if rows else None
-
-
-def go_to(label: str, options: list[str], names: list[str], key: str) -> str | None:
-    """A "go to" select (the keyboard and test path, next to clicking a row)."""
+def go_to(
+    label: str, options: list[str], names: list[str], key: str, on_change: Callable[..., None],
+    kwargs: dict[str, object],
+) -> None:  # fmt: skip
+    """A "go to" select (the keyboard and test path, next to clicking a row); ``on_change`` is
+    called with ``key`` (its state key), ``options`` and ``kwargs``."""
     by_value = dict(zip(options, names, strict=True))
-    value = st.selectbox(
+    key = f"{key}.{language()}"  # labels differ by language: a fresh widget for each
+    st.selectbox(
         label,
         [None, *options],
         format_func=lambda v: t("drill.choose") if v is None else by_value[v],
-        key=f"{key}.{language()}",  # labels differ by language: a fresh widget for each
+        key=key,
+        on_change=on_change,
+        args=(key, options),
+        kwargs=kwargs,
     )
-    return value
 
 
 # ---------------------------------------------------------------- region levels
 
 
-def children_table(children: pd.DataFrame, key: str) -> str | None:
-    """The child regions as a table; returns the code of the row the user picked."""
+def children_table(children: pd.DataFrame, key: str) -> None:
+    """The child regions as a table; picking a row opens it."""
     shown = pd.DataFrame(
         {
             t("col.name"): [
@@ -133,16 +159,15 @@ def children_table(children: pd.DataFrame, key: str) -> str | None:
         **{t(c): right for c in ("col.flag_rate", "col.oop", "col.oop_median")},
         t("col.participation"): right,
     }
-    event = st.dataframe(
+    codes = [str(c) for c in children["code"]]
+    st.dataframe(
         shown,
         hide_index=True,
         column_config=config,
-        on_select="rerun",
+        on_select=lambda: on_pick(key, codes, "region", household=None),
         selection_mode="single-row",
         key=key,
     )
-    row = chosen_row(event)
-    return None if row is None else str(children["code"].iloc[row])
 
 
 def flagged_chart(names: list[str], flagged: list[int], title: str) -> None:
@@ -178,12 +203,13 @@ def region_level_view(snapshot: str, year: int, code: str) -> None:
     names = [region_name(c, n) for c, n in zip(children["code"], children["name"], strict=True)]
     left, right = st.columns([3, 2])
     with left:
-        picked = children_table(children, key=f"drill.table.{year}.{code}")
-        target = go_to(t("drill.go"), list(children["code"]), names, key=f"drill.go.{year}.{code}")
+        children_table(children, key=f"drill.table.{year}.{code}")
+        go_to(
+            t("drill.go"), list(children["code"]), names, key=f"drill.go.{year}.{code}",
+            on_change=on_pick, kwargs={"param": "region", "household": None},
+        )  # fmt: skip
     with right:
         flagged_chart(names, list(children["flagged"]), t("drill.chart", what=heading))
-    if picked or target:
-        go(region=picked or target, household=None)
 
 
 # ---------------------------------------------------------------- village and household
@@ -214,23 +240,23 @@ def village_view(snapshot: str, year: int, code: str) -> None:
     )
     right = st.column_config.TextColumn(alignment="right")
     left_col, right_col = st.columns([3, 2])
+    ids = [str(h) for h in households["household_id"]]
+    table_key = f"drill.households.{year}.{code}"
     with left_col:
-        event = st.dataframe(
+        st.dataframe(
             shown,
             hide_index=True,
             column_config={t("col.household_oop"): right, t("col.income"): right},
-            on_select="rerun",
+            on_select=lambda: on_pick(table_key, ids, "household"),
             selection_mode="single-row",
-            key=f"drill.households.{year}.{code}",
+            key=table_key,
         )
-        ids = [str(h) for h in households["household_id"]]
-        target = go_to(t("drill.go.household"), ids, ids, key=f"drill.go.hh.{year}.{code}")
+        go_to(
+            t("drill.go.household"), ids, ids, key=f"drill.go.hh.{year}.{code}",
+            on_change=on_pick, kwargs={"param": "household"},
+        )  # fmt: skip
     with right_col:
         household_chart(households)
-    row = chosen_row(event)
-    picked = None if row is None else ids[row]
-    if picked or target:
-        go(household=picked or target)
 
 
 def household_chart(households: pd.DataFrame) -> None:
@@ -298,24 +324,29 @@ def household_view(snapshot: str, year: int, household: str, village: str) -> No
             t("col.rules"): [rule_list(r) for r in members["rules"]],
         }
     )
-    event = st.dataframe(
+    tokens = [data.person_token(p) for p in members["person_id"]]
+    labels = [f"{n} ({m})" for n, m in zip(members["name"], masked, strict=True)]
+    table_key = f"drill.members.{year}.{household}"
+    target = {"year": str(year), "household": household}
+    st.dataframe(
         shown,
         hide_index=True,
         column_config={t("col.oop"): st.column_config.TextColumn(alignment="right")},
-        on_select="rerun",
+        on_select=lambda: on_person(table_key, tokens, **target),
         selection_mode="single-row",
-        key=f"drill.members.{year}.{household}",
+        key=table_key,
     )
-    tokens = [data.person_token(p) for p in members["person_id"]]
-    labels = [f"{n} ({m})" for n, m in zip(members["name"], masked, strict=True)]
-    target = go_to(t("drill.go.person"), tokens, labels, key=f"drill.go.person.{household}")
-    row = chosen_row(event)
-    picked = None if row is None else tokens[row]
-    if picked or target:
-        st.switch_page(
-            PERSON_PAGE,
-            query_params={"year": str(year), "household": household, "person": picked or target},
-        )
+    go_to(
+        t("drill.go.person"), tokens, labels, key=f"drill.go.person.{household}",
+        on_change=on_person, kwargs=target,
+    )  # fmt: skip
+
+
+def on_person(key: str, tokens: list[str], **params: str) -> None:
+    """Callback: remember the person picked; the next run opens their page before drawing."""
+    token = picked(key, tokens)
+    if token:
+        st.session_state[TO_PERSON] = {**params, "person": token}
 
 
 # ---------------------------------------------------------------- page
@@ -323,6 +354,8 @@ def household_view(snapshot: str, year: int, household: str, village: str) -> No
 
 def main() -> None:
     """Render the page at the place the URL names."""
+    if TO_PERSON in st.session_state:  # a member was picked: open their page, draw nothing here
+        st.switch_page(PERSON_PAGE, query_params=st.session_state.pop(TO_PERSON))
     st.title(t("drill.title"))
     snapshot = snapshot_or_stop()
     data_as_of(snapshot)
