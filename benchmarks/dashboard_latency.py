@@ -169,6 +169,7 @@ def overview(snapshot: str, year: int, region: str) -> float:
         (data.watch_by_rule, (year, region)),
         (data.list_trend, (year, region)),
         (data.overview_by_province, (year,)),
+        (data.case_funnel, (year, region)),
     ]:
         total += call(fn, snapshot, *args)[1]
     return total
@@ -221,8 +222,10 @@ def person_page(snapshot: str, person_id: str, household: str) -> float:
 
 
 def watch_filter(snapshot: str, filters: dict[str, object]) -> float:
-    """The watch-list with one filter combination."""
-    return call(data.watchlist_page, snapshot, **filters)[1]
+    """The watch-list with one filter combination, and who waits for a visit outcome there."""
+    ms = call(data.watchlist_page, snapshot, **filters)[1]
+    region = str(filters.get("region", ""))
+    return ms + call(data.waiting_cases, snapshot, filters["year"], region)[1]
 
 
 def session_start(snapshot: str) -> float:

@@ -665,6 +665,7 @@ def export(
         write_atomically(out, content)
         sha = hashlib.sha256(content).hexdigest()
         log_export(con, data, file=out.absolute(), sha256=sha, lang=lang, split=split, fmt=fmt)
+        store.run_script(con, "marts/case_status.sql")
     except BaseException:
         con.close()
         raise

@@ -313,6 +313,7 @@ def returns(db: Path, paths: list[Path], today: dt.date | None = None) -> list[F
     try:
         con.execute("BEGIN TRANSACTION")
         results = [load_file(con, f, today) for f in read]
+        store.run_script(con, "marts/case_status.sql")
         con.execute("COMMIT")
     except BaseException:
         con.close()

@@ -45,7 +45,7 @@ OVERRIDE_FIELDS = {"rule", "severity", "effective_from", "effective_to", "enable
 
 
 # Built after every rule run, in this order (region_watch appends the runs not yet counted).
-MARTS = ("region_year", "region_watch")
+MARTS = ("region_year", "region_watch", "case_status")
 
 
 class RulesError(Exception):

@@ -95,8 +95,7 @@ def open_store(db: Path) -> duckdb.DuckDBPyConnection:
         refresh_models(con)
         # The marts of an earlier version are rebuilt from the stored runs (counted afresh).
         con.execute("DROP TABLE IF EXISTS region_watch_runs")
-        if con.execute("SELECT count(*) FROM rule_runs").fetchall()[0][0]:
-            build_marts(con)
+        build_marts(con)
         con.execute("DELETE FROM meta WHERE key = 'models_version'")
         con.execute("INSERT INTO meta VALUES ('models_version', ?)", [version])
         con.execute("COMMIT")
@@ -105,7 +104,7 @@ def open_store(db: Path) -> duckdb.DuckDBPyConnection:
 
 def _drop_old_views(con: duckdb.DuckDBPyConnection) -> None:
     """Models that were views in an earlier version and are tables now."""
-    for name in ("unmatched_claims", "unknown_divisions"):
+    for name in ("unmatched_claims", "unknown_divisions", "case_status"):
         found = con.execute(
             "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [name]
         ).fetchall()[0][0]

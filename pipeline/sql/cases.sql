@@ -99,10 +99,12 @@ SELECT person_id, year, 'outcome', returned_at, visit_date, export_id, NULL, out
        assistance, notes, file, return_id, superseded_by IS NOT NULL
 FROM case_events;
 
--- One row per person-year on the current watch-list, ever exported or with an outcome, and how
+-- case_status_live (stored as the table case_status by marts/case_status.sql at every write:
+-- ingest, export, returns, so that the dashboard reads it without the joins):
+-- one row per person-year on the current watch-list, ever exported or with an outcome, and how
 -- far its follow-up got: flagged → exported → visited (any outcome) → helped (assistance granted
 -- or an amount above 0). Only current (not superseded) outcomes count.
-CREATE OR REPLACE VIEW case_status AS
+CREATE OR REPLACE VIEW case_status_live AS
 WITH listed AS (
     SELECT person_id, year, village_code, severity, status
     FROM watch_runs
