@@ -201,7 +201,8 @@ def drill_household(snapshot: str, year: int, household: tuple[str, str]) -> flo
 
 
 def person_page(snapshot: str, person_id: str, household: str) -> float:
-    """The person page opened from a household (link with the token and the household)."""
+    """The person page opened from a household (link with the token and the household): who,
+    which years, then the page's other queries (run at once by ``data.person_page``)."""
     person, ms = call(data.find_person, snapshot, data.person_token(person_id), household)
     if person is None:
         raise SystemExit(f"find_person found no one for a sampled person of {household}")
@@ -209,16 +210,8 @@ def person_page(snapshot: str, person_id: str, household: str) -> float:
     years, t = call(data.person_year_rows, snapshot, person.person_id, village)
     ms += t
     year = next(iter(years), 0)
-    ms += call(data.person_watch, snapshot, person.person_id, year)[1]
-    if person.village_code:
-        ms += call(data.place_names, snapshot, person.village_code)[1]
-    if person.household_id:
-        ms += call(data.household_members, snapshot, year, person.household_id, village)[1]
-    ms += call(data.person_claims, snapshot, person.person_id, year)[1]
-    ms += call(data.person_flags, snapshot, person.person_id, year)[1]
-    ms += call(data.person_flag_history, snapshot, person.person_id, year)[1]
-    ms += call(data.person_changes, snapshot, person.person_id, year)[1]
-    return ms
+    args = (person.person_id, year, village, person.household_id)
+    return ms + call(data.person_page, snapshot, *args)[1]
 
 
 def watch_filter(snapshot: str, filters: dict[str, object]) -> float:
@@ -311,7 +304,7 @@ def interactions(s: Samples, n: int) -> list[tuple[str, list[Callable[[], float]
             "watch-list filter",
             [lambda f=f: watch_filter(snap, f) for f in s.watch_filters(n)],
         ),
-        ("quality page", [lambda: quality_page(snap)] * n),
+        ("quality page (once per snapshot)", [lambda: quality_page(snap)] * n),
     ]
     return rows
 

@@ -17,6 +17,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -1077,6 +1078,59 @@ def person_changes(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
         [person_id, year],
     )
     return pd.DataFrame.from_records(rows, columns=CHANGE_COLUMNS)
+
+
+@dataclass(frozen=True)
+class PersonPage:
+    """Everything a person's page shows for one year (see the functions named like the fields)."""
+
+    watch: dict[str, object] | None
+    places: dict[str, str]
+    members: pd.DataFrame | None
+    claims: pd.DataFrame
+    flags: pd.DataFrame
+    history: pd.DataFrame
+    changes: pd.DataFrame
+
+
+_PAGE_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="oopwatch-person")
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def person_page(
+    snapshot: str, person_id: str, year: int, village: str | None, household: str | None
+) -> PersonPage:
+    """A person's page data, its seven queries run at once on their own cursors.
+
+    DuckDB releases the GIL while it runs a query, so the claims scan (the longest) overlaps
+    with the six index and village-pruned lookups: the page waits for the slowest, not the sum.
+    """
+
+    def raw(fn: object) -> object:
+        return getattr(fn, "__wrapped__", fn)  # the undecorated function: no Streamlit in threads
+
+    jobs = {
+        "watch": (raw(person_watch), (snapshot, person_id, year)),
+        "places": (raw(place_names), (snapshot, village)) if village else None,
+        "members": (raw(household_members), (snapshot, year, household, village))
+        if household
+        else None,
+        "claims": (raw(person_claims), (snapshot, person_id, year)),
+        "flags": (raw(person_flags), (snapshot, person_id, year)),
+        "history": (raw(person_flag_history), (snapshot, person_id, year)),
+        "changes": (raw(person_changes), (snapshot, person_id, year)),
+    }
+    futures = {name: _PAGE_POOL.submit(job[0], *job[1]) for name, job in jobs.items() if job}
+    results = {name: future.result() for name, future in futures.items()}
+    return PersonPage(
+        watch=results["watch"],
+        places=results.get("places", {}),
+        members=results.get("members"),
+        claims=results["claims"],
+        flags=results["flags"],
+        history=results["history"],
+        changes=results["changes"],
+    )
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -52,18 +52,19 @@ def person_year(snapshot: str, person: data.Person) -> int | None:
     return chosen
 
 
-def location(snapshot: str, year: int, village: str | None) -> str:
+def location(names: dict[str, str], village: str | None) -> str:
     """Province … village names of the person's village, or a dash."""
     if not village:
         return "—"
-    names = data.place_names(snapshot, village)
     codes = data.region_ancestors(village)[1:]
     return " › ".join(region_name(c, names.get(c)) for c in codes)
 
 
-def header(snapshot: str, person: data.Person, year: int, row: dict | None) -> None:
+def header(
+    snapshot: str, person: data.Person, year: int, row: dict | None, page: data.PersonPage | None
+) -> None:
     """Masked ID, name, category, place, the year's OOP and watch-list status."""
-    watch = data.person_watch(snapshot, person.person_id, year)
+    watch = page.watch if page else None
     masked = mask_id(person.person_id) or "—"
     st.markdown(f"### {person.name or '—'}\u3000`{masked}`")  # code span: the * stay literal
     cols = st.columns(3)
@@ -75,7 +76,8 @@ def header(snapshot: str, person: data.Person, year: int, row: dict | None) -> N
         else t("person.not_flagged")
     )
     cols[2].metric(t("person.status"), status)
-    st.caption(f"{t('person.location')}：{location(snapshot, year, person.village_code)}")
+    places = page.places if page else {}
+    st.caption(f"{t('person.location')}：{location(places, person.village_code)}")
     place = person.household_id and person.village_code
     if place and st.button(t("person.back"), icon=":material/account_tree:", key="person.back"):
         st.switch_page(
@@ -88,11 +90,12 @@ def header(snapshot: str, person: data.Person, year: int, row: dict | None) -> N
         )
 
 
-def members_table(snapshot: str, person: data.Person, year: int) -> None:
+def members_table(
+    snapshot: str, person: data.Person, year: int, members: pd.DataFrame | None
+) -> None:
     """The household's people with their OOP and rules, this person marked."""
-    if not person.household_id:
+    if members is None:
         return
-    members = data.household_members(snapshot, year, person.household_id, person.village_code)
     st.subheader(t("person.members", year=year))
     shown = pd.DataFrame(
         {
@@ -182,10 +185,9 @@ def waterfall(row: dict, year: int) -> None:
     st.plotly_chart(fig)
 
 
-def rules_fired(snapshot: str, person: data.Person, year: int) -> None:
+def rules_fired(flags: pd.DataFrame, year: int) -> None:
     """The rules that put the person on the current list, each with its explanation."""
     st.subheader(t("person.rules"))
-    flags = data.person_flags(snapshot, person.person_id, year)
     if flags.empty:
         st.info(t("person.rules.none", year=year))
         return
@@ -202,10 +204,9 @@ def rules_fired(snapshot: str, person: data.Person, year: int) -> None:
         st.markdown(f"- {' · '.join(parts)}  \n  {text}")
 
 
-def history(snapshot: str, person: data.Person, year: int) -> None:
+def history(runs: pd.DataFrame, changes: pd.DataFrame) -> None:
     """Run by run: on the list or not, with which rules; then entries and exits with reasons."""
     st.subheader(t("person.history"))
-    runs = data.person_flag_history(snapshot, person.person_id, year)
     shown = pd.DataFrame(
         {
             t("col.evaluated_at"): [fmt.when(v) for v in runs["evaluated_at"]],
@@ -218,7 +219,6 @@ def history(snapshot: str, person: data.Person, year: int) -> None:
     )
     st.dataframe(shown, hide_index=True)
     st.subheader(t("person.changes"))
-    changes = data.person_changes(snapshot, person.person_id, year)
     if changes.empty:
         st.caption(t("person.changes.none"))
         return
@@ -278,11 +278,16 @@ def main() -> None:
         if year
         else None
     )
-    header(snapshot, person, year or 0, row)
-    if year is None:
+    page = (
+        data.person_page(snapshot, person.person_id, year, person.village_code, person.household_id)
+        if year
+        else None
+    )
+    header(snapshot, person, year or 0, row, page)
+    if year is None or page is None:
         return
-    members_table(snapshot, person, year)
-    claims = data.person_claims(snapshot, person.person_id, year)
+    members_table(snapshot, person, year, page.members)
+    claims = page.claims
     left, right = st.columns(2)
     with left:
         if claims.empty:
@@ -294,8 +299,8 @@ def main() -> None:
             waterfall(row, year)
     if not claims.empty:
         claims_table(snapshot, claims)
-    rules_fired(snapshot, person, year)
-    history(snapshot, person, year)
+    rules_fired(page.flags, year)
+    history(page.history, page.changes)
 
 
 main()
