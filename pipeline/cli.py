@@ -252,6 +252,67 @@ def returns_command(files: tuple[Path, ...], db: Path) -> None:
             click.echo(f"  rejected: {top} (see table return_rejects)")
 
 
+@main.command()
+@click.option("--people", type=click.IntRange(min=100), required=True, help="Number of people.")
+@click.option(
+    "--weeks",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Week folders in the full import (one more is generated for the weekly import).",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Generator's seed.")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default="2026-11-20",
+    show_default=True,
+    help="Date of the last generated extract.",
+)
+@click.option(
+    "--json", "json_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="Also write the figures as JSON here.",
+)  # fmt: skip
+@click.option(
+    "--keep", type=click.Path(path_type=Path, file_okay=False), default=None,
+    help="Folder for the extracts (reused while people/seed/weeks/date match) and the store.",
+)  # fmt: skip
+@click.option("--calls", type=click.IntRange(min=1), default=50, hidden=True)
+def bench(
+    people: int, weeks: int, seed: int, as_of: dt.datetime, json_file: Path | None,
+    keep: Path | None, calls: int,
+) -> None:  # fmt: skip
+    """Time import, floors, a pandas script, weekly import, rules, dashboard on one data set."""
+    import json
+
+    from pipeline import bench as benchmark
+
+    def progress(message: str) -> None:
+        click.echo(f"bench: {message}", err=True)
+
+    try:
+        figures = benchmark.run(
+            people, weeks=weeks, seed=seed, as_of=as_of.date(), keep=keep, calls=calls,
+            echo=progress,
+        )  # fmt: skip
+    except benchmark.BenchError as exc:
+        click.echo(f"bench failed: {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo(benchmark.markdown(figures["table"]))
+    click.echo()
+    click.echo(f"machine: {figures['machine']}")
+    click.echo(f"reproduce: {figures['command']}")
+    if not figures["agree"]:
+        click.echo(benchmark.disagreement_text(figures["agreement"]))
+    if json_file:
+        json_file.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+        click.echo(f"wrote {json_file}")
+    if figures["dashboard_error"]:
+        click.echo(f"bench failed: dashboard: {figures['dashboard_error']}", err=True)
+        raise SystemExit(1)
+
+
 def _command_line() -> str:
     import sys
 

@@ -1,0 +1,37 @@
+"""Smoke test of ``oopwatch bench``: every figure is there and pandas agrees; never a timing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+NUMBERS = (
+    "ingest_s", "ingest_peak_rss_mb", "floor_read_s", "pandas_s", "pandas_peak_rss_mb",
+    "weekly_s", "rules_s", "db_mb", "cat_s",
+)  # fmt: skip
+
+
+def test_bench_small(cli, tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    keep = tmp_path / "bench"
+    result = cli("bench", "--people", "2000", "--weeks", "2", "--calls", "3",
+                 "--json", out, "--keep", keep)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert figures["people"] == 2000
+    assert isinstance(figures["claims"], int) and figures["claims"] > 0
+    for key in NUMBERS:
+        assert isinstance(figures[key], int | float), key
+        assert figures[key] > 0, key
+    assert figures["agree"] is True, figures["agreement"]
+    assert figures["agreement"]["person_years"] > 0
+    assert figures["weekly_claims"] > 0
+    views = figures["dashboard"]
+    assert {"drill: provinces (全国)", "drill: household (members)", "person page",
+            "watch-list filter"} <= set(views)  # fmt: skip
+    for name, stats in views.items():
+        assert set(stats) == {"p50_ms", "p95_ms"}, name
+        assert 0 < stats["p50_ms"] <= stats["p95_ms"], name
+    # The table printed is the one in the JSON; the extracts stay cached in --keep.
+    assert "| pandas agrees with oopwatch" in result.output
+    assert (keep / "extracts" / "bench-manifest.json").exists()
