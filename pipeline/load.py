@@ -178,10 +178,11 @@ def scalar(con: duckdb.DuckDBPyConnection, query: str, params: list | None = Non
 
 
 def _upsert_claims(con: duckdb.DuckDBPyConnection, good: str) -> None:
-    """A claim_id seen again replaces the earlier row, which moves to claim_rows_superseded."""
+    """A claim_id seen again replaces the earlier row: that row is listed in
+    claim_rows_superseded (and so leaves the view claim_rows); claim_log only grows."""
     con.execute(f"CREATE OR REPLACE TEMP VIEW batch_claims AS {good}")
     dupes = scalar(con, "SELECT count(*) - count(DISTINCT claim_id) FROM batch_claims")
-    has_old = scalar(con, "SELECT count(*) > 0 FROM claim_rows")
+    has_old = scalar(con, "SELECT count(*) > 0 FROM claim_log")
     if has_old:
         con.execute(
             """INSERT INTO claim_rows_superseded
@@ -189,7 +190,6 @@ def _upsert_claims(con: duckdb.DuckDBPyConnection, good: str) -> None:
             JOIN (SELECT claim_id, min(file_id) AS file_id FROM batch_claims GROUP BY claim_id)
                 AS b USING (claim_id)"""
         )
-        con.execute("DELETE FROM claim_rows WHERE claim_id IN (SELECT claim_id FROM batch_claims)")
     if dupes:
         ranked = """SELECT *, row_number() OVER (PARTITION BY claim_id ORDER BY file_id DESC,
             line DESC) AS version, first_value(file_id) OVER (PARTITION BY claim_id
@@ -200,11 +200,11 @@ def _upsert_claims(con: duckdb.DuckDBPyConnection, good: str) -> None:
             FROM ({ranked}) WHERE version > 1"""
         )
         con.execute(
-            f"INSERT INTO claim_rows SELECT * EXCLUDE (version, newest_file) FROM ({ranked}) "
+            f"INSERT INTO claim_log SELECT * EXCLUDE (version, newest_file) FROM ({ranked}) "
             "WHERE version = 1"
         )
     else:
-        con.execute("INSERT INTO claim_rows SELECT * FROM batch_claims")
+        con.execute("INSERT INTO claim_log SELECT * FROM batch_claims")
     con.execute("DROP VIEW batch_claims")
 
 

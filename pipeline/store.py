@@ -76,6 +76,7 @@ def open_store(db: Path) -> duckdb.DuckDBPyConnection:
     """Open the store read-write, creating tables and reference data on first use."""
     db.parent.mkdir(parents=True, exist_ok=True)
     con = connect(db)
+    _claim_log_migration(con)
     run_script(con, "schema.sql")
     run_script(con, "cases.sql")  # exports and visit outcomes (oopwatch export/returns)
     if con.execute("SELECT count(*) FROM divisions").fetchall()[0][0] == 0:
@@ -100,6 +101,18 @@ def open_store(db: Path) -> duckdb.DuckDBPyConnection:
         con.execute("INSERT INTO meta VALUES ('models_version', ?)", [version])
         con.execute("COMMIT")
     return con
+
+
+def _claim_log_migration(con: duckdb.DuckDBPyConnection) -> None:
+    """Stores made before claim_log kept the claims in a table claim_rows (now a view over it)."""
+    found = con.execute(
+        """SELECT count(*) FROM duckdb_tables()
+           WHERE table_name = 'claim_rows' AND schema_name = 'main' AND NOT temporary"""
+    ).fetchall()[0][0]
+    if found:
+        con.execute("DROP VIEW IF EXISTS claims_effective")  # reads claim_rows
+        con.execute("ALTER TABLE claim_rows RENAME TO claim_log")
+        con.execute("DELETE FROM meta WHERE key = 'models_version'")  # rebuild every model
 
 
 def _drop_old_views(con: duckdb.DuckDBPyConnection) -> None:

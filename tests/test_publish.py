@@ -255,3 +255,34 @@ def test_streamlit_command_line() -> None:
     assert flags["--server.port"] == "8765" and flags["--server.address"] == "0.0.0.0"
     assert flags["--server.headless"] == "true"
     assert flags["--browser.gatherUsageStats"] == "false"
+
+
+def test_a_store_with_a_claim_rows_table_moves_to_the_claim_log(tmp_path: Path) -> None:
+    """Stores made before claim_log kept claims in a table claim_rows: opened again, the rows
+    move to claim_log, claim_rows becomes the view of the rows in force, every model is rebuilt."""
+    import duckdb
+
+    db = tmp_path / "store.duckdb"
+    load.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db)
+    con = duckdb.connect(str(db))  # make it look like an older store
+    con.execute("DROP VIEW claim_rows")
+    con.execute("DROP VIEW claims_effective")
+    con.execute("ALTER TABLE claim_log RENAME TO claim_rows")
+    con.execute("UPDATE meta SET value = 'older' WHERE key = 'models_version'")
+    con.close()
+    old = store.publish(db)
+    snapshot = serve.ensure_snapshot(db, folder=tmp_path / "nothing", echo=lambda _: None)
+    assert snapshot != old
+    con = duckdb.connect(str(snapshot), read_only=True)
+    kinds = dict(
+        con.execute(
+            "SELECT table_name, 'table' FROM duckdb_tables() WHERE table_name LIKE 'claim%' "
+            "UNION ALL SELECT view_name, 'view' FROM duckdb_views() WHERE view_name LIKE 'claim%'"
+        ).fetchall()
+    )
+    assert kinds == {
+        "claim_log": "table", "claim_rows_superseded": "table", "claim_rows": "view",
+        "claims_effective": "view",
+    }  # fmt: skip
+    assert con.execute("SELECT count(*) FROM claims_effective").fetchall() == [(3,)]
+    con.close()

@@ -66,9 +66,10 @@ CREATE TABLE IF NOT EXISTS enrolment_rows (
     extra         JSON
 );
 
--- The current version of every claim_id (corrections replace; older versions move to
--- claim_rows_superseded). Reversal rows are kept here too, with `reverses` set.
-CREATE TABLE IF NOT EXISTS claim_rows (
+-- Every claim row ever loaded, append-only: an import never deletes from it (a DELETE inside
+-- the import's transaction made every later scan of the table in that transaction twice as
+-- slow). A correction's older row is listed in claim_rows_superseded instead.
+CREATE TABLE IF NOT EXISTS claim_log (
     file_id          INTEGER,
     line             BIGINT,
     claim_id         VARCHAR,
@@ -87,9 +88,16 @@ CREATE TABLE IF NOT EXISTS claim_rows (
     extra            JSON
 );
 
--- Same columns as claim_rows, plus the file whose row replaced this one.
+-- Rows a later row of the same claim_id replaced (a copy, with the file that replaced it).
 CREATE TABLE IF NOT EXISTS claim_rows_superseded AS
-SELECT *, CAST(NULL AS INTEGER) AS superseded_by_file_id FROM claim_rows LIMIT 0;
+SELECT *, CAST(NULL AS INTEGER) AS superseded_by_file_id FROM claim_log LIMIT 0;
+
+-- The current version of every claim_id (corrections replace). Reversal rows are here too, with
+-- `reverses` set; claims_effective leaves them and the claims they cancel out.
+CREATE OR REPLACE VIEW claim_rows AS
+SELECT l.*
+FROM claim_log AS l
+ANTI JOIN claim_rows_superseded AS s ON s.file_id = l.file_id AND s.line = l.line;
 
 CREATE TABLE IF NOT EXISTS divisions (
     code         VARCHAR,
