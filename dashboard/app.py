@@ -1,4 +1,4 @@
-"""oopwatch dashboard: page setup, language switch and navigation (``streamlit run`` this file)."""
+"""oopwatch dashboard: page setup, language switch, sign-in and navigation (``streamlit run``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ if str(REPO) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from dashboard.common import allowed  # noqa: E402
 from dashboard.i18n import language_switch, t  # noqa: E402
+from dashboard.session import forget_look, gate  # noqa: E402
+from pipeline import auth  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 # Pages live in views/, not pages/: a pages/ folder next to the main script switches Streamlit
@@ -20,20 +23,26 @@ HERE = Path(__file__).resolve().parent
 
 st.set_page_config(page_title=t("app.title"), page_icon="🩺", layout="wide")
 language_switch()
-page = st.navigation(
-    [
-        st.Page(
-            HERE / "views" / "overview.py",
-            title=t("nav.overview"),
-            icon=":material/dashboard:",
-            default=True,
-        ),
-        st.Page(HERE / "views" / "watchlist.py", title=t("nav.watchlist"), icon=":material/flag:"),
-        st.Page(
-            HERE / "views" / "quality.py", title=t("nav.quality"), icon=":material/fact_check:"
-        ),
-        st.Page(HERE / "views" / "drilldown.py", title=t("nav.drilldown"), icon=":material/map:"),
-        st.Page(HERE / "views" / "person.py", title=t("nav.person"), icon=":material/person:"),
+who = gate()  # the sign-in form, unless someone is signed in (or this is the open local demo)
+pages = [
+    st.Page(
+        HERE / "views" / "overview.py",
+        title=t("nav.overview"),
+        icon=":material/dashboard:",
+        default=True,
+    ),
+    st.Page(HERE / "views" / "watchlist.py", title=t("nav.watchlist"), icon=":material/flag:"),
+    st.Page(HERE / "views" / "quality.py", title=t("nav.quality"), icon=":material/fact_check:"),
+    st.Page(HERE / "views" / "drilldown.py", title=t("nav.drilldown"), icon=":material/map:"),
+    st.Page(HERE / "views" / "person.py", title=t("nav.person"), icon=":material/person:"),
+]
+if who.is_admin:
+    pages += [
+        st.Page(HERE / "views" / "upload.py", title=t("nav.upload"), icon=":material/upload:"),
+        st.Page(HERE / "views" / "audit.py", title=t("nav.audit"), icon=":material/history:"),
     ]
-)
-page.run()
+page = st.navigation(pages)
+if page.url_path != "person":
+    forget_look(auth.PERSON_VIEW)  # the next person page opened is a new look (audit)
+with allowed():  # a page that asks for data outside the user's region or role ends here
+    page.run()

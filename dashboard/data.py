@@ -8,25 +8,41 @@ the new snapshot when an import has published one. Query results are cached (``s
 keyed on the snapshot path, so a new snapshot means fresh numbers and an old one costs nothing.
 
 Money stays DECIMAL: sums are fetched as ``decimal.Decimal`` (``fetchall``), never through float.
+
+Who may see what is enforced here, where the data is read, not by hiding widgets: every public
+function that returns people or regional figures goes through :func:`guarded`, which checks the
+session's :class:`pipeline.auth.Access` (role and region scope) before the cached query runs and
+shapes the result after it (rows outside the scope dropped, names masked for viewers). A region
+outside the scope raises :class:`OutOfScope`, a role too low :class:`RoleDenied`; the pages show
+either as a message. Outside a Streamlit session (scripts, benchmarks, tests calling these
+functions) nothing is restricted unless :func:`acting_as` says who is asking.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import hashlib
+import inspect
+import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from pipeline import activity, export, returns, schema, store
+from pipeline import activity, auth, export, returns, schema, store
 
 DB_ENV = "OOPWATCH_DB"
 DEFAULT_DB = Path("oopwatch.duckdb")
@@ -125,9 +141,283 @@ def _rows(snapshot: str, sql: str, params: Sequence[object] = ()) -> list[tuple]
         cur.close()
 
 
+# ---------------------------------------------------------------- who may see what
+
+ACCESS_KEY = "oopwatch.access"  # session state: the signed-in user's auth.Access
+_ACTING: ContextVar[auth.Access | None] = ContextVar("oopwatch_acting", default=None)
+
+
+class AccessDenied(Exception):
+    """The signed-in user may not see what was asked for."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(f"{reason}: {what}")
+        self.what = what
+        self.reason = reason
+
+
+class OutOfScope(AccessDenied):
+    """A region, household or person outside the user's region."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what, "not in your region")
+
+
+class RoleDenied(AccessDenied):
+    """Something the user's role does not allow."""
+
+    def __init__(self, what: str, needs: str) -> None:
+        super().__init__(what, f"needs the {needs} role")
+        self.needs = needs
+
+
+class NotSignedIn(AccessDenied):
+    """A data function called in a session nobody has signed in to."""
+
+    def __init__(self) -> None:
+        super().__init__("", "not signed in")
+
+
+def access() -> auth.Access:
+    """Who is asking: :func:`acting_as`, else the session's signed-in user.
+
+    Outside a Streamlit script run (scripts, benchmarks, tests) nothing is restricted; inside
+    one, a session without a user may read nothing.
+    """
+    acting = _ACTING.get()
+    if acting is not None:
+        return acting
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return auth.UNRESTRICTED
+    found = st.session_state.get(ACCESS_KEY)
+    if not isinstance(found, auth.Access):
+        raise NotSignedIn()
+    return found
+
+
+@contextmanager
+def acting_as(who: auth.Access) -> Iterator[auth.Access]:
+    """Call the data functions as ``who`` (tests, and scripts that want the dashboard's rules)."""
+    token = _ACTING.set(who)
+    try:
+        yield who
+    finally:
+        _ACTING.reset(token)
+
+
+Params = dict[str, Any]
+Check = Callable[[auth.Access, Params], None]
+Shape = Callable[[auth.Access, Params, Any], Any]
+
+
+def guarded(*checks: Check, shape: Shape | None = None) -> Callable[[Callable], Callable]:
+    """Run ``checks`` (each raises :class:`AccessDenied`) before the function and ``shape`` its
+    result after it, for the session's user. Outside the cache: a cached result is checked too.
+
+    ``__wrapped__`` stays the undecorated query (benchmarks time it, threads call it).
+    """
+
+    def decorate(fn: Callable) -> Callable:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            who = access()
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            params = bound.arguments
+            for check in checks:
+                check(who, params)
+            result = fn(*args, **kwargs)
+            return shape(who, params, result) if shape else result
+
+        wrapper.__wrapped__ = inspect.unwrap(fn)
+        wrapper.guarded = True
+        if hasattr(fn, "clear"):
+            wrapper.clear = fn.clear
+        return wrapper
+
+    return decorate
+
+
+def open_to_all(fn: Callable) -> Callable:
+    """Mark a function that returns nothing about people or regions (years, labels, rules)."""
+    fn.guarded = False
+    return fn
+
+
+def in_region(param: str = "region") -> Check:
+    """The region argument ``param`` must be a division code within the user's scope."""
+
+    def check(who: auth.Access, params: Params) -> None:
+        code = params[param]
+        if not who.allows_region(code):
+            raise OutOfScope(str(code))
+
+    return check
+
+
+def at_least(role: str) -> Check:
+    """The user's role must be ``role`` or above."""
+
+    def check(who: auth.Access, params: Params) -> None:
+        if not who.at_least(role):
+            raise RoleDenied(role, role)
+
+    return check
+
+
+def national(who: auth.Access, params: Params) -> None:
+    """National figures and unplaced people: national users only."""
+    if not who.national:
+        raise OutOfScope("national")
+
+
+def national_admin(who: auth.Access, params: Params) -> None:
+    """Rows that carry no region (rejected rows, unmatched claims): national admins only."""
+    at_least("admin")(who, params)
+    national(who, params)
+
+
+def person_in_region(param: str = "person_id") -> Check:
+    """The person named by ``param`` must live within the scope (caseworkers and admins only)."""
+
+    def check(who: auth.Access, params: Params) -> None:
+        at_least("caseworker")(who, params)
+        if not who.national and not who.covers(_person_village(params["snapshot"], params[param])):
+            raise OutOfScope(person_token(str(params[param])))
+
+    return check
+
+
+def household_in_region(param: str = "household_id") -> Check:
+    """Every member of the household ``param`` must live within the scope (caseworker+)."""
+
+    def check(who: auth.Access, params: Params) -> None:
+        at_least("caseworker")(who, params)
+        if who.national:
+            return
+        villages = _household_villages(params["snapshot"], params[param])
+        if not all(who.covers(v) for v in villages):
+            raise OutOfScope(str(params[param]))
+
+    return check
+
+
+def _keep(frame: pd.DataFrame, mask: list[bool]) -> pd.DataFrame:
+    """The rows of ``frame`` where ``mask`` is true (an empty frame keeps its columns)."""
+    return frame.loc[pd.Series(mask, index=frame.index, dtype=bool)].reset_index(drop=True)
+
+
+def rows_in_region(column: str) -> Shape:
+    """Drop the rows of a frame whose division ``column`` lies outside the scope."""
+
+    def shape(who: auth.Access, params: Params, frame: pd.DataFrame) -> pd.DataFrame:
+        if who.national:
+            return frame
+        return _keep(frame, [who.covers(v) for v in frame[column]])
+
+    return shape
+
+
+def names_for(column: str = "name") -> Shape:
+    """Viewers see names masked (first character and ＊＊)."""
+
+    def shape(who: auth.Access, params: Params, frame: pd.DataFrame) -> pd.DataFrame:
+        if not who.sees_names:
+            frame[column] = [auth.mask_name(v) for v in frame[column]]
+        return frame
+
+    return shape
+
+
+def _below_scope(who: auth.Access, params: Params, path: pd.DataFrame) -> pd.DataFrame:
+    """A breadcrumb's rows from the scope down: nothing above the user's own region."""
+    if who.national:
+        return path
+    return _keep(path, [len(c) >= len(who.scope) for c in path["code"]])
+
+
+def _household_ids_for(who: auth.Access, params: Params, frame: pd.DataFrame) -> pd.DataFrame:
+    """Viewers see a village's households without their ids."""
+    if not who.sees_names:
+        frame["household_id"] = None
+    return frame
+
+
+def _person_in_region(who: auth.Access, params: Params, person: Any) -> Any:
+    """A person found by a link: only when they live within the scope."""
+    if person is not None and not who.covers(person.village_code):
+        raise OutOfScope(person_token(person.person_id))
+    return person
+
+
+def _members_in_region(who: auth.Access, params: Params, page: Any) -> Any:
+    """A person page's household table: only the members within the scope."""
+    if who.national or page.members is None:
+        return page
+    members = rows_in_region("village_code")(who, params, page.members)
+    return dataclasses.replace(page, members=members)
+
+
+def _entry_region(filters: str | None) -> str | None:
+    """The region filter of an activity entry (None when it names none)."""
+    try:
+        region = json.loads(filters or "{}").get("region")
+    except (ValueError, AttributeError):
+        return None
+    return region if isinstance(region, str) else None
+
+
+def _log_in_region(who: auth.Access, params: Params, frame: pd.DataFrame) -> pd.DataFrame:
+    """Export and download entries whose region filter lies within the scope."""
+    if who.national:
+        return frame
+    return _keep(frame, [who.covers(_entry_region(f)) for f in frame["filters"]])
+
+
+def _returns_in_region(who: auth.Access, params: Params, logs: Any) -> Any:
+    """Returned files (and their rejected rows) of exports within the scope."""
+    files, rejects = logs
+    if who.national:
+        return logs
+    files = rows_in_region("region")(who, params, files)
+    rejects = _keep(rejects, list(rejects["return_id"].isin(set(files["return_id"]))))
+    return files, rejects
+
+
+@st.cache_data(max_entries=4096, show_spinner=False)
+def _person_village(snapshot: str, person_id: str) -> str | None:
+    """The village of a person's current roster record (None: unknown or unplaced)."""
+    rows = _rows(snapshot, "SELECT village_code FROM people WHERE person_id = ?", [person_id])
+    return rows[0][0] if rows else None
+
+
+@st.cache_data(max_entries=4096, show_spinner=False)
+def _household_villages(snapshot: str, household_id: str) -> list[str | None]:
+    """The villages the members of a household live in."""
+    rows = _rows(
+        snapshot, "SELECT DISTINCT village_code FROM people WHERE household_id = ?", [household_id]
+    )
+    return [r[0] for r in rows]
+
+
+def audit(
+    action: str, target: str | None = None, *, filters: dict | None = None,
+    rows: int | None = None, full_ids: bool = False, sha256: str | None = None,
+    detail: str | None = None,
+) -> None:  # fmt: skip
+    """Append an entry for the session's user to the audit log (never pass a full ID)."""
+    activity.record(
+        db_path(), user=access().user, source="dashboard", action=action, target=target,
+        filters=filters, rows=rows, full_ids=full_ids, sha256=sha256, detail=detail,
+    )  # fmt: skip
+
+
 # ---------------------------------------------------------------- queries
 
 
+@open_to_all
 @st.cache_data(max_entries=32, show_spinner=False)
 def years(snapshot: str) -> list[int]:
     """Calendar years in ``person_year``, newest first."""
@@ -135,6 +425,7 @@ def years(snapshot: str) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
+@open_to_all
 @st.cache_data(max_entries=32, show_spinner=False)
 def default_year(snapshot: str) -> int | None:
     """The latest year with claims, else the latest year with anything, else None."""
@@ -156,6 +447,7 @@ class Totals:
     over_line: int
 
 
+@guarded(national)
 def overview_totals(snapshot: str, year: int) -> Totals:
     """People, claims, total OOP and people whose annual OOP is over the line, nationally."""
     figures = region_figures(snapshot, year, "")
@@ -165,6 +457,7 @@ def overview_totals(snapshot: str, year: int) -> Totals:
 PROVINCE_COLUMNS = ["province_code", "province", "people", "claims", "oop", "over_line"]
 
 
+@guarded(national)
 @st.cache_data(max_entries=128, show_spinner=False)
 def overview_by_province(snapshot: str, year: int) -> pd.DataFrame:
     """Per province (code order): name, people, claims, total OOP (Decimal), people over the line.
@@ -207,6 +500,7 @@ class LastImport:
     imports: int
 
 
+@open_to_all
 @st.cache_data(max_entries=32, show_spinner=False)
 def last_import(snapshot: str) -> LastImport | None:
     """The newest import (id and time) and how many imports the snapshot holds."""
@@ -232,6 +526,7 @@ _SEVERITY_RANK = "CASE w.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2
 mask_text = schema.mask_text  # kept: pages and tests import it from here
 
 
+@guarded(shape=rows_in_region("code"))
 @st.cache_data(max_entries=32, show_spinner=False)
 def regions(snapshot: str) -> pd.DataFrame:
     """Provinces, cities and counties where people of any year live: code, level, name, path.
@@ -253,6 +548,7 @@ def regions(snapshot: str) -> pd.DataFrame:
     return frame
 
 
+@open_to_all
 @st.cache_data(max_entries=32, show_spinner=False)
 def category_labels(snapshot: str, lang: str) -> dict[str, str]:
     """Category code -> its label in ``lang`` (``zh`` or ``en``), in the bureau's order."""
@@ -264,6 +560,7 @@ def category_labels(snapshot: str, lang: str) -> dict[str, str]:
     return {code: label for code, label in rows}
 
 
+@open_to_all
 @st.cache_data(max_entries=32, show_spinner=False)
 def watch_rules(snapshot: str) -> list[str]:
     """Rule ids that appear on the current watch-list."""
@@ -274,6 +571,7 @@ def watch_rules(snapshot: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+@open_to_all
 @st.cache_data(max_entries=32, show_spinner=False)
 def watch_years(snapshot: str) -> list[int]:
     """Years on the current watch-list, newest first."""
@@ -313,6 +611,7 @@ WATCH_COLUMNS = [
 ]  # fmt: skip
 
 
+@guarded(in_region(), shape=lambda who, params, page: (names_for()(who, params, page[0]), page[1]))
 @st.cache_data(max_entries=128, show_spinner=False)
 def watchlist_page(
     snapshot: str,
@@ -349,6 +648,7 @@ def watchlist_page(
 # ---- exports, returns and follow-up (pipeline.export / pipeline.returns write these tables)
 
 
+@guarded(at_least("caseworker"), in_region())
 @st.cache_data(max_entries=64, show_spinner=False)
 def watchlist_file(
     snapshot: str,
@@ -360,6 +660,7 @@ def watchlist_file(
     category: str | None = None,
     lang: str = "zh",
     kind: str = "xlsx",
+    made_by: str = "dashboard",
 ) -> tuple[bytes, int, str]:
     """The filtered watch-list as the caseworkers' file (the ``oopwatch export`` writer): its
     bytes, its row count and its sha256. IDs masked; every row matching the filters."""
@@ -369,7 +670,7 @@ def watchlist_file(
             cur, year, region,
             rules=[rule] if rule else None, severities=[severity] if severity else None,
             statuses=[status] if status else None, categories=[category] if category else None,
-            made_by="dashboard",
+            made_by=made_by,
         )  # fmt: skip
     finally:
         cur.close()
@@ -381,6 +682,7 @@ FUNNEL_STAGES = ("flagged", "exported", "visited", "helped")
 FOLLOW_UP_DAYS = 14
 
 
+@guarded(in_region())
 @st.cache_data(max_entries=128, show_spinner=False)
 def case_funnel(snapshot: str, year: int, region: str = "") -> dict[str, int]:
     """Flagged → exported → visited → helped for the region and year, and the number exported
@@ -395,6 +697,7 @@ def case_funnel(snapshot: str, year: int, region: str = "") -> dict[str, int]:
 WAITING_COLUMNS = ["person", "name", "village", "severity", "exported_at", "export_id", "days"]
 
 
+@guarded(in_region(), shape=names_for())
 @st.cache_data(max_entries=64, show_spinner=False)
 def waiting_cases(snapshot: str, year: int, region: str = "", limit: int = 500) -> pd.DataFrame:
     """People exported more than 14 days ago with no visit outcome yet, longest waiting first."""
@@ -422,6 +725,7 @@ EXPORT_LOG_COLUMNS = ["export_id", "made_at", "os_user", "year", "region", "form
                       "full_ids", "file", "sha256"]  # fmt: skip
 
 
+@guarded(at_least("admin"), shape=rows_in_region("region"))
 @st.cache_data(max_entries=32, show_spinner=False)
 def export_log(snapshot: str) -> pd.DataFrame:
     """Every ``oopwatch export``, newest first (who, when, what, how many rows, masked or full)."""
@@ -433,16 +737,20 @@ def export_log(snapshot: str) -> pd.DataFrame:
 
 
 RETURN_LOG_COLUMNS = ["return_id", "file", "returned_at", "os_user", "export_id", "rows_read",
-                      "rows_loaded", "rows_rejected", "rows_unfilled"]  # fmt: skip
+                      "rows_loaded", "rows_rejected", "rows_unfilled", "region"]  # fmt: skip
 
 
+@guarded(at_least("admin"), shape=_returns_in_region)
 @st.cache_data(max_entries=32, show_spinner=False)
 def return_log(snapshot: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every returned file (newest first) and its rejected rows (reason, sheet, row, masked)."""
+    """Every returned file (newest first) with its export's region, and its rejected rows
+    (reason, sheet, row, masked)."""
+    columns = ", ".join(f"f.{c}" for c in RETURN_LOG_COLUMNS[:-1])
     files = _rows(
         snapshot,
-        f"""SELECT {", ".join(RETURN_LOG_COLUMNS)} FROM return_files
-            ORDER BY return_id DESC LIMIT 500""",  # noqa: S608
+        f"""SELECT {columns}, e.region FROM return_files AS f
+            LEFT JOIN exports AS e USING (export_id)
+            ORDER BY f.return_id DESC LIMIT 500""",  # noqa: S608
     )
     rejects = _rows(
         snapshot,
@@ -456,21 +764,153 @@ def return_log(snapshot: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame.from_records(files, columns=RETURN_LOG_COLUMNS), reject_frame
 
 
+@guarded(at_least("admin"), shape=_log_in_region)
 @st.cache_data(ttl=5, show_spinner=False)
 def download_log(db: str) -> pd.DataFrame:
-    """The activity log's exports and downloads (live: it is written while the snapshot stays)."""
-    items = activity.entries(Path(db), limit=500)
+    """The activity log's exports, downloads and returns (live: it is written while the snapshot
+    stays); scoped admins see those whose region filter lies within their region."""
+    items = activity.entries(Path(db), limit=500, actions=LIST_ACTIONS)
     return pd.DataFrame(list(activity.iter_dicts(items)), columns=activity.COLUMNS)
 
 
+LIST_ACTIONS = (auth.EXPORT, auth.DOWNLOAD, "returns")
+
+
 def record_download(db: Path, user: str, target: str, filters: dict, rows: int, sha: str) -> None:
-    """Append a dashboard download of the watch-list to the activity log."""
+    """Append a dashboard download of the watch-list (masked IDs) to the activity log."""
     activity.record(
-        db, user=user, source="dashboard", action="download", target=target, filters=filters,
-        rows=rows, full_ids=False, sha256=sha,
+        db, user=user, source="dashboard", action=auth.DOWNLOAD, target=target, filters=filters,
+        rows=rows, full_ids=False, sha256=sha, detail="masked IDs",
     )  # fmt: skip
 
 
+@guarded(at_least("caseworker"), in_region())
+def download_file(
+    snapshot: str, file_name: str, year: int, region: str = "", rule: str | None = None,
+    severity: str | None = None, status: str | None = None, category: str | None = None,
+    lang: str = "zh", kind: str = "xlsx",
+) -> bytes:  # fmt: skip
+    """The watch-list file a caseworker downloads (masked IDs), logged under their name."""
+    who = access()
+    chosen = {"year": year, "region": region, "rule": rule, "severity": severity,
+              "status": status, "category": category}  # fmt: skip
+    body, rows, sha = watchlist_file(snapshot, **chosen, lang=lang, kind=kind, made_by=who.user)
+    record_download(db_path(), who.user, file_name, {**chosen, "lang": lang}, rows, sha)
+    return body
+
+
+MIN_REASON = 4
+
+
+@guarded(at_least("admin"), in_region())
+def full_id_file(
+    snapshot: str, reason: str, file_name: str, year: int, region: str = "",
+    rule: str | None = None, severity: str | None = None, status: str | None = None,
+    category: str | None = None, lang: str = "zh", kind: str = "xlsx",
+) -> tuple[bytes, int]:  # fmt: skip
+    """The watch-list with FULL resident IDs (admins only, never cached): its bytes and rows.
+
+    The reason is required and logged with who, when, the filters and the file's sha256.
+    """
+    reason = " ".join(reason.split())
+    if len(reason) < MIN_REASON:
+        raise ValueError(f"a full-ID export needs a reason of at least {MIN_REASON} characters")
+    who = access()
+    cur = cursor(snapshot)
+    try:
+        found = export.fetch(
+            cur, year, region,
+            rules=[rule] if rule else None, severities=[severity] if severity else None,
+            statuses=[status] if status else None, categories=[category] if category else None,
+            full_ids=True, made_by=who.user,
+        )  # fmt: skip
+    finally:
+        cur.close()
+    content = export.xlsx_bytes(found, lang) if kind == "xlsx" else export.csv_bytes(found, lang)
+    filters = {"year": year, "region": region, "rule": rule, "severity": severity,
+               "status": status, "category": category, "lang": lang}  # fmt: skip
+    activity.record(
+        db_path(), user=who.user, source="dashboard", action=auth.EXPORT, target=file_name,
+        filters=filters, rows=len(found.rows), full_ids=True,
+        sha256=hashlib.sha256(content).hexdigest(), detail=f"reason: {reason}",
+    )  # fmt: skip
+    return content, len(found.rows)
+
+
+# ---- the audit log and imports (admins)
+
+
+@guarded(at_least("admin"))
+def audit_users(db: str) -> list[str]:
+    """The names an admin may filter the audit log by: everyone in it for a national admin,
+    the accounts of their region for a regional one."""
+    who = access()
+    if who.national:
+        return activity.users_seen(Path(db))
+    return auth.users_in_scope(Path(db), who.scope)
+
+
+@guarded(at_least("admin"))
+def audit_log(
+    db: str, since: str | None = None, until: str | None = None, user: str | None = None,
+    action: str | None = None, limit: int = 2000,
+) -> pd.DataFrame:  # fmt: skip
+    """Audit entries, newest first, from ``since`` to before ``until`` (ISO dates). A regional
+    admin sees the entries of the accounts within their region only."""
+    who = access()
+    users = None if who.national else auth.users_in_scope(Path(db), who.scope)
+    items = activity.entries(
+        Path(db), since=since, until=until, action=action, user=user, users=users, limit=limit
+    )
+    return pd.DataFrame(list(activity.iter_dicts(items)), columns=activity.COLUMNS)
+
+
+@dataclass(frozen=True)
+class ImportRun:
+    """What an import from the dashboard did: ``oopwatch ingest``'s exit code and output."""
+
+    code: int
+    output: str
+    files: list[str]
+
+
+IMPORT_TIMEOUT = 3600
+UPLOAD_SUFFIXES = (".csv", ".xlsx", ".parquet")
+
+
+@guarded(at_least("admin"))
+def run_import(files: Sequence[tuple[str, bytes]]) -> ImportRun:
+    """Import uploaded extracts: save them under their own names (no folders) in a temporary
+    folder and run ``oopwatch ingest`` on the store in a subprocess (the dashboard itself only
+    ever reads snapshots). Logged with who, the files and the outcome."""
+    import subprocess
+    import sys
+    import tempfile
+
+    db = db_path()
+    names: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="oopwatch-upload-") as folder:
+        for raw_name, content in files:
+            name = Path(raw_name).name.strip()
+            if not name or name.startswith(".") or not name.lower().endswith(UPLOAD_SUFFIXES):
+                raise ValueError(f"not an extract file name: {raw_name!r}")
+            (Path(folder) / name).write_bytes(content)
+            names.append(name)
+        command = [sys.executable, "-m", "pipeline.cli", "ingest", folder, "--db", str(db), "-q"]
+        env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1", "TERM": "dumb"}
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=IMPORT_TIMEOUT, env=env,
+            cwd=str(Path(__file__).resolve().parents[1]), check=False,
+        )  # fmt: skip
+    output = (done.stdout + done.stderr).replace(folder, "…")
+    activity.record(
+        db, user=access().user, source="dashboard", action=auth.IMPORT, target=", ".join(names),
+        detail=f"exit {done.returncode}",
+    )  # fmt: skip
+    return ImportRun(done.returncode, output, names)
+
+
+@open_to_all
 @st.cache_data(max_entries=32, show_spinner=False)
 def imports_table(snapshot: str) -> pd.DataFrame:
     """Every imported file, newest import first."""
@@ -487,6 +927,7 @@ def imports_table(snapshot: str) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
+@open_to_all
 @st.cache_data(max_entries=32, show_spinner=False)
 def reject_reasons(snapshot: str) -> pd.DataFrame:
     """Rejected rows per reason: count and the files they came from, most frequent first."""
@@ -498,6 +939,7 @@ def reject_reasons(snapshot: str) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=["reason", "rows", "files"])
 
 
+@guarded(national_admin)
 @st.cache_data(max_entries=32, show_spinner=False)
 def reject_examples(snapshot: str, per_reason: int = 3) -> pd.DataFrame:
     """A few rejected rows per reason (newest first), resident IDs masked in every text."""
@@ -523,6 +965,7 @@ def reject_examples(snapshot: str, per_reason: int = 3) -> pd.DataFrame:
 _OOP = "total_cost - basic_paid - critical_paid - assistance_paid - coalesce(other_paid, 0)"
 
 
+@guarded(national_admin)
 @st.cache_data(max_entries=32, show_spinner=False)
 def unmatched_claims(snapshot: str, limit: int = 200) -> tuple[pd.DataFrame, int, Decimal]:
     """Claims waiting for a roster, per (masked) person, and their total count and OOP."""
@@ -540,6 +983,7 @@ def unmatched_claims(snapshot: str, limit: int = 200) -> tuple[pd.DataFrame, int
     return frame, int(total[0][0]), Decimal(total[0][1])
 
 
+@guarded(shape=rows_in_region("code"))
 @st.cache_data(max_entries=32, show_spinner=False)
 def unknown_divisions(snapshot: str) -> pd.DataFrame:
     """Division codes of known people that the bundled names lack: level, code, counts."""
@@ -550,6 +994,7 @@ def unknown_divisions(snapshot: str) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=["level", "code", "households", "people"])
 
 
+@guarded(shape=rows_in_region("county"))
 @st.cache_data(max_entries=32, show_spinner=False)
 def quiet_weeks(snapshot: str, share: float = 0.5, weeks: int = 52) -> pd.DataFrame:
     """County weeks with fewer claims than ``share`` of that county's median weekly count.
@@ -627,6 +1072,7 @@ _FIGURE_COLUMNS = """people, roster_people, enrolled_active, claims, total_cost,
                      critical_paid, assistance_paid, other_paid, oop, over_line"""
 
 
+@guarded(in_region())
 @st.cache_data(max_entries=128, show_spinner=False)
 def region_figures(snapshot: str, year: int, region: str = "") -> RegionFigures:
     """People, roster people, active enrolment, claims, cost split and people over the line.
@@ -644,6 +1090,7 @@ def region_figures(snapshot: str, year: int, region: str = "") -> RegionFigures:
     return RegionFigures(*counts, *money, int(r[10] or 0))
 
 
+@guarded(in_region())
 @st.cache_data(max_entries=128, show_spinner=False)
 def people_by_category(snapshot: str, year: int, region: str = "") -> pd.DataFrame:
     """Roster people of the year per category code (bureau order), with a count."""
@@ -661,6 +1108,7 @@ def people_by_category(snapshot: str, year: int, region: str = "") -> pd.DataFra
     )
 
 
+@guarded(in_region())
 @st.cache_data(max_entries=128, show_spinner=False)
 def watch_by_rule(snapshot: str, year: int, region: str = "") -> pd.DataFrame:
     """People on the current watch-list per rule and severity (a person counts once per rule)."""
@@ -682,12 +1130,14 @@ _LATEST_RUN_WATCH = """SELECT coalesce(sum(flagged), 0), coalesce(sum(entered), 
                          AND year = ? AND code = ?"""
 
 
+@guarded(in_region())
 @st.cache_data(max_entries=128, show_spinner=False)
 def watch_flagged(snapshot: str, year: int, region: str = "") -> int:
     """People on the current watch-list for the year and region."""
     return int(_rows(snapshot, _LATEST_RUN_WATCH, [year, region])[0][0])
 
 
+@guarded(in_region())
 @st.cache_data(max_entries=128, show_spinner=False)
 def week_changes(snapshot: str, year: int, region: str = "") -> tuple[int, int]:
     """People who entered and who left the watch-list in the latest run (year and region)."""
@@ -695,6 +1145,7 @@ def week_changes(snapshot: str, year: int, region: str = "") -> tuple[int, int]:
     return int(row[1]), int(row[2])
 
 
+@guarded(in_region())
 @st.cache_data(max_entries=128, show_spinner=False)
 def list_trend(snapshot: str, year: int, region: str = "") -> pd.DataFrame:
     """The watch-list's size for the year after every evaluation run: run, as_of, people."""
@@ -707,6 +1158,26 @@ def list_trend(snapshot: str, year: int, region: str = "") -> pd.DataFrame:
         [year, region],
     )
     return pd.DataFrame.from_records(rows, columns=["run_id", "as_of", "evaluated_at", "people"])
+
+
+BREAKDOWN_COLUMNS = ["code", "name", "people", "claims", "oop", "over_line"]
+
+
+@guarded(in_region("code"))
+@st.cache_data(max_entries=128, show_spinner=False)
+def region_breakdown(snapshot: str, year: int, code: str) -> pd.DataFrame:
+    """The divisions one level below ``code`` (code order): people, claims, OOP, over the line.
+
+    The overview's table for users with a region (a national user's is by province).
+    """
+    rows = _rows(
+        snapshot,
+        """SELECT code, name, people, coalesce(claims, 0), coalesce(oop, 0), over_line
+           FROM region_year WHERE year = ? AND parent_code = ? ORDER BY code""",
+        [year, code],
+    )
+    frame = pd.DataFrame.from_records(rows, columns=BREAKDOWN_COLUMNS)
+    return frame.astype({"people": "int64", "claims": "int64", "over_line": "int64"})
 
 
 # ---- drill-down and person
@@ -763,6 +1234,7 @@ def _region_frame(rows: list[tuple]) -> pd.DataFrame:
     return frame.astype(_REGION_INTS)
 
 
+@guarded(in_region("code"), shape=_below_scope)
 @st.cache_data(max_entries=512, show_spinner=False)
 def region_path(snapshot: str, year: int, code: str) -> pd.DataFrame:
     """The rows of ``code`` and its ancestors in ``year``, national first (breadcrumb, figures).
@@ -778,6 +1250,7 @@ def region_path(snapshot: str, year: int, code: str) -> pd.DataFrame:
     return _region_frame(rows)
 
 
+@guarded(in_region("code"))
 @st.cache_data(max_entries=512, show_spinner=False)
 def region_children(snapshot: str, year: int, code: str) -> pd.DataFrame:
     """The child regions of ``code`` in ``year``, most in need of attention first.
@@ -800,6 +1273,7 @@ HOUSEHOLD_COLUMNS = [
 ]  # fmt: skip
 
 
+@guarded(in_region("village_code"), shape=_household_ids_for)
 @st.cache_data(max_entries=256, show_spinner=False)
 def village_households(snapshot: str, year: int, village_code: str) -> pd.DataFrame:
     """The households of a village in ``year``: members, household OOP, income, flagged members.
@@ -833,6 +1307,7 @@ MEMBER_COLUMNS = [
 ]  # fmt: skip
 
 
+@guarded(household_in_region(), shape=rows_in_region("village_code"))
 @st.cache_data(max_entries=256, show_spinner=False)
 def household_members(
     snapshot: str, year: int, household_id: str, village: str | None = None
@@ -880,6 +1355,7 @@ def _latest_watch(snapshot: str, people: list[str], year: int) -> dict[str, tupl
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
+@guarded(household_in_region())
 @st.cache_data(max_entries=256, show_spinner=False)
 def household_year_row(snapshot: str, year: int, household_id: str) -> dict[str, object] | None:
     """The household's ``household_year`` row, or None when it has none that year."""
@@ -909,6 +1385,7 @@ class Person:
     on_roster: bool
 
 
+@guarded(at_least("caseworker"), shape=_person_in_region)
 @st.cache_data(max_entries=256, show_spinner=False)
 def find_person(snapshot: str, key: str, household_id: str | None = None) -> Person | None:
     """The person a link names: by :func:`person_token` (or, for old links, the ID itself).
@@ -933,6 +1410,7 @@ FUND_LAYERS = ["total_cost", "basic_paid", "critical_paid", "assistance_paid", "
 _YEAR_COLUMNS = [*FUND_LAYERS, "claims", "inpatient_claims", "enrolled_active"]
 
 
+@guarded(person_in_region())
 @st.cache_data(max_entries=256, show_spinner=False)
 def person_year_rows(
     snapshot: str, person_id: str, village: str | None = None
@@ -952,11 +1430,13 @@ def person_year_rows(
     return {int(r[0]): dict(zip(_YEAR_COLUMNS, r[1:], strict=True)) for r in rows}
 
 
+@guarded(person_in_region())
 def person_years(snapshot: str, person_id: str, village: str | None = None) -> list[int]:
     """The years a person has a ``person_year`` row, newest first."""
     return list(person_year_rows(snapshot, person_id, village))
 
 
+@guarded(person_in_region())
 def person_year_row(
     snapshot: str, person_id: str, year: int, village: str | None = None
 ) -> dict[str, object] | None:
@@ -964,6 +1444,7 @@ def person_year_row(
     return person_year_rows(snapshot, person_id, village).get(year)
 
 
+@open_to_all
 @st.cache_data(max_entries=256, show_spinner=False)
 def place_names(snapshot: str, village: str) -> dict[str, str]:
     """Names of a village and of every division above it: code -> name (nameless codes absent)."""
@@ -981,6 +1462,7 @@ CLAIM_COLUMNS = [
 ]  # fmt: skip
 
 
+@guarded(person_in_region())
 @st.cache_data(max_entries=256, show_spinner=False)
 def person_claims(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
     """A person's claims in force in ``year``, by settle date, each with its OOP.
@@ -1012,6 +1494,7 @@ _BY_PERSON = "SELECT * FROM {table} WHERE person_id = ?"
 FLAG_COLUMNS = ["rule_id", "oop", "threshold", "severity", "explain_zh", "explain_en"]
 
 
+@guarded(person_in_region())
 @st.cache_data(max_entries=256, show_spinner=False)
 def person_flags(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
     """The rules that flag the person on the current watch-list for ``year``, one row each."""
@@ -1027,6 +1510,7 @@ def person_flags(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=FLAG_COLUMNS)
 
 
+@guarded(person_in_region())
 @st.cache_data(max_entries=256, show_spinner=False)
 def person_watch(snapshot: str, person_id: str, year: int) -> dict[str, object] | None:
     """The person's current watch-list row for ``year`` (rules, severity, status, …), or None."""
@@ -1045,6 +1529,7 @@ def person_watch(snapshot: str, person_id: str, year: int) -> dict[str, object] 
 HISTORY_COLUMNS = ["run_id", "evaluated_at", "as_of", "on_list", "rules", "severity", "oop"]
 
 
+@guarded(person_in_region())
 @st.cache_data(max_entries=256, show_spinner=False)
 def person_flag_history(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
     """Every evaluation run, newest first: was the person on the list for ``year``, and why."""
@@ -1066,6 +1551,7 @@ CHANGE_COLUMNS = ["run_id", "evaluated_at", "change", "reason", "rules_before", 
                   "oop_now"]  # fmt: skip
 
 
+@guarded(person_in_region())
 @st.cache_data(max_entries=256, show_spinner=False)
 def person_changes(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
     """The person's entries to and exits from the list for ``year``, newest first."""
@@ -1096,6 +1582,7 @@ class PersonPage:
 _PAGE_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="oopwatch-person")
 
 
+@guarded(person_in_region(), shape=_members_in_region)
 @st.cache_data(max_entries=256, show_spinner=False)
 def person_page(
     snapshot: str, person_id: str, year: int, village: str | None, household: str | None
@@ -1133,6 +1620,7 @@ def person_page(
     )
 
 
+@open_to_all
 @st.cache_data(max_entries=32, show_spinner=False)
 def code_labels(snapshot: str, domain: str) -> dict[str, tuple[str, str]]:
     """Code -> (Chinese, English) label of one domain of the ``codes`` table."""

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import math
+import re
 
 from dashboard import data
 from dashboard.i18n import LABELS, language, t
 
 
+def missing(value: object) -> bool:
+    """None, or the NaN pandas puts for a missing text in a string column."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def code_label(snapshot: str, domain: str, code: str | None) -> str:
     """The label of a code (category, visit type, …) in the session's language, else the code."""
-    if code is None:
+    if missing(code):
         return "—"
     labels = data.code_labels(snapshot, domain).get(code)
     if labels is None:
@@ -20,7 +26,7 @@ def code_label(snapshot: str, domain: str, code: str | None) -> str:
 
 def keyed_label(prefix: str, code: str | None) -> str:
     """``t(prefix + '.' + code)`` when such a label exists, else the code itself."""
-    if code is None:
+    if missing(code):
         return "—"
     key = f"{prefix}.{code}"
     return t(key) if key in LABELS else code
@@ -28,7 +34,7 @@ def keyed_label(prefix: str, code: str | None) -> str:
 
 def rule_list(rules: str | None) -> str:
     """``'oop_line;household_burden'`` -> the rules' names, joined for the session's language."""
-    if not rules:
+    if missing(rules) or not rules:
         return ""
     sep = "、" if language() == "zh" else ", "
     return sep.join(keyed_label("rule", r) for r in rules.split(";") if r)
@@ -59,3 +65,25 @@ def reason_text(code: str) -> str:
             shown = headers.get(column, column) if language() == "zh" else column
             return t(f"reason.{prefix}", column=shown)
     return keyed_label("reason", code)
+
+
+# What could turn text into markup: emphasis, code, links and images ([ ]), HTML and autolinks
+# (< >), headings, tables, strike-through, LaTeX ($), Streamlit's :red[…] and :icon: (:), entities.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$:&])")
+
+
+def md(text: object) -> str:
+    """Text from the data (a name, a village, a household id) made safe to put in markdown:
+    every character markdown, HTML or Streamlit's directives (``:red[…]``) would act on is
+    escaped with a backslash, so it shows as typed and can never become a tag or a link."""
+    if text is None:
+        return ""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def chart_text(text: object) -> str:
+    """Text from the data for a chart label or hover: Plotly reads a few HTML tags in labels,
+    so ``& < >`` go in as entities and show as typed."""
+    if text is None:
+        return ""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

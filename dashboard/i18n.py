@@ -390,6 +390,125 @@ LABELS: dict[str, dict[str, str]] = {
     "reason.data_change": {"zh": "数据变化", "en": "Data changed"},
     "reason.no_longer_known": {"zh": "人员不再在册", "en": "No longer known"},
     # ---- end drill-down and person
+    # ---- accounts, scope and audit
+    "auth.title": {"zh": "登录", "en": "Sign in"},
+    "auth.name": {"zh": "用户名", "en": "Account name"},
+    "auth.password": {"zh": "密码", "en": "Password"},
+    "auth.submit": {"zh": "登录", "en": "Sign in"},
+    "auth.failed": {"zh": "用户名或密码错误。", "en": "Wrong account name or password."},
+    "auth.locked": {
+        "zh": "登录失败次数过多，账号已锁定，请于 {until} 后再试。",
+        "en": "Too many failed sign-ins: the account is locked until {until}.",
+    },
+    "auth.expired": {
+        "zh": "您已超过 {minutes} 分钟未操作，请重新登录。",
+        "en": "You were idle for more than {minutes} minutes: please sign in again.",
+    },
+    "auth.signed_out": {"zh": "您已退出登录。", "en": "You have signed out."},
+    "auth.logout": {"zh": "退出登录", "en": "Sign out"},
+    "auth.national": {"zh": "全国", "en": "National"},
+    "auth.sso": {"zh": "使用统一身份认证登录", "en": "Sign in with your organisation's account"},
+    "auth.sso_unknown": {
+        "zh": "您的统一身份认证账号未获授权使用本系统，请联系管理员。",
+        "en": "Your organisation's account is not authorised here: ask an administrator.",
+    },
+    "auth.demo": {
+        "zh": "未设置任何账号：这是本机演示模式，本计算机上的任何人都能看到全部数据。"
+        "请用 `oopwatch users add 用户名 --role admin` 添加管理员后启用登录。",
+        "en": "No accounts: this is a local demo, and anyone on this computer sees everything. "
+        "Add an admin with `oopwatch users add NAME --role admin` to require sign-in.",
+    },
+    "auth.no_accounts_remote": {
+        "zh": "此系统尚未设置任何账号，不能向本机以外的访问者显示数据。请在服务器上运行 "
+        "`oopwatch users add 用户名 --role admin --db {db}` 添加第一个管理员。",
+        "en": "This dashboard has no accounts, so it shows nothing to anyone but this computer. "
+        "On the server, add the first admin with "
+        "`oopwatch users add NAME --role admin --db {db}`.",
+    },
+    "auth.out_of_scope": {"zh": "不在您的管辖范围内。", "en": "Not in your region."},
+    "auth.role_denied": {
+        "zh": "您的角色不能查看此内容（需要{role}权限）。",
+        "en": "Your role cannot see this (it needs the {role} role).",
+    },
+    "auth.not_signed_in": {"zh": "请先登录。", "en": "Please sign in first."},
+    "role.viewer": {"zh": "查看人员", "en": "Viewer"},
+    "role.caseworker": {"zh": "经办人员", "en": "Caseworker"},
+    "role.admin": {"zh": "管理员", "en": "Administrator"},
+    "nav.audit": {"zh": "审计日志", "en": "Audit log"},
+    "nav.upload": {"zh": "导入数据", "en": "Import extracts"},
+    "ov.breakdown": {"zh": "下级地区", "en": "Divisions below"},
+    "ov.breakdown_chart": {
+        "zh": "下级地区个人负担超过{line}元人数",
+        "en": "People with out-of-pocket over ¥{line}, by division",
+    },
+    "q.admin_only": {
+        "zh": "拒收示例、待匹配结算以及导出和回收日志仅管理员可见。",
+        "en": "Reject examples, unmatched claims and the export and return logs are for "
+        "administrators.",
+    },
+    "q.national_only": {
+        "zh": "拒收示例和待匹配结算不带地区信息，仅全国管理员可见。",
+        "en": "Reject examples and unmatched claims carry no region: national administrators only.",
+    },
+    "wl.viewer_note": {
+        "zh": "查看人员只能看到脱敏后的姓名，不能下载名单。",
+        "en": "Viewers see names masked and cannot download the list.",
+    },
+    "wl.full_ids": {"zh": "导出完整身份证号（管理员）", "en": "Export with full IDs (admin)"},
+    "wl.full_ids_help": {
+        "zh": "完整身份证号属于敏感个人信息。请填写导出原因，"
+        "原因、操作人、筛选条件和行数都会记入审计日志。",
+        "en": "Full resident IDs are sensitive personal data. Give the reason: it is logged with "
+        "who, when, the filters and the number of rows.",
+    },
+    "wl.full_ids_reason": {"zh": "导出原因", "en": "Reason"},
+    "wl.full_ids_kind": {"zh": "格式", "en": "Format"},
+    "wl.full_ids_make": {"zh": "生成完整身份证号名单", "en": "Make the full-ID file"},
+    "wl.full_ids_reason_short": {
+        "zh": "请填写导出原因（至少 {n} 个字）。",
+        "en": "Give a reason (at least {n} characters).",
+    },
+    "wl.full_ids_ready": {
+        "zh": "已生成 {rows} 人的完整身份证号名单，并已记入审计日志。",
+        "en": "The full-ID file of {rows} people is ready, and logged.",
+    },
+    "wl.full_ids_download": {"zh": "下载完整身份证号名单", "en": "Download the full-ID file"},
+    "drill.no_households": {
+        "zh": "查看人员不能打开家庭和个人详情。",
+        "en": "Viewers cannot open households or people.",
+    },
+    "audit.title": {"zh": "审计日志", "en": "Audit log"},
+    "audit.caption": {
+        "zh": "登录、打开人员详情、下载和导出的记录（只增不改）。"
+        "地区管理员只看到本地区账号的记录。",
+        "en": "Sign-ins, person pages opened, downloads and exports (append-only). A regional "
+        "administrator sees the entries of their region's accounts.",
+    },
+    "audit.user": {"zh": "用户", "en": "User"},
+    "audit.action": {"zh": "操作", "en": "Action"},
+    "audit.from": {"zh": "开始日期", "en": "From"},
+    "audit.to": {"zh": "结束日期", "en": "To"},
+    "audit.none": {"zh": "没有符合条件的记录。", "en": "No entries match."},
+    "audit.count": {"zh": "共 {n} 条记录", "en": "{n} entries"},
+    "acol.target": {"zh": "对象", "en": "Target"},
+    "acol.detail": {"zh": "说明", "en": "Detail"},
+    "upload.title": {"zh": "导入数据", "en": "Import extracts"},
+    "upload.caption": {
+        "zh": "上传本周的名单、参保和结算文件（文件名以 roster、enrolment、claims 开头），"
+        "系统会运行 oopwatch ingest 导入到数据库，并显示导入摘要。导入会记入审计日志。",
+        "en": "Upload this week's roster, enrolment and claims files (file names starting with "
+        "roster, enrolment, claims): oopwatch ingest imports them into the store and its "
+        "summary shows below. Imports are logged.",
+    },
+    "upload.files": {"zh": "选择文件", "en": "Files"},
+    "upload.run": {"zh": "开始导入", "en": "Import"},
+    "upload.running": {"zh": "正在导入…", "en": "Importing…"},
+    "upload.ok": {"zh": "导入完成。", "en": "Imported."},
+    "upload.failed": {
+        "zh": "导入被拒绝（退出码 {code}）。",
+        "en": "Import refused (exit code {code}).",
+    },
+    "upload.none": {"zh": "请先选择文件。", "en": "Choose files first."},
 }
 
 

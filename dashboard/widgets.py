@@ -34,13 +34,27 @@ def translated_selectbox(
     return value
 
 
-def region_selector(snapshot: str, key: str, container: Any = st) -> str:
-    """A region picker by division names (全国 first); returns the code prefix ('' for all)."""
+def region_options(snapshot: str) -> tuple[list[str], dict[str, str]]:
+    """The regions the user may pick, their own region first (全国 for national users), and
+    their names. ``data.regions`` returns only those within the user's region."""
+    who = data.access()
     frame = data.regions(snapshot)
     paths = dict(zip(frame["code"], frame["path"], strict=True))
+    if who.national:
+        return ["", *frame["code"]], paths
+    if who.scope not in paths:  # a township, or a region with nobody in it yet
+        names = data.place_names(snapshot, who.scope)
+        paths[who.scope] = " · ".join(names.get(c, c) for c in data.region_ancestors(who.scope)[1:])
+    return [who.scope, *(c for c in frame["code"] if c != who.scope)], paths
+
+
+def region_selector(snapshot: str, key: str, container: Any = st) -> str:
+    """A region picker by division names; returns the code prefix ('' for all). It offers only
+    the user's own region and those below it, and starts at the user's own region."""
+    options, paths = region_options(snapshot)
     return translated_selectbox(
         t("region.label"),
-        ["", *frame["code"]],
+        options,
         lambda code: paths.get(code, code) if code else t("region.all"),
         key,
         container,

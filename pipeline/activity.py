@@ -6,9 +6,11 @@ read-only process) must record a download the moment it happens. SQLite lets sev
 append to one file safely (WAL, a busy timeout); triggers refuse every UPDATE and DELETE, so a
 record once written stays as written.
 
-Each row: when (local time, ISO), who (the OS user, or the dashboard's login in a later version),
-where from (cli or dashboard), the action, the target file or page, the filters (JSON), the row
-count, whether full IDs were written, the sha256 of what was written, and a free-text detail.
+Each row: when (local time, ISO), who (the OS user for commands, the signed-in account for the
+dashboard), where from (cli or dashboard), the action, the target file or page, the filters (JSON),
+the row count, whether full IDs were written, the sha256 of what was written, and a free-text
+detail. It is also the audit trail (logins, lockouts, person pages opened, account changes: see
+``pipeline.auth``), and the same file holds the dashboard's accounts (table ``users``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,7 @@ CREATE TABLE IF NOT EXISTS activity (
     detail    TEXT
 );
 CREATE INDEX IF NOT EXISTS activity_at ON activity (at);
+CREATE INDEX IF NOT EXISTS activity_user ON activity (user, at);
 CREATE TRIGGER IF NOT EXISTS activity_no_update BEFORE UPDATE ON activity
 BEGIN SELECT RAISE(ABORT, 'the activity log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS activity_no_delete BEFORE DELETE ON activity
@@ -68,7 +71,8 @@ def log_path(db: Path) -> Path:
     return db.with_name(db.name + ".activity.sqlite")
 
 
-def _connect(db: Path) -> sqlite3.Connection:
+def connect(db: Path) -> sqlite3.Connection:
+    """A connection to the store's activity file (created with its schema if missing)."""
     con = sqlite3.connect(log_path(db), timeout=10, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.executescript(SCHEMA)
@@ -91,7 +95,7 @@ def record(
     """Append one entry; returns its id. Never pass a full resident ID in any field."""
     at = dt.datetime.now().isoformat(timespec="seconds")
     text = json.dumps(filters, ensure_ascii=False, sort_keys=True) if filters is not None else None
-    with closing(_connect(db)) as con:
+    with closing(connect(db)) as con:
         cur = con.execute(
             "INSERT INTO activity (at, user, source, action, target, filters, rows, full_ids,"
             " sha256, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -106,22 +110,41 @@ def entries(
     action: str | None = None,
     user: str | None = None,
     limit: int = 1000,
+    until: str | None = None,
+    users: Sequence[str] | None = None,
+    actions: Sequence[str] | None = None,
 ) -> list[Entry]:
-    """Newest first, optionally from a date (``YYYY-MM-DD``) on, of one action or one user."""
+    """Newest first, optionally from a date (``YYYY-MM-DD``) on and before a date ``until``
+    (exclusive), of one action or (``actions``) these, one user or (``users``) these."""
     if not log_path(db).exists():
         return []
     where, params = ["1 = 1"], []
-    for column, value in (("at >= ?", since), ("action = ?", action), ("user = ?", user)):
+    for column, value in (
+        ("at >= ?", since), ("at < ?", until), ("action = ?", action), ("user = ?", user),
+    ):  # fmt: skip
         if value:
             where.append(column)
             params.append(value)
-    with closing(_connect(db)) as con:
+    for column, values in (("user", users), ("action", actions)):
+        if values is not None:
+            where.append(f"{column} IN ({', '.join('?' * len(values))})" if values else "0 = 1")
+            params.extend(values)
+    with closing(connect(db)) as con:
         rows = con.execute(
             f"SELECT {', '.join(COLUMNS)} FROM activity WHERE {' AND '.join(where)} "  # noqa: S608
             "ORDER BY id DESC LIMIT ?",
             [*params, limit],
         ).fetchall()
     return [Entry(*r[:8], bool(r[8]), *r[9:]) for r in rows]
+
+
+def users_seen(db: Path) -> list[str]:
+    """Every name that appears in the log, sorted."""
+    if not log_path(db).exists():
+        return []
+    with closing(connect(db)) as con:
+        rows = con.execute("SELECT DISTINCT user FROM activity ORDER BY user").fetchall()
+    return [r[0] for r in rows]
 
 
 def iter_dicts(items: list[Entry]) -> Iterator[dict[str, object]]:

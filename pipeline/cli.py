@@ -313,6 +313,9 @@ def bench(
         raise SystemExit(1)
 
 
+from pipeline import auth_cli  # noqa: E402,F401  (adds `users` and `audit` to main)
+
+
 def _command_line() -> str:
     import sys
 

@@ -2,7 +2,11 @@
 
 With no store yet it builds a demo one from the repository's ``sample_data/`` (one import per
 ``week*`` folder, in order). A store that exists but was never published gets published. The
-dashboard only ever reads snapshots; the store path reaches it through env ``OOPWATCH_DB``.
+dashboard only ever reads snapshots; the store path reaches it through env ``OOPWATCH_DB``, the
+address it listens on through ``OOPWATCH_ADDRESS``.
+
+With no accounts (``oopwatch users add``) the dashboard is an open demo: it is served on a loopback
+address only, and on any other address ``serve`` refuses to start (exit 2).
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline import load, schema, store
+from pipeline import auth, load, schema, store
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "sample_data"
 SAMPLE_DATA_ENV = "OOPWATCH_SAMPLE_DATA"  # another demo folder (tests, trials); default above
 APP = REPO / "dashboard" / "app.py"
+ADDRESS_ENV = "OOPWATCH_ADDRESS"  # the address the dashboard listens on (it checks it too)
 
 Echo = Callable[[str], None]
 
@@ -127,14 +132,37 @@ def _run_forwarding_signals(cmd: list[str], env: dict[str, str]) -> int:
             signal.signal(sig, handler)
 
 
+def open_demo_refused(db: Path, address: str) -> str:
+    """Why an open demo (no accounts) is not served on ``address``, and how to add an admin."""
+    return (
+        f"cannot serve on {address}: {db} has no accounts, and without accounts the dashboard "
+        "is an open demo that shows everyone everything; it is served on 127.0.0.1 only.\n"
+        f"Add the first admin (the password is asked for):\n"
+        f"  oopwatch users add NAME --role admin --region '' --db {db}\n"
+        "then start serve again (or leave out --address to serve this computer only)."
+    )
+
+
+DEMO_NOTICE = (
+    "no accounts: this is a local demo on {address}, and anyone on this computer sees "
+    "everything. Add an admin with `oopwatch users add NAME --role admin --db {db}`."
+)
+
+
 def serve(db: Path, port: int = 8501, address: str = "127.0.0.1") -> int:
     """Ensure a snapshot exists (demo build or first publish), then run the dashboard on it."""
     db = db.absolute()
+    accounts = auth.has_accounts(db)
+    if not accounts and not auth.is_local_address(address):
+        _echo(open_demo_refused(db, address))
+        return 2
     try:
         snapshot = ensure_snapshot(db)
     except (FileNotFoundError, load.ImportRefused, store.StoreLocked) as exc:
         _echo(f"cannot serve: {exc}")
         return 2
     _echo(f"serving {snapshot.name} of {db} on http://{address}:{port}")
-    env = {**os.environ, "OOPWATCH_DB": str(db)}
+    if not accounts:
+        _echo(DEMO_NOTICE.format(address=address, db=db))
+    env = {**os.environ, "OOPWATCH_DB": str(db), ADDRESS_ENV: address}
     return _run_forwarding_signals(streamlit_command(port, address), env)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 import os
 import re
@@ -13,11 +14,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from pipeline import store
+from pipeline import activity, auth, store
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.browser
@@ -81,14 +83,10 @@ def serve_command(db: Path, port: int) -> list[str]:
     return [str(Path(sys.executable).with_name("oopwatch")), *args]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path]]:
-    """One running ``oopwatch serve`` on a new demo store for the module: (url, db, log)."""
-    ensure_chromium()
-    tmp = tmp_path_factory.mktemp("serve")
-    db = tmp / "demo.duckdb"
+@contextmanager
+def serving(db: Path, log: Path) -> Iterator[str]:
+    """``oopwatch serve`` on ``db`` (output to ``log``) until the block ends; its URL."""
     port = free_port()
-    log = tmp / "serve.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             serve_command(db, port),
@@ -99,7 +97,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         )
     try:
         wait_for_port(port, proc, log)
-        yield f"http://127.0.0.1:{port}", db, log
+        yield f"http://127.0.0.1:{port}"
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -110,11 +108,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
                 proc.wait(timeout=5)
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path]]:
+    """One running ``oopwatch serve`` on a new demo store for the module: (url, db, log)."""
+    ensure_chromium()
+    tmp = tmp_path_factory.mktemp("serve")
+    db = tmp / "demo.duckdb"
+    log = tmp / "serve.log"
+    with serving(db, log) as url:
+        yield url, db, log
+
+
 def test_overview_renders_in_chromium(server: tuple[str, Path, Path], tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     url, db, log = server
     assert "building a demo database" in log.read_text()
+    assert "no accounts: this is a local demo" in log.read_text()
     assert store.current_snapshot(db) is not None
 
     shot = tmp_path / "overview.png"
@@ -387,6 +397,7 @@ def test_watch_list_downloads_are_logged(
     assert {e.action for e in logged} == {"download"}
     assert {e.target.rsplit(".", 1)[1] for e in logged} == {"csv", "xlsx"}
     assert all(e.rows == len(ids) and not e.full_ids and e.source == "dashboard" for e in logged)
+    assert {e.user for e in logged} == {getpass.getuser()}, "the demo logs the OS user"
 
 
 def test_overview_and_quality_screenshots(
@@ -405,3 +416,87 @@ def test_overview_and_quality_screenshots(
     page.get_by_role("heading", name="导入记录", exact=True).wait_for()
     no_exception(page)
     shoot(page, tmp_path, "quality")
+
+
+# ---------------------------------------------------------------- with accounts: sign in first
+
+COUNTY = "371622"  # 阳信县, Shandong: the sample data's county with the most people
+PASSWORD = "correct horse 7"
+
+
+@pytest.fixture(scope="module")
+def secured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """``oopwatch serve`` on a new demo store that has one account, a caseworker of COUNTY."""
+    ensure_chromium()
+    tmp = tmp_path_factory.mktemp("secured-serve")
+    db = tmp / "secured.duckdb"
+    auth.add_user(db, "north", "caseworker", COUNTY, PASSWORD, by="tests")
+    with serving(db, tmp / "serve.log") as url:
+        yield url, db
+
+
+def sign_in(page: object, name: str, password: str) -> None:
+    """Fill the sign-in form and submit it."""
+    page.get_by_label("用户名").fill(name)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
+def test_sign_in_then_the_users_county(
+    secured_server: tuple[str, Path], browser: object, tmp_path: Path
+) -> None:
+    """The form refuses a wrong password; the right one opens the overview at the county."""
+    url, db = secured_server
+    page = new_page(browser)
+    page.goto(url)
+    page.get_by_role("heading", name="登录").wait_for()
+    settle(page)
+    assert page.locator('[data-testid="stMetricValue"]').count() == 0, "nothing before sign-in"
+    sign_in(page, "north", "not the password")
+    page.get_by_text("用户名或密码错误。").wait_for()
+    assert page.locator('[data-testid="stMetricValue"]').count() == 0
+    shoot(page, tmp_path, "sign-in-refused")
+
+    sign_in(page, "north", PASSWORD)
+    page.get_by_role("heading", name=TITLE_ZH).wait_for()
+    page.locator('[data-testid="stMetricValue"]').first.wait_for()
+    settle(page)
+    no_exception(page)
+    sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+    assert "north" in sidebar and "经办人员" in sidebar and "阳信县" in sidebar, sidebar
+    region = page.locator('[data-testid="stSelectbox"]').filter(has_text="地区")
+    shown = region.inner_text() + " ".join(
+        region.locator("input").evaluate_all("inputs => inputs.map(i => i.value)")
+    )
+    assert "阳信县" in shown, shown
+    text = page.locator("body").inner_text()
+    assert "分省情况" not in text and "下级地区" in text
+    shoot(page, tmp_path, "signed-in-overview")
+
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("逐级下钻").click()
+    page.get_by_role("heading", name="各乡镇（街道）").wait_for()
+    settle(page)
+    crumbs = page.locator('[data-testid="stHorizontalBlock"]').filter(has=page.locator("strong"))
+    assert crumbs.first.inner_text().split()[0] == "阳信县", "the breadcrumb starts at the county"
+    assert "全国" not in crumbs.first.inner_text()
+    no_exception(page)
+
+    # a download is built on the click, outside the script run: still logged as north
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("预警名单").click()
+    button = page.get_by_role("button", name="下载名单（CSV）")
+    button.wait_for()
+    settle(page)
+    with page.expect_download() as info:
+        button.click()
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    assert info.value.suggested_filename == f"watchlist_2026_{COUNTY}.csv"
+    rows = list(csv.reader(io.StringIO(saved.read_bytes().decode("utf-8-sig"))))
+    assert len(rows) > 1 and all(r[1].startswith(COUNTY[:4]) for r in rows[1:])
+    deadline = time.monotonic() + 10
+    while not activity.entries(db, action="download") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    (download,) = activity.entries(db, action="download")
+    assert (download.user, download.rows, download.full_ids) == ("north", len(rows) - 1, False)
+    logged = [(e.user, e.action) for e in activity.entries(db) if e.action != "download"]
+    assert logged[:2] == [("north", "login"), ("north", "login_failed")]

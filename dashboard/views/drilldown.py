@@ -13,9 +13,11 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import data, fmt
-from dashboard.common import data_as_of, snapshot_or_stop
-from dashboard.display import code_label, pct, region_name, rule_list
+from dashboard.common import data_as_of, refuse, snapshot_or_stop
+from dashboard.display import chart_text, code_label, md, pct, region_name, rule_list
 from dashboard.i18n import language, t
+from dashboard.session import audit_once, forget_look
+from pipeline import auth
 from pipeline.schema import mask_id
 
 PERSON_PAGE = "views/person.py"
@@ -35,10 +37,10 @@ def url_year(snapshot: str) -> int | None:
     return data.default_year(snapshot)
 
 
-def url_region() -> str:
-    """The region code the URL names ('' = national; a malformed code counts as national)."""
+def url_region(who: auth.Access) -> str:
+    """The region code the URL names; none (or a malformed one) is the user's own region."""
     code = st.query_params.get("region", "").strip()
-    return code if data.region_level(code) is not None else ""
+    return code if code and data.region_level(code) is not None else who.scope
 
 
 def set_view(**params: str | int | None) -> None:
@@ -86,22 +88,24 @@ def year_selector(snapshot: str, year: int) -> int:
 # ---------------------------------------------------------------- breadcrumb and figures
 
 
-def breadcrumb(path: pd.DataFrame, code: str, household: str | None) -> None:
-    """全国 › 黑龙江省 › … with every step but the last a button back to it."""
+def breadcrumb(path: pd.DataFrame, code: str, household: str | None, scope: str) -> None:
+    """全国 › 黑龙江省 › … (from the user's own region down) with every step but the last a
+    button back to it."""
     names = dict(zip(path["code"], path["name"], strict=True))
-    steps = [(c, region_name(c, names.get(c))) for c in data.region_ancestors(code)]
+    codes = [c for c in data.region_ancestors(code) if len(c) >= len(scope)]
+    steps = [(c, region_name(c, names.get(c))) for c in codes]
     last = len(steps) - 1 if household is None else len(steps)
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         for i, (step_code, name) in enumerate(steps):
             if i:
                 st.markdown("›")
             if i == last:
-                st.markdown(f"**{name}**")
-            elif st.button(name, key=f"crumb.{step_code}", type="tertiary"):
+                st.markdown(f"**{md(name)}**")
+            elif st.button(md(name), key=f"crumb.{step_code}", type="tertiary"):
                 go(region=step_code, household=None)
         if household is not None:
             st.markdown("›")
-            st.markdown(f"**{t('drill.household', id=household)}**")
+            st.markdown(f"**{md(t('drill.household', id=household))}**")
 
 
 def region_metrics(row: pd.Series) -> None:
@@ -172,7 +176,8 @@ def children_table(children: pd.DataFrame, key: str) -> None:
 
 def flagged_chart(names: list[str], flagged: list[int], title: str) -> None:
     """Horizontal bars of flagged people, the most first (at most CHART_ROWS bars)."""
-    chart = pd.DataFrame({"name": names, "flagged": flagged}).head(CHART_ROWS)
+    shown = [chart_text(n) for n in names]
+    chart = pd.DataFrame({"name": shown, "flagged": flagged}).head(CHART_ROWS)
     fig = px.bar(
         chart.iloc[::-1],
         x="flagged",
@@ -222,6 +227,9 @@ def village_view(snapshot: str, year: int, code: str) -> None:
         st.info(t("drill.empty", year=year))
         return
     st.subheader(t("drill.households"))
+    if not data.access().sees_names:  # viewers: households without ids, no way further down
+        viewer_households(households)
+        return
     st.caption(t("drill.hint"))
     unknown = t("drill.income_unknown")
     shown = pd.DataFrame(
@@ -259,12 +267,32 @@ def village_view(snapshot: str, year: int, code: str) -> None:
         household_chart(households)
 
 
+def viewer_households(households: pd.DataFrame) -> None:
+    """A village's households as a viewer sees them: figures only, no household ids."""
+    st.caption(t("drill.no_households"))
+    unknown = t("drill.income_unknown")
+    shown = pd.DataFrame(
+        {
+            t("col.members"): households["members"],
+            t("col.household_oop"): [fmt.yuan(v) for v in households["household_oop"]],
+            t("col.income"): [
+                fmt.yuan(v) if known else unknown
+                for v, known in zip(
+                    households["household_income"], households["income_known"], strict=True
+                )
+            ],
+            t("col.flagged_members"): households["flagged_members"],
+        }
+    )
+    st.dataframe(shown, hide_index=True)
+
+
 def household_chart(households: pd.DataFrame) -> None:
     """Bars of household OOP for the households with the most flagged members."""
     top = households.head(CHART_ROWS)
     chart = pd.DataFrame(
         {
-            "household": [str(h) for h in top["household_id"]],
+            "household": [chart_text(h) for h in top["household_id"]],
             "oop": [float(v or 0) for v in top["household_oop"]],
             "flagged": top["flagged_members"],
         }
@@ -309,8 +337,10 @@ def household_view(snapshot: str, year: int, household: str, village: str) -> No
     """The people of a household of ``village``; choosing one opens the person page."""
     members = data.household_members(snapshot, year, household, village)
     if members.empty:
-        st.info(t("drill.unknown_household", year=year, id=household))
+        st.info(t("drill.unknown_household", year=year, id=md(household)))
         return
+    audit_once(auth.HOUSEHOLD_VIEW, household, target=household, rows=len(members),
+               filters={"year": year, "region": village})  # fmt: skip
     household_metrics(snapshot, year, household, members)
     st.subheader(t("drill.members"))
     masked = [mask_id(p) or "" for p in members["person_id"]]
@@ -365,16 +395,21 @@ def main() -> None:
         return
     if st.query_params.get("year") != str(year):
         st.query_params["year"] = str(year)  # a copied link keeps its year after new imports
+    who = data.access()
+    code = url_region(who)
+    if not who.allows_region(code):  # a pasted or edited link to another region: nothing else
+        refuse(data.OutOfScope(code))
     year = year_selector(snapshot, year)
-    code = url_region()
     path = data.region_path(snapshot, year, code)
-    if code and code not in set(path["code"]):
-        st.warning(t("drill.unknown_region", code=code))
-        code = ""
+    if code != who.scope and code not in set(path["code"]):
+        st.warning(t("drill.unknown_region", code=md(code)))
+        code = who.scope
         path = data.region_path(snapshot, year, code)
     level = data.region_level(code) or 0
     household = st.query_params.get("household") if level == data.VILLAGE_LEVEL else None
-    breadcrumb(path, code, household)
+    if not household:
+        forget_look(auth.HOUSEHOLD_VIEW)
+    breadcrumb(path, code, household, who.scope)
     here = path[path["code"] == code]
     if here.empty:
         st.info(t("drill.empty", year=year))

@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard import data, fmt
 from dashboard.common import data_as_of, snapshot_or_stop
+from dashboard.display import chart_text
 from dashboard.i18n import LABELS, language, t
 from dashboard.widgets import region_selector
 
@@ -41,11 +42,11 @@ def metrics(totals: data.Totals | data.RegionFigures, line: str) -> None:
     )
 
 
-def province_table(frame: pd.DataFrame, line: str) -> None:
-    """Per province figures, names not codes, money as exact ¥ text."""
+def province_table(frame: pd.DataFrame, line: str, label: str | None = None) -> None:
+    """Per province (or division) figures, names not codes, money as exact ¥ text."""
     shown = pd.DataFrame(
         {
-            t("col.province"): frame["province"].fillna(t("region.unplaced")),
+            label or t("col.province"): frame["province"].fillna(t("region.unplaced")),
             t("col.people"): frame["people"],
             t("col.claims"): frame["claims"],
             t("col.oop"): [fmt.yuan(v) for v in frame["oop"]],
@@ -58,16 +59,21 @@ def province_table(frame: pd.DataFrame, line: str) -> None:
     st.dataframe(shown, hide_index=True, column_config=config)
 
 
-def province_chart(frame: pd.DataFrame, line: str) -> None:
-    """Bar chart of people over the line by province."""
-    names = frame["province"].fillna(t("region.unplaced"))
+def province_chart(
+    frame: pd.DataFrame, line: str, label: str | None = None, title: str | None = None
+) -> None:
+    """Bar chart of people over the line by province (or division)."""
+    names = [chart_text(n) for n in frame["province"].fillna(t("region.unplaced"))]
     chart = pd.DataFrame({"province": names, "over_line": frame["over_line"]})
     fig = px.bar(
         chart,
         x="province",
         y="over_line",
-        labels={"province": t("col.province"), "over_line": t("col.over_line", line=line)},
-        title=t("overview.chart", line=line),
+        labels={
+            "province": label or t("col.province"),
+            "over_line": t("col.over_line", line=line),
+        },
+        title=title or t("overview.chart", line=line),
     )
     fig.update_layout(margin={"t": 48, "b": 8, "l": 8, "r": 8}, height=360)
     if chart["over_line"].max() <= 10:
@@ -257,6 +263,14 @@ def main() -> None:
             cost_chart(figures)
         trend_chart(snapshot, year, region)
         funnel_chart(snapshot, year, region)
+    if data.access().national:
+        by_province(snapshot, year, line)
+    else:
+        breakdown(snapshot, year, region, line)
+
+
+def by_province(snapshot: str, year: int, line: str) -> None:
+    """A national user's table and chart by province."""
     frame = data.overview_by_province(snapshot, year)
     if frame.empty:
         st.info(t("overview.no_year_data", year=year))
@@ -264,6 +278,18 @@ def main() -> None:
     st.subheader(t("overview.by_province"))
     province_table(frame, line)
     province_chart(frame, line)
+
+
+def breakdown(snapshot: str, year: int, region: str, line: str) -> None:
+    """A regional user's table and chart of the divisions below the region chosen."""
+    frame = data.region_breakdown(snapshot, year, region)
+    if frame.empty:
+        return
+    st.subheader(t("ov.breakdown"))
+    names = [n or c for c, n in zip(frame["code"], frame["name"], strict=True)]
+    frame = frame.assign(province=names)
+    province_table(frame, line, t("col.name"))
+    province_chart(frame, line, t("col.name"), t("ov.breakdown_chart", line=line))
 
 
 main()

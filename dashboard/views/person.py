@@ -16,8 +16,10 @@ import streamlit as st
 
 from dashboard import data, fmt
 from dashboard.common import data_as_of, snapshot_or_stop
-from dashboard.display import code_label, keyed_label, region_name, rule_list
+from dashboard.display import chart_text, code_label, keyed_label, md, region_name, rule_list
 from dashboard.i18n import language, t
+from dashboard.session import audit_once
+from pipeline import auth
 from pipeline.schema import mask_id
 
 DRILL_PAGE = "views/drilldown.py"
@@ -66,7 +68,7 @@ def header(
     """Masked ID, name, category, place, the year's OOP and watch-list status."""
     watch = page.watch if page else None
     masked = mask_id(person.person_id) or "—"
-    st.markdown(f"### {person.name or '—'}\u3000`{masked}`")  # code span: the * stay literal
+    st.markdown(f"### {md(person.name or '—')}\u3000`{masked}`")  # code span: * stay literal
     cols = st.columns(3)
     cols[0].metric(t("col.category"), code_label(snapshot, "category", person.category))
     cols[1].metric(t("person.oop", year=year), fmt.yuan(row["oop"] if row else None))
@@ -77,7 +79,7 @@ def header(
     )
     cols[2].metric(t("person.status"), status)
     places = page.places if page else {}
-    st.caption(f"{t('person.location')}：{location(places, person.village_code)}")
+    st.caption(f"{t('person.location')}：{md(location(places, person.village_code))}")
     place = person.household_id and person.village_code
     if place and st.button(t("person.back"), icon=":material/account_tree:", key="person.back"):
         st.switch_page(
@@ -122,8 +124,8 @@ def timeline(snapshot: str, claims: pd.DataFrame, year: int) -> None:
             "oop": [float(v) for v in claims["oop"]],
             "visit": [code_label(snapshot, "visit_type", v) for v in claims["visit_type"]],
             "total": [fmt.yuan(v) for v in claims["total_cost"]],
-            "hospital": claims["hospital"].fillna("—"),
-            "diagnosis": claims["diagnosis"].fillna("—"),
+            "hospital": [chart_text(v) for v in claims["hospital"].fillna("—")],
+            "diagnosis": [chart_text(v) for v in claims["diagnosis"].fillna("—")],
         }
     )
     fig = px.scatter(
@@ -201,7 +203,7 @@ def rules_fired(flags: pd.DataFrame, year: int) -> None:
         ]
         if pd.notna(threshold):
             parts.append(f"{t('col.threshold')} {fmt.yuan(threshold)}")
-        st.markdown(f"- {' · '.join(parts)}  \n  {text}")
+        st.markdown(f"- {' · '.join(parts)}  \n  {md(text)}")
 
 
 def history(runs: pd.DataFrame, changes: pd.DataFrame) -> None:
@@ -272,6 +274,11 @@ def main() -> None:
     if person is None:
         st.info(t("person.none") if "person" not in st.query_params else t("person.not_found"))
         return
+    token = data.person_token(person.person_id)
+    audit_once(
+        auth.PERSON_VIEW, token, target=mask_id(person.person_id), detail=f"token {token}",
+        filters={"region": person.village_code or "", "household": person.household_id},
+    )  # fmt: skip
     year = person_year(snapshot, person)
     row = (
         data.person_year_row(snapshot, person.person_id, year, person.village_code)

@@ -57,6 +57,9 @@ def rejects_section(snapshot: str) -> None:
         }
     )
     st.dataframe(shown, hide_index=True, column_config=_count_config(t("qcol.rows")))
+    who = data.access()
+    if not (who.is_admin and who.national):  # the rows carry no region: national admins only
+        return
     examples = data.reject_examples(snapshot)
     with st.expander(t("q.examples")):
         st.dataframe(
@@ -196,17 +199,25 @@ def returns_section(snapshot: str) -> None:
 
 
 def main() -> None:
-    """Render the page."""
+    """Render the page: imports for everyone; the figures of the user's region; what names
+    people (reject examples, unmatched claims, the export and return logs) for admins only."""
     st.title(t("q.title"))
     snapshot = snapshot_or_stop()
     data_as_of(snapshot)
+    who = data.access()
     imports_section(snapshot)
     rejects_section(snapshot)
-    unmatched_section(snapshot)
+    if who.is_admin and who.national:
+        unmatched_section(snapshot)
     unknown_section(snapshot)
     quiet_section(snapshot)
-    exports_section(snapshot)
-    returns_section(snapshot)
+    if who.is_admin:
+        if not who.national:
+            st.caption(t("q.national_only"))
+        exports_section(snapshot)
+        returns_section(snapshot)
+    else:
+        st.caption(t("q.admin_only"))
 
 
 main()

@@ -3,7 +3,6 @@ caseworkers' file (Excel or CSV, the ``oopwatch export`` writer) to download."""
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable
 
 import pandas as pd
@@ -95,30 +94,77 @@ def column_widths() -> dict[str, object]:
 def downloads(snapshot: str, chosen: dict[str, object], rows: int) -> None:
     """The caseworkers' file of every row the filters match, in Excel and CSV. Each is built
     when its button is clicked (a national list at 1M people takes seconds, a page view must
-    not) and then written to the activity log (who, when, filters, rows, sha256)."""
+    not) and then written to the audit log (who, when, filters, rows, sha256). Viewers get no
+    download (names); admins may also export full IDs, with a reason."""
+    who = data.access()
+    if not who.sees_names:
+        st.caption(t("wl.viewer_note"))
+        return
     lang = language()
     stem = f"watchlist_{chosen['year']}_{chosen['region'] or 'all'}"
-    db, user = data.db_path(), getpass.getuser()
 
     def build(kind: str) -> Callable[[], bytes]:
-        def content() -> bytes:
-            body, count, sha = data.watchlist_file(snapshot, **chosen, lang=lang, kind=kind)
-            data.record_download(db, user, f"{stem}.{kind}", {**chosen, "lang": lang}, count, sha)
-            return body
+        def content() -> bytes:  # runs on the click, outside the script run: as ``who``
+            with data.acting_as(who):
+                return data.download_file(
+                    snapshot, f"{stem}.{kind}", **chosen, lang=lang, kind=kind
+                )
 
         return content
 
     cols = st.columns([2, 1, 3])
-    for col, kind, label, mime in (
-        (cols[0], "xlsx", t("wl.download"),
-         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (cols[1], "csv", t("wl.download_csv"), "text/csv"),
-    ):  # fmt: skip
+    for col, kind, label in (
+        (cols[0], "xlsx", t("wl.download")),
+        (cols[1], "csv", t("wl.download_csv")),
+    ):
         col.download_button(
-            label, data=build(kind), file_name=f"{stem}.{kind}", mime=mime,
+            label, data=build(kind), file_name=f"{stem}.{kind}", mime=MIME[kind],
             key=f"wl.download.{kind}", on_click="ignore",
         )  # fmt: skip
     cols[2].caption(t("wl.download_help", rows=fmt.count(rows)))
+    if who.is_admin:
+        full_id_export(snapshot, chosen, stem)
+
+
+MIME = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv",
+}
+FULL_ID_FILE = "wl.full_ids.file"  # session state: the last full-ID file made (name, bytes)
+
+
+def full_id_export(snapshot: str, chosen: dict[str, object], stem: str) -> None:
+    """Admins: the same list with full resident IDs, made only with a reason (logged)."""
+    with st.expander(t("wl.full_ids"), icon=":material/lock_open:"):
+        st.caption(t("wl.full_ids_help"))
+        with st.form("wl.full_ids.form", clear_on_submit=True):
+            reason = st.text_input(t("wl.full_ids_reason"), key="wl.full_ids.reason")
+            kind = st.radio(
+                t("wl.full_ids_kind"), ["xlsx", "csv"], horizontal=True, key="wl.full_ids.kind"
+            )
+            made = st.form_submit_button(t("wl.full_ids_make"))
+        if made:
+            if len(" ".join(reason.split())) < data.MIN_REASON:
+                st.error(t("wl.full_ids_reason_short", n=data.MIN_REASON))
+            else:
+                name = f"{stem}_full_ids.{kind}"
+                content, count = data.full_id_file(
+                    snapshot, reason, name, **chosen, lang=language(), kind=kind
+                )
+                st.session_state[FULL_ID_FILE] = (dict(chosen), name, kind, content, count)
+        ready = st.session_state.get(FULL_ID_FILE)
+        if ready and ready[0] == chosen:  # made for the filters shown, not earlier ones
+            _, name, kind, content, count = ready
+            st.success(t("wl.full_ids_ready", rows=fmt.count(count)))
+            st.download_button(
+                t("wl.full_ids_download"), data=content, file_name=name, mime=MIME[kind],
+                key="wl.full_ids.download", on_click=forget_full_id_file,
+            )  # fmt: skip
+
+
+def forget_full_id_file() -> None:
+    """Once downloaded, the full-ID file leaves the session's memory."""
+    st.session_state.pop(FULL_ID_FILE, None)
 
 
 def waiting_section(snapshot: str, year: int, region: str) -> None:
