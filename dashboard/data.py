@@ -897,6 +897,7 @@ def run_import(files: Sequence[tuple[str, bytes]]) -> ImportRun:
             (Path(folder) / name).write_bytes(content)
             names.append(name)
         command = [sys.executable, "-m", "pipeline.cli", "ingest", folder, "--db", str(db), "-q"]
+        command += ["--within", access().scope]  # a regional admin imports their region only
         env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1", "TERM": "dumb"}
         done = subprocess.run(
             command, capture_output=True, text=True, timeout=IMPORT_TIMEOUT, env=env,

@@ -64,7 +64,13 @@ def generate(out: Path, people: int, seed: int, weeks: int, as_of: dt.datetime |
     help="Kind of every file given (default: told by each file name's prefix).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
-def ingest(paths: tuple[Path, ...], db: Path, kind: str | None, quiet: bool) -> None:
+@click.option(
+    "--within",
+    default="",
+    metavar="CODE",
+    help="Refuse the import if any row lies outside this division (a regional upload).",
+)
+def ingest(paths: tuple[Path, ...], db: Path, kind: str | None, quiet: bool, within: str) -> None:
     """Import weekly extracts (files or folders) as one atomic import, then refresh totals."""
     from pipeline import load, report, store
 
@@ -72,8 +78,9 @@ def ingest(paths: tuple[Path, ...], db: Path, kind: str | None, quiet: bool) -> 
     try:
         with progress:
             result = load.ingest(
-                list(paths), db, kind=kind, hooks=progress, command=_command_line()
-            )
+                list(paths), db, kind=kind, hooks=progress, command=_command_line(),
+                within=within,
+            )  # fmt: skip
     except (load.ImportRefused, store.StoreLocked) as exc:
         click.echo(f"refused: {exc}", err=True)
         raise SystemExit(2) from None

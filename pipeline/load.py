@@ -233,6 +233,22 @@ def refresh_models(con: duckdb.DuckDBPyConnection, notify: Notify = _noop) -> No
     store.run_script(con, "views.sql")
 
 
+def _refuse_outside(con: duckdb.DuckDBPyConnection, import_id: int, region: str) -> None:
+    """Refuse the import (nothing is committed) if any of its rows lies outside ``region``."""
+    rows = con.execute(
+        store.sql("checks/outside_region.sql"), [import_id, region, region, region]
+    ).fetchall()
+    if rows:
+        examples = "; ".join(
+            f"{Path(file).name} line {line} ({kind}, village {village or 'none'})"
+            for file, line, kind, village, _n in rows
+        )
+        raise ImportRefused(
+            f"{rows[0][4]:,} rows lie outside region {region}, e.g. {examples}. An import "
+            f"restricted to {region} may only hold its people. Nothing of this import was loaded."
+        )
+
+
 def _already(con: duckdb.DuckDBPyConnection, sha: str) -> str | None:
     row = con.execute(
         "SELECT import_id, imported_at, file FROM import_files WHERE sha256 = ? "
@@ -254,8 +270,13 @@ def ingest(
     publish: bool = True,
     hooks: Hooks | None = None,
     rules_dir: Path = rules.RULES_DIR,
+    within: str = "",
 ) -> ImportReport:
-    """Import files/folders into the store as one atomic import, then publish a snapshot."""
+    """Import files/folders into the store as one atomic import, then publish a snapshot.
+
+    ``within`` (a division code prefix) refuses the whole import if any of its rows lies outside
+    that region (see ``sql/checks/outside_region.sql``); '' allows every region.
+    """
     started = time.perf_counter()
     if hooks is None:
         hooks = Hooks()
@@ -270,7 +291,7 @@ def ingest(
         raise ImportRefused("no extract files found in " + ", ".join(str(p) for p in paths))
     con = store.open_store(db)
     try:
-        report = _ingest(con, sources, notify, command, hooks, ruleset)
+        report = _ingest(con, sources, notify, command, hooks, ruleset, within)
     except BaseException:
         con.close()
         raise
@@ -294,6 +315,7 @@ def _ingest(
     command: str,
     hooks: Hooks,
     ruleset: rules.RuleSet,
+    within: str = "",
 ) -> ImportReport:
     reports: list[FileReport] = []
     new: list[read.Source] = []
@@ -374,6 +396,8 @@ def _ingest(
             )  # fmt: skip
         notify("refreshing person-year totals")
         refresh_models(con, notify)
+        if within:
+            _refuse_outside(con, import_id, within)
         notify(f"evaluating rules (fingerprint {ruleset.fingerprint})")
         run_id = rules.evaluate(con, ruleset, import_id)
         watch = rules.run_summary(con, run_id)

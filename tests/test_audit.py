@@ -249,3 +249,22 @@ def test_imports_from_the_dashboard(
     assert entry.detail == "exit 0"
     snapshot = data.current(db)
     assert data.find_person(snapshot, pid) is not None, "the new roster is in the new snapshot"
+
+
+def test_a_regional_admins_upload_holds_only_their_region(
+    case_store: dict[str, str], db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A county admin's upload is imported `--within` the county: a row elsewhere refuses it."""
+    monkeypatch.setenv("OOPWATCH_DB", str(db))
+    ours, theirs = make_id(901, county="230124"), make_id(902, county="140123")
+    roster = write_csv(
+        tmp_path / "up" / "roster_week3.csv", ROSTER_HEADER,
+        [(ours, "本县", "H901", "230124100201", "dibao"),
+         (theirs, "外县", "H902", "140123100201", "dibao")],
+    )  # fmt: skip
+    with data.acting_as(auth.Access("county_admin", "admin", "230124")):
+        run = data.run_import([(roster.name, roster.read_bytes())])
+    assert run.code == 2, run.output
+    assert "outside region 230124" in run.output and "village 140123100201" in run.output
+    snapshot = data.current(db)
+    assert data.find_person(snapshot, ours) is None, "nothing of the refused import was loaded"

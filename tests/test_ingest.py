@@ -481,3 +481,28 @@ def test_generate_and_ingest_through_the_cli(tmp_path, db, cli, query):
     )[0]
     assert read == loaded + rejected
     assert f"{read:,}" in result.output
+
+
+def test_an_import_within_a_region_refuses_rows_outside_it(tmp_path, db, cli, query):
+    """`--within 230124` (a county admin's upload): every row must lie in that county."""
+    inside, elsewhere = make_id(1), make_id(2, county="140123")
+    header = ["person_id", "name", "household_id", "village_code", "category"]
+    write_csv(tmp_path / "w1" / "roster.csv", header,
+              [(inside, "甲", "H1", "230124100201", "monitored"),
+               (elsewhere, "乙", "H2", "140123100201", "monitored")])  # fmt: skip
+    refused = cli("ingest", tmp_path / "w1", "--db", db, "--within", "230124")
+    assert refused.exit_code == 2
+    assert "1 rows lie outside region 230124" in refused.output
+    assert "roster.csv line 3 (roster, village 140123100201)" in refused.output
+    assert not db.exists() or query("SELECT count(*) FROM roster_rows") == [(0,)]
+
+    assert cli("ingest", tmp_path / "w1", "--db", db).exit_code == 0  # the national admin
+    bill = ("2026-03-01", "inpatient", "100.00", "50.00", "0", "0")
+    write_csv(tmp_path / "w2" / "claims.csv", CLAIM_HEADER,
+              [("C1", inside, *bill), ("C2", elsewhere, *bill)])  # fmt: skip
+    refused = cli("ingest", tmp_path / "w2", "--db", db, "--within", "230124")
+    assert refused.exit_code == 2 and "claims.csv line 3 (claims" in refused.output
+    assert query("SELECT count(*) FROM claim_rows") == [(0,)]
+    write_csv(tmp_path / "w3" / "claims.csv", CLAIM_HEADER, [("C1", inside, *bill)])
+    assert cli("ingest", tmp_path / "w3", "--db", db, "--within", "230124").exit_code == 0
+    assert query("SELECT claim_id FROM claim_rows") == [("C1",)]
