@@ -106,11 +106,7 @@ def _width(text: str) -> int:
 @db_option
 def users_disable(name: str, db: Path) -> None:
     """Disable an account: it can no longer sign in (its sessions end at their next click)."""
-    try:
-        auth.set_disabled(db, name, True, by=getpass.getuser())
-    except auth.AuthError as exc:
-        _refuse(exc)
-    click.echo(f"disabled {name}")
+    _set_disabled(db, name, True)
 
 
 @users.command(name="enable")
@@ -118,11 +114,15 @@ def users_disable(name: str, db: Path) -> None:
 @db_option
 def users_enable(name: str, db: Path) -> None:
     """Enable a disabled account again."""
+    _set_disabled(db, name, False)
+
+
+def _set_disabled(db: Path, name: str, disabled: bool) -> None:
     try:
-        auth.set_disabled(db, name, False, by=getpass.getuser())
+        auth.set_disabled(db, name, disabled, by=getpass.getuser())
     except auth.AuthError as exc:
         _refuse(exc)
-    click.echo(f"enabled {name}")
+    click.echo(f"{'disabled' if disabled else 'enabled'} {name}")
 
 
 @users.command(name="passwd")

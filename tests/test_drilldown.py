@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data, fmt
+from tests.authkit import page_text
 from tests.conftest import REPO, snapshot_sql
 
 APP = REPO / "dashboard" / "app.py"
@@ -64,15 +65,7 @@ def select(at: AppTest, label: str):
 
 def rendered_text(at: AppTest) -> str:
     """Everything the page shows as text: markdown, metrics, tables, options, charts."""
-    parts: list[str] = []
-    for kind in ("markdown", "title", "subheader", "caption", "info", "warning"):
-        parts += [str(e.value) for e in at.get(kind)]
-    parts += [f"{m.label} {m.value}" for m in at.metric]
-    parts += [d.value.to_csv() for d in at.dataframe]
-    parts += [str(s.options) for s in at.selectbox]
-    parts += [b.label for b in at.button]
-    parts += [c.proto.spec for c in at.get("plotly_chart")]
-    return "\n".join(parts)
+    return page_text(at)
 
 
 def test_province_figures_equal_sql(app_db: Path) -> None:

@@ -231,21 +231,7 @@ def village_view(snapshot: str, year: int, code: str) -> None:
         viewer_households(households)
         return
     st.caption(t("drill.hint"))
-    unknown = t("drill.income_unknown")
-    shown = pd.DataFrame(
-        {
-            t("col.household"): households["household_id"],
-            t("col.members"): households["members"],
-            t("col.household_oop"): [fmt.yuan(v) for v in households["household_oop"]],
-            t("col.income"): [
-                fmt.yuan(v) if known else unknown
-                for v, known in zip(
-                    households["household_income"], households["income_known"], strict=True
-                )
-            ],
-            t("col.flagged_members"): households["flagged_members"],
-        }
-    )
+    shown = households_table(households, with_ids=True)
     right = st.column_config.TextColumn(alignment="right")
     left_col, right_col = st.columns([3, 2])
     ids = [str(h) for h in households["household_id"]]
@@ -267,24 +253,25 @@ def village_view(snapshot: str, year: int, code: str) -> None:
         household_chart(households)
 
 
+def households_table(households: pd.DataFrame, with_ids: bool) -> pd.DataFrame:
+    """A village's households as shown: members, household OOP, income, flagged members (and
+    the household ids, for those who may see them)."""
+    unknown = t("drill.income_unknown")
+    incomes = zip(households["household_income"], households["income_known"], strict=True)
+    columns = {t("col.household"): households["household_id"]} if with_ids else {}
+    columns |= {
+        t("col.members"): households["members"],
+        t("col.household_oop"): [fmt.yuan(v) for v in households["household_oop"]],
+        t("col.income"): [fmt.yuan(v) if known else unknown for v, known in incomes],
+        t("col.flagged_members"): households["flagged_members"],
+    }
+    return pd.DataFrame(columns)
+
+
 def viewer_households(households: pd.DataFrame) -> None:
     """A village's households as a viewer sees them: figures only, no household ids."""
     st.caption(t("drill.no_households"))
-    unknown = t("drill.income_unknown")
-    shown = pd.DataFrame(
-        {
-            t("col.members"): households["members"],
-            t("col.household_oop"): [fmt.yuan(v) for v in households["household_oop"]],
-            t("col.income"): [
-                fmt.yuan(v) if known else unknown
-                for v, known in zip(
-                    households["household_income"], households["income_known"], strict=True
-                )
-            ],
-            t("col.flagged_members"): households["flagged_members"],
-        }
-    )
-    st.dataframe(shown, hide_index=True)
+    st.dataframe(households_table(households, with_ids=False), hide_index=True)
 
 
 def household_chart(households: pd.DataFrame) -> None:
