@@ -65,14 +65,20 @@ def wait_for_server(port: int, proc: subprocess.Popen, timeout: float = 120) -> 
     raise SystemExit(f"oopwatch serve did not listen on {port} within {timeout} s")
 
 
-def row_click(page):  # noqa: ANN001, ANN201
-    """Where to click to select the first row of the page's table (hovered, ready)."""
+ROW_PX = 35  # the height of a header or row in Streamlit's data grid
+
+
+def row_click(page, row: int = 0):  # noqa: ANN001, ANN201
+    """Where to click to select row ``row`` of the page's table (hovered, ready); a table with
+    fewer rows is clicked on row ``row`` modulo its length."""
     grid = page.locator('[data-testid="stDataFrame"]').first
     grid.locator("canvas").first.wait_for()
     settle(page)
     grid.hover()  # the grid draws its selection column on hover
+    rows = int(grid.locator("[aria-rowcount]").first.get_attribute("aria-rowcount")) - 1
+    row %= max(rows, 1)
     box = grid.bounding_box()
-    return box["x"] + 18, box["y"] + 35 + 17
+    return box["x"] + 18, box["y"] + ROW_PX * (row + 1) + ROW_PX // 2
 
 
 def click_to_new_url(page, xy: tuple[float, float], heading: str) -> float:  # noqa: ANN001
@@ -86,16 +92,21 @@ def click_to_new_url(page, xy: tuple[float, float], heading: str) -> float:  # n
     return time.perf_counter() - started
 
 
-def walk(page, url: str, times: dict[str, list[float]]) -> None:  # noqa: ANN001
-    """One walk: drill to a person, then filter the watch-list and change the overview region."""
+def walk(page, url: str, times: dict[str, list[float]], n: int) -> None:  # noqa: ANN001
+    """Walk ``n``: drill to a person by row ``n % 3`` of each table (each walk another place,
+    household and person: their data are not in the cache yet), then filter the watch-list and
+    change the overview region."""
+    row = n % 3
     page.goto(f"{url}/drilldown")
     page.get_by_role("heading", name=DRILL_LEVELS[0][0]).wait_for()
     settle(page)
     headings = [h for h, _ in DRILL_LEVELS[1:]] + ["本村家庭"]
     for (heading, _digits), following in zip(DRILL_LEVELS, headings, strict=True):
         page.get_by_role("heading", name=heading).wait_for()
-        times[f"drill from {heading}"].append(click_to_new_url(page, row_click(page), following))
-    times["village → household"].append(click_to_new_url(page, row_click(page), "家庭成员"))
+        times[f"drill from {heading}"].append(
+            click_to_new_url(page, row_click(page, row), following)
+        )
+    times["village → household"].append(click_to_new_url(page, row_click(page, row), "家庭成员"))
     times["household → person"].append(click_to_new_url(page, row_click(page), "人员详情"))
 
     page.goto(f"{url}/watchlist")
@@ -157,7 +168,7 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = new_page(browser)
             for n in range(args.walks + 1):
-                walk(page, url, cold if n == 0 else warm)
+                walk(page, url, cold if n == 0 else warm, n)
             browser.close()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -42,7 +42,7 @@ if who.is_admin:
         st.Page(HERE / "views" / "audit.py", title=t("nav.audit"), icon=":material/history:"),
     ]
 page = st.navigation(pages)
-if page.url_path != "person":
-    forget_look(auth.PERSON_VIEW)  # the next person page opened is a new look (audit)
+if page.url_path not in ("person", "drilldown"):  # (the drill-down forgets it when it shows none)
+    forget_look(auth.PERSON_VIEW)  # the next person opened is a new look (audit)
 with allowed():  # a page that asks for data outside the user's region or role ends here
     page.run()

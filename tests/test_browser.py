@@ -318,8 +318,11 @@ def test_drill_down_to_a_person_and_switch_language(
     assert MASKED_ID.search(text), text[:2000]
     for where, content in (("text", text), ("html", page.content()), ("url", page.url)):
         assert not FULL_ID.search(content), (where, FULL_ID.search(content))
-    assert "家庭成员" in text  # the household table of the person page
-    page.get_by_role("button", name="在逐级下钻中查看此家庭").wait_for()
+    assert "家庭成员" in text  # the household's members, this person marked
+    assert page.locator(".js-plotly-plot").count() == 2  # the claims timeline and the waterfall
+    crumbs.append(next_breadcrumb(page, crumbs[-1]))
+    assert re.fullmatch(re.escape(crumbs[-2]) + r" › .+ \d{4}\*{10}[\dX]{4}", crumbs[-1]), crumbs
+    page.get_by_role("button", name=f"家庭 {household}").wait_for()  # the way back up
     no_exception(page)
     shoot(page, tmp_path, "person")
 
@@ -344,6 +347,11 @@ def test_drill_down_to_a_person_and_switch_language(
     fresh = new_page(browser)  # another browser tab: the pasted link keeps the language
     fresh.goto(english_link)
     fresh.get_by_role("heading", name="Person", exact=True).wait_for()
+    # the person page of such a link (no drill-down around it) leads to the household
+    fresh.goto(english_link.replace("/drilldown?", "/person?"))
+    fresh.get_by_role("heading", name="Person", exact=True).wait_for()
+    fresh.get_by_role("button", name="See this household in the drill-down").wait_for()
+    no_exception(fresh)
     fresh.close()
     no_exception(page)
 

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data, fmt
+from dashboard.display import md
 from tests.authkit import page_text
 from tests.conftest import REPO, snapshot_sql
 
@@ -112,12 +113,22 @@ def test_drill_from_country_to_person(app_db: Path, target: Target) -> None:
     members = at.dataframe[0].value
     assert target.name in list(members["姓名"])
     assert "身份证号" in members.columns
-    # the person: the drill-down hands over by token, never by ID
+    # the person, drawn below the household on this page: by token in the URL, never by ID
     run(select(at, "打开人员详情").set_value(data.person_token(target.person_id)))
-    assert at.title[0].value == "人员详情"
+    assert at.title[0].value == "逐级下钻：从全国到个人"
+    assert at.subheader[0].value == "人员详情"
     assert at.query_params["person"] == data.person_token(target.person_id)
-    assert any(target.name in m.value for m in at.markdown)
+    masked = target.person_id[:4] + "*" * 10 + target.person_id[-4:]
+    crumb = f"**{md(f'{target.name} {masked}')}**"
+    assert any(m.value == crumb for m in at.markdown), "the breadcrumb ends at the person"
+    assert any(f"{target.name}\u3000`{masked}`" in m.value for m in at.markdown)
+    assert len(at.get("plotly_chart")) == 2  # timeline and waterfall
     assert target.person_id not in rendered_text(at)
+    # the breadcrumb's household step leads back to the members (the person leaves the URL)
+    run(next(b for b in at.button if b.key == "crumb.household").click())
+    assert "person" not in at.query_params
+    assert at.subheader[0].value == "家庭成员"
+    assert target.name in list(at.dataframe[0].value["姓名"])
 
 
 def test_a_pasted_link_opens_the_household(app_db: Path, target: Target) -> None:
@@ -209,7 +220,7 @@ def test_language_switch(app_db: Path, target: Target) -> None:
     box = select(at, "Open a person")
     assert box.options[0] == "Choose…"
     run(box.set_value(data.person_token(target.person_id)))
-    assert at.title[0].value == "Person"
+    assert at.subheader[0].value == "Person"
     assert at.sidebar.radio[0].value == "en"
     assert {"Category", "Watch-list status"} <= {m.label for m in at.metric}
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
