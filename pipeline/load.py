@@ -292,6 +292,7 @@ def ingest(
     con = store.open_store(db)
     try:
         report = _ingest(con, sources, notify, command, hooks, ruleset, within)
+        store.index_claim_rows(con)  # after COMMIT: the new rows' rowids are final now
     except BaseException:
         con.close()
         raise

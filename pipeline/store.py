@@ -78,6 +78,7 @@ def open_store(db: Path) -> duckdb.DuckDBPyConnection:
     con = connect(db)
     _claim_log_migration(con)
     run_script(con, "schema.sql")
+    index_claim_rows(con)
     run_script(con, "cases.sql")  # exports and visit outcomes (oopwatch export/returns)
     if con.execute("SELECT count(*) FROM divisions").fetchall()[0][0] == 0:
         _load_reference(con)
@@ -103,6 +104,31 @@ def open_store(db: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def index_claim_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """List the claim_log rows not yet listed in claim_person_rows, per person-year.
+
+    Runs after an import's COMMIT (inside the transaction, new rows have provisional rowids) and
+    when a store is opened, so an older store, or one whose import stopped right after COMMIT,
+    is completed; meta 'claim_rows_indexed' is the first rowid not listed yet.
+    """
+    done = con.execute("SELECT value FROM meta WHERE key = 'claim_rows_indexed'").fetchall()
+    start = int(done[0][0]) if done else 0
+    end = con.execute("SELECT coalesce(max(rowid) + 1, 0) FROM claim_log").fetchall()[0][0]
+    if end <= start:
+        return
+    con.execute("BEGIN TRANSACTION")
+    con.execute(
+        """INSERT INTO claim_person_rows
+        SELECT person_id, year(settle_date), list(rowid ORDER BY rowid)
+        FROM claim_log WHERE rowid >= ? AND rowid < ?
+        GROUP BY ALL ORDER BY person_id""",
+        [start, end],
+    )
+    con.execute("DELETE FROM meta WHERE key = 'claim_rows_indexed'")
+    con.execute("INSERT INTO meta VALUES ('claim_rows_indexed', ?)", [str(end)])
+    con.execute("COMMIT")
+
+
 def _claim_log_migration(con: duckdb.DuckDBPyConnection) -> None:
     """Stores made before claim_log kept the claims in a table claim_rows (now a view over it)."""
     found = con.execute(
@@ -126,10 +152,11 @@ def _drop_old_views(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def models_version() -> str:
-    """Fingerprint of the SQL that builds the models, marts and views."""
+    """Fingerprint of the SQL that builds the tables, models, marts and views."""
     digest = hashlib.sha256()
     paths = sorted((SQL_DIR / "models").glob("*.sql")) + sorted((SQL_DIR / "marts").glob("*.sql"))
-    for path in paths + [SQL_DIR / n for n in ("views.sql", "macros.sql", "cases.sql")]:
+    paths += [SQL_DIR / n for n in ("schema.sql", "views.sql", "macros.sql", "cases.sql")]
+    for path in paths:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -16,7 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import load
+from dashboard import data
+from pipeline import load, store
 from tests.conftest import CLAIM_HEADER, ROSTER_HEADER, bad_check, make_id, write_csv
 
 P1 = make_id(1)
@@ -183,6 +184,17 @@ def test_correction_replaces_and_reversals_cancel_in_either_order(tmp_path, db, 
     load.ingest([tmp_path / "w3"], db)
     assert oop_of(query, P1) == Decimal("600.00")
     assert query("SELECT count(*) FROM claim_rows WHERE claim_id = 'C99'") == [(1,)]
+
+    # Each import listed its own claim_log rows for the person page's lookup by rowid ...
+    assert query("SELECT person_id, year, log_rows FROM claim_person_rows ORDER BY log_rows") == [
+        (P1, 2026, [0, 1, 2]),
+        (P1, 2026, [3, 4, 5]),
+        (P1, 2026, [6]),
+    ]
+    # ... which finds the claims in force: C1 as corrected and C3 (C2 and C99 are reversed)
+    found = data.person_claims(str(store.current_snapshot(db)), P1, 2026)
+    assert list(found["claim_id"]) == ["C1", "C3"]
+    assert list(found["oop"]) == [Decimal("300.00"), Decimal("300.00")]
 
 
 def test_same_claim_twice_in_one_import_keeps_the_later_row(tmp_path, db, query):

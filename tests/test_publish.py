@@ -268,6 +268,8 @@ def test_a_store_with_a_claim_rows_table_moves_to_the_claim_log(tmp_path: Path) 
     con.execute("DROP VIEW claim_rows")
     con.execute("DROP VIEW claims_effective")
     con.execute("ALTER TABLE claim_log RENAME TO claim_rows")
+    con.execute("DROP TABLE claim_person_rows")  # nor had it the person-year row lists
+    con.execute("DELETE FROM meta WHERE key = 'claim_rows_indexed'")
     con.execute("UPDATE meta SET value = 'older' WHERE key = 'models_version'")
     con.close()
     old = store.publish(db)
@@ -282,7 +284,9 @@ def test_a_store_with_a_claim_rows_table_moves_to_the_claim_log(tmp_path: Path) 
     )
     assert kinds == {
         "claim_log": "table", "claim_rows_superseded": "table", "claim_rows": "view",
-        "claims_effective": "view",
+        "claims_effective": "view", "claim_person_rows": "table",
     }  # fmt: skip
     assert con.execute("SELECT count(*) FROM claims_effective").fetchall() == [(3,)]
+    listed = "SELECT count(*), sum(len(log_rows)) FROM claim_person_rows"
+    assert con.execute(listed).fetchall() == [(3, 3)]  # three people, a claim each
     con.close()
