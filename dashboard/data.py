@@ -48,6 +48,8 @@ DB_ENV = "OOPWATCH_DB"
 DEFAULT_DB = Path("oopwatch.duckdb")
 OOP_LINE = Decimal("10000")  # the contract's line; region_year.over_line counts OOP strictly above
 READER_MEMORY_LIMIT = "1GB"
+# (insertion order: a watch-list page is the first rows of watch_page, stored in display order)
+READER_CONFIG = {"memory_limit": READER_MEMORY_LIMIT, "preserve_insertion_order": True}
 
 
 class NoSnapshot(Exception):
@@ -124,7 +126,7 @@ def current(db: Path | None = None) -> str:
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _connection(snapshot: str) -> duckdb.DuckDBPyConnection:
     """One read-only connection per snapshot; an evicted one closes when its last cursor goes."""
-    return duckdb.connect(snapshot, read_only=True, config={"memory_limit": READER_MEMORY_LIMIT})
+    return duckdb.connect(snapshot, read_only=True, config=READER_CONFIG)
 
 
 def cursor(snapshot: str) -> duckdb.DuckDBPyConnection:
@@ -520,7 +522,6 @@ SEVERITIES = ("high", "medium", "low")
 WATCH_LIMIT = 1000
 PARTICIPATION_TARGET = Decimal("0.999")
 STALE_AFTER = dt.timedelta(days=8)
-_SEVERITY_RANK = "CASE w.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END"
 
 
 mask_text = schema.mask_text  # kept: pages and tests import it from here
@@ -626,18 +627,15 @@ def watchlist_page(
     """The filtered watch-list (severity high first, then OOP desc), at most ``limit`` rows,
     with person IDs masked, and the number of rows the filters match in all."""
     where, params = _watch_where(year, region, rule, severity, status, category)
-    total = _rows(snapshot, f"SELECT count(*) FROM watchlist AS w WHERE {where}", params)  # noqa: S608
+    total = _rows(snapshot, f"SELECT count(*) FROM watch_page AS w WHERE {where}", params)  # noqa: S608
+    # watch_page is stored in display order: the first rows that match are the page (no sort
+    # of the whole list per click); the outer ORDER BY only orders those rows.
     rows = _rows(
         snapshot,
-        f"""SELECT w.person_id, w.name, coalesce(n.name, w.village_code) AS village, w.category,
-                   w.oop, w.threshold, w.rules, w.severity, w.status, w.weeks_on_list,
-                   w.explain_zh, w.explain_en, coalesce(c.stage, 'flagged') AS stage
-            FROM watchlist AS w
-            LEFT JOIN region_names AS n ON n.code = w.village_code AND n.level = 5
-            LEFT JOIN case_stages AS c ON c.person_id = w.person_id AND c.year = w.year
-            WHERE {where}
-            ORDER BY {_SEVERITY_RANK}, w.oop DESC, w.person_id
-            LIMIT ?""",  # noqa: S608
+        f"""SELECT person_id, name, village_name, category, oop, threshold, rules, severity,
+                   status, weeks_on_list, explain_zh, explain_en, stage
+            FROM (SELECT * FROM watch_page AS w WHERE {where} LIMIT ?)
+            ORDER BY ord""",  # noqa: S608
         [*params, limit],
     )
     frame = pd.DataFrame.from_records(rows, columns=WATCH_COLUMNS)

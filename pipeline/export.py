@@ -38,6 +38,7 @@ import xlsxwriter
 
 from pipeline import activity, labels, store
 from pipeline.labels import label
+from pipeline.rules import build_case_marts
 
 REGION_LEVELS = {2: 1, 4: 2, 6: 3, 9: 4, 12: 5}  # code length -> division level
 SPLITS = ("county", "township")
@@ -665,7 +666,7 @@ def export(
         write_atomically(out, content)
         sha = hashlib.sha256(content).hexdigest()
         log_export(con, data, file=out.absolute(), sha256=sha, lang=lang, split=split, fmt=fmt)
-        store.run_script(con, "marts/case_status.sql")
+        build_case_marts(con)
     except BaseException:
         con.close()
         raise

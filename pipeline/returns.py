@@ -24,6 +24,7 @@ import pyarrow as pa
 from python_calamine import CalamineWorkbook
 
 from pipeline import activity, labels, schema, store
+from pipeline.rules import build_case_marts
 
 HEADER_SEARCH_ROWS = 30
 CSV_ESCAPED = re.compile(r"^'(?=[=+\-@\t\r])")
@@ -313,7 +314,7 @@ def returns(db: Path, paths: list[Path], today: dt.date | None = None) -> list[F
     try:
         con.execute("BEGIN TRANSACTION")
         results = [load_file(con, f, today) for f in read]
-        store.run_script(con, "marts/case_status.sql")
+        build_case_marts(con)
         con.execute("COMMIT")
     except BaseException:
         con.close()

@@ -45,7 +45,8 @@ OVERRIDE_FIELDS = {"rule", "severity", "effective_from", "effective_to", "enable
 
 
 # Built after every rule run, in this order (region_watch appends the runs not yet counted).
-MARTS = ("region_year", "region_watch", "case_status")
+MARTS = ("region_year", "region_watch", "case_status", "watch_page")
+CASE_MARTS = ("case_status", "watch_page")  # what an export or a return changes
 
 
 class RulesError(Exception):
@@ -436,6 +437,14 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> None:
     from pipeline import store
 
     for mart in MARTS:
+        store.run_script(con, f"marts/{mart}.sql")
+
+
+def build_case_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """The follow-up stages and the watch-list page, after an export or a return."""
+    from pipeline import store
+
+    for mart in CASE_MARTS:
         store.run_script(con, f"marts/{mart}.sql")
 
 

@@ -113,8 +113,7 @@ def snapshot_sql(db: Path, query: str, params: Sequence[object] | None = None) -
     """A query on the store's published snapshot, independent of the dashboard's functions."""
     from dashboard import data
 
-    config = {"memory_limit": data.READER_MEMORY_LIMIT}  # the dashboard reader's config
-    con = duckdb.connect(data.current(db), read_only=True, config=config)
+    con = duckdb.connect(data.current(db), read_only=True, config=data.READER_CONFIG)
     try:
         return con.execute(query, list(params or [])).fetchall()
     finally:

@@ -119,3 +119,26 @@ def test_switching_language_changes_labels(app_db: Path) -> None:
     assert "Resident ID (masked)" in table.columns
     assert set(table["Severity"]) == {"High"}
     assert any("people match" in m.value for m in at.markdown)
+
+
+def test_the_page_is_the_first_rows_in_severity_then_oop_order(app_db: Path) -> None:
+    """watch_page is stored in display order; a page is its first matching rows (with a limit
+    smaller than the list, as at province scale), equal to sorting the list in SQL."""
+    from dashboard import data
+
+    snapshot = data.current(app_db)
+    rank = "CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END"
+    for region, status in (("", None), ("23", "continuing"), ("14", None)):
+        frame, total = data.watchlist_page(snapshot, 2026, region, status=status, limit=40)
+        where = "year = 2026 AND starts_with(coalesce(village_code, ''), ?)"
+        where += f" AND status = '{status}'" if status else ""
+        expected = snapshot_sql(
+            app_db,
+            f"SELECT person_id, severity FROM watchlist WHERE {where} "  # noqa: S608
+            f"ORDER BY {rank}, oop DESC, person_id LIMIT 40",
+            [region],
+        )
+        count = snapshot_sql(app_db, f"SELECT count(*) FROM watchlist WHERE {where}", [region])
+        assert total == count[0][0] > 0, (region, status)
+        assert list(frame["person"]) == [schema.mask_id(p) for p, _ in expected], region
+        assert list(frame["severity"]) == [s for _, s in expected]
