@@ -16,7 +16,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from pipeline import schema
 
@@ -349,6 +348,16 @@ def resolve(ruleset: RuleSet, region: str) -> list[Rule]:
     return resolved
 
 
+_RULE_ROW_TYPES = {
+    "region_code": "VARCHAR", "rule_id": "VARCHAR", "version": "BIGINT", "kind": "VARCHAR",
+    "enabled": "BOOLEAN", "severity": "VARCHAR", "effective_from": "BIGINT",
+    "effective_to": "BIGINT", "line": "VARCHAR", "share": "VARCHAR",
+    "share_categories": "VARCHAR[]", "share_values": "VARCHAR[]", "line_rule": "VARCHAR",
+    "window_days": "BIGINT", "min_claims": "BIGINT", "min_days": "BIGINT",
+    "label_zh": "VARCHAR", "label_en": "VARCHAR", "explain_zh": "VARCHAR", "explain_en": "VARCHAR",
+}  # fmt: skip
+
+
 def compile_to(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
     """Write the temp tables the rule SQL reads: rule_params, income_ref, severity_policy."""
     rows = []
@@ -370,7 +379,18 @@ def compile_to(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
                 "label_zh": rule.label_zh, "label_en": rule.label_en,
                 "explain_zh": rule.explain_zh, "explain_en": rule.explain_en,
             })  # fmt: skip
-    con.register("rule_rows", pa.Table.from_pylist(rows))
+    # Plain parameters, not an Arrow table: registering one makes DuckDB import pandas, which
+    # cost an import 0.8-1.9 s of start-up for a table of a few dozen rows.
+    columns = list(_RULE_ROW_TYPES)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE rule_rows ("
+        + ", ".join(f"{c} {t}" for c, t in _RULE_ROW_TYPES.items())
+        + ")"
+    )
+    con.executemany(
+        f"INSERT INTO rule_rows VALUES ({', '.join('?' for _ in columns)})",
+        [[row[c] for c in columns] for row in rows],
+    )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE rule_params AS
         SELECT * EXCLUDE (line, share, share_categories, share_values),
@@ -379,16 +399,16 @@ def compile_to(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
                    list_transform(share_values, lambda v: CAST(v AS DECIMAL(6,4)))) AS shares
         FROM rule_rows"""
     )
-    con.unregister("rule_rows")
-    incomes = [
-        {"region_code": c, "year": y, "yuan": str(v), "source": s} for c, y, v, s in ruleset.incomes
-    ]
-    con.register("income_rows", pa.Table.from_pylist(incomes))
+    con.execute("DROP TABLE rule_rows")
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE income_ref AS
-        SELECT region_code, year, CAST(yuan AS DECIMAL(14,2)) AS yuan, source FROM income_rows"""
+        """CREATE OR REPLACE TEMP TABLE income_ref
+        (region_code VARCHAR, year BIGINT, yuan DECIMAL(14,2), source VARCHAR)"""
     )
-    con.unregister("income_rows")
+    if ruleset.incomes:
+        con.executemany(
+            "INSERT INTO income_ref VALUES (?, ?, CAST(? AS DECIMAL(14,2)), ?)",
+            [[c, y, str(v), src] for c, y, v, src in ruleset.incomes],
+        )
     sev = ruleset.severity
     con.execute(
         """CREATE OR REPLACE TEMP TABLE severity_policy AS

@@ -19,7 +19,6 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from pipeline import schema
 
@@ -173,10 +172,14 @@ def _load_reference(con: duckdb.DuckDBPyConnection) -> None:
         levels.append(level)
         names.append(name)
         parents.append(code[: level_len[level - 1]] if level > 1 else None)
-    table = pa.table({"code": codes, "level": levels, "name": names, "parent_code": parents})
-    con.register("_divisions", table)
-    con.execute("INSERT INTO divisions SELECT code, level, name, parent_code FROM _divisions")
-    con.unregister("_divisions")
+    # Lists as parameters, unnested side by side: registering an Arrow table makes DuckDB
+    # import pandas, a second of every new store's first import.
+    con.execute(
+        """INSERT INTO divisions
+        SELECT unnest(CAST(? AS VARCHAR[])), unnest(CAST(? AS INTEGER[])),
+               unnest(CAST(? AS VARCHAR[])), unnest(CAST(? AS VARCHAR[]))""",
+        [codes, levels, names, parents],
+    )
     # Counties directly under a province (municipalities, province-administered cities) have no
     # city in the MCA list; give them one so every level of the drill-down has a name.
     con.execute(
