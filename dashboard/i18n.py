@@ -409,8 +409,9 @@ LABELS: dict[str, dict[str, str]] = {
     "auth.national": {"zh": "全国", "en": "National"},
     "auth.sso": {"zh": "使用统一身份认证登录", "en": "Sign in with your organisation's account"},
     "auth.sso_unknown": {
-        "zh": "您的统一身份认证账号未获授权使用本系统，请联系管理员。",
-        "en": "Your organisation's account is not authorised here: ask an administrator.",
+        "zh": "您的统一身份认证账号（{account}）未获授权使用本系统，请联系管理员。",
+        "en": "Your organisation's account ({account}) is not authorised here: "
+        "ask an administrator.",
     },
     "auth.demo": {
         "zh": "未设置任何账号：这是本机演示模式，本计算机上的任何人都能看到全部数据。"

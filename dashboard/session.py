@@ -14,6 +14,7 @@ import getpass
 import os
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import streamlit as st
 
@@ -27,6 +28,7 @@ SOURCE_KEY = "auth.source"  # password or sso
 LAST_KEY = "auth.last_active"  # time.time() of the session's last run
 NOTICE_KEY = "auth.notice"  # why the sign-in form is shown again (expired, signed_out)
 SEEN_KEY = "auth.seen"  # action -> the key of the last look of that kind logged
+REFUSED_KEY = "auth.sso_refused"  # an identity the map does not name was logged (once)
 IDLE_ENV = "OOPWATCH_IDLE_MINUTES"
 DEFAULT_IDLE_MINUTES = 30.0
 ADDRESS_ENV = "OOPWATCH_ADDRESS"  # set by ``oopwatch serve``: the address it listens on
@@ -115,11 +117,15 @@ def lookup(db: Path, name: str, source: str) -> auth.Access | None:
     return user.access()
 
 
-def end_session(db: Path, name: str, action: str | None, notice: str | None) -> None:
-    """Forget the session's user and everything it chose (the language stays)."""
-    if action:
-        activity.record(db, user=name, source="dashboard", action=action)
+def end_session(db: Path, name: str, action: str | None, notice: str | None) -> bool:
+    """Forget the session's user and everything it chose (the language stays); a single
+    sign-on session also signs out of Streamlit's identity cookie and the provider (``st.logout``
+    sends the browser there: True then, and the run must not rerun, which would drop that)."""
     sso = st.session_state.get(SOURCE_KEY) == "sso"
+    if action:
+        activity.record(
+            db, user=name, source="dashboard", action=action, detail="sso" if sso else None
+        )
     for key in list(st.session_state.keys()):
         if key != LANG_KEY:
             del st.session_state[key]
@@ -127,6 +133,8 @@ def end_session(db: Path, name: str, action: str | None, notice: str | None) -> 
         st.session_state[NOTICE_KEY] = notice
     if sso and sso_enabled(db):
         st.logout()
+        return True
+    return False
 
 
 def start_session(name: str, source: str) -> None:
@@ -182,37 +190,62 @@ def sso_config(db: Path) -> auth.SsoConfig | None:
 
 
 def sso_enabled(db: Path) -> bool:
-    """Single sign-on is offered when ``DB.sso.toml`` exists and Streamlit's ``[auth]``
-    secrets are configured (and Authlib, which ``st.login`` needs, is installed)."""
+    """Single sign-on is offered when ``DB.sso.toml`` parses, Streamlit's ``[auth]`` secrets
+    are complete (``DB.secrets.toml``, see ``oopwatch serve``) and Authlib, which ``st.login``
+    needs, is installed."""
     if sso_config(db) is None:
         return False
-    from streamlit.auth_util import get_secrets_auth_section, is_authlib_installed
+    from streamlit.auth_util import is_authlib_installed, validate_auth_credentials
 
     try:
-        return bool(get_secrets_auth_section()) and is_authlib_installed()
-    except Exception:  # noqa: BLE001 - unreadable secrets: no single sign-on
+        validate_auth_credentials("default")
+    except Exception:  # noqa: BLE001 - missing or unreadable secrets: no single sign-on
         return False
+    return is_authlib_installed()
+
+
+def sso_fresh(claims: dict[str, object]) -> bool:
+    """True when the identity token was issued less than the idle time ago: Streamlit keeps
+    the identity in a cookie for 30 days, and a new session may not start from an old one."""
+    issued = claims.get("iat")
+    if not isinstance(issued, int | float):
+        return False
+    return time.time() - issued <= idle_minutes() * 60
 
 
 def sso_sign_in(db: Path) -> auth.Access | None:
     """A user the identity provider signed in and the map names; None when there is none."""
     if not sso_enabled(db) or not st.user.is_logged_in:
         return None
+    claims = st.user.to_dict()
+    if not sso_fresh(claims):  # signed in at the provider too long ago: the button again
+        st.session_state[NOTICE_KEY] = "expired"
+        return None
     config = sso_config(db)
-    who = auth.sso_access(config, st.user.to_dict()) if config else None
+    who = auth.sso_access(config, claims) if config else None
     if who is None:
-        st.title(t("auth.title"))
-        st.error(t("auth.sso_unknown"))
-        activity.record(
-            db, user="?", source="dashboard", action=auth.LOGIN_FAILED,
-            detail="sso: not in the map",
-        )  # fmt: skip
-        if st.button(t("auth.logout"), key="auth.sso_logout"):
-            st.logout()
-        st.stop()
+        sso_refused(db, claims, config)
     start_session(who.user, "sso")
     activity.record(db, user=who.user, source="dashboard", action=auth.LOGIN, detail="sso")
     return who
+
+
+def sso_refused(db: Path, claims: dict[str, object], config: auth.SsoConfig | None) -> NoReturn:
+    """An identity the map does not name: say so (logged once a session), offer to sign out
+    of it, and stop the run: nothing of the data is shown."""
+    claim = config.claim if config else auth.SSO_CLAIM
+    name = auth.shown_name(str(claims.get(claim) or "").strip().lower())
+    if not st.session_state.get(REFUSED_KEY):
+        activity.record(
+            db, user=name, source="dashboard", action=auth.LOGIN_FAILED,
+            detail="sso: not in the map",
+        )  # fmt: skip
+        st.session_state[REFUSED_KEY] = True
+    st.title(t("auth.title"))
+    st.error(t("auth.sso_unknown", account=md(name)))
+    if st.button(t("auth.logout"), key="auth.sso_logout", icon=":material/logout:"):
+        st.logout()
+    st.stop()
 
 
 # ---------------------------------------------------------------- the sidebar
@@ -238,8 +271,10 @@ def sidebar(who: auth.Access) -> None:
 
 
 def sign_out(who: auth.Access) -> None:
-    """End the session at the user's request (logged), and show the sign-in form."""
-    end_session(data.db_path(), who.user, auth.LOGOUT, notice="signed_out")
+    """End the session at the user's request (logged), and show the sign-in form (a single
+    sign-on session: on its way through the provider's sign-out)."""
+    if end_session(data.db_path(), who.user, auth.LOGOUT, notice="signed_out"):
+        st.stop()
     st.rerun()
 
 

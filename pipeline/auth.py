@@ -319,8 +319,11 @@ def list_users(db: Path) -> list[User]:
 
 
 def users_in_scope(db: Path, scope: str) -> list[str]:
-    """Names of the accounts whose region lies within ``scope`` (all of them for '')."""
-    return [u.name for u in list_users(db) if u.region.startswith(scope)]
+    """Names of the accounts whose region lies within ``scope`` (all of them for ''): password
+    accounts and the users of the single sign-on map, sorted."""
+    regions = {name: region for name, (_, region) in sso_users(db).items()}
+    regions.update((u.name, u.region) for u in list_users(db))
+    return sorted(name for name, region in regions.items() if region.startswith(scope))
 
 
 def add_user(db: Path, name: str, role: str, region: str, password: str, *, by: str) -> User:
@@ -498,6 +501,12 @@ def sso_path(db: Path) -> Path:
     return db.with_name(db.name + ".sso.toml")
 
 
+def secrets_path(db: Path) -> Path:
+    """The Streamlit secrets of a store (its ``[auth]`` section, for ``st.login``):
+    ``DB.secrets.toml``; ``oopwatch serve`` hands it to Streamlit when it exists."""
+    return db.with_name(db.name + ".secrets.toml")
+
+
 @dataclass(frozen=True)
 class SsoConfig:
     """Which identity-provider claim names a user, and each such user's role and region."""
@@ -523,6 +532,16 @@ def load_sso(path: Path) -> SsoConfig:
             raise AuthError(f"{path}: users entry {i} has no {claim!r}")
         users[key] = (check_role(str(entry.get("role", ""))), check_region(entry.get("region")))
     return SsoConfig(claim, users)
+
+
+def sso_users(db: Path) -> dict[str, tuple[str, str]]:
+    """The single sign-on map's users (role, region) by claim value; none when it is missing
+    or broken."""
+    path = sso_path(db)
+    try:
+        return load_sso(path).users if path.exists() else {}
+    except AuthError:
+        return {}
 
 
 def sso_access(config: SsoConfig, claims: Mapping[str, object]) -> Access | None:

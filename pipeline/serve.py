@@ -6,7 +6,9 @@ dashboard only ever reads snapshots; the store path reaches it through env ``OOP
 address it listens on through ``OOPWATCH_ADDRESS``.
 
 With no accounts (``oopwatch users add``) the dashboard is an open demo: it is served on a loopback
-address only, and on any other address ``serve`` refuses to start (exit 2).
+address only, and on any other address ``serve`` refuses to start (exit 2). A single sign-on map
+(``DB.sso.toml``) counts as accounts; Streamlit's secrets for it (``[auth]``) are read from
+``DB.secrets.toml`` beside the store when that file exists.
 """
 
 from __future__ import annotations
@@ -100,9 +102,10 @@ def ensure_snapshot(db: Path, folder: Path | None = None, echo: Echo = _echo) ->
     return snapshot
 
 
-def streamlit_command(port: int, address: str) -> list[str]:
-    """The ``streamlit run`` command line for the dashboard."""
-    return [
+def streamlit_command(port: int, address: str, secrets: Path | None = None) -> list[str]:
+    """The ``streamlit run`` command line for the dashboard; with ``secrets``, Streamlit reads
+    its secrets (``[auth]`` for single sign-on) from that file only."""
+    cmd = [
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.port", str(port),
         "--server.address", address,
@@ -110,6 +113,18 @@ def streamlit_command(port: int, address: str) -> list[str]:
         "--browser.gatherUsageStats", "false",
         "--client.toolbarMode", "minimal",
     ]  # fmt: skip
+    return [*cmd, "--secrets.files", str(secrets)] if secrets is not None else cmd
+
+
+def store_secrets(db: Path, echo: Echo = _echo) -> Path | None:
+    """``DB.secrets.toml`` if it exists (its path is said, never its contents), else None."""
+    path = auth.secrets_path(db)
+    if not path.is_file():
+        return None
+    echo(f"Streamlit secrets (single sign-on) from {path}")
+    if path.stat().st_mode & 0o077:
+        echo(f"warning: other users of this computer can read {path}: chmod 600 it")
+    return path
 
 
 def _run_forwarding_signals(cmd: list[str], env: dict[str, str]) -> int:
@@ -165,4 +180,4 @@ def serve(db: Path, port: int = 8501, address: str = "127.0.0.1") -> int:
     if not accounts:
         _echo(DEMO_NOTICE.format(address=address, db=db))
     env = {**os.environ, "OOPWATCH_DB": str(db), ADDRESS_ENV: address}
-    return _run_forwarding_signals(streamlit_command(port, address), env)
+    return _run_forwarding_signals(streamlit_command(port, address, store_secrets(db)), env)

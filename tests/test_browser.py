@@ -84,9 +84,10 @@ def serve_command(db: Path, port: int) -> list[str]:
 
 
 @contextmanager
-def serving(db: Path, log: Path) -> Iterator[str]:
-    """``oopwatch serve`` on ``db`` (output to ``log``) until the block ends; its URL."""
-    port = free_port()
+def serving(db: Path, log: Path, port: int | None = None) -> Iterator[str]:
+    """``oopwatch serve`` on ``db`` (output to ``log``, on ``port`` or a free one) until the
+    block ends; its URL."""
+    port = port or free_port()
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             serve_command(db, port),
