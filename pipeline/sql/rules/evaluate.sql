@@ -29,7 +29,7 @@ WITH per_person AS (
     GROUP BY person_id, year
 ),
 ranked AS (
-    SELECT pp.*,
+    SELECT pp.*, p.name, p.household_id, p.village_code, p.category,
            least(3, pp.base_rank
                     + CASE WHEN pp.far_over THEN 1 ELSE 0 END
                     + CASE WHEN list_contains(sp.categories, p.category) THEN 1 ELSE 0 END
@@ -45,10 +45,9 @@ SELECT (SELECT run_id FROM eval_params), r.person_id, r.year, r.rules, r.oop, r.
             ELSE prev.first_flagged END,
        coalesce(prev.weeks_on_list, 0) + 1,
        r.explain_zh, r.explain_en,
-       p.name, p.household_id, p.village_code, p.category
+       r.name, r.household_id, r.village_code, r.category  -- people joined once, in ranked
 FROM ranked AS r
 LEFT JOIN previous_watch AS prev USING (person_id, year)
-LEFT JOIN people AS p USING (person_id)
 ORDER BY r.person_id, r.year;
 
 -- Movement since the previous run. Why someone left: their OOP fell because a claim of theirs
