@@ -431,8 +431,12 @@ def evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, import_id: int | 
 
     compile_to(con, ruleset)
     run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM rule_runs").fetchall()[0][0]
+    # The data's date, the latest settlement in force: claims_effective is person_year's claims
+    # (known people, mart_person_year) plus unmatched_claims: their maxima, with no claims scan.
     as_of = con.execute(
-        "SELECT coalesce(max(settle_date), current_date) FROM claims_effective"
+        """SELECT coalesce(greatest((SELECT max(last_settle_date) FROM mart_person_year),
+                                    (SELECT max(settle_date) FROM unmatched_claims)),
+                           current_date)"""
     ).fetchall()[0][0]
     con.execute(
         "INSERT INTO rule_runs VALUES (?, ?, current_localtimestamp(), ?, ?, ?)",
