@@ -238,3 +238,33 @@ def test_unknown_places_fall_back(app_db: Path) -> None:
     at.query_params["person"] = "0123456789abcdef"
     run(at)
     assert at.info[0].value == "找不到这个人。"
+
+
+def test_person_page_year_picker_follows_the_url(app_db: Path, target: Target) -> None:
+    """The person page (a link) shows the URL's year; picking another writes it to the URL and
+    shows that year's OOP, equal to person_year's."""
+    years = [
+        y
+        for (y,) in snapshot_sql(
+            app_db,
+            "SELECT year FROM person_year WHERE person_id = ? ORDER BY year DESC",
+            [target.person_id],
+        )
+    ]
+    assert len(years) >= 2, "the sample's target should have more than one year"
+    at = open_drill()
+    at.switch_page("views/person.py")
+    at.query_params["person"] = data.person_token(target.person_id)
+    at.query_params["year"] = str(years[0])
+    run(at)
+    picker = at.selectbox(key="person.year")
+    assert picker.value == years[0] and picker.options == [str(y) for y in years]
+    run(picker.set_value(years[1]))
+    assert at.query_params["year"] == str(years[1])
+    oop = snapshot_sql(
+        app_db,
+        "SELECT oop FROM person_year WHERE person_id = ? AND year = ?",
+        [target.person_id, years[1]],
+    )[0][0]
+    metric = next(m for m in at.metric if m.label == f"{years[1]}年个人负担")
+    assert metric.value == fmt.yuan(oop)
