@@ -1,9 +1,12 @@
 -- One row per known person: their latest roster row (by import order), or, for a person only an
 -- enrolment names, the latest name/household/village it gave, as category `general`.
-CREATE OR REPLACE TABLE people AS
+-- A build view over the scope (scope_*.sql: every row, or the people an import touched);
+-- pipeline/load.py writes it to the table `people`, stored by place (village, household,
+-- person): a village's or household's people are then a few row groups, not a scan.
+CREATE OR REPLACE TEMP VIEW people_build AS
 WITH roster_latest AS (
     SELECT *
-    FROM roster_rows
+    FROM scope_roster
     QUALIFY row_number() OVER (PARTITION BY person_id ORDER BY file_id DESC, line DESC) = 1
 ),
 enrolment_only AS (
@@ -13,7 +16,7 @@ enrolment_only AS (
                AS household_id,
            last(village_code ORDER BY file_id, line) FILTER (WHERE village_code IS NOT NULL)
                AS village_code
-    FROM enrolment_rows
+    FROM scope_enrolment
     WHERE person_id NOT IN (SELECT person_id FROM roster_latest)
     GROUP BY person_id
 )
@@ -22,6 +25,4 @@ SELECT person_id, name, household_id, relation, village_code, village_name, cate
 FROM roster_latest
 UNION ALL
 SELECT person_id, name, household_id, NULL, village_code, NULL, 'general', NULL, NULL, false
-FROM enrolment_only
--- Stored by place: a village's or household's people are then a few row groups, not a scan.
-ORDER BY village_code, household_id, person_id;
+FROM enrolment_only;

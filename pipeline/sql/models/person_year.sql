@@ -1,6 +1,7 @@
 -- Per known person and calendar year with claims or enrolment: the fund layers and OOP.
 -- OOP = total_cost - basic_paid - critical_paid - assistance_paid - other_paid, in DECIMAL(14,2).
-CREATE OR REPLACE TABLE mart_person_year AS
+-- A build view over the scope (scope_*.sql); pipeline/load.py writes it to mart_person_year.
+CREATE OR REPLACE TEMP VIEW person_year_build AS
 WITH claim_years AS (
     SELECT person_id, year,
            sum(total_cost) AS total_cost,
@@ -12,12 +13,12 @@ WITH claim_years AS (
            count(*) AS claims,
            count(*) FILTER (WHERE visit_type = 'inpatient') AS inpatient_claims,
            max(settle_date) AS last_settle_date
-    FROM claims_effective
+    FROM scope_claims
     GROUP BY person_id, year
 ),
 enrolment_latest AS (
     SELECT person_id, year, status
-    FROM enrolment_rows
+    FROM scope_enrolment
     QUALIFY row_number() OVER (PARTITION BY person_id, year, scheme
                                ORDER BY file_id DESC, line DESC) = 1
 ),
@@ -56,7 +57,6 @@ SELECT
     substr(p.village_code, 1, 6) AS county_code,
     substr(p.village_code, 1, 9) AS township_code
 FROM person_years AS py
-JOIN people AS p USING (person_id)
+JOIN scope_people AS p USING (person_id)
 LEFT JOIN claim_years AS c USING (person_id, year)
-LEFT JOIN enrolment_years AS e USING (person_id, year)
-ORDER BY p.village_code, py.person_id, py.year;
+LEFT JOIN enrolment_years AS e USING (person_id, year);

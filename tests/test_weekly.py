@@ -1,0 +1,179 @@
+"""A weekly import updates only the people it touched; the result must equal a full rebuild.
+
+The models a weekly import updates in place (people, mart_person_year, household_year,
+county_week_claims) are compared, row for row, with what a full refresh builds from the same
+rows, after every import: generated weeks with corrections and reversals, and hand-made cases
+(a person moving household and village, a claim corrected to another person, a reversal before
+its claim, a roster naming an unmatched or enrolment-only person).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from pipeline import load, store
+from tests.conftest import CLAIM_HEADER, ROSTER_HEADER, make_id, write_csv
+
+UPDATED = ("people", "mart_person_year", "household_year", "county_week_claims")
+ENROLMENT_HEADER = ["person_id", "year", "scheme", "status", "name", "household_id", "village_code"]
+VILLAGE_A = "230124100201"
+VILLAGE_B = "230125100202"  # another county
+P1, P2, P3, P4, P5 = (make_id(i) for i in range(11, 16))
+
+
+@pytest.fixture
+def weekly_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Update in place however large the week (small test stores would otherwise rebuild)."""
+    monkeypatch.setattr(load, "REBUILD_SHARE", 1000.0)
+
+
+def touched_since_build(db: Path) -> int:
+    """People touched by weekly updates since the last full build (meta)."""
+    con = store.connect(db, read_only=True)
+    try:
+        rows = con.execute("SELECT value FROM meta WHERE key = 'touched_since_build'").fetchall()
+    finally:
+        con.close()
+    return int(rows[0][0])
+
+
+def differences_from_full(db: Path) -> dict[str, int]:
+    """Rows that differ (either way) between each updated table and a full rebuild of it."""
+    con = store.open_store(db)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        for table in UPDATED:
+            con.execute(f"CREATE TEMP TABLE kept_{table} AS SELECT * FROM {table}")
+        load.refresh_models(con)
+        found = {}
+        for table in UPDATED:
+            found[table] = con.execute(
+                f"""SELECT (SELECT count(*) FROM (SELECT * FROM kept_{table}
+                                                  EXCEPT ALL SELECT * FROM {table}))
+                         + (SELECT count(*) FROM (SELECT * FROM {table}
+                                                  EXCEPT ALL SELECT * FROM kept_{table}))"""
+            ).fetchall()[0][0]
+        con.execute("ROLLBACK")
+    finally:
+        con.close()
+    return found
+
+
+def rows(db: Path, query: str, params: list | None = None) -> list[tuple]:
+    """Rows of a query on the store."""
+    con = store.connect(db, read_only=True)
+    try:
+        return con.execute(query, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_generated_weeks_updated_in_place_equal_a_full_rebuild(tmp_path, db, cli, weekly_always):
+    assert cli("generate", "--out", tmp_path / "x", "--people", "1500", "--weeks", "4",
+               "--as-of", "2026-11-20").exit_code == 0  # fmt: skip
+    load.ingest([tmp_path / "x" / "week01"], db)
+    assert touched_since_build(db) == 0  # the first import builds in full
+    touched = 0
+    for week in ("week02", "week03", "week04"):
+        load.ingest([tmp_path / "x" / week], db)
+        assert touched_since_build(db) > touched, week  # this import updated in place
+        touched = touched_since_build(db)
+        assert differences_from_full(db) == dict.fromkeys(UPDATED, 0), week
+    # The generated weeks do hold corrections and reversals of earlier weeks' claims.
+    later = "FROM claim_log AS c JOIN import_files AS f USING (file_id) WHERE f.import_id > 1"
+    reversals = f"SELECT count(*) FILTER (WHERE c.reverses IS NOT NULL) > 0 {later}"
+    assert rows(db, reversals) == [(True,)]
+    assert rows(
+        db,
+        "SELECT count(*) > 0 FROM claim_rows_superseded AS s JOIN import_files AS f "
+        "ON f.file_id = s.superseded_by_file_id WHERE f.import_id > 1",
+    ) == [(True,)]
+
+
+def test_moves_corrections_and_late_people_updated_in_place(tmp_path, db, weekly_always):
+    w1 = tmp_path / "w1"
+    write_csv(w1 / "roster.csv", ROSTER_HEADER, [
+        (P1, "甲", "H1", VILLAGE_A, "dibao"),
+        (P2, "乙", "H1", VILLAGE_A, "dibao"),
+        (P3, "丙", "H2", VILLAGE_B, "dibao"),
+    ])  # fmt: skip
+    write_csv(w1 / "enrolment.csv", ENROLMENT_HEADER, [
+        (P4, 2026, "residents", "active", "丁", "H3", VILLAGE_A),
+    ])  # fmt: skip
+    write_csv(w1 / "claims.csv", CLAIM_HEADER + ["reverses"], [
+        ("C1", P1, "2026-03-02", "inpatient", "5000.00", "3000.00", "0", "0", ""),
+        ("C2", P2, "2026-03-03", "outpatient", "300.00", "100.00", "0", "0", ""),
+        ("C3", P3, "2026-03-04", "outpatient", "800.00", "200.00", "0", "0", ""),
+        ("C4", P5, "2026-03-05", "inpatient", "900.00", "400.00", "0", "0", ""),
+        ("C5", P1, "2026-03-09", "outpatient", "120.00", "20.00", "0", "0", ""),
+        ("R2", P2, "2026-03-10", "outpatient", "-700.00", "0", "0", "0", "C77"),
+    ])  # fmt: skip
+    load.ingest([w1], db)
+
+    w2 = tmp_path / "w2"
+    write_csv(w2 / "roster.csv", ROSTER_HEADER, [
+        (P2, "乙", "H2", VILLAGE_B, "dibao"),  # moves to household H2 in another county
+        (P4, "丁", "H3", VILLAGE_A, "dibao"),  # was only enrolled
+        (P5, "戊", "H3", VILLAGE_A, "dibao"),  # had an unmatched claim
+    ])  # fmt: skip
+    write_csv(w2 / "claims.csv", CLAIM_HEADER + ["reverses"], [
+        ("C1", P3, "2026-03-02", "inpatient", "5000.00", "3500.00", "0", "0", ""),  # to P3
+        ("R1", P3, "2026-03-11", "outpatient", "-800.00", "0", "0", "0", "C3"),
+    ])  # fmt: skip
+    load.ingest([w2], db)
+    assert touched_since_build(db) == 5  # P1 (C1 moved away), P2, P3, P4, P5
+    assert differences_from_full(db) == dict.fromkeys(UPDATED, 0)
+
+    w3 = tmp_path / "w3"  # the claim R2 reversed arrives: it never counts
+    write_csv(w3 / "claims.csv", CLAIM_HEADER, [
+        ("C77", P2, "2026-03-01", "inpatient", "700.00", "0", "0", "0"),
+        ("C6", P1, "2026-03-16", "outpatient", "50.00", "0", "0", "0"),
+    ])  # fmt: skip
+    load.ingest([w3], db)
+    assert touched_since_build(db) == 7
+    assert differences_from_full(db) == dict.fromkeys(UPDATED, 0)
+
+    # By hand: P1 keeps C5 (100.00) and C6 (50.00); P2 C2 (200.00); P3 C1 as corrected
+    # (1,500.00; C3 reversed); P5 C4 (500.00); P4 has a person-year by enrolment only.
+    assert rows(db, "SELECT person_id, oop, claims, household_id FROM person_year "
+                    "ORDER BY person_id") == [
+        (P1, Decimal("150.00"), 2, "H1"),
+        (P2, Decimal("200.00"), 1, "H2"),
+        (P3, Decimal("1500.00"), 1, "H2"),
+        (P4, Decimal("0.00"), 0, "H3"),
+        (P5, Decimal("500.00"), 1, "H3"),
+    ]  # fmt: skip
+    assert rows(db, "SELECT household_id, members, household_oop FROM household_year "
+                    "ORDER BY household_id") == [
+        ("H1", 1, Decimal("150.00")),
+        ("H2", 2, Decimal("1700.00")),
+        ("H3", 2, Decimal("500.00")),
+    ]  # fmt: skip
+    # Weeks from Monday: C4 (03-05, P5 in A) and C1 (03-02, now P3 in B); C2 (P2, now in B);
+    # C5 (03-09, A); C6 (03-16, A).
+    assert rows(db, "SELECT county, week, claims FROM county_week_claims ORDER BY ALL") == [
+        ("230124", dt.date(2026, 3, 2), 1),
+        ("230124", dt.date(2026, 3, 9), 1),
+        ("230124", dt.date(2026, 3, 16), 1),
+        ("230125", dt.date(2026, 3, 2), 2),
+    ]
+
+
+def test_a_large_week_or_many_small_ones_rebuild_in_full(tmp_path, db):
+    people = [(make_id(100 + i), "某", f"H{i}", VILLAGE_A, "dibao") for i in range(10)]
+    write_csv(tmp_path / "w1" / "roster.csv", ROSTER_HEADER, people)
+    load.ingest([tmp_path / "w1"], db)
+    one = [("C1", make_id(100), "2026-03-02", "outpatient", "10.00", "0", "0", "0")]
+    write_csv(tmp_path / "w2" / "claims.csv", CLAIM_HEADER, one)
+    load.ingest([tmp_path / "w2"], db)
+    assert touched_since_build(db) == 1  # 1 row of 10 people: in place
+    write_csv(tmp_path / "w3" / "claims.csv", CLAIM_HEADER,
+              [(f"D{i}", make_id(100 + i), "2026-03-03", "outpatient", "10.00", "0", "0", "0")
+               for i in range(5)])  # fmt: skip
+    load.ingest([tmp_path / "w3"], db)
+    assert touched_since_build(db) == 0  # 1 + 5 rows pass half of 10 people: rebuilt in full
+    assert rows(db, "SELECT count(*), sum(oop) FROM person_year") == [(5, Decimal("60.00"))]
