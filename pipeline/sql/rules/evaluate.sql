@@ -59,16 +59,24 @@ WITH current AS (SELECT * FROM watch_runs WHERE run_id = (SELECT run_id FROM eva
 this_import AS (
     SELECT file_id FROM import_files WHERE import_id = (SELECT import_id FROM eval_params)
 ),
+-- Claim rows of this import in force, then the claims they reverse or correct: only this
+-- import's rows are read whole (the claim_rows view over every claim cost 0.8 s at 10M).
+import_rows AS (
+    SELECT l.*
+    FROM claim_log AS l
+    ANTI JOIN claim_rows_superseded AS s ON s.file_id = l.file_id AND s.line = l.line
+    WHERE l.file_id IN (SELECT file_id FROM this_import)
+),
 reversed_people AS (
     SELECT DISTINCT target.person_id
-    FROM claim_rows AS rev
-    JOIN claim_rows AS target ON target.claim_id = rev.reverses
-    WHERE rev.file_id IN (SELECT file_id FROM this_import)
+    FROM (SELECT * FROM claim_log
+          WHERE claim_id IN (SELECT reverses FROM import_rows WHERE reverses IS NOT NULL)) AS target
+    ANTI JOIN claim_rows_superseded AS s ON s.file_id = target.file_id AND s.line = target.line
 ),
 assisted_people AS (
     SELECT DISTINCT new.person_id
     FROM claim_rows_superseded AS old
-    JOIN claim_rows AS new USING (claim_id)
+    JOIN import_rows AS new USING (claim_id)
     WHERE old.superseded_by_file_id IN (SELECT file_id FROM this_import)
       AND new.assistance_paid > old.assistance_paid
 ),
