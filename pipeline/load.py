@@ -299,9 +299,9 @@ def refresh_models(
         _write_built(con, model, built, weekly)
     for view in SCOPES:
         con.execute(f"DROP VIEW IF EXISTS {view}")
-    if weekly:
+    if weekly:  # touched and touched_households stay for the rules (rules/scope.sql)
         con.execute("DROP VIEW touched_claims")
-        for table in ("touched_log", "county_week_before", "touched_households", "touched"):
+        for table in ("touched_log", "county_week_before"):
             con.execute(f"DROP TABLE {table}")
     store.run_script(con, "views.sql")
     _count_touched(con, touched if weekly else None)
@@ -538,11 +538,14 @@ def _ingest(
                 ],
             )  # fmt: skip
         notify("refreshing person-year totals")
-        refresh_models(con, notify, weekly_start(con, first_new))
+        since_file = weekly_start(con, first_new)
+        refresh_models(con, notify, since_file)
         if within:
             _refuse_outside(con, import_id, within)
         notify(f"evaluating rules (fingerprint {ruleset.fingerprint})")
-        run_id = rules.evaluate(con, ruleset, import_id)
+        run_id = rules.evaluate(con, ruleset, import_id, since_file)
+        for table in ("touched", "touched_households"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
         watch = rules.run_summary(con, run_id)
         reasons = con.execute(
             "SELECT reason, count(*) AS n FROM rejects WHERE import_id = ? "

@@ -422,10 +422,19 @@ def compile_to(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
     )
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, import_id: int | None = None) -> int:
+def evaluate(
+    con: duckdb.DuckDBPyConnection,
+    ruleset: RuleSet,
+    import_id: int | None = None,
+    since_file: int | None = None,
+) -> int:
     """Run every rule set-based over the current totals; store the run; return its id.
 
-    The caller owns the transaction (an import runs this before its COMMIT).
+    The caller owns the transaction (an import runs this before its COMMIT). ``since_file``
+    (after a weekly import whose models were updated for the touched people, see
+    load.refresh_models) re-examines only the people whose rules may fire differently
+    (sql/rules/scope.sql); everyone else keeps the previous run's flags and list entry. The
+    result equals a full evaluation (tests/test_weekly.py compares them).
     """
     from pipeline import store
 
@@ -438,6 +447,9 @@ def evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, import_id: int | 
                                     (SELECT max(settle_date) FROM unmatched_claims)),
                            current_date)"""
     ).fetchall()[0][0]
+    incremental = since_file is not None and _same_rules_and_years(
+        con, ruleset, run_id - 1, since_file
+    )
     con.execute(
         "INSERT INTO rule_runs VALUES (?, ?, current_localtimestamp(), ?, ?, ?)",
         [run_id, import_id, as_of, ruleset.fingerprint, json.dumps(ruleset.text)],
@@ -448,12 +460,44 @@ def evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, import_id: int | 
         WHERE run_id = ?""",
         [run_id],
     )
+    con.execute("SET VARIABLE previous_run = ?", [run_id - 1])
+    con.execute("SET VARIABLE rules_incremental = ?", [incremental])
+    con.execute("CREATE OR REPLACE TEMP TABLE rule_scope (person_id VARCHAR)")
     store.run_script(con, "rules/setup.sql")
+    for view, table in (("applicable", "applicable_every"), ("rule_scope_people", "people")):
+        rows = f"{table} SEMI JOIN rule_scope USING (person_id)" if incremental else table
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {rows}")
+    if incremental:  # projected first, for everyone: who it flags widens the scope
+        store.run_script(con, "rules/projected.sql")
+        store.run_script(con, "rules/scope.sql")
     for kind in KINDS:
-        store.run_script(con, f"rules/{kind}.sql")
+        if not (incremental and kind == "projected"):
+            store.run_script(con, f"rules/{kind}.sql")
     store.run_script(con, "rules/evaluate.sql")
     build_marts(con)
     return run_id
+
+
+def _same_rules_and_years(
+    con: duckdb.DuckDBPyConnection, ruleset: RuleSet, previous_run: int, since_file: int
+) -> bool:
+    """Whether a weekly evaluation may keep unchanged people's results from ``previous_run``.
+
+    It may if that run used the same rules (fingerprint) and the import added no enrolment year
+    (no_active_enrolment looks at every roster person for each year enrolment covers).
+    """
+    before = con.execute(
+        "SELECT fingerprint FROM rule_runs WHERE run_id = ?", [previous_run]
+    ).fetchall()
+    if not before or before[0][0] != ruleset.fingerprint:
+        return False
+    years = con.execute(
+        """SELECT list(DISTINCT year ORDER BY year),
+                  list(DISTINCT year ORDER BY year) FILTER (WHERE file_id < ?)
+           FROM enrolment_rows""",
+        [since_file],
+    ).fetchall()[0]
+    return (years[0] or []) == (years[1] or [])
 
 
 def build_marts(con: duckdb.DuckDBPyConnection) -> None:

@@ -10,12 +10,13 @@ its claim, a roster naming an unmatched or enrolment-only person).
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from pipeline import load, store
+from pipeline import load, rules, store
 from tests.conftest import CLAIM_HEADER, ROSTER_HEADER, make_id, write_csv
 
 UPDATED = ("people", "mart_person_year", "household_year", "county_week_claims")
@@ -26,9 +27,22 @@ P1, P2, P3, P4, P5 = (make_id(i) for i in range(11, 16))
 
 
 @pytest.fixture
-def weekly_always(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Update in place however large the week (small test stores would otherwise rebuild)."""
+def weekly_always(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Update in place however large the week (small test stores would otherwise rebuild).
+
+    Returns the list of each evaluation's choice: True where it kept the unchanged people's
+    results from the previous run.
+    """
     monkeypatch.setattr(load, "REBUILD_SHARE", 1000.0)
+    choices: list[bool] = []
+    same = rules._same_rules_and_years
+
+    def spy(*args: object) -> bool:
+        choices.append(same(*args))
+        return choices[-1]
+
+    monkeypatch.setattr(rules, "_same_rules_and_years", spy)
+    return choices
 
 
 def touched_since_build(db: Path) -> int:
@@ -63,6 +77,44 @@ def differences_from_full(db: Path) -> dict[str, int]:
     return found
 
 
+RUN_TABLES = ("flags", "watch_runs", "watch_changes")
+
+
+def rule_differences_from_full(db: Path) -> dict[str, int]:
+    """Rows of the latest run that differ (either way) from a full evaluation in its place.
+
+    The run is taken out and evaluated again in full inside a transaction that is rolled back.
+    first_flagged is compared for entries carried over only (a new entry's is the run's time).
+    """
+    con = store.open_store(db)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        run = con.execute("SELECT max(run_id) FROM rule_runs").fetchall()[0][0]
+        for table in RUN_TABLES:
+            con.execute(f"CREATE TEMP TABLE kept_{table} AS FROM {table} WHERE run_id = ?", [run])
+        for table in (*RUN_TABLES, "rule_runs", "region_watch_runs"):
+            con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run])
+        import_id = con.execute("SELECT max(import_id) FROM import_batches").fetchall()[0][0]
+        assert rules.evaluate(con, rules.load(), import_id) == run
+        found = {}
+        for table in RUN_TABLES:
+            cols = (
+                "* EXCLUDE (first_flagged), CASE WHEN status = 'continuing' THEN first_flagged END"
+            )
+            cols = cols if table == "watch_runs" else "*"
+            full = f"(FROM {table} WHERE run_id = {int(run)})"
+            found[table] = con.execute(
+                f"""SELECT (SELECT count(*) FROM (SELECT {cols} FROM kept_{table}
+                                                  EXCEPT ALL SELECT {cols} FROM {full}))
+                         + (SELECT count(*) FROM (SELECT {cols} FROM {full}
+                                                  EXCEPT ALL SELECT {cols} FROM kept_{table}))"""
+            ).fetchall()[0][0]
+        con.execute("ROLLBACK")
+    finally:
+        con.close()
+    return found
+
+
 def rows(db: Path, query: str, params: list | None = None) -> list[tuple]:
     """Rows of a query on the store."""
     con = store.connect(db, read_only=True)
@@ -83,6 +135,9 @@ def test_generated_weeks_updated_in_place_equal_a_full_rebuild(tmp_path, db, cli
         assert touched_since_build(db) > touched, week  # this import updated in place
         touched = touched_since_build(db)
         assert differences_from_full(db) == dict.fromkeys(UPDATED, 0), week
+        assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0), week
+    assert weekly_always == [True, True, True]  # each week kept the unchanged people's results
+    assert rows(db, "SELECT count(*) > 100 FROM watchlist WHERE status = 'continuing'") == [(True,)]
     # The generated weeks do hold corrections and reversals of earlier weeks' claims.
     later = "FROM claim_log AS c JOIN import_files AS f USING (file_id) WHERE f.import_id > 1"
     reversals = f"SELECT count(*) FILTER (WHERE c.reverses IS NOT NULL) > 0 {later}"
@@ -127,6 +182,7 @@ def test_moves_corrections_and_late_people_updated_in_place(tmp_path, db, weekly
     load.ingest([w2], db)
     assert touched_since_build(db) == 5  # P1 (C1 moved away), P2, P3, P4, P5
     assert differences_from_full(db) == dict.fromkeys(UPDATED, 0)
+    assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0)
 
     w3 = tmp_path / "w3"  # the claim R2 reversed arrives: it never counts
     write_csv(w3 / "claims.csv", CLAIM_HEADER, [
@@ -136,6 +192,8 @@ def test_moves_corrections_and_late_people_updated_in_place(tmp_path, db, weekly
     load.ingest([w3], db)
     assert touched_since_build(db) == 7
     assert differences_from_full(db) == dict.fromkeys(UPDATED, 0)
+    assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0)
+    assert weekly_always == [True, True]
 
     # By hand: P1 keeps C5 (100.00) and C6 (50.00); P2 C2 (200.00); P3 C1 as corrected
     # (1,500.00; C3 reversed); P5 C4 (500.00); P4 has a person-year by enrolment only.
@@ -177,3 +235,67 @@ def test_a_large_week_or_many_small_ones_rebuild_in_full(tmp_path, db):
     load.ingest([tmp_path / "w3"], db)
     assert touched_since_build(db) == 0  # 1 + 5 rows pass half of 10 people: rebuilt in full
     assert rows(db, "SELECT count(*), sum(oop) FROM person_year") == [(5, Decimal("60.00"))]
+
+
+def test_a_new_enrolment_year_or_new_rules_evaluate_everyone(tmp_path, db, weekly_always):
+    """Unchanged people keep their results only under the same rules and enrolment years."""
+    people = [(P1, "甲", "H1", VILLAGE_A, "dibao"), (P2, "乙", "H2", VILLAGE_A, "dibao")]
+    write_csv(tmp_path / "w1" / "roster.csv", ROSTER_HEADER, people)
+    enrolled = [(P1, 2026, "residents", "active", "甲", "H1", VILLAGE_A)]
+    write_csv(tmp_path / "w1" / "enrolment.csv", ENROLMENT_HEADER, enrolled)
+    load.ingest([tmp_path / "w1"], db)
+    assert rows(db, "SELECT person_id, rules FROM watchlist") == [(P2, "coverage_gap")]
+
+    # A 2025 enrolment row of P1 only: 2025 is covered now, so P2 (untouched) is flagged for it.
+    enrolled = [(P1, 2025, "residents", "active", "甲", "H1", VILLAGE_A)]
+    write_csv(tmp_path / "w2" / "enrolment.csv", ENROLMENT_HEADER, enrolled)
+    load.ingest([tmp_path / "w2"], db)
+    assert weekly_always == [False]
+    assert rows(db, "SELECT person_id, year FROM watchlist ORDER BY year") == [
+        (P2, 2025),
+        (P2, 2026),
+    ]
+    assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0)
+
+    # Other rules (a lower line for over_line): everyone is evaluated again.
+    rules_dir = tmp_path / "rules"
+    shutil.copytree(rules.RULES_DIR, rules_dir)
+    heilongjiang = rules_dir / "regions" / "23.toml"  # the villages' province: a flat line
+    text = heilongjiang.read_text(encoding="utf-8")
+    heilongjiang.write_text(text.replace('line = "10000.00"', 'line = "10.00"'), "utf-8")
+    claim = [("C1", P2, "2026-03-02", "outpatient", "50.00", "0", "0", "0")]
+    write_csv(tmp_path / "w3" / "claims.csv", CLAIM_HEADER, claim)
+    load.ingest([tmp_path / "w3"], db, rules_dir=rules_dir)
+    assert weekly_always == [False, False]
+    assert rows(db, "SELECT person_id, year, rules FROM watchlist ORDER BY year") == [
+        (P2, 2025, "coverage_gap"),
+        (P2, 2026, "oop_line;coverage_gap"),
+    ]
+
+
+def test_projected_flags_follow_the_data_date_for_untouched_people(tmp_path, db, weekly_always):
+    """The projected rule's window moves with the latest settlement: re-examined for everyone."""
+    people = [(P1, "甲", "H1", VILLAGE_A, "dibao"), (P2, "乙", "H2", VILLAGE_A, "dibao")]
+    write_csv(tmp_path / "w1" / "roster.csv", ROSTER_HEADER, people)
+    march = [
+        (f"C{d}", P1, f"2026-03-0{d}", "outpatient", "1000.00", "0", "0", "0") for d in (2, 3, 4)
+    ]
+    write_csv(tmp_path / "w1" / "claims.csv", CLAIM_HEADER, march)
+    load.ingest([tmp_path / "w1"], db)
+    # 3,000.00 by 4 March; at 3,000.00 per 90 days, 3,000.00 + 3,000.00 / 90 x 302 days left
+    # = 13,066.67 by 31 December: over Heilongjiang's 10,000.
+    assert rows(db, "SELECT person_id, rules, oop FROM watchlist") == [
+        (P1, "projected", Decimal("3000.00"))
+    ]
+    assert "13,066.67" in rows(db, "SELECT explain_en FROM watchlist")[0][0]
+
+    # P2's claim of 1 July moves the data's date: P1's March claims leave the 90-day window.
+    july = [("C9", P2, "2026-07-01", "outpatient", "10.00", "0", "0", "0")]
+    write_csv(tmp_path / "w2" / "claims.csv", CLAIM_HEADER, july)
+    load.ingest([tmp_path / "w2"], db)
+    assert weekly_always == [True]
+    assert rows(db, "SELECT count(*) FROM watchlist") == [(0,)]
+    assert rows(db, "SELECT person_id, change FROM watch_history WHERE run_id = 2") == [
+        (P1, "left")
+    ]
+    assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0)

@@ -5,7 +5,14 @@
 INSERT INTO flags
 SELECT (SELECT run_id FROM eval_params), person_id, year, rule_id, oop, threshold, severity,
        note_zh, note_en, explain_zh, explain_en
-FROM fired;
+FROM fired
+UNION ALL
+-- After a weekly import, the people it could not change keep the previous run's flags
+-- (rules/scope.sql); rule_scope is empty and rules_incremental false otherwise.
+SELECT f.* REPLACE ((SELECT run_id FROM eval_params) AS run_id)
+FROM flags AS f
+ANTI JOIN rule_scope AS s USING (person_id)
+WHERE getvariable('rules_incremental') AND f.run_id = getvariable('previous_run');
 
 CREATE OR REPLACE TEMP TABLE previous_watch AS
 SELECT * FROM watch_runs
@@ -48,7 +55,14 @@ SELECT (SELECT run_id FROM eval_params), r.person_id, r.year, r.rules, r.oop, r.
        r.name, r.household_id, r.village_code, r.category  -- people joined once, in ranked
 FROM ranked AS r
 LEFT JOIN previous_watch AS prev USING (person_id, year)
-ORDER BY r.person_id, r.year;
+UNION ALL
+-- The people a weekly import could not change stay as they were, one more week on the list.
+SELECT p.* REPLACE ((SELECT run_id FROM eval_params) AS run_id, 'continuing' AS status,
+                    p.weeks_on_list + 1 AS weeks_on_list)
+FROM previous_watch AS p
+ANTI JOIN rule_scope AS s USING (person_id)
+WHERE getvariable('rules_incremental')
+ORDER BY person_id, year;
 
 -- Movement since the previous run. Why someone left: their OOP fell because a claim of theirs
 -- was reversed in this import, or a correction in this import raised its medical assistance, or

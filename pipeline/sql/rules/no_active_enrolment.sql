@@ -6,7 +6,7 @@ people_years AS (
     SELECT p.person_id, y.year, coalesce(py.oop, 0) AS oop,
            coalesce(py.enrolled_active, false) AS active,
            substr(p.village_code, 1, 9) AS township_code
-    FROM people AS p
+    FROM rule_scope_people AS p
     CROSS JOIN covered AS y
     LEFT JOIN person_year AS py ON py.person_id = p.person_id AND py.year = y.year
     WHERE p.on_roster

@@ -30,7 +30,7 @@ candidates AS (
            CAST(a.oop + r.window_oop / a.window_days
                 * datediff('day', params.as_of, make_date(a.year, 12, 31)) AS DECIMAL(14,2))
                AS projected_oop
-    FROM applicable AS a
+    FROM applicable_every AS a  -- everyone: the window moves with as_of
     CROSS JOIN params
     JOIN recent AS r USING (person_id, window_days)
     JOIN township_rules AS l

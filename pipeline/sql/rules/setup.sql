@@ -52,8 +52,10 @@ FROM best AS b
 LEFT JOIN region_names AS rn ON rn.code = b.basis_region
 LEFT JOIN region_names AS pn ON pn.code = substr(b.township_code, 1, 2) AND pn.level = 1;
 
--- Rules whose kind, years and region apply to a person-year.
-CREATE OR REPLACE TEMP VIEW applicable AS
+-- Rules whose kind, years and region apply to a person-year. The rule kinds read `applicable`,
+-- which pipeline/rules.py defines as all of this or, after a weekly import, only the rows of
+-- the people whose rules may fire differently (rule_scope); the projected rule reads all.
+CREATE OR REPLACE TEMP VIEW applicable_every AS
 SELECT py.*, r.rule_id, r.version, r.kind, r.severity, r.line, r.share, r.shares, r.line_rule,
        r.window_days, r.min_claims, r.min_days, r.explain_zh AS template_zh,
        r.explain_en AS template_en

@@ -1,0 +1,16 @@
+-- After a weekly import (pipeline/rules.py, evaluate), the people whose rules may fire
+-- differently from the previous run: those the import touched (their person-years changed), the
+-- members of the households it touched (household_burden), and everyone the projected rule
+-- flags now or flagged then (its window moves with the data's date; it ran first, for
+-- everyone, into `fired`). Everyone else keeps the previous run's flags and list entry: the
+-- rules, their fingerprint and the enrolment years covered are the same (or this runs in full).
+INSERT INTO rule_scope
+SELECT person_id FROM touched
+UNION
+SELECT person_id FROM people SEMI JOIN touched_households USING (household_id)
+UNION
+SELECT person_id FROM fired
+UNION
+SELECT person_id FROM flags
+WHERE run_id = getvariable('previous_run')
+  AND rule_id IN (SELECT rule_id FROM rule_params WHERE kind = 'projected');
