@@ -473,6 +473,9 @@ def evaluate(
     for kind in KINDS:
         if not (incremental and kind == "projected"):
             store.run_script(con, f"rules/{kind}.sql")
+    # TODO(issue 7): a run still writes the whole list (watch_runs, flags, watch_page) and the
+    # regional marts, about 5 s of a 1M-people weekly import; store list entries as changes
+    # (kept from run to run until they change) and update marts per touched region.
     store.run_script(con, "rules/evaluate.sql")
     build_marts(con)
     return run_id
