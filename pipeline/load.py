@@ -273,8 +273,8 @@ def refresh_models(
 
     With ``first_file`` (the first file_id of an import whose earlier state the models hold),
     only the people the import touched are updated: see sql/models/touched.sql. The result is
-    the same as a full refresh (tests/test_weekly.py compares them); a week of 100k claims in a
-    store of 10M then costs about a tenth of the refresh.
+    the same as a full refresh (tests/test_weekly.py compares them). At 1M people a week of
+    108k claims touches 100k people, and the models take about 4 s instead of 11.6 s.
     """
     weekly = first_file is not None
     if weekly:
