@@ -45,7 +45,7 @@ rolled AS (
 ),
 -- Households per region: a distinct count over every level's rows cost 1.7 s at 1M people
 -- (3.9M groups). A household whose members all live in one village counts once for that
--- village and each region above it, so those are counted per village and summed up the levels;
+-- village and each region above it, so those are counted per village and summed up the levels:
 -- only the (rare) households spread over several villages are counted distinct per region.
 household_villages AS (
     SELECT year, household_id, min(village_code) AS first_village,

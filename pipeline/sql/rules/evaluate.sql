@@ -21,22 +21,27 @@ WHERE run_id = (SELECT max(run_id) FROM watch_runs
 
 INSERT INTO watch_runs
 WITH per_person AS (
+    -- The rules that fired, in their order (version): an unordered list, sorted per person.
+    -- Ordered aggregates (string_agg … ORDER BY version) took 2.1 s for 245k people at 1M.
     SELECT person_id, year,
-           string_agg(rule_id, ';' ORDER BY version) AS rules,
+           list_sort(list({'version': version, 'rule_id': rule_id, 'zh': explain_zh,
+                           'en': explain_en})) AS fired_rules,
            max(oop) AS oop,
            arg_min(threshold, version) FILTER (WHERE threshold IS NOT NULL) AS threshold,
            max(severity_rank(severity)) AS base_rank,
            bool_or(threshold IS NOT NULL AND threshold > 0
                    AND oop >= threshold * (SELECT ratio_to_raise FROM severity_policy))
                AS far_over,
-           count(*) AS n_rules,
-           string_agg(explain_zh, '；' ORDER BY version) AS explain_zh,
-           string_agg(explain_en, '; ' ORDER BY version) AS explain_en
+           count(*) AS n_rules
     FROM fired
     GROUP BY person_id, year
 ),
 ranked AS (
-    SELECT pp.*, p.name, p.household_id, p.village_code, p.category,
+    SELECT pp.* EXCLUDE (fired_rules),
+           array_to_string(list_transform(pp.fired_rules, lambda f: f.rule_id), ';') AS rules,
+           array_to_string(list_transform(pp.fired_rules, lambda f: f.zh), '；') AS explain_zh,
+           array_to_string(list_transform(pp.fired_rules, lambda f: f.en), '; ') AS explain_en,
+           p.name, p.household_id, p.village_code, p.category,
            least(3, pp.base_rank
                     + CASE WHEN pp.far_over THEN 1 ELSE 0 END
                     + CASE WHEN list_contains(sp.categories, p.category) THEN 1 ELSE 0 END
