@@ -447,9 +447,14 @@ def evaluate(
                                     (SELECT max(settle_date) FROM unmatched_claims)),
                            current_date)"""
     ).fetchall()[0][0]
-    incremental = since_file is not None and _same_rules_and_years(
-        con, ruleset, run_id - 1, since_file
+    code = _code_version()
+    incremental = (
+        since_file is not None
+        and _meta(con, "rules_code") == code
+        and _same_rules_and_years(con, ruleset, run_id - 1, since_file)
     )
+    con.execute("DELETE FROM meta WHERE key = 'rules_code'")
+    con.execute("INSERT INTO meta VALUES ('rules_code', ?)", [code])
     con.execute(
         "INSERT INTO rule_runs VALUES (?, ?, current_localtimestamp(), ?, ?, ?)",
         [run_id, import_id, as_of, ruleset.fingerprint, json.dumps(ruleset.text)],
@@ -479,6 +484,26 @@ def evaluate(
     store.run_script(con, "rules/evaluate.sql")
     build_marts(con)
     return run_id
+
+
+def _code_version() -> str:
+    """Fingerprint of the SQL that evaluates the rules and builds what they read.
+
+    A weekly evaluation keeps unchanged people's results only from a run made by the same code:
+    after an upgrade that changes an explanation's wording, everyone is evaluated again.
+    """
+    from pipeline import store
+
+    digest = hashlib.sha256(store.models_version().encode())
+    for path in sorted((store.SQL_DIR / "rules").glob("*.sql")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    """A value of the store's meta table, or None."""
+    rows = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+    return rows[0][0] if rows else None
 
 
 def _same_rules_and_years(

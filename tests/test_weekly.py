@@ -299,3 +299,28 @@ def test_projected_flags_follow_the_data_date_for_untouched_people(tmp_path, db,
         (P1, "left")
     ]
     assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0)
+
+
+def test_a_run_by_other_rule_code_is_not_kept(tmp_path, db, weekly_always):
+    """After an upgrade that changes the rules' SQL, a weekly import evaluates everyone."""
+    people = [(P1, "甲", "H1", VILLAGE_A, "dibao"), (P2, "乙", "H2", VILLAGE_A, "dibao")]
+    write_csv(tmp_path / "w1" / "roster.csv", ROSTER_HEADER, people)
+    big = [("C1", P1, "2026-03-02", "inpatient", "30000.00", "0", "0", "0")]
+    write_csv(tmp_path / "w1" / "claims.csv", CLAIM_HEADER, big)
+    load.ingest([tmp_path / "w1"], db)
+    small = [("C2", P2, "2026-03-03", "outpatient", "10.00", "0", "0", "0")]
+    write_csv(tmp_path / "w2" / "claims.csv", CLAIM_HEADER, small)
+    load.ingest([tmp_path / "w2"], db)
+    assert weekly_always == [True]  # same code: P1's entry was kept
+
+    con = store.connect(db)
+    con.execute("UPDATE meta SET value = 'older' WHERE key = 'rules_code'")
+    con.close()
+    write_csv(tmp_path / "w3" / "claims.csv", CLAIM_HEADER, [("C3", *small[0][1:])])
+    load.ingest([tmp_path / "w3"], db)
+    assert weekly_always == [True]  # not even asked: the previous run's code differs
+    assert rows(db, "SELECT value <> 'older' FROM meta WHERE key = 'rules_code'") == [(True,)]
+    assert rows(db, "SELECT person_id, rules, weeks_on_list FROM watchlist") == [
+        (P1, "oop_line", 3)
+    ]
+    assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0)
