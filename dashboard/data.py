@@ -1317,26 +1317,35 @@ def household_members(
     household's ``village`` the scans skip every other village's blocks (tables are stored by
     village).
     """
+    place, at = _in_village(village)
     rows = _rows(
         snapshot,
-        """WITH p AS (
-               SELECT * FROM people
-               WHERE household_id = ? AND (? IS NULL OR village_code = ?)
+        f"""WITH p AS (
+               SELECT * FROM people WHERE household_id = ?{place}
            ),
            py AS (
                SELECT person_id, oop, claims FROM person_year
-               WHERE household_id = ? AND year = ? AND (? IS NULL OR village_code = ?)
+               WHERE household_id = ? AND year = ?{place}
            )
            SELECT p.person_id, p.name, p.relation, p.category, p.village_code,
                   coalesce(py.oop, 0), coalesce(py.claims, 0)
-           FROM p LEFT JOIN py USING (person_id)""",
-        [household_id, village, village, household_id, year, village, village],
+           FROM p LEFT JOIN py USING (person_id)""",  # noqa: S608
+        [household_id, *at, household_id, year, *at],
     )
     flags = _latest_watch(snapshot, [r[0] for r in rows], year)
     rows = [(*r, *flags.get(r[0], (None, None))) for r in rows]
     rows.sort(key=lambda r: (r[7] is None, -(r[5] or 0), r[0]))
     frame = pd.DataFrame.from_records(rows, columns=MEMBER_COLUMNS)
     return frame.astype({"claims": "int64"})
+
+
+def _in_village(village: str | None) -> tuple[str, list[str]]:
+    """The village condition and its parameter, or nothing without a village.
+
+    A literal condition lets DuckDB skip the other villages' blocks as it scans; "? IS NULL OR
+    village_code = ?" cost about 1 ms more per query at 1M people.
+    """
+    return (" AND village_code = ?", [village]) if village else ("", [])
 
 
 def _latest_watch(snapshot: str, people: list[str], year: int) -> dict[str, tuple[str, str]]:
@@ -1419,12 +1428,13 @@ def person_year_rows(
     One query serves the year selector and the year's figures; ``village`` (the person's)
     lets the scan skip every other village's blocks.
     """
+    place, at = _in_village(village)
     rows = _rows(
         snapshot,
         f"""SELECT year, {", ".join(_YEAR_COLUMNS)} FROM person_year
-            WHERE person_id = ? AND (? IS NULL OR village_code = ?)
+            WHERE person_id = ?{place}
             ORDER BY year DESC""",  # noqa: S608
-        [person_id, village, village],
+        [person_id, *at],
     )
     return {int(r[0]): dict(zip(_YEAR_COLUMNS, r[1:], strict=True)) for r in rows}
 
