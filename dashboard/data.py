@@ -1355,9 +1355,9 @@ def _latest_watch(snapshot: str, people: list[str], year: int) -> dict[str, tupl
     marks = ", ".join("?" * len(people))
     rows = _rows(
         snapshot,
-        f"""WITH w AS MATERIALIZED (SELECT * FROM watch_runs WHERE person_id IN ({marks}))
+        f"""WITH w AS MATERIALIZED (SELECT * FROM watch_entries WHERE person_id IN ({marks}))
             SELECT person_id, rules, severity FROM w
-            WHERE year = ? AND run_id = (SELECT max(run_id) FROM rule_runs)""",  # noqa: S608
+            WHERE year = ? AND to_run IS NULL""",  # noqa: S608
         [*people, year],
     )
     return {r[0]: (r[1], r[2]) for r in rows}
@@ -1511,9 +1511,10 @@ def person_claims(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=CLAIM_COLUMNS)
 
 
-# A person's rows of a run-by-run table (flags, watch_runs, watch_changes) through its person_id
-# index: DuckDB takes the index only for a scan filtered on person_id alone, so the other
-# filters go outside a MATERIALIZED CTE built on this (a millisecond instead of a scan).
+# A person's rows of a run-by-run table (flag_entries, watch_entries, watch_changes) through its
+# person_id index: DuckDB takes the index only for a scan filtered on person_id alone, so the
+# other filters go outside a MATERIALIZED CTE built on this (a millisecond instead of a scan).
+# An entry with no to_run is on the latest run's list (pipeline/sql/watch.sql).
 _BY_PERSON = "SELECT * FROM {table} WHERE person_id = ?"
 
 FLAG_COLUMNS = ["rule_id", "oop", "threshold", "severity", "explain_zh", "explain_en"]
@@ -1525,10 +1526,10 @@ def person_flags(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
     """The rules that flag the person on the current watch-list for ``year``, one row each."""
     rows = _rows(
         snapshot,
-        f"""WITH f AS MATERIALIZED ({_BY_PERSON.format(table="flags")})
+        f"""WITH f AS MATERIALIZED ({_BY_PERSON.format(table="flag_entries")})
             SELECT rule_id, oop, threshold, severity, explain_zh, explain_en
             FROM f
-            WHERE year = ? AND run_id = (SELECT max(run_id) FROM rule_runs)
+            WHERE year = ? AND to_run IS NULL
             ORDER BY rule_id""",  # noqa: S608
         [person_id, year],
     )
@@ -1543,9 +1544,13 @@ def person_watch(snapshot: str, person_id: str, year: int) -> dict[str, object] 
                "weeks_on_list", "explain_zh", "explain_en"]  # fmt: skip
     rows = _rows(
         snapshot,
-        f"""WITH w AS MATERIALIZED ({_BY_PERSON.format(table="watch_runs")})
-            SELECT {", ".join(columns)} FROM w
-            WHERE year = ? AND run_id = (SELECT max(run_id) FROM rule_runs)""",  # noqa: S608
+        f"""WITH w AS MATERIALIZED ({_BY_PERSON.format(table="watch_entries")}),
+            latest AS (SELECT max(run_id) AS run_id FROM rule_runs)
+            SELECT w.rules, w.oop, w.threshold, w.severity,
+                   CASE WHEN w.since_run = latest.run_id THEN 'new' ELSE 'continuing' END,
+                   w.first_flagged, latest.run_id - w.since_run + 1, w.explain_zh, w.explain_en
+            FROM w CROSS JOIN latest
+            WHERE w.year = ? AND w.to_run IS NULL""",  # noqa: S608
         [person_id, year],
     )
     return dict(zip(columns, rows[0], strict=True)) if rows else None
@@ -1560,11 +1565,12 @@ def person_flag_history(snapshot: str, person_id: str, year: int) -> pd.DataFram
     """Every evaluation run, newest first: was the person on the list for ``year``, and why."""
     rows = _rows(
         snapshot,
-        f"""WITH w AS MATERIALIZED ({_BY_PERSON.format(table="watch_runs")})
+        f"""WITH w AS MATERIALIZED ({_BY_PERSON.format(table="watch_entries")})
             SELECT r.run_id, r.evaluated_at, r.as_of, w.person_id IS NOT NULL,
                    w.rules, w.severity, w.oop
             FROM rule_runs AS r
-            LEFT JOIN w ON w.run_id = r.run_id AND w.year = ?
+            LEFT JOIN w ON r.run_id >= w.from_run
+                       AND r.run_id < coalesce(w.to_run, 2147483647) AND w.year = ?
             ORDER BY r.run_id DESC""",  # noqa: S608
         [person_id, year],
     )

@@ -80,6 +80,8 @@ def open_store(db: Path) -> duckdb.DuckDBPyConnection:
     con = connect(db)
     _claim_log_migration(con)
     run_script(con, "schema.sql")
+    _watch_entries_migration(con)
+    run_script(con, "watch.sql")
     index_claim_rows(con)
     run_script(con, "cases.sql")  # exports and visit outcomes (oopwatch export/returns)
     if con.execute("SELECT count(*) FROM divisions").fetchall()[0][0] == 0:
@@ -143,6 +145,39 @@ def _claim_log_migration(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DELETE FROM meta WHERE key = 'models_version'")  # rebuild every model
 
 
+def _watch_entries_migration(con: duckdb.DuckDBPyConnection) -> None:
+    """Stores made before entries kept a copy of the list and flags per run (tables watch_runs
+    and flags, now views): each row becomes an entry for its own run (the latest run's hold)."""
+    found = con.execute(
+        """SELECT count(*) FROM duckdb_tables()
+           WHERE table_name = 'watch_runs' AND schema_name = 'main' AND NOT temporary"""
+    ).fetchall()[0][0]
+    if not found:
+        return
+    con.execute("BEGIN TRANSACTION")
+    for column in ("name", "household_id", "village_code", "category"):  # older still
+        con.execute(f"ALTER TABLE watch_runs ADD COLUMN IF NOT EXISTS {column} VARCHAR")
+    latest = "(SELECT max(run_id) FROM rule_runs)"
+    con.execute(
+        f"""INSERT INTO watch_entries
+        SELECT person_id, year, run_id, CASE WHEN run_id < {latest} THEN run_id + 1 END,
+               run_id - weeks_on_list + 1, rules, oop, threshold, severity, first_flagged,
+               explain_zh, explain_en, name, household_id, village_code, category
+        FROM watch_runs ORDER BY run_id, person_id, year"""
+    )
+    con.execute(
+        f"""INSERT INTO flag_entries
+        SELECT person_id, year, rule_id, run_id, CASE WHEN run_id < {latest} THEN run_id + 1 END,
+               oop, threshold, severity, note_zh, note_en, explain_zh, explain_en
+        FROM flags ORDER BY run_id, person_id, year"""
+    )
+    for view in ("watchlist", "case_status_live"):  # they read the tables; made again next
+        con.execute(f"DROP VIEW IF EXISTS {view}")
+    con.execute("DROP TABLE watch_runs")
+    con.execute("DROP TABLE flags")
+    con.execute("COMMIT")
+
+
 def _drop_old_views(con: duckdb.DuckDBPyConnection) -> None:
     """Models that were views in an earlier version and are tables now."""
     for name in ("unmatched_claims", "unknown_divisions", "case_status"):
@@ -157,7 +192,9 @@ def models_version() -> str:
     """Fingerprint of the SQL that builds the tables, models, marts and views."""
     digest = hashlib.sha256()
     paths = sorted((SQL_DIR / "models").glob("*.sql")) + sorted((SQL_DIR / "marts").glob("*.sql"))
-    paths += [SQL_DIR / n for n in ("schema.sql", "views.sql", "macros.sql", "cases.sql")]
+    paths += [
+        SQL_DIR / n for n in ("schema.sql", "watch.sql", "views.sql", "macros.sql", "cases.sql")
+    ]
     for path in paths:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -92,7 +92,10 @@ def rule_differences_from_full(db: Path) -> dict[str, int]:
         run = con.execute("SELECT max(run_id) FROM rule_runs").fetchall()[0][0]
         for table in RUN_TABLES:
             con.execute(f"CREATE TEMP TABLE kept_{table} AS FROM {table} WHERE run_id = ?", [run])
-        for table in (*RUN_TABLES, "rule_runs", "region_watch_runs"):
+        for table in ("watch_entries", "flag_entries"):  # as the previous run left them
+            con.execute(f"DELETE FROM {table} WHERE from_run = ?", [run])
+            con.execute(f"UPDATE {table} SET to_run = NULL WHERE to_run = ?", [run])
+        for table in ("watch_changes", "rule_runs", "region_watch_runs"):
             con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run])
         import_id = con.execute("SELECT max(import_id) FROM import_batches").fetchall()[0][0]
         assert rules.evaluate(con, rules.load(), import_id) == run
@@ -324,3 +327,117 @@ def test_a_run_by_other_rule_code_is_not_kept(tmp_path, db, weekly_always):
         (P1, "oop_line", 3)
     ]
     assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0)
+
+
+def entries(db: Path) -> list[tuple]:
+    """P1's list entries: opened by, ended by, on the list since, OOP."""
+    return rows(db, "SELECT from_run, to_run, since_run, oop FROM watch_entries ORDER BY from_run")
+
+
+def test_a_run_writes_only_the_entries_that_changed(tmp_path, db, weekly_always):
+    """An unchanged person-year's entry holds from run to run; a change ends it and opens the
+    next, continuing the stretch on the list; leaving ends it; coming back starts a new stretch."""
+    people = [(P1, "甲", "H1", VILLAGE_A, "dibao"), (P2, "乙", "H1", VILLAGE_A, "dibao")]
+    write_csv(tmp_path / "w1" / "roster.csv", ROSTER_HEADER, people)
+    weeks = [  # one file of claims per import; dates never pass 2 March (the projection's date)
+        [("C1", P1, "2026-03-02", "inpatient", "30000.00", "0", "0", "0", "")],
+        # P1 is examined again (a member of P2's household touched) but unchanged
+        [("C2", P2, "2026-03-01", "outpatient", "10.00", "0", "0", "0", "")],
+        [("C3", P1, "2026-03-02", "inpatient", "5000.00", "0", "0", "0", "")],  # P1's OOP rises
+        [("R1", P1, "2026-03-02", "inpatient", "-30000.00", "0", "0", "0", "C1"),
+         ("R3", P1, "2026-03-02", "inpatient", "-5000.00", "0", "0", "0", "C3")],  # P1 leaves
+        [("C5", P1, "2026-03-02", "inpatient", "20000.00", "0", "0", "0", "")],  # and returns
+    ]  # fmt: skip
+    for n, claims in enumerate(weeks, start=1):
+        write_csv(tmp_path / f"w{n}" / "claims.csv", CLAIM_HEADER + ["reverses"], claims)
+        load.ingest([tmp_path / f"w{n}"], db)
+        assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0), n
+        if n == 2:  # run 2 wrote nothing: the entries of run 1 hold
+            assert entries(db) == [(1, None, 1, Decimal("30000.00"))]
+            assert rows(db, "SELECT DISTINCT from_run, to_run FROM flag_entries") == [(1, None)]
+    assert weekly_always == [True, True, True, True]
+    assert entries(db) == [
+        (1, 3, 1, Decimal("30000.00")),
+        (3, 4, 1, Decimal("35000.00")),  # changed in run 3, on the list since run 1
+        (5, None, 5, Decimal("20000.00")),  # back in run 5: a new stretch
+    ]
+    # Every run's list as watch_runs gives it (the view over the entries).
+    assert rows(db, "SELECT run_id, status, weeks_on_list, oop FROM watch_runs "
+                    "ORDER BY run_id") == [
+        (1, "new", 1, Decimal("30000.00")),
+        (2, "continuing", 2, Decimal("30000.00")),
+        (3, "continuing", 3, Decimal("35000.00")),
+        (5, "new", 1, Decimal("20000.00")),
+    ]  # fmt: skip
+    first = rows(db, "SELECT run_id, evaluated_at FROM rule_runs ORDER BY run_id")
+    assert rows(db, "SELECT first_flagged FROM watch_runs ORDER BY run_id") == [
+        (first[0][1],), (first[0][1],), (first[0][1],), (first[4][1],)
+    ]  # fmt: skip
+    assert rows(db, "SELECT run_id, change, reason FROM watch_changes ORDER BY run_id") == [
+        (1, "entered", None), (4, "left", "reversal"), (5, "entered", None)
+    ]  # fmt: skip
+    assert rows(db, "SELECT person_id, status, weeks_on_list, oop FROM watchlist") == [
+        (P1, "new", 1, Decimal("20000.00"))
+    ]
+
+
+def make_older(db: Path) -> None:
+    """Give the store the layout of a version that kept a copy of the list and flags per run."""
+    import duckdb
+
+    con = duckdb.connect(str(db))
+    for table in ("watch_runs", "flags"):
+        con.execute(f"CREATE TABLE copied_{table} AS FROM {table} ORDER BY ALL")
+    for view in ("watchlist", "watch_runs", "flags", "case_status_live"):
+        con.execute(f"DROP VIEW {view}")
+    con.execute("DROP TABLE watch_entries")
+    con.execute("DROP TABLE flag_entries")
+    for table in ("watch_runs", "flags"):
+        con.execute(f"ALTER TABLE copied_{table} RENAME TO {table}")
+    con.execute("UPDATE meta SET value = 'older' WHERE key = 'models_version'")
+    con.close()
+
+
+def test_an_older_store_keeps_every_run_as_entries(tmp_path, cli):
+    """A store whose runs were copies becomes entries: every run reads the same, and the next
+    weekly import continues the list as a store made by this version does."""
+    assert cli("generate", "--out", tmp_path / "x", "--people", "1500", "--weeks", "4",
+               "--as-of", "2026-11-20").exit_code == 0  # fmt: skip
+    weeks = [tmp_path / "x" / f"week0{n}" for n in range(1, 5)]
+    made, older = tmp_path / "made.duckdb", tmp_path / "older.duckdb"
+    for week in weeks:
+        load.ingest([week], made)
+    for week in weeks[:3]:
+        load.ingest([week], older)
+    before = {t: rows(older, f"FROM {t} ORDER BY ALL") for t in ("watch_runs", "flags")}
+    make_older(older)
+    store.open_store(older).close()
+    assert rows(older, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'watch_runs'") == [
+        (0,)
+    ]
+    for table, expected in before.items():
+        assert len(expected) > 300 and rows(older, f"FROM {table} ORDER BY ALL") == expected
+    opened = rows(older, "SELECT count(*) FROM watch_entries")[0][0]
+    assert opened == len(before["watch_runs"])  # one entry per stored row, none lost
+
+    load.ingest([weeks[3]], older)
+    con = store.connect(made, read_only=True)
+    try:
+        con.execute(f"ATTACH '{older}' AS older (READ_ONLY)")
+        for table in ("watch_runs", "flags", "watch_changes"):
+            cols = "* EXCLUDE (first_flagged)" if table == "watch_runs" else "*"
+            differing = con.execute(
+                f"""SELECT count(*) FROM (
+                        (SELECT {cols} FROM {table} EXCEPT ALL SELECT {cols} FROM older.{table})
+                        UNION ALL
+                        (SELECT {cols} FROM older.{table} EXCEPT ALL SELECT {cols} FROM {table}))"""
+            ).fetchall()[0][0]
+            assert differing == 0, table
+        assert (
+            con.execute("SELECT count(*) FROM older.watchlist WHERE weeks_on_list = 4").fetchall()[
+                0
+            ][0]
+            > 100
+        )
+    finally:
+        con.close()

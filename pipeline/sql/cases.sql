@@ -107,8 +107,7 @@ FROM case_events;
 CREATE OR REPLACE VIEW case_status_live AS
 WITH listed AS (
     SELECT person_id, year, village_code, severity, status
-    FROM watch_runs
-    WHERE run_id = (SELECT max(run_id) FROM rule_runs)
+    FROM watchlist
 ),
 exported AS (
     SELECT x.person_id, x.year,

@@ -135,12 +135,17 @@ CREATE TABLE IF NOT EXISTS rule_runs (
     rules_text    JSON
 );
 
--- Every rule that fired, per run, person and year.
-CREATE TABLE IF NOT EXISTS flags (
-    run_id       INTEGER,
+-- The rules that fired and the watch-list, as entries that hold from the run that opened them
+-- (from_run) until the run that changed or ended them (to_run; NULL while they hold). A run
+-- writes only what changed since the previous one (rules/evaluate.sql): a copy of the whole
+-- list per run had grown the store by 30 MB a week at 1M people and cost a weekly import
+-- about 4 s. The views flags, watch_runs and watchlist (watch.sql) give every run's rows.
+CREATE TABLE IF NOT EXISTS flag_entries (
     person_id    VARCHAR,
     year         INTEGER,
     rule_id      VARCHAR,
+    from_run     INTEGER,
+    to_run       INTEGER,
     oop          DECIMAL(14,2),
     threshold    DECIMAL(14,2),
     severity     VARCHAR,
@@ -150,21 +155,23 @@ CREATE TABLE IF NOT EXISTS flags (
     explain_en   VARCHAR
 );
 
--- The watch-list of every run: one row per flagged person and year.
-CREATE TABLE IF NOT EXISTS watch_runs (
-    run_id         INTEGER,
+-- One entry per flagged person-year and stretch of unchanged content. since_run is the run
+-- from which the person-year has been on the list without a break: it gives status (new in
+-- that run, continuing after), weeks on the list and first_flagged.
+CREATE TABLE IF NOT EXISTS watch_entries (
     person_id      VARCHAR,
     year           INTEGER,
+    from_run       INTEGER,
+    to_run         INTEGER,
+    since_run      INTEGER,
     rules          VARCHAR,
     oop            DECIMAL(14,2),
     threshold      DECIMAL(14,2),
     severity       VARCHAR,
-    status         VARCHAR,
     first_flagged  TIMESTAMP,
-    weeks_on_list  INTEGER,
     explain_zh     VARCHAR,
     explain_en     VARCHAR,
-    -- who the person was at that run (so the list of any week reads without a join)
+    -- who the person was when the entry was made (so a week's list reads without a join)
     name           VARCHAR,
     household_id   VARCHAR,
     village_code   VARCHAR,
@@ -184,14 +191,8 @@ CREATE TABLE IF NOT EXISTS watch_changes (
     oop_now     DECIMAL(14,2)
 );
 
--- Stores made by an earlier version: columns added since.
-ALTER TABLE watch_runs ADD COLUMN IF NOT EXISTS name VARCHAR;
-ALTER TABLE watch_runs ADD COLUMN IF NOT EXISTS household_id VARCHAR;
-ALTER TABLE watch_runs ADD COLUMN IF NOT EXISTS village_code VARCHAR;
-ALTER TABLE watch_runs ADD COLUMN IF NOT EXISTS category VARCHAR;
-
 -- A person's page reads their rows of these run-by-run tables (hundreds of thousands of rows
 -- after a few weeks) by person_id: an index finds them in a millisecond instead of a scan.
-CREATE INDEX IF NOT EXISTS watch_runs_person ON watch_runs (person_id);
-CREATE INDEX IF NOT EXISTS flags_person ON flags (person_id);
+CREATE INDEX IF NOT EXISTS watch_entries_person ON watch_entries (person_id);
+CREATE INDEX IF NOT EXISTS flag_entries_person ON flag_entries (person_id);
 CREATE INDEX IF NOT EXISTS watch_changes_person ON watch_changes (person_id);

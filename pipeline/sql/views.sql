@@ -15,13 +15,7 @@ SELECT person_id, year, name, household_id, village_code, category,
        province_code, city_code, county_code, township_code
 FROM mart_person_year;
 
--- The watch-list of the latest evaluation run (CONTRACT.md section 3), with who the person is
--- (stored with each run, so no join: the dashboard filters it on every click).
-CREATE OR REPLACE VIEW watchlist AS
-SELECT person_id, year, rules, oop, threshold, severity, status, first_flagged, weeks_on_list,
-       explain_zh, explain_en, run_id, name, household_id, village_code, category
-FROM watch_runs
-WHERE run_id = (SELECT max(run_id) FROM rule_runs);
+-- watchlist, watch_runs and flags: watch.sql (created when the store opens).
 
 -- Every run's entries and exits with their reasons, dated.
 CREATE OR REPLACE VIEW watch_history AS

@@ -1,25 +1,43 @@
--- One evaluation run: every rule that fired → flags; one row per person-year → watch_runs, with
--- severity, status new/continuing, first_flagged and weeks on the list; entered/left → watch_changes.
--- eval_params holds run_id, import_id, evaluated_at, as_of.
+-- One evaluation run: the rules that fired (`fired`) → flag_entries; one entry per flagged
+-- person-year → watch_entries, with severity, since when it is on the list and its
+-- explanation; entered/left → watch_changes. eval_params holds run_id, import_id, evaluated_at,
+-- as_of, fingerprint. Only what changed is written: an entry whose content is the same as the
+-- previous run's holds on (schema.sql). The people this run decides are everyone, or after a
+-- weekly import those of rule_scope (rules/scope.sql): everyone else's entries hold.
 
-INSERT INTO flags
-SELECT (SELECT run_id FROM eval_params), person_id, year, rule_id, oop, threshold, severity,
-       note_zh, note_en, explain_zh, explain_en
-FROM fired
-UNION ALL
--- After a weekly import, the people it could not change keep the previous run's flags
--- (rules/scope.sql); rule_scope is empty and rules_incremental false otherwise.
-SELECT f.* REPLACE ((SELECT run_id FROM eval_params) AS run_id)
-FROM flags AS f
-ANTI JOIN rule_scope AS s USING (person_id)
-WHERE getvariable('rules_incremental') AND f.run_id = getvariable('previous_run');
+-- The entries that hold now (the previous run's) of the people this run decides.
+CREATE OR REPLACE TEMP TABLE flags_before AS
+SELECT person_id, year, rule_id, oop, threshold, severity, note_zh, note_en, explain_zh,
+       explain_en
+FROM flag_entries
+WHERE to_run IS NULL
+  AND (NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FROM rule_scope));
 
-CREATE OR REPLACE TEMP TABLE previous_watch AS
-SELECT * FROM watch_runs
-WHERE run_id = (SELECT max(run_id) FROM watch_runs
-                WHERE run_id < (SELECT run_id FROM eval_params));
+CREATE OR REPLACE TEMP TABLE flags_now AS
+SELECT person_id, year, rule_id, oop, threshold, severity, note_zh, note_en, explain_zh,
+       explain_en
+FROM fired;
 
-INSERT INTO watch_runs
+-- Ended (the rule no longer fires, or fires with other figures or words), then opened.
+UPDATE flag_entries AS f SET to_run = (SELECT run_id FROM eval_params)
+FROM (SELECT * FROM flags_before EXCEPT SELECT * FROM flags_now) AS gone
+WHERE f.to_run IS NULL
+  AND f.person_id = gone.person_id AND f.year = gone.year AND f.rule_id = gone.rule_id;
+
+INSERT INTO flag_entries
+SELECT person_id, year, rule_id, (SELECT run_id FROM eval_params), NULL, oop, threshold,
+       severity, note_zh, note_en, explain_zh, explain_en
+FROM (SELECT * FROM flags_now EXCEPT SELECT * FROM flags_before)
+ORDER BY person_id, year, rule_id;
+
+CREATE OR REPLACE TEMP TABLE watch_before AS
+SELECT person_id, year, rules, oop, threshold, severity, explain_zh, explain_en, name,
+       household_id, village_code, category, since_run, first_flagged
+FROM watch_entries
+WHERE to_run IS NULL
+  AND (NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FROM rule_scope));
+
+CREATE OR REPLACE TEMP TABLE watch_now AS
 WITH per_person AS (
     -- The rules that fired, in their order (version): an unordered list, sorted per person.
     -- Ordered aggregates (string_agg … ORDER BY version) took 2.1 s for 245k people at 1M.
@@ -48,34 +66,39 @@ ranked AS (
                     + CASE WHEN pp.n_rules >= sp.rules_to_raise THEN 1 ELSE 0 END) AS rank
     FROM per_person AS pp
     CROSS JOIN severity_policy AS sp
-    LEFT JOIN people AS p USING (person_id)
+    LEFT JOIN people AS p USING (person_id)  -- people joined once
 )
-SELECT (SELECT run_id FROM eval_params), r.person_id, r.year, r.rules, r.oop, r.threshold,
-       CASE r.rank WHEN 1 THEN 'low' WHEN 2 THEN 'medium' ELSE 'high' END,
-       CASE WHEN prev.person_id IS NULL THEN 'new' ELSE 'continuing' END,
-       CASE WHEN prev.person_id IS NULL THEN (SELECT evaluated_at FROM eval_params)
-            ELSE prev.first_flagged END,
-       coalesce(prev.weeks_on_list, 0) + 1,
-       r.explain_zh, r.explain_en,
-       r.name, r.household_id, r.village_code, r.category  -- people joined once, in ranked
-FROM ranked AS r
-LEFT JOIN previous_watch AS prev USING (person_id, year)
-UNION ALL
--- The people a weekly import could not change stay as they were, one more week on the list.
-SELECT p.* REPLACE ((SELECT run_id FROM eval_params) AS run_id, 'continuing' AS status,
-                    p.weeks_on_list + 1 AS weeks_on_list)
-FROM previous_watch AS p
-ANTI JOIN rule_scope AS s USING (person_id)
-WHERE getvariable('rules_incremental')
-ORDER BY person_id, year;
+SELECT person_id, year, rules, oop, threshold,
+       CASE rank WHEN 1 THEN 'low' WHEN 2 THEN 'medium' ELSE 'high' END AS severity,
+       explain_zh, explain_en, name, household_id, village_code, category
+FROM ranked;
+
+CREATE OR REPLACE TEMP TABLE watch_opened AS
+SELECT * FROM watch_now
+EXCEPT
+SELECT * EXCLUDE (since_run, first_flagged) FROM watch_before;
+
+UPDATE watch_entries AS w SET to_run = (SELECT run_id FROM eval_params)
+FROM (SELECT * EXCLUDE (since_run, first_flagged) FROM watch_before
+      EXCEPT SELECT * FROM watch_now) AS gone
+WHERE w.to_run IS NULL AND w.person_id = gone.person_id AND w.year = gone.year;
+
+-- A person-year on the list in the previous run stays on it since then (continuing).
+INSERT INTO watch_entries
+SELECT o.person_id, o.year, e.run_id, NULL, coalesce(b.since_run, e.run_id), o.rules, o.oop,
+       o.threshold, o.severity, coalesce(b.first_flagged, e.evaluated_at), o.explain_zh,
+       o.explain_en, o.name, o.household_id, o.village_code, o.category
+FROM watch_opened AS o
+CROSS JOIN eval_params AS e
+LEFT JOIN watch_before AS b USING (person_id, year)
+ORDER BY o.person_id, o.year;
 
 -- Movement since the previous run. Why someone left: their OOP fell because a claim of theirs
 -- was reversed in this import, or a correction in this import raised its medical assistance, or
 -- it fell otherwise; or, OOP unchanged, the rules changed (fingerprint) or other data did
 -- (category, enrolment, income).
 INSERT INTO watch_changes
-WITH current AS (SELECT * FROM watch_runs WHERE run_id = (SELECT run_id FROM eval_params)),
-this_import AS (
+WITH this_import AS (
     SELECT file_id FROM import_files WHERE import_id = (SELECT import_id FROM eval_params)
 ),
 -- Claim rows of this import in force, then the claims they reverse or correct: only this
@@ -102,11 +125,11 @@ assisted_people AS (
 fingerprints AS (
     SELECT (SELECT fingerprint FROM eval_params) AS now,
            (SELECT fingerprint FROM rule_runs
-            WHERE run_id = (SELECT max(run_id) FROM previous_watch)) AS before
+            WHERE run_id = (SELECT run_id - 1 FROM eval_params)) AS before
 )
-SELECT (SELECT run_id FROM eval_params), c.person_id, c.year, 'entered', NULL, NULL, NULL, c.oop
-FROM current AS c
-WHERE c.status = 'new'
+SELECT (SELECT run_id FROM eval_params), o.person_id, o.year, 'entered', NULL, NULL, NULL, o.oop
+FROM watch_opened AS o
+ANTI JOIN watch_before AS b USING (person_id, year)
 UNION ALL
 SELECT (SELECT run_id FROM eval_params), p.person_id, p.year, 'left',
        CASE
@@ -121,9 +144,15 @@ SELECT (SELECT run_id FROM eval_params), p.person_id, p.year, 'left',
            ELSE 'data_change'
        END,
        p.rules, p.oop, CASE WHEN pe.person_id IS NOT NULL THEN coalesce(py.oop, 0) END
-FROM previous_watch AS p
+FROM watch_before AS p
 CROSS JOIN fingerprints AS f
-LEFT JOIN current AS c USING (person_id, year)
+LEFT JOIN watch_now AS c USING (person_id, year)
 LEFT JOIN person_year AS py USING (person_id, year)
 LEFT JOIN people AS pe USING (person_id)
 WHERE c.person_id IS NULL;
+
+DROP TABLE flags_before;
+DROP TABLE flags_now;
+DROP TABLE watch_before;
+DROP TABLE watch_now;
+DROP TABLE watch_opened;

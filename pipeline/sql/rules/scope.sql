@@ -11,6 +11,6 @@ SELECT person_id FROM people SEMI JOIN touched_households USING (household_id)
 UNION
 SELECT person_id FROM fired
 UNION
-SELECT person_id FROM flags
-WHERE run_id = getvariable('previous_run')
+SELECT person_id FROM flag_entries
+WHERE to_run IS NULL  -- the previous run's, before this run ends any
   AND rule_id IN (SELECT rule_id FROM rule_params WHERE kind = 'projected');
