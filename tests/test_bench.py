@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
+
 NUMBERS = (
     "ingest_s", "ingest_peak_rss_mb", "floor_read_s", "pandas_s", "pandas_peak_rss_mb",
     "weekly_s", "rules_s", "db_mb", "cat_s",
@@ -26,6 +28,22 @@ def test_bench_small(cli, tmp_path: Path) -> None:
     assert figures["agree"] is True, figures["agreement"]
     assert figures["agreement"]["person_years"] > 0
     assert figures["weekly_claims"] > 0
+    # The weekly import is the week: about 2% of the claims, 5% of them corrections or
+    # reversals of earlier claims (the held-back week topped up, every added row loaded).
+    added = figures["weekly_supplement"]
+    assert added["added_corrections"] > 0 and added["added_reversals"] > 0
+    assert added["added_new"] > 0
+    assert abs(figures["weekly_share_of_claims"] - 0.02) < 0.001
+    changed = figures["weekly_corrections"] + figures["weekly_reversals"]
+    assert abs(changed / figures["weekly_claims"] - 0.05) < 0.005
+    con = duckdb.connect(str(keep / "oopwatch.duckdb"), read_only=True)
+    try:
+        extra = con.execute(
+            "SELECT rows_read, rows_rejected FROM imports WHERE file LIKE '%week-extra%'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert extra == [(sum(v for k, v in added.items() if k.startswith("added_")), 0)]
     views = figures["dashboard"]
     assert {"drill: provinces (全国)", "drill: household (members)", "person page",
             "watch-list filter"} <= set(views)  # fmt: skip

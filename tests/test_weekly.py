@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboard import data
 from pipeline import load, rules, store
 from tests.conftest import CLAIM_HEADER, ROSTER_HEADER, make_id, write_csv
 
@@ -379,6 +380,19 @@ def test_a_run_writes_only_the_entries_that_changed(tmp_path, db, weekly_always)
     assert rows(db, "SELECT person_id, status, weeks_on_list, oop FROM watchlist") == [
         (P1, "new", 1, Decimal("20000.00"))
     ]
+    # The person page reads the same from the entries (its own queries, by the person's index).
+    snap = str(store.current_snapshot(db))
+    watch = data.person_watch(snap, P1, 2026)
+    assert (watch["status"], watch["weeks_on_list"], watch["oop"]) == (
+        "new", 1, Decimal("20000.00")
+    )  # fmt: skip
+    history = data.person_flag_history(snap, P1, 2026)
+    assert list(zip(history["run_id"], history["on_list"], history["oop"], strict=True)) == [
+        (5, True, Decimal("20000.00")), (4, False, None), (3, True, Decimal("35000.00")),
+        (2, True, Decimal("30000.00")), (1, True, Decimal("30000.00")),
+    ]  # fmt: skip
+    fired = rows(db, "SELECT rule_id FROM flags WHERE run_id = 5 ORDER BY rule_id")
+    assert data.person_flags(snap, P1, 2026)["rule_id"].tolist() == [r[0] for r in fired] != []
 
 
 def make_older(db: Path) -> None:
