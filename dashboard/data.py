@@ -134,6 +134,16 @@ def cursor(snapshot: str) -> duckdb.DuckDBPyConnection:
     return _connection(snapshot).cursor()
 
 
+# The rows of one key through the column's ART index (schema.sql): DuckDB takes an index only
+# for a scan filtered on that column alone, so every other filter goes outside a MATERIALIZED
+# CTE built on this (1-2 ms instead of a 4-6 ms scan at 1M people). Indexes on the tables a
+# weekly import rewrites in part (people, mart_person_year) were measured and not taken: their
+# upkeep made a 1M-people weekly import's COMMIT 10 s instead of 2 s.
+def _by_index(table: str, column: str) -> str:
+    """The rows of ``table`` whose ``column`` equals the query's next parameter, by its index."""
+    return f"SELECT * FROM {table} WHERE {column} = ?"  # noqa: S608
+
+
 def _rows(snapshot: str, sql: str, params: Sequence[object] = ()) -> list[tuple]:
     """All rows of a query (fetchall: DECIMAL stays Decimal; fetchone leaves results open)."""
     cur = cursor(snapshot)
@@ -1483,39 +1493,33 @@ def person_claims(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
     """
     found = _rows(
         snapshot,
-        """SELECT flatten(list(log_rows)) FROM claim_person_rows
-           WHERE person_id = ? AND year = ?""",
+        f"""WITH x AS MATERIALIZED ({_by_index("claim_person_rows", "person_id")})
+            SELECT flatten(list(log_rows)) FROM x WHERE year = ?""",  # noqa: S608
         [person_id, year],
     )[0][0]
     rows = _rows(
         snapshot,
-        """WITH c AS MATERIALIZED (SELECT * FROM claim_log WHERE rowid = ANY(?)),
-           -- the few superseded rows and reversed claims among them, found by claim_id first
-           -- (NOT EXISTS against the whole tables took 10 ms more)
-           s AS MATERIALIZED (SELECT file_id, line FROM claim_rows_superseded
-                              WHERE claim_id IN (SELECT claim_id FROM c)),
-           r AS MATERIALIZED (SELECT claim_id FROM reversed_claims
-                              WHERE claim_id IN (SELECT claim_id FROM c))
+        """WITH c AS MATERIALIZED (  -- each column fetched costs: not the two unused
+               SELECT * EXCLUDE (extra, in_scope_cost) FROM claim_log WHERE rowid = ANY(?)
+           )
            SELECT claim_id, settle_date, visit_type, total_cost, basic_paid, critical_paid,
                   assistance_paid, coalesce(other_paid, 0),
                   CAST(total_cost - basic_paid - critical_paid - assistance_paid
                        - coalesce(other_paid, 0) AS DECIMAL(14,2)),
                   diagnosis, hospital
            FROM c
+           ANTI JOIN claim_rows_superseded AS s USING (file_id, line)  -- a few thousand rows
+           ANTI JOIN reversed_claims AS r USING (claim_id)
            WHERE person_id = ? AND year(settle_date) = ? AND reverses IS NULL
-             AND (file_id, line) NOT IN (SELECT (file_id, line) FROM s)
-             AND claim_id NOT IN (SELECT claim_id FROM r)
            ORDER BY settle_date, claim_id""",
         [found or [], person_id, year],
     )
     return pd.DataFrame.from_records(rows, columns=CLAIM_COLUMNS)
 
 
-# A person's rows of a run-by-run table (flag_entries, watch_entries, watch_changes) through its
-# person_id index: DuckDB takes the index only for a scan filtered on person_id alone, so the
-# other filters go outside a MATERIALIZED CTE built on this (a millisecond instead of a scan).
-# An entry with no to_run is on the latest run's list (pipeline/sql/watch.sql).
-_BY_PERSON = "SELECT * FROM {table} WHERE person_id = ?"
+# A person's rows of the run-by-run tables (flag_entries, watch_entries, watch_changes) come
+# through their person_id index. An entry with no to_run is on the latest run's list
+# (pipeline/sql/watch.sql).
 
 FLAG_COLUMNS = ["rule_id", "oop", "threshold", "severity", "explain_zh", "explain_en"]
 
@@ -1526,7 +1530,7 @@ def person_flags(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
     """The rules that flag the person on the current watch-list for ``year``, one row each."""
     rows = _rows(
         snapshot,
-        f"""WITH f AS MATERIALIZED ({_BY_PERSON.format(table="flag_entries")})
+        f"""WITH f AS MATERIALIZED ({_by_index("flag_entries", "person_id")})
             SELECT rule_id, oop, threshold, severity, explain_zh, explain_en
             FROM f
             WHERE year = ? AND to_run IS NULL
@@ -1544,7 +1548,7 @@ def person_watch(snapshot: str, person_id: str, year: int) -> dict[str, object] 
                "weeks_on_list", "explain_zh", "explain_en"]  # fmt: skip
     rows = _rows(
         snapshot,
-        f"""WITH w AS MATERIALIZED ({_BY_PERSON.format(table="watch_entries")}),
+        f"""WITH w AS MATERIALIZED ({_by_index("watch_entries", "person_id")}),
             latest AS (SELECT max(run_id) AS run_id FROM rule_runs)
             SELECT w.rules, w.oop, w.threshold, w.severity,
                    CASE WHEN w.since_run = latest.run_id THEN 'new' ELSE 'continuing' END,
@@ -1565,7 +1569,7 @@ def person_flag_history(snapshot: str, person_id: str, year: int) -> pd.DataFram
     """Every evaluation run, newest first: was the person on the list for ``year``, and why."""
     rows = _rows(
         snapshot,
-        f"""WITH w AS MATERIALIZED ({_BY_PERSON.format(table="watch_entries")})
+        f"""WITH w AS MATERIALIZED ({_by_index("watch_entries", "person_id")})
             SELECT r.run_id, r.evaluated_at, r.as_of, w.person_id IS NOT NULL,
                    w.rules, w.severity, w.oop
             FROM rule_runs AS r
@@ -1588,7 +1592,7 @@ def person_changes(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
     """The person's entries to and exits from the list for ``year``, newest first."""
     rows = _rows(
         snapshot,
-        f"""WITH c AS MATERIALIZED ({_BY_PERSON.format(table="watch_changes")})
+        f"""WITH c AS MATERIALIZED ({_by_index("watch_changes", "person_id")})
             SELECT {", ".join(CHANGE_COLUMNS)}
             FROM c JOIN rule_runs USING (run_id)
             WHERE c.year = ? ORDER BY run_id DESC""",  # noqa: S608

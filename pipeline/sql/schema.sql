@@ -196,3 +196,4 @@ CREATE TABLE IF NOT EXISTS watch_changes (
 CREATE INDEX IF NOT EXISTS watch_entries_person ON watch_entries (person_id);
 CREATE INDEX IF NOT EXISTS flag_entries_person ON flag_entries (person_id);
 CREATE INDEX IF NOT EXISTS watch_changes_person ON watch_changes (person_id);
+CREATE INDEX IF NOT EXISTS claim_person_rows_person ON claim_person_rows (person_id);
