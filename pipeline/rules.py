@@ -478,8 +478,9 @@ def evaluate(
     for kind in KINDS:
         if not (incremental and kind == "projected"):
             store.run_script(con, f"rules/{kind}.sql")
-    # TODO(issue 7): the marts (region_year, watch_page, case_status) are still rebuilt whole,
-    # about 3.5 s of a 1M-people weekly import; update them per touched region.
+    # TODO(performance): the marts (region_year, watch_page, case_status) are still rebuilt
+    # whole, about 3.6 s of a 1M-people weekly import (README "Performance"); update them per
+    # touched region, and keep the watch-list page's order in its query instead of storage.
     store.run_script(con, "rules/evaluate.sql")
     build_marts(con)
     return run_id
