@@ -43,6 +43,12 @@ pytestmark = pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarnin
 
 SSO_SHOTS = Path("/tmp/sso-shots")
 SSO_BUTTON = "使用统一身份认证登录"
+
+
+def keep_shot(page: object, tmp_path: Path, name: str) -> None:
+    """A screenshot kept in SSO_SHOTS to look at (made here: tests run in any order)."""
+    SSO_SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shoot(page, tmp_path, name), SSO_SHOTS / f"{name}.png")
 OUT_OF_SCOPE = "不在您的管辖范围内。"
 EMAIL = "li.ming@ybj.example.gov.cn"  # in the map: a caseworker of county a
 SUBJECT = "u-4711"  # the provider's id of that user; their email claim is EMAIL, cased otherwise
@@ -199,8 +205,7 @@ def test_sso_signs_in_a_mapped_user_to_their_county(
     assert server.a.name in shown, shown
     text = page.locator("body").inner_text()
     assert "分省情况" not in text and "下级地区" in text, "the county, not the country"
-    SSO_SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(shoot(page, tmp_path, "sso-signed-in"), SSO_SHOTS / "sso-signed-in.png")
+    keep_shot(page, tmp_path, "sso-signed-in")
 
     # another province in the URL: a new session (signed in again from Streamlit's identity
     # cookie, so the provider is not asked) that shows the refusal and nothing else
@@ -209,7 +214,7 @@ def test_sso_signs_in_a_mapped_user_to_their_county(
     settle(page)
     assert page.locator('[data-testid="stDataFrame"]').count() == 0
     assert EMAIL in page.locator('[data-testid="stSidebar"]').inner_text()
-    shutil.copy(shoot(page, tmp_path, "sso-out-of-scope"), SSO_SHOTS / "sso-out-of-scope.png")
+    keep_shot(page, tmp_path, "sso-out-of-scope")
 
     sign_out_at_provider(page, server, "退出登录")
     page.goto(server.url)  # the identity cookie is gone: the sign-in page again
@@ -248,7 +253,7 @@ def test_sso_refuses_an_identity_not_in_the_map(
     assert page.get_by_role("heading", name=TITLE_ZH).count() == 0
     assert page.locator('[data-testid="stSidebarNav"]').count() == 0, "no pages to go to"
     assert server.a.name not in text
-    shutil.copy(shoot(page, tmp_path, "sso-refused"), SSO_SHOTS / "sso-refused.png")
+    keep_shot(page, tmp_path, "sso-refused")
 
     refused = activity.entries(server.db, user=STRANGER)
     assert [(e.action, e.detail) for e in refused] == [("login_failed", "sso: not in the map")]
