@@ -49,6 +49,8 @@ def keep_shot(page: object, tmp_path: Path, name: str) -> None:
     """A screenshot kept in SSO_SHOTS to look at (made here: tests run in any order)."""
     SSO_SHOTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(shoot(page, tmp_path, name), SSO_SHOTS / f"{name}.png")
+
+
 OUT_OF_SCOPE = "不在您的管辖范围内。"
 EMAIL = "li.ming@ybj.example.gov.cn"  # in the map: a caseworker of county a
 SUBJECT = "u-4711"  # the provider's id of that user; their email claim is EMAIL, cased otherwise
