@@ -208,6 +208,10 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "in-scope cost exceeds the total cost",
     },
     "reason.reverses_itself": {"zh": "冲销流水号指向自身", "en": "reversal names its own claim"},
+    "reason.claim_id_other_person": {
+        "zh": "流水号已属于其他人员",
+        "en": "claim number already belongs to another person",
+    },
     "reason.bad_village_code": {
         "zh": "村级区划代码不是12位数字",
         "en": "village code is not 12 digits",

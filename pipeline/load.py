@@ -203,7 +203,7 @@ def _load_kind(
     good = f"SELECT * EXCLUDE (reason, detail, raw) FROM clean_{kind} WHERE reason IS NULL"
     if kind == "claims":
         notify("claims: corrections replace earlier rows")
-        _upsert_claims(con, good)
+        _upsert_claims(con, good, items, import_id)
     else:
         con.execute(f"INSERT INTO {kind}_rows {good}")
     # The typed copies are stored now; free their memory for the models that follow.
@@ -218,15 +218,25 @@ def scalar(con: duckdb.DuckDBPyConnection, query: str, params: list | dict | Non
     return con.execute(query, params or []).fetchall()[0][0]
 
 
-def _upsert_claims(con: duckdb.DuckDBPyConnection, good: str) -> None:
+def _upsert_claims(
+    con: duckdb.DuckDBPyConnection, good: str, items: list[read.Staged], import_id: int
+) -> None:
     """A claim_id seen again replaces the earlier row: that row is listed in
     claim_rows_superseded (and so leaves the view claim_rows); claim_log only grows.
 
+    A row whose claim_id another person holds is rejected first (``_reject_conflicts``).
     Within one import (several weeks at once) only the claim_ids that occur more than once are
     ranked, newest file and line first: a window over every row of a 10M-row batch cost a sort.
     """
     con.execute(f"CREATE OR REPLACE TEMP VIEW batch_claims AS {good}")
     has_old = scalar(con, "SELECT count(*) > 0 FROM claim_log")
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE batch_repeated AS
+        SELECT claim_id FROM batch_claims GROUP BY claim_id HAVING count(*) > 1"""
+    )
+    repeated = scalar(con, "SELECT count(*) FROM batch_repeated")
+    if has_old or repeated:
+        _reject_conflicts(con, good, items, import_id, has_old)
     if has_old:
         con.execute(
             """INSERT INTO claim_rows_superseded
@@ -234,11 +244,7 @@ def _upsert_claims(con: duckdb.DuckDBPyConnection, good: str) -> None:
             JOIN (SELECT claim_id, min(file_id) AS file_id FROM batch_claims GROUP BY claim_id)
                 AS b USING (claim_id)"""
         )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE batch_repeated AS
-        SELECT claim_id FROM batch_claims GROUP BY claim_id HAVING count(*) > 1"""
-    )
-    if not scalar(con, "SELECT count(*) FROM batch_repeated"):
+    if not repeated:
         con.execute("INSERT INTO claim_log SELECT * FROM batch_claims")
     else:
         con.execute(
@@ -264,6 +270,76 @@ def _upsert_claims(con: duckdb.DuckDBPyConnection, good: str) -> None:
         con.execute("DROP TABLE batch_versions")
     con.execute("DROP TABLE batch_repeated")
     con.execute("DROP VIEW batch_claims")
+    con.execute("DROP TABLE IF EXISTS claim_conflicts")
+
+
+def _reject_conflicts(
+    con: duckdb.DuckDBPyConnection,
+    good: str,
+    items: list[read.Staged],
+    import_id: int,
+    has_old: bool,
+) -> None:
+    """Reject the rows whose claim_id another person holds (sql/checks/claim_conflicts.sql),
+    with their source text, and leave them out of ``batch_claims``."""
+    if has_old:
+        con.execute(
+            """CREATE OR REPLACE TEMP VIEW stored_claims AS
+            SELECT claim_id, person_id FROM claim_rows
+            SEMI JOIN batch_claims USING (claim_id)"""
+        )
+    else:
+        con.execute(
+            """CREATE OR REPLACE TEMP VIEW stored_claims AS
+            SELECT NULL::VARCHAR AS claim_id, NULL::VARCHAR AS person_id WHERE false"""
+        )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE batch_files AS "
+        "SELECT unnest(CAST(? AS INTEGER[])) AS file_id, unnest(CAST(? AS VARCHAR[])) AS file",
+        [[s.file_id for s in items], [s.source.path.name for s in items]],
+    )
+    store.run_script(con, "checks/claim_conflicts.sql")
+    con.execute("DROP VIEW stored_claims")
+    con.execute("DROP TABLE batch_files")
+    conflicts = con.execute(
+        "SELECT file_id, line FROM claim_conflicts ORDER BY file_id, line"
+    ).fetchall()
+    if not conflicts:
+        con.execute("DROP TABLE claim_conflicts")
+        return
+    lines: dict[int, list[int]] = {}
+    for file_id, line in conflicts:
+        lines.setdefault(file_id, []).append(line)
+    raw_ids, raw_lines, raw_texts = [], [], []
+    for staged in items:
+        if staged.file_id in lines:
+            for line, text in read.raw_lines(con, staged, lines[staged.file_id]).items():
+                raw_ids.append(staged.file_id)
+                raw_lines.append(line)
+                raw_texts.append(text)
+    con.execute(
+        """INSERT INTO rejects
+        SELECT ?, c.file_id, f.file, 'claims', c.line, 'claim_id_other_person', c.detail,
+               c.person_id, r.raw
+        FROM claim_conflicts AS c
+        JOIN (SELECT unnest(CAST(? AS INTEGER[])) AS file_id, unnest(CAST(? AS VARCHAR[])) AS file)
+            AS f USING (file_id)
+        LEFT JOIN (SELECT unnest(CAST(? AS INTEGER[])) AS file_id,
+                          unnest(CAST(? AS BIGINT[])) AS line,
+                          unnest(CAST(? AS VARCHAR[])) AS raw) AS r USING (file_id, line)""",
+        [
+            import_id,
+            [s.file_id for s in items],
+            [str(s.source.path) for s in items],
+            raw_ids,
+            raw_lines,
+            raw_texts,
+        ],
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW batch_claims AS
+        SELECT * FROM ({good}) ANTI JOIN claim_conflicts USING (file_id, line)"""
+    )
 
 
 def refresh_models(

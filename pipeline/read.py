@@ -69,6 +69,7 @@ class Staged:
     encoding: str | None
     rows: int  # data rows in the clean table
     malformed: list[tuple[int, str, str]] = field(default_factory=list)  # (line, detail, raw)
+    text: Path | None = None  # CSV: the file as UTF-8 (a transcoded copy for GB18030)
 
     @property
     def rows_read(self) -> int:
@@ -242,6 +243,10 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _run_clean(
     con: duckdb.DuckDBPyConnection,
     kind: str,
@@ -395,7 +400,7 @@ def _read_csv_utf8(
     malformed = [
         (int(r[0]), f"{r[1].lower()}: {r[2]}", (r[3] or "").rstrip("\r\n")) for r in rejects
     ]
-    return Staged(source, file_id, headers, mapping, extras, encoding, rows, malformed)
+    return Staged(source, file_id, headers, mapping, extras, encoding, rows, malformed, utf8_path)
 
 
 def _from_columns(
@@ -462,7 +467,7 @@ def _read_csv_python(
         except csv.Error as exc:
             malformed.append((start, f"unquoted value: {exc}", ""))
     rows = _from_columns(con, source, file_id, clean_sql, lines, cols, mapping, extras)
-    return Staged(source, file_id, headers, mapping, extras, encoding, rows, malformed)
+    return Staged(source, file_id, headers, mapping, extras, encoding, rows, malformed, utf8_path)
 
 
 def _cell_text(value: object) -> str | None:
@@ -542,7 +547,7 @@ def _read_parquet(
     mapping, extras = map_headers(source.path, source.kind, headers)
     exprs = []
     for i, (name, typ, *_rest) in enumerate(described):
-        quoted = '"' + name.replace('"', '""') + '"'
+        quoted = _ident(name)
         if typ.startswith("TIMESTAMP") or typ == "DATE":
             exprs.append(f"strftime(CAST({quoted} AS DATE), '%Y-%m-%d') AS c{i}")
         else:
@@ -556,6 +561,60 @@ def _read_parquet(
     return Staged(source, file_id, headers, mapping, extras, None, rows)
 
 
+def raw_lines(con: duckdb.DuckDBPyConnection, staged: Staged, lines: list[int]) -> dict[int, str]:
+    """The source text of some lines of a file read before (for rows rejected after reading).
+
+    CSV: the physical line (from the UTF-8 text); XLSX: the row's cells joined by commas;
+    Parquet: the row's values as text, joined by commas.
+    """
+    wanted = set(lines)
+    if staged.source.fmt == "csv" and staged.text is not None:
+        return _csv_lines(staged.text, wanted)
+    if staged.source.fmt == "xlsx":
+        from python_calamine import CalamineWorkbook
+
+        sheet = CalamineWorkbook.from_path(str(staged.source.path)).get_sheet_by_index(0)
+        rows = sheet.to_python(skip_empty_area=False)
+        return {
+            line: ",".join(_cell_text(v) or "" for v in rows[line - 1])
+            for line in wanted
+            if 0 < line <= len(rows)
+        }
+    fields = ", ".join(f"coalesce(CAST({_ident(h)} AS VARCHAR), '')" for h in staged.headers)
+    found = con.execute(
+        f"""SELECT file_row_number + 2, concat_ws(',', {fields})
+        FROM read_parquet(?, file_row_number = true)
+        WHERE file_row_number + 2 IN (SELECT unnest(CAST(? AS BIGINT[])))""",
+        [str(staged.source.path), sorted(wanted)],
+    ).fetchall()
+    return dict(found)
+
+
+def _csv_lines(path: Path, wanted: set[int]) -> dict[int, str]:
+    """Physical lines of a UTF-8 file by number (1 = the header), read a chunk at a time."""
+    found: dict[int, str] = {}
+    last = max(wanted)
+    line = 1  # the number of the line the chunk's first byte belongs to
+    tail = b""
+    with open(path, "rb") as fh:
+        while line <= last and (chunk := fh.read(CHUNK)):
+            buf = tail + chunk
+            parts = buf.split(b"\n")
+            tail = parts.pop()  # unfinished: goes on in the next chunk
+            if any(line <= w < line + len(parts) for w in wanted):
+                for i, part in enumerate(parts):
+                    if line + i in wanted:
+                        found[line + i] = _line_text(part)
+            line += len(parts)
+    if line in wanted and tail:
+        found[line] = _line_text(tail)
+    return found
+
+
+def _line_text(raw: bytes) -> str:
+    return raw.rstrip(b"\r").decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
 __all__ = [
     "ReadError",
     "Source",
@@ -563,6 +622,7 @@ __all__ = [
     "detect_encoding",
     "format_of",
     "map_headers",
+    "raw_lines",
     "read_file",
     "scan_lines",
     "sha256_of",

@@ -180,11 +180,13 @@ def test_moves_corrections_and_late_people_updated_in_place(tmp_path, db, weekly
         (P5, "戊", "H3", VILLAGE_A, "dibao"),  # had an unmatched claim
     ])  # fmt: skip
     write_csv(w2 / "claims.csv", CLAIM_HEADER + ["reverses"], [
-        ("C1", P3, "2026-03-02", "inpatient", "5000.00", "3500.00", "0", "0", ""),  # to P3
+        ("C1", P1, "2026-03-02", "inpatient", "5000.00", "3500.00", "0", "0", ""),  # corrected
+        ("C5", P3, "2026-03-09", "outpatient", "120.00", "20.00", "0", "0", ""),  # P1's: refused
         ("R1", P3, "2026-03-11", "outpatient", "-800.00", "0", "0", "0", "C3"),
     ])  # fmt: skip
     load.ingest([w2], db)
-    assert touched_since_build(db) == 5  # P1 (C1 moved away), P2, P3, P4, P5
+    assert touched_since_build(db) == 5  # P1 (C1 corrected), P2, P3, P4, P5
+    assert rows(db, "SELECT line, reason FROM rejected_rows") == [(3, "claim_id_other_person")]
     assert differences_from_full(db) == dict.fromkeys(UPDATED, 0)
     assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0)
 
@@ -199,29 +201,29 @@ def test_moves_corrections_and_late_people_updated_in_place(tmp_path, db, weekly
     assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0)
     assert weekly_always == [True, True]
 
-    # By hand: P1 keeps C5 (100.00) and C6 (50.00); P2 C2 (200.00); P3 C1 as corrected
-    # (1,500.00; C3 reversed); P5 C4 (500.00); P4 has a person-year by enrolment only.
+    # By hand: P1 keeps C1 as corrected (1,500.00), C5 (100.00) and C6 (50.00); P2 C2
+    # (200.00); P3 has nothing left (C3 reversed, C5 refused); P5 C4 (500.00); P4 has a
+    # person-year by enrolment only.
     assert rows(db, "SELECT person_id, oop, claims, household_id FROM person_year "
                     "ORDER BY person_id") == [
-        (P1, Decimal("150.00"), 2, "H1"),
+        (P1, Decimal("1650.00"), 3, "H1"),
         (P2, Decimal("200.00"), 1, "H2"),
-        (P3, Decimal("1500.00"), 1, "H2"),
         (P4, Decimal("0.00"), 0, "H3"),
         (P5, Decimal("500.00"), 1, "H3"),
     ]  # fmt: skip
     assert rows(db, "SELECT household_id, members, household_oop FROM household_year "
                     "ORDER BY household_id") == [
-        ("H1", 1, Decimal("150.00")),
-        ("H2", 2, Decimal("1700.00")),
+        ("H1", 1, Decimal("1650.00")),
+        ("H2", 1, Decimal("200.00")),
         ("H3", 2, Decimal("500.00")),
     ]  # fmt: skip
-    # Weeks from Monday: C4 (03-05, P5 in A) and C1 (03-02, now P3 in B); C2 (P2, now in B);
+    # Weeks from Monday: C1 (03-02, P1) and C4 (03-05, P5) in A; C2 (P2, now in B);
     # C5 (03-09, A); C6 (03-16, A).
     assert rows(db, "SELECT county, week, claims FROM county_week_claims ORDER BY ALL") == [
-        ("230124", dt.date(2026, 3, 2), 1),
+        ("230124", dt.date(2026, 3, 2), 2),
         ("230124", dt.date(2026, 3, 9), 1),
         ("230124", dt.date(2026, 3, 16), 1),
-        ("230125", dt.date(2026, 3, 2), 2),
+        ("230125", dt.date(2026, 3, 2), 1),
     ]
 
 

@@ -1,0 +1,156 @@
+"""Nothing moves silently: a claim number is one person's for good, a regional upload touches
+only its region, malformed and mixed-encoding rows are rejected, never loaded shifted."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from pipeline import load
+from tests.conftest import CLAIM_HEADER, ROSTER_HEADER, make_id, write_csv
+
+A = make_id(1)
+B = make_id(2, county="230225")
+VILLAGE_A = "230124100201"
+VILLAGE_B = "230225100201"
+
+
+def two_people(folder: Path) -> Path:
+    return write_csv(
+        folder / "roster.csv",
+        ROSTER_HEADER,
+        [(A, "张三", "HA", VILLAGE_A, "dibao"), (B, "李四", "HB", VILLAGE_B, "dibao")],
+    )
+
+
+def claim(claim_id: str, person: str, total: str, basic: str = "0") -> tuple:
+    return (claim_id, person, "2026-03-01", "inpatient", total, basic, "0", "0")
+
+
+def oops(query) -> dict[str, Decimal]:
+    return dict(query("SELECT person_id, oop FROM person_year WHERE year = 2026"))
+
+
+def test_a_claim_id_sent_for_two_people_in_one_file_keeps_the_first(tmp_path, db, query):
+    folder = tmp_path / "w1"
+    two_people(folder)
+    write_csv(
+        folder / "claims.csv",
+        CLAIM_HEADER,
+        [claim("DUP1", A, "1000.00"), claim("DUP1", B, "2500.00")],
+    )
+    report = load.ingest([folder], db)
+    claims = next(f for f in report.files if f.file.endswith("claims.csv"))
+    assert (claims.rows_read, claims.rows_loaded, claims.rows_rejected) == (2, 1, 1)
+    assert query("SELECT line, reason, raw FROM rejected_rows") == [
+        (3, "claim_id_other_person", f"DUP1,{B},2026-03-01,inpatient,2500.00,0,0,0")
+    ]
+    detail = query("SELECT detail FROM rejected_rows")[0][0]
+    assert "line 2 of claims.csv" in detail and A not in detail and B not in detail
+    assert oops(query) == {A: Decimal("1000.00")}
+    assert query("SELECT person_id FROM claim_rows") == [(A,)]
+
+
+def test_a_claim_id_resent_for_another_person_later_is_rejected_and_stays(tmp_path, db, query):
+    two_people(tmp_path / "w1")
+    write_csv(
+        tmp_path / "w1" / "claims.csv",
+        CLAIM_HEADER,
+        [claim("C1", A, "3000.00"), claim("C2", A, "400.00")],
+    )
+    load.ingest([tmp_path / "w1"], db)
+    # C1 for B (the claim would move county), C2 corrected for A (allowed), C3 new for B
+    write_csv(
+        tmp_path / "w2" / "claims.csv",
+        CLAIM_HEADER,
+        [claim("C1", B, "3000.00"), claim("C2", A, "400.00", "100.00"), claim("C3", B, "50.00")],
+    )
+    report = load.ingest([tmp_path / "w2"], db)
+    assert report.files[0].rows_rejected == 1
+    assert query("SELECT line, reason FROM rejected_rows") == [(2, "claim_id_other_person")]
+    assert "imported before" in query("SELECT detail FROM rejected_rows")[0][0]
+    assert oops(query) == {A: Decimal("3300.00"), B: Decimal("50.00")}
+    assert query("SELECT claim_id, person_id FROM claim_rows ORDER BY claim_id, file_id") == [
+        ("C1", A),
+        ("C2", A),
+        ("C3", B),
+    ]
+
+
+def test_a_row_held_by_another_person_in_an_earlier_file_of_the_import(tmp_path, db, query):
+    folder = tmp_path / "w1"
+    two_people(folder)
+    write_csv(folder / "claims-1.csv", CLAIM_HEADER, [claim("X1", B, "70.00")])
+    write_csv(folder / "claims-2.csv", CLAIM_HEADER, [claim("X1", A, "90.00")])
+    load.ingest([folder], db)
+    assert query("SELECT file, line, reason FROM rejected_rows") == [
+        (str(folder / "claims-2.csv"), 2, "claim_id_other_person")
+    ]
+    assert "line 2 of claims-1.csv" in query("SELECT detail FROM rejected_rows")[0][0]
+    assert oops(query) == {B: Decimal("70.00")}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_every_claim_row_read_is_in_force_superseded_or_rejected(tmp_path, db, query, seed):
+    """Random duplicate patterns over three imports against a model of the contract's rule."""
+    rng = random.Random(seed)
+    people = [A, B, make_id(7), make_id(8, county="230225")]
+    write_csv(
+        tmp_path / "roster" / "roster.csv",
+        ROSTER_HEADER,
+        [(p, f"人{i}", f"H{i}", VILLAGE_A, "dibao") for i, p in enumerate(people)],
+    )
+    load.ingest([tmp_path / "roster"], db)
+    holder: dict[str, str] = {}  # claim_id -> person
+    in_force: dict[str, Decimal] = {}  # claim_id -> total of the version in force
+    read = rejected = superseded = 0
+    for week in range(3):
+        folder = tmp_path / f"w{week}"
+        files = rng.randint(1, 2)
+        for f in range(files):
+            rows = []
+            for _ in range(rng.randint(1, 12)):
+                cid = f"K{rng.randint(1, 8)}"
+                person = rng.choice(people)
+                total = Decimal(rng.randint(1, 99999)) / 100
+                rows.append(claim(cid, person, f"{total:.2f}"))
+                read += 1
+                if holder.setdefault(cid, person) != person:
+                    rejected += 1
+                    continue
+                superseded += cid in in_force
+                in_force[cid] = total
+            write_csv(folder / f"claims-{f}.csv", CLAIM_HEADER, rows)
+        load.ingest([folder], db)
+        assert query("SELECT sum(rows_read) FROM imports WHERE kind = 'claims'") == [(read,)]
+        assert query("SELECT count(*) FROM rejected_rows WHERE kind = 'claims'") == [(rejected,)]
+        assert query("SELECT count(*) FROM claim_rows_superseded") == [(superseded,)]
+        assert len(in_force) + superseded + rejected == read
+        assert query("SELECT count(*) FROM claim_rows") == [(len(in_force),)]
+        assert dict(query("SELECT claim_id, person_id FROM claim_rows")) == holder
+        assert dict(query("SELECT claim_id, total_cost FROM claim_rows")) == in_force
+        by_person = {p: sum(t for c, t in in_force.items() if holder[c] == p) for p in people}
+        assert oops(query) == {p: t for p, t in by_person.items() if t}
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "parquet"])
+def test_the_rejected_duplicate_keeps_its_source_text_in_every_format(tmp_path, db, query, fmt):
+    import pandas as pd
+
+    folder = tmp_path / "w1"
+    two_people(folder)
+    frame = pd.DataFrame(
+        [claim("DUP1", A, "1000.00"), claim("DUP1", B, "2500.00")], columns=CLAIM_HEADER
+    )
+    if fmt == "xlsx":
+        frame.to_excel(folder / "claims.xlsx", index=False)
+    else:
+        frame.to_parquet(folder / "claims.parquet", index=False)
+    load.ingest([folder], db)
+    assert query("SELECT line, reason, raw FROM rejected_rows") == [
+        (3, "claim_id_other_person", f"DUP1,{B},2026-03-01,inpatient,2500.00,0,0,0")
+    ]
+    assert oops(query) == {A: Decimal("1000.00")}
