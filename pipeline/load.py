@@ -451,18 +451,22 @@ def weekly_start(con: duckdb.DuckDBPyConnection, first_file: int) -> int | None:
 
 
 def _refuse_outside(con: duckdb.DuckDBPyConnection, import_id: int, region: str) -> None:
-    """Refuse the import (nothing is committed) if any of its rows lies outside ``region``."""
+    """Refuse the import (nothing is committed) if any of its rows reaches outside ``region``.
+
+    Run before the models are refreshed: ``people`` still says where everyone lived.
+    """
     rows = con.execute(
-        store.sql("checks/outside_region.sql"), [import_id, region, region, region]
+        store.sql("checks/outside_region.sql"), {"import_id": import_id, "region": region}
     ).fetchall()
     if rows:
         examples = "; ".join(
-            f"{Path(file).name} line {line} ({kind}, village {village or 'none'})"
-            for file, line, kind, village, _n in rows
+            f"{Path(file).name} line {line} ({kind}, {why}, village {village or 'none'})"
+            for file, line, kind, village, why, _n in rows
         )
         raise ImportRefused(
-            f"{rows[0][4]:,} rows lie outside region {region}, e.g. {examples}. An import "
-            f"restricted to {region} may only hold its people. Nothing of this import was loaded."
+            f"{rows[0][5]:,} rows reach outside region {region}, e.g. {examples}. An import "
+            f"restricted to {region} may only hold its people and their claims. Nothing of "
+            "this import was loaded."
         )
 
 
@@ -613,11 +617,11 @@ def _ingest(
                     rep.rows_read, rep.rows_loaded, rep.rows_rejected, now,
                 ],
             )  # fmt: skip
+        if within:
+            _refuse_outside(con, import_id, within)
         notify("refreshing person-year totals")
         since_file = weekly_start(con, first_new)
         refresh_models(con, notify, since_file)
-        if within:
-            _refuse_outside(con, import_id, within)
         notify(f"evaluating rules (fingerprint {ruleset.fingerprint})")
         run_id = rules.evaluate(con, ruleset, import_id, since_file)
         for table in ("touched", "touched_households"):

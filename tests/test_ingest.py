@@ -504,8 +504,8 @@ def test_an_import_within_a_region_refuses_rows_outside_it(tmp_path, db, cli, qu
                (elsewhere, "乙", "H2", "140123100201", "monitored")])  # fmt: skip
     refused = cli("ingest", tmp_path / "w1", "--db", db, "--within", "230124")
     assert refused.exit_code == 2
-    assert "1 rows lie outside region 230124" in refused.output
-    assert "roster.csv line 3 (roster, village 140123100201)" in refused.output
+    assert "1 rows reach outside region 230124" in refused.output
+    assert "roster.csv line 3 (roster, village, village 140123100201)" in refused.output
     assert not db.exists() or query("SELECT count(*) FROM roster_rows") == [(0,)]
 
     assert cli("ingest", tmp_path / "w1", "--db", db).exit_code == 0  # the national admin

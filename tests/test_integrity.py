@@ -154,3 +154,65 @@ def test_the_rejected_duplicate_keeps_its_source_text_in_every_format(tmp_path, 
         (3, "claim_id_other_person", f"DUP1,{B},2026-03-01,inpatient,2500.00,0,0,0")
     ]
     assert oops(query) == {A: Decimal("1000.00")}
+
+
+ENROLMENT_HEADER = ["person_id", "year", "scheme", "status"]
+
+
+def test_an_upload_within_a_county_cannot_touch_another_countys_records(tmp_path, db, cli, query):
+    """`--within 230225`: every record a row touches must lie in the county."""
+    w1 = tmp_path / "w1"
+    two_people(w1)  # A lives in 230124, B in 230225
+    write_csv(w1 / "claims.csv", CLAIM_HEADER, [claim("CA", A, "32889.98"), claim("CB", B, "9.00")])
+    assert cli("ingest", w1, "--db", db).exit_code == 0  # the national admin
+
+    def refused(kind: str, header: list[str], rows: list[tuple], expect: str) -> None:
+        folder = tmp_path / kind
+        write_csv(folder / f"{kind}.csv", header, rows)
+        result = cli("ingest", folder, "--db", db, "--within", "230225")
+        assert result.exit_code == 2, result.output
+        assert expect in result.output, result.output
+        assert "Nothing of this import was loaded" in result.output
+
+    # a reversal by a person of 230225 that names A's claim in 230124
+    refused(
+        "claims",
+        CLAIM_HEADER + ["reverses"],
+        [("RV1", B, "2026-03-05", "inpatient", "-1.00", "0", "0", "0", "CA")],
+        "line 2 (claims, reverses a claim of a person elsewhere, village 230124100201)",
+    )
+    # an enrolment row for A with no village: it would give A a coverage gap
+    refused(
+        "enrolment",
+        ENROLMENT_HEADER,
+        [(A, "2026", "residents", "ended")],
+        "line 2 (enrolment, person lives elsewhere, village 230124100201)",
+    )
+    # a roster row that moves A into 230225
+    refused(
+        "roster",
+        ROSTER_HEADER,
+        [(A, "张三", "HB", VILLAGE_B, "dibao")],
+        "line 2 (roster, person lives elsewhere, village 230124100201)",
+    )
+    assert oops(query) == {A: Decimal("32889.98"), B: Decimal("9.00")}
+    assert query("SELECT count(*) FROM imports") == [(2,)]
+
+    # A's claim_id re-sent under B: the row is rejected, the claim stays A's
+    moved = tmp_path / "moved"
+    write_csv(
+        moved / "claims.csv", CLAIM_HEADER, [claim("CA", B, "32889.98"), claim("CB2", B, "1.00")]
+    )
+    result = cli("ingest", moved, "--db", db, "--within", "230225")
+    assert result.exit_code == 0, result.output
+    assert query("SELECT line, reason FROM rejected_rows") == [(2, "claim_id_other_person")]
+    assert oops(query) == {A: Decimal("32889.98"), B: Decimal("10.00")}
+    # a reversal of B's own claim, in B's county, is allowed
+    own = tmp_path / "own"
+    write_csv(
+        own / "claims.csv",
+        CLAIM_HEADER + ["reverses"],
+        [("RV2", B, "2026-03-06", "inpatient", "-1.00", "0", "0", "0", "CB2")],
+    )
+    assert cli("ingest", own, "--db", db, "--within", "230225").exit_code == 0
+    assert oops(query) == {A: Decimal("32889.98"), B: Decimal("9.00")}
