@@ -203,7 +203,7 @@ def drill_household(snapshot: str, year: int, household: tuple[str, str]) -> flo
 def person_page(snapshot: str, person_id: str, household: str) -> float:
     """The person page opened from a household (link with the token and the household): who,
     which years, then the page's other queries (run at once by ``data.person_page``)."""
-    person, ms = call(data.find_person, snapshot, data.person_token(person_id), household)
+    person, ms = call(data.find_person, snapshot, data.person_token(snapshot, person_id), household)
     if person is None:
         raise SystemExit(f"find_person found no one for a sampled person of {household}")
     village = person.village_code

@@ -297,7 +297,7 @@ def person_in_region(param: str = "person_id") -> Check:
     def check(who: auth.Access, params: Params) -> None:
         at_least("caseworker")(who, params)
         if not who.national and not who.covers(_person_village(params["snapshot"], params[param])):
-            raise OutOfScope(person_token(str(params[param])))
+            raise OutOfScope(person_token(params["snapshot"], str(params[param])))
 
     return check
 
@@ -360,7 +360,7 @@ def _household_ids_for(who: auth.Access, params: Params, frame: pd.DataFrame) ->
 def _person_in_region(who: auth.Access, params: Params, person: Any) -> Any:
     """A person found by a link: only when they live within the scope."""
     if person is not None and not who.covers(person.village_code):
-        raise OutOfScope(person_token(person.person_id))
+        raise OutOfScope(person_token(params["snapshot"], person.person_id))
     return person
 
 
@@ -1196,7 +1196,6 @@ def region_breakdown(snapshot: str, year: int, code: str) -> pd.DataFrame:
 
 REGION_LEVEL_LENGTHS: dict[int, int] = {1: 2, 2: 4, 3: 6, 4: 9, 5: 12}
 VILLAGE_LEVEL = 5
-PERSON_TOKEN_LENGTH = 16
 
 
 def region_level(code: str) -> int | None:
@@ -1217,9 +1216,20 @@ def region_ancestors(code: str) -> list[str]:
     return [""] + [code[: REGION_LEVEL_LENGTHS[lv]] for lv in range(1, level + 1)]
 
 
-def person_token(person_id: str) -> str:
-    """An opaque key for a person in links (the URL never carries the resident ID itself)."""
-    return hashlib.sha256(person_id.encode("utf-8")).hexdigest()[:PERSON_TOKEN_LENGTH]
+@functools.lru_cache(maxsize=4)
+def _key_secret(snapshot: str) -> bytes:
+    """The store's secret for person keys, as the snapshot holds it."""
+    rows = _rows(snapshot, "SELECT value FROM meta WHERE key = 'person_key_secret'")
+    if not rows:
+        raise RuntimeError(f"{snapshot} has no person-key secret: publish it again (oopwatch flag)")
+    return bytes.fromhex(rows[0][0])
+
+
+@open_to_all
+def person_token(snapshot: str, person_id: str) -> str:
+    """An opaque key for a person in links (the URL never carries the resident ID itself):
+    the person's key in ``person_keys``, a keyed hash no one can compute from a guessed ID."""
+    return store.person_key(_key_secret(snapshot), person_id)
 
 
 REGION_COLUMNS = [
@@ -1416,10 +1426,10 @@ def find_person(snapshot: str, key: str, household_id: str | None = None) -> Per
         snapshot,
         f"""SELECT person_id, name, household_id, relation, village_code, category,
                    household_income, on_roster
-            FROM people
-            WHERE {where} AND (person_id = ? OR left(sha256(person_id), ?) = ?)
+            FROM people LEFT JOIN person_keys AS k USING (person_id)
+            WHERE {where} AND (person_id = ? OR k.token = ?)
             LIMIT 1""",
-        [*params, key.upper(), PERSON_TOKEN_LENGTH, key.lower()],
+        [*params, key.upper(), key.lower()],
     )
     return Person(*rows[0][:7], bool(rows[0][7])) if rows else None
 

@@ -39,7 +39,7 @@ def url_person(snapshot: str) -> data.Person | None:
     if person is None and household:
         person = data.find_person(snapshot, key, None)
     if person is not None and len(key) == ID_LENGTH:
-        st.query_params["person"] = data.person_token(person.person_id)
+        st.query_params["person"] = data.person_token(snapshot, person.person_id)
     return person
 
 
@@ -311,9 +311,9 @@ def load(snapshot: str, person: data.Person, year: int) -> Loaded:
     return Loaded(row=row, page=page, shown=build(snapshot, person, year, row, page))
 
 
-def audit_look(person: data.Person) -> None:
+def audit_look(snapshot: str, person: data.Person) -> None:
     """Log that this person was opened (once per look, never the full ID)."""
-    token = data.person_token(person.person_id)
+    token = data.person_token(snapshot, person.person_id)
     audit_once(
         auth.PERSON_VIEW, token, target=mask_id(person.person_id), detail=f"token {token}",
         filters={"region": person.village_code or "", "household": person.household_id},
@@ -351,7 +351,7 @@ def draw(year: int, loaded: Loaded) -> None:
 
 def show(snapshot: str, person: data.Person, year: int) -> None:
     """The person in the drill-down: the drill-down's year, no page switch (the fast path)."""
-    audit_look(person)
+    audit_look(snapshot, person)
     loaded = load(snapshot, person, year)
     st.subheader(t("person.title"))
     header(snapshot, person, year, loaded, back=False)
@@ -367,7 +367,7 @@ def page() -> None:
         data_as_of(snapshot)
         st.info(t("person.none") if "person" not in st.query_params else t("person.not_found"))
         return
-    audit_look(person)
+    audit_look(snapshot, person)
     years = data.person_years(snapshot, person.person_id, person.village_code)
     year = chosen_year(years) if years else None
     loaded = load(snapshot, person, year) if year is not None else None

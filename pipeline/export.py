@@ -628,7 +628,7 @@ def log_export(
     con.register("_export_rows", rows)
     con.execute(
         """INSERT INTO export_rows
-           SELECT ?, case_key, person_id, ?, village_code, rules, severity, status, oop
+           SELECT ?, case_key, person_id, ?, village_code, rules, severity, status, oop, NULL
            FROM _export_rows""",
         [data.export_id, data.year],
     )

@@ -25,6 +25,7 @@ MODELS = (
     "reversed_claims",
     "claims_effective",
     "people",
+    "person_keys",
     "unknown_divisions",
     "unmatched_claims",
     "region_names",

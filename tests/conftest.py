@@ -54,6 +54,17 @@ def write_csv(
     return path
 
 
+def person_key(db: Path, person_id: str) -> str:
+    """A person's key with the store's own secret, as exports and links carry it."""
+    from pipeline import store
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return store.person_key(store.person_key_secret(con), person_id)
+    finally:
+        con.close()
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     """Path of a fresh store in the test's temporary folder."""

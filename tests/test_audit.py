@@ -54,7 +54,7 @@ def no_full_id_logged(db: Path) -> None:
 def test_person_pages_opened_are_logged(secured_app: Secured) -> None:
     db, a = secured_app.db, secured_app.a
     before = last_id(db)
-    token = data.person_token(a.person_id)
+    token = data.person_token(data.current(db), a.person_id)
     at = signed_in("north", "views/person.py", person=token, year="2026")
     assert any(a.person_name in m.value for m in at.markdown)
     at.sidebar.radio[0].set_value("en").run()  # the same page again: the same look
@@ -70,13 +70,17 @@ def test_person_pages_opened_are_logged(secured_app: Secured) -> None:
     other = data.household_members(data.current(db), 2026, a.household_id)
     others = [p for p in other["person_id"] if p != a.person_id]
     for person in [*others[:1], a.person_id]:
-        at.query_params["person"] = data.person_token(person)
+        at.query_params["person"] = data.person_token(data.current(db), person)
         at.run()
     assert len([e for e in new_entries(db, before) if e.action == "person_view"]) == 1 + len(
         [*others[:1], a.person_id]
     )
     # a person outside the county: refused, and the attempt is logged too
-    signed_in("north", "views/person.py", person=data.person_token(secured_app.b.person_id))
+    signed_in(
+        "north",
+        "views/person.py",
+        person=data.person_token(data.current(db), secured_app.b.person_id),
+    )
     denied = [e for e in new_entries(db, before) if e.action == "denied"]
     assert denied and denied[-1].user == "north"
     no_full_id_logged(db)

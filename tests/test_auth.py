@@ -239,13 +239,15 @@ def check_county_session(secured: Secured, me: County, other: County, name: str)
     assert other.person_name not in page_text(at)
 
     # the other county's person by token (and by the full ID of an old link)
-    for key in (data.person_token(other.person_id), other.person_id):
+    for key in (data.person_token(data.current(secured.db), other.person_id), other.person_id):
         person = signed_in(name, "views/person.py", person=key, year="2026")
         assert [e.value for e in person.error] == [OUT_OF_SCOPE]
         text = page_text(person)
         assert other.person_name not in text and schema.mask_id(other.person_id) not in text
         assert not person.dataframe and not person.metric
-    mine = signed_in(name, "views/person.py", person=data.person_token(me.person_id))
+    mine = signed_in(
+        name, "views/person.py", person=data.person_token(data.current(secured.db), me.person_id)
+    )
     assert not mine.error and any(me.person_name in m.value for m in mine.markdown)
 
 
@@ -266,7 +268,7 @@ def test_data_functions_refuse_other_regions(secured: Secured) -> None:
             lambda: data.watchlist_page(snap, 2026, secured.b.code),
             lambda: data.overview_by_province(snap, 2026),
             lambda: data.region_children(snap, 2026, secured.b.code[:2]),
-            lambda: data.find_person(snap, data.person_token(secured.b.person_id)),
+            lambda: data.find_person(snap, data.person_token(snap, secured.b.person_id)),
             lambda: data.person_claims(snap, secured.b.person_id, 2026),
             lambda: data.person_page(snap, secured.b.person_id, 2026, None, None),
             lambda: data.household_members(snap, 2026, secured.b.household_id),
@@ -282,7 +284,7 @@ def test_data_functions_refuse_other_regions(secured: Secured) -> None:
         quiet = data.quiet_weeks(snap)
         assert all(c.startswith(secured.a.code) for c in quiet["county"])
     with data.acting_as(auth.Access("chief", "admin", "")):
-        assert data.find_person(snap, data.person_token(secured.b.person_id)) is not None
+        assert data.find_person(snap, data.person_token(snap, secured.b.person_id)) is not None
 
 
 def test_every_data_function_is_guarded() -> None:
@@ -313,7 +315,9 @@ def test_viewer_sees_masked_names_and_cannot_download(secured_app: Secured) -> N
             pytest.raises(data.RoleDenied):  # fmt: skip
         data.download_file(snap, "x.csv", 2026, secured_app.a.code, kind="csv")
 
-    person = signed_in("peek", "views/person.py", person=data.person_token(secured_app.a.person_id))
+    person = signed_in(
+        "peek", "views/person.py", person=data.person_token(snap, secured_app.a.person_id)
+    )
     assert person.error and "需要经办人员权限" in person.error[0].value
     assert secured_app.a.person_name not in page_text(person)
     drill = signed_in("peek", "views/drilldown.py", region=secured_app.a.village_code)
@@ -447,7 +451,7 @@ def test_markup_in_names_shows_as_plain_text(
     monkeypatch.setenv("OOPWATCH_DB", str(db))
     at = AppTest.from_file(str(APP), default_timeout=30).run()
     at.switch_page("views/person.py")
-    at.query_params["person"] = data.person_token(pid)
+    at.query_params["person"] = data.person_token(data.current(db), pid)
     at.run()
     assert not at.exception
     heading = at.markdown[0].value

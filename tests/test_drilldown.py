@@ -114,10 +114,14 @@ def test_drill_from_country_to_person(app_db: Path, target: Target) -> None:
     assert target.name in list(members["姓名"])
     assert "身份证号" in members.columns
     # the person, drawn below the household on this page: by token in the URL, never by ID
-    run(select(at, "打开人员详情").set_value(data.person_token(target.person_id)))
+    run(
+        select(at, "打开人员详情").set_value(
+            data.person_token(data.current(app_db), target.person_id)
+        )
+    )
     assert at.title[0].value == "逐级下钻：从全国到个人"
     assert at.subheader[0].value == "人员详情"
-    assert at.query_params["person"] == data.person_token(target.person_id)
+    assert at.query_params["person"] == data.person_token(data.current(app_db), target.person_id)
     masked = target.person_id[:4] + "*" * 10 + target.person_id[-4:]
     crumb = f"**{md(f'{target.name} {masked}')}**"
     assert any(m.value == crumb for m in at.markdown), "the breadcrumb ends at the person"
@@ -161,7 +165,7 @@ def test_person_page_masks_the_id_and_shows_the_year(app_db: Path, target: Targe
     run(at)
     masked = target.person_id[:4] + "*" * 10 + target.person_id[-4:]
     assert any(f"`{masked}`" in m.value for m in at.markdown)
-    assert at.query_params["person"] == data.person_token(target.person_id)
+    assert at.query_params["person"] == data.person_token(data.current(app_db), target.person_id)
     text = rendered_text(at)
     assert masked in text
     assert target.person_id not in text
@@ -219,7 +223,7 @@ def test_language_switch(app_db: Path, target: Target) -> None:
     assert any(b.label == "National" for b in at.button)
     box = select(at, "Open a person")
     assert box.options[0] == "Choose…"
-    run(box.set_value(data.person_token(target.person_id)))
+    run(box.set_value(data.person_token(data.current(app_db), target.person_id)))
     assert at.subheader[0].value == "Person"
     assert at.sidebar.radio[0].value == "en"
     assert {"Category", "Watch-list status"} <= {m.label for m in at.metric}
@@ -254,7 +258,7 @@ def test_person_page_year_picker_follows_the_url(app_db: Path, target: Target) -
     assert len(years) >= 2, "the sample's target should have more than one year"
     at = open_drill()
     at.switch_page("views/person.py")
-    at.query_params["person"] = data.person_token(target.person_id)
+    at.query_params["person"] = data.person_token(data.current(app_db), target.person_id)
     at.query_params["year"] = str(years[0])
     run(at)
     picker = at.selectbox(key="person.year")

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from pipeline import export, labels, schema, store
-from tests.conftest import CASE_YEAR, FORMULA_NAME
+from tests.conftest import CASE_YEAR, FORMULA_NAME, person_key
 
 ZH_HEADERS = [zh for zh, _en in labels.LIST_COLUMNS.values()]
 EN_HEADERS = [en for _zh, en in labels.LIST_COLUMNS.values()]
@@ -61,9 +61,7 @@ def test_workbook_list_cover_and_log(cli, db: Path, case_store: dict, tmp_path: 
     assert ids == [schema.mask_id(case_store[k]) for k in ORDER_2026]
     assert re.fullmatch(r"2301\*{10}\d{3}X", ids[0])
     keys = [sheet.cell(r, 1).value for r in range(2, 7)]
-    expected_keys = [
-        f"{CASE_YEAR}-{hashlib.sha256(case_store[k].encode()).hexdigest()[:16]}" for k in ORDER_2026
-    ]
+    expected_keys = [f"{CASE_YEAR}-{person_key(db, case_store[k])}" for k in ORDER_2026]
     assert keys == expected_keys
 
     first = {c.value: sheet.cell(2, c.column) for c in sheet[1]}

@@ -216,3 +216,48 @@ def test_an_upload_within_a_county_cannot_touch_another_countys_records(tmp_path
     )
     assert cli("ingest", own, "--db", db, "--within", "230225").exit_code == 0
     assert oops(query) == {A: Decimal("32889.98"), B: Decimal("9.00")}
+
+
+def test_a_masked_export_cannot_be_turned_back_into_full_ids(tmp_path, db, cli):
+    """The attack of the trial: masked ID (first 4, last 4) + county from the village code leave
+    only the birth date unknown; hashing every candidate used to find the case key's ID."""
+    import csv
+    import datetime as dt
+    import hashlib
+
+    from pipeline import schema
+
+    people = [
+        make_id(i, county="230225").replace("19800101", f"1979{i:02d}{i + 3:02d}") for i in (1, 2)
+    ]
+    people = [p[:17] + schema.id_check_digit(p[:17]) for p in people]
+    write_csv(
+        tmp_path / "w" / "roster.csv",
+        ROSTER_HEADER,
+        [(p, f"人{i}", f"H{i}", VILLAGE_B, "dibao") for i, p in enumerate(people)],
+    )
+    write_csv(
+        tmp_path / "w" / "claims.csv",
+        CLAIM_HEADER,
+        [claim(f"C{i}", p, "90000.00") for i, p in enumerate(people)],
+    )
+    assert cli("ingest", tmp_path / "w", "--db", db).exit_code == 0
+    out = tmp_path / "list.csv"
+    assert cli("export", "--db", db, "--year", "2026", "--out", out).exit_code == 0
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 2
+    days = [dt.date(1900, 1, 1) + dt.timedelta(d) for d in range(46000)]
+    for row in rows:
+        masked, key = row["身份证号（脱敏）"], row["案件编号"].split("-", 1)[1]
+        assert masked.count("*") == 10 and masked[:4] == "2302"
+        county = VILLAGE_B[:6]  # the village column gives it
+        found = []
+        for day in days:
+            first17 = county + day.strftime("%Y%m%d") + masked[-4:-1]
+            if first17[:17] + schema.id_check_digit(first17) != first17 + masked[-1]:
+                continue
+            candidate = first17 + masked[-1]
+            if hashlib.sha256(candidate.encode()).hexdigest()[:16] == key:
+                found.append(candidate)
+        assert found == [], "a full ID recovered from a masked export"

@@ -13,15 +13,15 @@ import openpyxl
 import pytest
 
 from pipeline import labels, returns, schema, store
-from tests.conftest import CASE_YEAR
+from tests.conftest import CASE_YEAR, person_key
 
 TODAY = dt.date.today()
 ZH_HEADERS = [zh for zh, _en in labels.LIST_COLUMNS.values()]
 UNKNOWN_KEY = f"{CASE_YEAR}-0123456789abcdef"
 
 
-def case_key(person_id: str, year: int = CASE_YEAR) -> str:
-    return f"{year}-{hashlib.sha256(person_id.encode()).hexdigest()[:16]}"
+def case_key(db: Path, person_id: str, year: int = CASE_YEAR) -> str:
+    return f"{year}-{person_key(db, person_id)}"
 
 
 def export_xlsx(cli, db: Path, out: Path, *args: str) -> Path:
@@ -92,15 +92,17 @@ def filled(cli, db: Path, case_store: dict, tmp_path: Path) -> dict[str, object]
     book = openpyxl.load_workbook(source)
     sheet = book["名单"]
     rows = sorted(data_rows(sheet), key=lambda r: r[2], reverse=True)  # sorted by name
-    rows = [r for r in rows if r[0] != case_key(ids["a_formula"])]  # deleted
+    rows = [r for r in rows if r[0] != case_key(db, ids["a_formula"])]  # deleted
     write_rows(sheet, rows)
     rows_at = {
         "a_high": fill(
-            sheet, case_key(ids["a_high"]), date=dt.date(2026, 3, 10), outcome="已获救助",
+            sheet, case_key(db, ids["a_high"]), date=dt.date(2026, 3, 10), outcome="已获救助",
             amount=1500.5,
         ),
-        "b_medium": fill(sheet, case_key(ids["b_medium"]), date="2026/3/11", outcome="已走访"),
-        "a_dibao": fill(sheet, case_key(ids["a_dibao"]), date="2026年3月12日", outcome="去过了"),
+        "b_medium": fill(sheet, case_key(db, ids["b_medium"]), date="2026/3/11", outcome="已走访"),
+        "a_dibao": fill(
+            sheet, case_key(db, ids["a_dibao"]), date="2026年3月12日", outcome="去过了"
+        ),
     }  # fmt: skip
     extra = sheet.max_row + 1
     sheet.cell(extra, 1, UNKNOWN_KEY)
@@ -200,8 +202,8 @@ def test_a_corrected_value_replaces_the_earlier_one(cli, db, case_store, filled,
     assert run_returns(cli, db, filled["file"]).exit_code == 0
     book = filled["book"]
     sheet = book["名单"]
-    fill(sheet, case_key(ids["a_high"]), amount="2,000")
-    fill(sheet, case_key(ids["a_dibao"]), outcome="无需帮扶")  # the bad outcome, corrected
+    fill(sheet, case_key(db, ids["a_high"]), amount="2,000")
+    fill(sheet, case_key(db, ids["a_dibao"]), outcome="无需帮扶")  # the bad outcome, corrected
     corrected = tmp_path / "list-corrected.xlsx"
     book.save(corrected)
     result = run_returns(cli, db, corrected)
@@ -241,7 +243,7 @@ def test_same_values_from_another_file_add_nothing(cli, db, case_store, filled, 
     with open(source, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     for row in rows[1:]:
-        if row[0] == case_key(ids["b_medium"]):
+        if row[0] == case_key(db, ids["b_medium"]):
             row[16:18] = ["2026-03-11", "visited"]
     back = tmp_path / "list-back.csv"
     with open(back, "w", encoding="utf-8-sig", newline="") as fh:
@@ -268,7 +270,9 @@ def write_return_csv(path: Path, rows: list[list[str]], headers: list[str] = ZH_
 
 def test_every_check_with_its_reason(cli, db: Path, case_store: dict, tmp_path: Path, query):
     ids = case_store
-    hi, dib, med, gen = (case_key(ids[k]) for k in ("a_high", "a_dibao", "b_medium", "b_general"))
+    hi, dib, med, gen = (
+        case_key(db, ids[k]) for k in ("a_high", "a_dibao", "b_medium", "b_general")
+    )
     rows = [
         [hi, "2026年3月3日", "已走访", "", ""],  # 2: ok
         [dib, "20260304", "no_need", "0", "no help needed"],  # 3: ok, by code
@@ -281,8 +285,8 @@ def test_every_check_with_its_reason(cli, db: Path, case_store: dict, tmp_path: 
         [gen, "2026-03-05", "已获救助", "abc", ""],  # 10: bad_amount
         [gen, "2026-03-05", "已获救助", "-5", ""],  # 11: negative_amount
         ["not-a-key", "2026-03-05", "已走访", "", ""],  # 12: unknown_key (malformed)
-        [case_key(ids["b_below"]).replace("2026", "1999"), "", "已走访", "", ""],  # 13: ok
-        [case_key(ids["b_general"]), "", "", "", ""],  # 14: unfilled
+        [case_key(db, ids["b_below"]).replace("2026", "1999"), "", "已走访", "", ""],  # 13: ok
+        [case_key(db, ids["b_general"]), "", "", "", ""],  # 14: unfilled
         ["", "", "已走访", "", ""],  # 15: unknown_key (no key)
     ]
     path = write_return_csv(tmp_path / "checks.csv", rows)
@@ -324,9 +328,9 @@ def test_workbook_rewritten_elsewhere_is_read_by_its_headers(cli, db, case_store
     sheet.title = "我的名单"
     sheet.append(["第三网格 走访记录"])
     sheet.append(["Outcome", "Notes", "Name", "Case key", "Assistance (yuan)", "Visit date"])
-    sheet.append(["已获救助", "住院救助", "张三", case_key(ids["a_high"]), 1234.5, 20260310])
-    sheet.append([None, None, "李四", case_key(ids["a_dibao"]), None, None])
-    sheet.append(["已走访", None, "王五", case_key(ids["b_medium"]), 100, dt.date(2026, 3, 9)])
+    sheet.append(["已获救助", "住院救助", "张三", case_key(db, ids["a_high"]), 1234.5, 20260310])
+    sheet.append([None, None, "李四", case_key(db, ids["a_dibao"]), None, None])
+    sheet.append(["已走访", None, "王五", case_key(db, ids["b_medium"]), 100, dt.date(2026, 3, 9)])
     path = tmp_path / "rewritten.xlsx"
     book.save(path)
     result = run_returns(cli, db, path)
@@ -365,7 +369,7 @@ def test_unreadable_files_are_refused(cli, db: Path, case_store: dict, tmp_path:
     assert "走访结果/Outcome" in result.output
 
     good = write_return_csv(
-        tmp_path / "good.csv", [[case_key(case_store["a_high"]), "", "已走访", "", ""]]
+        tmp_path / "good.csv", [[case_key(db, case_store["a_high"]), "", "已走访", "", ""]]
     )
     result = run_returns(cli, db, good, fake)
     assert result.exit_code == 2, "one refused file refuses the whole command"
@@ -385,7 +389,7 @@ def test_cells_become_exact_text():
 
 
 def test_repeated_key_in_one_file_the_last_row_stands(cli, db, case_store, tmp_path, query):
-    key = case_key(case_store["a_high"])
+    key = case_key(db, case_store["a_high"])
     rows = [
         [key, "2026-03-01", "已走访", "", ""],
         [key, "2026-03-01", "已走访", "", ""],  # the same again: adds nothing
@@ -454,3 +458,32 @@ def test_dashboard_shows_stages_funnel_waiting_and_the_logs(
     assert returned[["读取行数", "导入行数", "拒收行数", "未填写行数"]].values.tolist() == [
         [4, 2, 2, 1]
     ]
+
+
+def test_a_file_exported_before_keys_is_still_returned(cli, db, case_store, tmp_path, query):
+    """A store whose exports carry the old unkeyed case keys ({year}-{sha256(ID)[:16]}): opened by
+    this version, its keys become keyed ones; a file with the old keys is still read back, and
+    its outcomes are recorded under the new key. A made-up old-style key matches no one."""
+    person = case_store["a_high"]
+    out = export_xlsx(cli, db, tmp_path / "list.xlsx")
+    assert out.exists()
+    old = f"{CASE_YEAR}-{hashlib.sha256(person.encode()).hexdigest()[:16]}"
+    con = duckdb.connect(str(db))  # as a store of the earlier version had it
+    con.execute(
+        "UPDATE export_rows SET case_key = year || '-' || left(sha256(person_id), 16), "
+        "legacy_key = NULL"
+    )
+    con.execute("DELETE FROM meta WHERE key = 'case_keys'")
+    con.close()
+    store.open_store(db).close()
+    assert query("SELECT case_key, legacy_key FROM export_rows WHERE person_id = ?", [person]) == [
+        (case_key(db, person), old)
+    ]
+    stranger = f"{CASE_YEAR}-{hashlib.sha256(b'230124198001010000').hexdigest()[:16]}"
+    rows = [[old, "2026-03-01", "已走访", "", ""], [stranger, "2026-03-01", "已走访", "", ""]]
+    result = run_returns(cli, db, write_return_csv(tmp_path / "old.csv", rows))
+    assert result.exit_code == 0, result.output
+    assert query("SELECT case_key, person_id, outcome FROM case_events") == [
+        (case_key(db, person), person, "visited")
+    ]
+    assert query("SELECT case_key, reason FROM return_rejects") == [(stranger, "unknown_key")]

@@ -350,7 +350,7 @@ def household_view(snapshot: str, year: int, household: str, village: str) -> No
             t("col.rules"): [rule_list(r) for r in members["rules"]],
         }
     )
-    tokens = [data.person_token(p) for p in members["person_id"]]
+    tokens = [data.person_token(snapshot, p) for p in members["person_id"]]
     labels = [f"{n} ({m})" for n, m in zip(members["name"], masked, strict=True)]
     table_key = f"drill.members.{year}.{household}"
     target = {"year": str(year), "household": household}

@@ -1,5 +1,6 @@
 -- The rows of one export, kept as the connection's temp table export_list (counts.sql and
--- new_since.sql read it): the latest rule run's watch-list filtered, with the case key, the ID
+-- new_since.sql read it): the latest rule run's watch-list filtered, with the case key
+-- ({year}-{the person's key in person_keys}), the ID
 -- to show (masked unless full_ids), village, county and township names, and the person's last
 -- claim of the year (hospital, diagnosis). A NULL filter list means no filter.
 -- Parameters: year, region prefix, rules[], severities[], statuses[], categories[], full_ids.
@@ -31,7 +32,7 @@ last_claim AS (
       AND c.settle_date < make_date((SELECT year FROM params) + 1, 1, 1)
     GROUP BY c.person_id
 )
-SELECT l.year || '-' || left(sha256(l.person_id), 16) AS case_key,
+SELECT l.year || '-' || k.token AS case_key,
        l.person_id,
        CASE WHEN p.full_ids THEN l.person_id
             WHEN length(l.person_id) <= 8 THEN repeat('*', length(l.person_id))
@@ -50,6 +51,7 @@ SELECT l.year || '-' || left(sha256(l.person_id), 16) AS case_key,
 FROM listed AS l
 CROSS JOIN params AS p
 LEFT JOIN last_claim AS lc USING (person_id)
+LEFT JOIN person_keys AS k USING (person_id)
 LEFT JOIN region_names AS vn ON vn.code = l.village_code AND vn.level = 5
 LEFT JOIN region_names AS cn ON cn.code = substr(l.village_code, 1, 6) AND cn.level = 3
 LEFT JOIN region_names AS tn ON tn.code = substr(l.village_code, 1, 9) AND tn.level = 4;

@@ -1,6 +1,7 @@
 -- Validate one returned file's filled-in rows (the registered relation _return_stage) into the
--- temp table return_checked: the person each case key names (the key is {year}-{first 16 hex of
--- sha256(person_id)}), the parsed follow-up values, and the row's first problem (NULL: it loads).
+-- temp table return_checked: the person each case key names (the key is {year}-{the person's
+-- key in person_keys}; a file exported before keys has {year}-{first 16 hex of sha256(ID)}, kept
+-- as export_rows.legacy_key), the parsed follow-up values, and the row's first problem (NULL: it loads).
 -- Parameters: today, outcome codes[], their zh labels[], their en labels[] (lower case).
 CREATE OR REPLACE TEMP TABLE return_checked AS
 WITH params AS (
@@ -14,14 +15,15 @@ staged AS (
 tokens AS (
     SELECT DISTINCT substr(case_key, 6) AS token FROM staged WHERE key_ok
 ),
-persons AS (
-    SELECT left(sha256(person_id), 16) AS token, min(person_id) AS person_id
-    FROM people
-    WHERE left(sha256(person_id), 16) IN (SELECT token FROM tokens)
-    GROUP BY token
+persons AS (  -- the person's key, or the unkeyed hash of an export made before keys
+    SELECT token, person_id, token AS current FROM person_keys SEMI JOIN tokens USING (token)
+    UNION
+    SELECT substr(x.legacy_key, 6), x.person_id, k.token
+    FROM export_rows AS x JOIN person_keys AS k USING (person_id)
+    WHERE substr(x.legacy_key, 6) IN (SELECT token FROM tokens)
 ),
 parsed AS (
-    SELECT s.*, pr.person_id,
+    SELECT s.*, pr.person_id, pr.current,
            CASE WHEN s.key_ok THEN CAST(left(s.case_key, 4) AS INTEGER) END AS year,
            CAST(try_strptime(s.visit_raw, ['%Y-%m-%d', '%Y/%m/%d', '%Y年%m月%d日', '%Y%m%d',
                                            '%Y.%m.%d', '%Y-%m-%d %H:%M:%S']) AS DATE)
@@ -55,7 +57,10 @@ judged AS (
     FROM parsed AS r
     CROSS JOIN params AS p
 )
-SELECT sheet_no, sheet, "row", case_key, person_id, year, visit_date, outcome,
+SELECT sheet_no, sheet, "row",
+       -- recorded under the person's current key, whichever key the file had
+       CASE WHEN person_id IS NOT NULL THEN year || '-' || current ELSE case_key END AS case_key,
+       case_key AS file_key, person_id, year, visit_date, outcome,
        CASE WHEN reason IS NULL THEN CAST(amount_exact AS DECIMAL(14, 2)) END AS assistance,
        notes, raw, reason,
        CASE reason
