@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -256,12 +257,16 @@ def _run_clean(
     mapping: dict[str, int],
     extras: dict[str, int],
     clean_sql: str,
+    named: int | None = None,
 ) -> int:
     """Create the ``stage`` view over ``source_sql`` and materialise ``clean_<file_id>`` from it.
 
     ``source_sql`` yields ``src_line`` (NULL when lines come from row order) and ``c0 … cN``.
+    Columns from ``named`` on have no header (a comma at the end of every line): a row with a
+    value there is malformed (``shape``), its values shifted, never loaded.
     Returns the number of rows in the clean table.
     """
+    named = ncol if named is None else named
     parts = [f"{file_id} AS file_id", "src_line"] + [f"c{i}" for i in range(ncol)]
     for col in schema.COLUMNS[kind]:
         pos = mapping.get(col.name)
@@ -276,6 +281,13 @@ def _run_clean(
         parts.append(f"CAST(json_object({pairs}) AS JSON) AS extra")
     else:
         parts.append("CAST(NULL AS JSON) AS extra")
+    beyond = " OR ".join(f"coalesce(c{i}, '') <> ''" for i in range(named, ncol))
+    parts.append(
+        f"CASE WHEN {beyond} THEN problem('malformed_row', 'a value beyond the header''s "
+        f"{named} columns: the row''s values would be shifted') END AS shape"
+        if beyond
+        else "NULL AS shape"
+    )
     con.execute(f"CREATE OR REPLACE TEMP VIEW stage AS SELECT {', '.join(parts)} FROM {source_sql}")
     raw = "concat_ws(',', " + ", ".join(f"csv_field(c{i})" for i in range(ncol)) + ")"
     con.execute(
@@ -353,6 +365,32 @@ def _read_csv(
         return _read_csv_utf8(con, source, file_id, clean_sql, utf8_path, "gb18030")
 
 
+def _named_width(headers: list[str]) -> int:
+    """The header's columns up to its last named one (a trailing comma adds unnamed ones)."""
+    named = len(headers)
+    while named > 1 and headers[named - 1].strip() == "":
+        named -= 1
+    return named
+
+
+def _line_width(path: Path, delim: str, header_width: int) -> int:
+    """How many fields a data line has: the header's, or more where the file's lines all end in
+    empty fields (a comma at the end of every line, as some exports write). Judged on the
+    lines of the first 64 KB."""
+    with open(path, encoding="utf-8-sig", newline="", errors="replace") as fh:
+        sample = fh.read(65536)
+    lines = sample.splitlines()[1:-1] or sample.splitlines()[1:]
+    widths = [len(r) for r in csv.reader(lines, delimiter=delim) if r]
+    if not widths:
+        return header_width
+    common = max(set(widths), key=widths.count)
+    if common > header_width and widths.count(common) * 2 > len(widths):
+        trailing = [r[header_width:] for r in csv.reader(lines, delimiter=delim) if r]
+        if all(v == "" for rest in trailing for v in rest):
+            return common
+    return header_width
+
+
 def _read_csv_utf8(
     con: duckdb.DuckDBPyConnection,
     source: Source,
@@ -361,12 +399,19 @@ def _read_csv_utf8(
     utf8_path: Path,
     encoding: str,
 ) -> Staged:
-    """Fast path: DuckDB's parallel CSV reader straight into the clean SQL, one scan."""
+    """Fast path: DuckDB's parallel CSV reader straight into the clean SQL, one scan.
+
+    Every line must have the file's number of fields (``_line_width``): a line with more or
+    fewer is rejected, never padded or shifted. (An empty field is read as '' here, not NULL:
+    with NULL, DuckDB lets a line carry one extra empty field and drops it, so a line with one
+    value too many and an empty last field loaded shifted.)
+    """
     header_line = _first_line(utf8_path)
     delim = _sniff_delimiter(header_line)
     headers = next(csv.reader([header_line], delimiter=delim), [])
-    mapping, extras = map_headers(source.path, source.kind, headers)
-    ncol = len(headers)
+    named = _named_width(headers)
+    mapping, extras = map_headers(source.path, source.kind, headers[:named])
+    ncol = _line_width(utf8_path, delim, len(headers))
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(ncol)) + "}"
     # DuckDB appends to a rejects table of the same name: start clean on a second attempt.
     con.execute(f"DROP TABLE IF EXISTS rej_{file_id}")
@@ -374,17 +419,20 @@ def _read_csv_utf8(
     reader = (
         f"(SELECT CAST(NULL AS BIGINT) AS src_line, * FROM read_csv({_quote(str(utf8_path))}, "
         f"header = true, auto_detect = false, columns = {columns}, delim = {_quote(delim)}, "
-        "quote = '\"', escape = '\"', store_rejects = true, "
+        "quote = '\"', escape = '\"', nullstr = chr(1), store_rejects = true, "
         f"rejects_table = 'rej_{file_id}', rejects_scan = 'rejscan_{file_id}', "
         "strict_mode = true, null_padding = false, max_line_size = 4000000))"
     )
-    rows = _run_clean(con, source.kind, file_id, reader, ncol, mapping, extras, clean_sql)
+    rows = _run_clean(con, source.kind, file_id, reader, ncol, mapping, extras, clean_sql, named)
+    # One reject per line (DuckDB lists a short line once per missing column).
     rejects = con.execute(
-        f"SELECT line, error_type, error_message, csv_line FROM rej_{file_id} ORDER BY line"
+        f"""SELECT line, arg_min(error_type, column_idx), arg_min(error_message, column_idx),
+                   arg_min(csv_line, column_idx)
+            FROM rej_{file_id} GROUP BY line ORDER BY line"""
     ).fetchall()
     if any(r[1] == "INVALID ENCODING" for r in rejects):
         raise _EncodingMismatch
-    reject_lines = sorted({int(r[0]) for r in rejects})
+    reject_lines = [int(r[0]) for r in rejects]
     blanks: list[int] = []
     if 1 + rows + len(reject_lines) != source.physical_lines:
         physical, blanks = scan_lines(utf8_path)
@@ -394,13 +442,23 @@ def _read_csv_utf8(
         # Quoted fields spanning lines, or a reject swallowing several lines: only a
         # record-by-record reader knows where each row starts.
         return _read_csv_python(
-            con, source, file_id, clean_sql, utf8_path, encoding, delim, mapping, extras
+            con, source, file_id, clean_sql, utf8_path, encoding, delim, mapping, extras, named
         )
     _lines_from_order(con, file_id, sorted(set(blanks) | set(reject_lines)))
     malformed = [
-        (int(r[0]), f"{r[1].lower()}: {r[2]}", (r[3] or "").rstrip("\r\n")) for r in rejects
+        (int(r[0]), _reject_detail(r[1], r[2], named, ncol), (r[3] or "").rstrip("\r\n"))
+        for r in rejects
     ]
     return Staged(source, file_id, headers, mapping, extras, encoding, rows, malformed, utf8_path)
+
+
+def _reject_detail(error_type: str, message: str, named: int, ncol: int) -> str:
+    """DuckDB's reason for a line it could not split, in the words of the contract."""
+    found = re.search(r"Found: (\d+)", message or "")
+    if error_type in ("TOO MANY COLUMNS", "MISSING COLUMNS") and found:
+        expected = f"{named}" if named == ncol else f"{named} (and {ncol - named} empty)"
+        return f"{found.group(1)} fields where the header has {expected}: values would be shifted"
+    return f"{error_type.lower()}: {message}"
 
 
 def _from_columns(
@@ -412,6 +470,7 @@ def _from_columns(
     cols: list[list[str | None]],
     mapping: dict[str, int],
     extras: dict[str, int],
+    named: int | None = None,
 ) -> int:
     """Stage rows held in Python lists (with their lines) and run the clean SQL over them."""
     data = {"src_line": pa.array(lines, pa.int64())}
@@ -424,7 +483,7 @@ def _from_columns(
     finally:
         con.unregister(name)
     rows = _run_clean(
-        con, source.kind, file_id, f"src_{file_id}", len(cols), mapping, extras, clean_sql
+        con, source.kind, file_id, f"src_{file_id}", len(cols), mapping, extras, clean_sql, named
     )
     con.execute(f"DROP TABLE src_{file_id}")
     _lines_from_column(con, file_id)
@@ -441,12 +500,13 @@ def _read_csv_python(
     delim: str,
     mapping: dict[str, int],
     extras: dict[str, int],
+    named: int,
 ) -> Staged:
     """Exact path for files with multi-line fields: Python's csv module, line by record."""
     with open(utf8_path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh, delimiter=delim)
         headers = next(reader)
-        ncol = len(headers)
+        ncol = _line_width(utf8_path, delim, len(headers))
         lines: list[int] = []
         cols: list[list[str | None]] = [[] for _ in range(ncol)]
         malformed: list[tuple[int, str, str]] = []
@@ -457,7 +517,9 @@ def _read_csv_python(
                     start = reader.line_num + 1
                     continue
                 if len(record) != ncol:
-                    detail = f"expected {ncol} columns, found {len(record)}"
+                    detail = _reject_detail(
+                        "MISSING COLUMNS", f"Found: {len(record)}", named, ncol
+                    )
                     malformed.append((start, detail, delim.join(record)))
                 else:
                     lines.append(start)
@@ -466,7 +528,7 @@ def _read_csv_python(
                 start = reader.line_num + 1
         except csv.Error as exc:
             malformed.append((start, f"unquoted value: {exc}", ""))
-    rows = _from_columns(con, source, file_id, clean_sql, lines, cols, mapping, extras)
+    rows = _from_columns(con, source, file_id, clean_sql, lines, cols, mapping, extras, named)
     return Staged(source, file_id, headers, mapping, extras, encoding, rows, malformed, utf8_path)
 
 

@@ -261,3 +261,110 @@ def test_a_masked_export_cannot_be_turned_back_into_full_ids(tmp_path, db, cli):
             if hashlib.sha256(candidate.encode()).hexdigest()[:16] == key:
                 found.append(candidate)
         assert found == [], "a full ID recovered from a masked export"
+
+
+FULL_CLAIM_HEADER = [*CLAIM_HEADER, "other_paid", "diagnosis", "hospital", "reverses"]
+
+
+def write_lines(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return path
+
+
+def test_a_line_with_more_fields_than_the_header_is_rejected_not_shifted(tmp_path, db, query):
+    folder = tmp_path / "w1"
+    two_people(folder)
+    write_lines(
+        folder / "claims.csv",
+        [
+            ",".join(FULL_CLAIM_HEADER),
+            f"TC0001,{A},2026-03-01,inpatient,2000.00,1000.00,0,0,0,J18.9,某医院,",
+            # an unquoted thousands separator: one field too many, the last one empty
+            f"TC0002,{A},2026-03-02,inpatient,1,234.50,500.00,0,0,0,J18.9,某医院,",
+            # a value beyond the header
+            f"TC0003,{A},2026-03-03,outpatient,10.00,0,0,0,0,J18.9,某医院,,X",
+            # one field short
+            f"TC0004,{A},2026-03-04,outpatient,10.00,0,0,0,0,J18.9,某医院",
+            f"TC0005,{A},2026-03-05,outpatient,30.00,0,0,0,0,,,",
+        ],
+    )
+    report = load.ingest([folder], db)
+    claims = next(f for f in report.files if f.file.endswith("claims.csv"))
+    assert (claims.rows_read, claims.rows_loaded, claims.rows_rejected) == (5, 2, 3)
+    rejected = query("SELECT line, reason, detail, raw FROM rejected_rows ORDER BY line")
+    assert [(r[0], r[1]) for r in rejected] == [
+        (3, "malformed_row"),
+        (4, "malformed_row"),
+        (5, "malformed_row"),
+    ]
+    assert "13 fields where the header has 12" in rejected[0][2]
+    assert rejected[0][3] == f"TC0002,{A},2026-03-02,inpatient,1,234.50,500.00,0,0,0,J18.9,某医院,"
+    assert "11 fields where the header has 12" in rejected[2][2]
+    assert query("SELECT claim_id, reverses FROM claim_rows ORDER BY 1") == [
+        ("TC0001", None),
+        ("TC0005", None),
+    ]
+    assert oops(query) == {A: Decimal("1030.00")}
+
+
+def test_a_comma_at_the_end_of_every_line_is_ignored(tmp_path, db, query):
+    """Some exports end every line with a comma (the header too, or only the data lines)."""
+    folder = tmp_path / "w1"
+    header = "person_id,name,household_id,village_code,category,household_income,risk_cause"
+    write_lines(
+        folder / "roster.csv",
+        [
+            header + ",",
+            f"{A},张三,HA,{VILLAGE_A},dibao,12000.00,因病,",
+            f"{B},李四,HB,{VILLAGE_B},dibao,8000.00,,",
+            # the income shifted into risk_cause: one field too many
+            f"{make_id(9)},王五,HC,{VILLAGE_A},dibao,,5000.00,因病,",
+        ],
+    )
+    write_lines(
+        folder / "claims.csv",
+        [
+            ",".join(CLAIM_HEADER),
+            f"K1,{A},2026-03-01,inpatient,100.00,0,0,0,",
+            f"K2,{B},2026-03-01,inpatient,200.00,0,0,0,",
+            f"K3,{B},2026-03-01,inpatient,300.00,0,0,0,,",
+        ],
+    )
+    report = load.ingest([folder], db)
+    counts = {
+        Path(f.file).name: (f.rows_read, f.rows_loaded, f.rows_rejected) for f in report.files
+    }
+    assert counts == {"roster.csv": (3, 2, 1), "claims.csv": (3, 2, 1)}
+    assert query("SELECT line, reason FROM rejected_rows ORDER BY kind, line") == [
+        (4, "malformed_row"),
+        (4, "malformed_row"),
+    ]
+    assert query("SELECT person_id, household_income, risk_cause FROM people ORDER BY 1") == [
+        (A, Decimal("12000.00"), "因病"),
+        (B, Decimal("8000.00"), None),
+    ]
+    assert query("SELECT extra_columns FROM imports WHERE kind = 'roster'") == [([],)]
+    assert oops(query) == {A: Decimal("100.00"), B: Decimal("200.00")}
+
+
+def test_a_short_line_is_one_reject_and_rows_read_are_data_lines(tmp_path, db, query):
+    folder = tmp_path / "w1"
+    two_people(folder)
+    write_lines(
+        folder / "claims.csv",
+        [
+            ",".join(CLAIM_HEADER),
+            f"S1,{A},2026-03-01,inpatient,100.00,0,0,0",
+            "S2",
+            f"S3,{A},2026-03-01",
+            f"S4,{A},2026-03-01,inpatient,50.00,0,0,0",
+        ],
+    )
+    report = load.ingest([folder], db)
+    claims = next(f for f in report.files if f.file.endswith("claims.csv"))
+    assert (claims.rows_read, claims.rows_loaded, claims.rows_rejected) == (4, 2, 2)
+    assert query("SELECT line, reason, raw FROM rejected_rows ORDER BY line") == [
+        (3, "malformed_row", "S2"),
+        (4, "malformed_row", f"S3,{A},2026-03-01"),
+    ]

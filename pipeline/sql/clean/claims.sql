@@ -19,6 +19,7 @@ WITH s AS (
 ),
 checked AS (
     SELECT *, coalesce(
+        shape,
         missing('claim_id', claim_id),
         missing('person_id', person_id),
         id_problem(pid, id17),

@@ -11,6 +11,7 @@ WITH s AS (
 ),
 checked AS (
     SELECT *, coalesce(
+        shape,
         missing('person_id', person_id),
         id_problem(pid, id17),
         missing('year', year),

@@ -9,6 +9,7 @@ WITH s AS (
 ),
 checked AS (
     SELECT *, coalesce(
+        shape,
         missing('person_id', person_id),
         id_problem(pid, id17),
         missing('name', name),
