@@ -208,6 +208,10 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "in-scope cost exceeds the total cost",
     },
     "reason.reverses_itself": {"zh": "冲销流水号指向自身", "en": "reversal names its own claim"},
+    "reason.bad_encoding": {
+        "zh": "该行编码与文件其余部分不一致（或含空字符），无法正确读取",
+        "en": "line not in the file's encoding (or holding a NUL byte)",
+    },
     "reason.claim_id_other_person": {
         "zh": "流水号已属于其他人员",
         "en": "claim number already belongs to another person",

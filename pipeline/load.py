@@ -193,14 +193,19 @@ def _load_kind(
             FROM {staged.clean} WHERE reason IS NOT NULL""",
             [import_id, str(staged.source.path), kind],
         )
-        if staged.malformed:
-            con.executemany(
-                "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, 'malformed_row', ?, NULL, ?)",
-                [
-                    (import_id, staged.file_id, str(staged.source.path), kind, line, detail, raw)
-                    for line, detail, raw in staged.malformed
-                ],
-            )
+        for reason, found in (
+            ("malformed_row", staged.malformed),
+            ("bad_encoding", staged.undecodable),
+        ):
+            if found:
+                con.executemany(
+                    "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+                    [
+                        (import_id, staged.file_id, str(staged.source.path), kind, line, reason)
+                        + (detail, raw)
+                        for line, detail, raw in found
+                    ],
+                )
     good = f"SELECT * EXCLUDE (reason, detail, raw) FROM clean_{kind} WHERE reason IS NULL"
     if kind == "claims":
         notify("claims: corrections replace earlier rows")

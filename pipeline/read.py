@@ -12,6 +12,7 @@ several lines) is read again record by record by Python's csv module, which know
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import csv
 import datetime as dt
@@ -19,7 +20,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +57,7 @@ class Source:
     size: int
     sha256: str = ""
     physical_lines: int | None = None  # CSV: newline count (+1 for an unterminated last line)
+    has_nul: bool = False  # CSV: a NUL byte somewhere (its lines are rejected)
 
 
 @dataclass
@@ -71,11 +73,14 @@ class Staged:
     rows: int  # data rows in the clean table
     malformed: list[tuple[int, str, str]] = field(default_factory=list)  # (line, detail, raw)
     text: Path | None = None  # CSV: the file as UTF-8 (a transcoded copy for GB18030)
+    # CSV lines not in the file's encoding (or holding NUL bytes): (line, detail, raw)
+    undecodable: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
-        """Every data row of the file: those validated and those the parser could not split."""
-        return self.rows + len(self.malformed)
+        """Every data row of the file: those validated and those that could not be split or
+        decoded."""
+        return self.rows + len(self.malformed) + len(self.undecodable)
 
     @property
     def clean(self) -> str:
@@ -114,6 +119,7 @@ def fingerprint(source: Source, progress: Progress | None = None) -> None:
             if count_lines:
                 newlines += chunk.count(b"\n")
                 last = chunk[-1:]
+                source.has_nul = source.has_nul or b"\x00" in chunk
             if progress:
                 progress(len(chunk))
     source.sha256 = digest.hexdigest()
@@ -148,41 +154,147 @@ def sha256_of(path: Path) -> str:
 
 
 def detect_encoding(path: Path) -> str:
-    """BOM → UTF-8 with BOM; strict UTF-8 on the first MB → UTF-8; strict GB18030 → GB18030."""
+    """The file's encoding, judged on its first MB: a BOM → UTF-8 with BOM; text that is all
+    UTF-8 → UTF-8; otherwise the encoding most of its non-ASCII lines are in (UTF-8 or
+    GB18030). Lines in the other encoding are rejected on their own (``clean_copy``)."""
     with open(path, "rb") as fh:
         head = fh.read(SNIFF)
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if b"\x00" in head:
         raise ReadError(path, "binary content (NUL bytes): not a CSV text file")
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            codecs.getincrementaldecoder(encoding)("strict").decode(head, final=False)
-            return encoding
-        except UnicodeDecodeError:
-            continue
-    raise ReadError(path, "unreadable bytes: neither UTF-8 nor GB18030/GBK text")
+    try:
+        codecs.getincrementaldecoder("utf-8")("strict").decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    lines = head.split(b"\n")
+    if len(lines) > 1:
+        lines.pop()  # cut off at SNIFF bytes
+    utf8 = gb = 0
+    for line in lines:
+        if not line.isascii():
+            if _decodes(line, "utf-8"):
+                utf8 += 1
+            elif _decodes(line, "gb18030"):
+                gb += 1
+    if utf8 == gb == 0:
+        raise ReadError(path, "unreadable bytes: neither UTF-8 nor GB18030/GBK text")
+    return "utf-8" if utf8 > gb else "gb18030"
 
 
-def transcode(path: Path, encoding: str, out_dir: str) -> Path:
-    """Stream a file in ``encoding`` to a UTF-8 temporary file; any undecodable byte refuses it."""
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gb18030": "GB18030"}
+# Two CJK characters in UTF-8 in a row (lead byte E3-E9, two bytes 80-BF, twice): where a
+# GB18030 file may hold a line written in UTF-8 (which GB18030 would decode, as mojibake).
+# Found by translating the bytes to classes and a plain find (GB/s; a regex was 20x slower).
+# Rare in GB18030 text; each hit's line is checked.
+_CJK_CLASSES = bytes(
+    ord("L") if 0xE3 <= b <= 0xE9 else ord("c") if 0x80 <= b <= 0xBF else ord(".")
+    for b in range(256)
+)
+_CJK_PAIR = b"LccLcc"
+
+
+def _utf8_cjk_pairs(block: bytes) -> Iterator[int]:
+    """Positions in ``block`` where two UTF-8 CJK characters in a row may start."""
+    classes = block.translate(_CJK_CLASSES)
+    pos = classes.find(_CJK_PAIR)
+    while pos != -1:
+        yield pos
+        pos = classes.find(_CJK_PAIR, pos + 1)
+
+
+def clean_copy(path: Path, encoding: str, out_dir: str) -> tuple[Path, list[tuple[int, str, str]]]:
+    """The file as UTF-8 in ``out_dir``, and the lines left out of it: (line, detail, raw).
+
+    A line that does not decode in the file's encoding, a line written in UTF-8 inside a
+    GB18030 file, and a line holding a NUL byte are written as empty lines (so every other
+    line keeps its number) and rejected, never loaded as mojibake. Whole lines are decoded at
+    once, a chunk at a time; only the lines in question are looked at one by one.
+    """
     fd, name = tempfile.mkstemp(suffix=".csv", dir=out_dir)
-    offset = 0
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    bad: list[tuple[int, str, str]] = []
+    line = 1
+    tail = b""
     with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
         while True:
             chunk = src.read(CHUNK)
-            try:
-                text = decoder.decode(chunk, final=not chunk)
-            except UnicodeDecodeError as exc:
-                raise ReadError(
-                    path, f"unreadable bytes at byte {offset + exc.start} (not valid {encoding})"
-                ) from None
-            dst.write(text.encode("utf-8"))
-            offset += len(chunk)
+            buf = tail + chunk
+            cut = buf.rfind(b"\n") + 1 if chunk else len(buf)
+            block, tail = buf[:cut], buf[cut:]
+            if line == 1 and block.startswith(codecs.BOM_UTF8):
+                block = block[len(codecs.BOM_UTF8) :]
+            dst.write(_clean_block(block, codec, line, bad))
+            line += block.count(b"\n")
             if not chunk:
                 break
-    return Path(name)
+    return Path(name), bad
+
+
+def _clean_block(block: bytes, codec: str, first_line: int, bad: list) -> bytes:
+    """A block of whole lines as UTF-8, its bad lines emptied and added to ``bad``."""
+    marks: dict[int, tuple[int, str]] = {}  # start of a bad line -> (its end, why)
+    pos = block.find(b"\x00")
+    while pos != -1:
+        start, end = _line_bounds(block, pos)
+        marks[start] = (end, "a NUL byte: not text")
+        pos = block.find(b"\x00", end)
+    if codec == "gb18030":
+        for hit in _utf8_cjk_pairs(block):
+            start, end = _line_bounds(block, hit)
+            if start not in marks and _decodes(block[start:end], "utf-8"):
+                marks[start] = (end, "UTF-8 text in a GB18030 file")
+    starts = sorted(marks)
+    out: list[bytes] = []
+    pos = 0
+    while True:
+        at = bisect.bisect_left(starts, pos)
+        stop = starts[at] if at < len(starts) else len(block)
+        try:
+            out.append(block[pos:stop].decode(codec).encode("utf-8"))
+        except UnicodeDecodeError as exc:
+            start, end = _line_bounds(block, pos + exc.start)
+            marks[start] = (end, f"not {ENCODING_NAMES[codec]} text like the rest of the file")
+            bisect.insort(starts, start)
+            continue
+        if stop == len(block):
+            break
+        pos = marks[stop][0]  # the line's own bytes are left out; its newline stays
+    for start in starts:
+        end, why = marks[start]
+        bad.append((first_line + block.count(b"\n", 0, start), why, _raw_text(block[start:end])))
+    return b"".join(out)
+
+
+def _line_bounds(block: bytes, pos: int) -> tuple[int, int]:
+    """Start and end (its newline, or the block's end) of the line holding byte ``pos``."""
+    start = block.rfind(b"\n", 0, pos) + 1
+    end = block.find(b"\n", pos)
+    return start, len(block) if end == -1 else end
+
+
+def _raw_text(line: bytes) -> str:
+    """A rejected line as readable text: in whichever encoding it decodes in."""
+    line = line.rstrip(b"\r").replace(b"\x00", b"\\0")
+    for encoding in ("utf-8", "gb18030"):
+        if _decodes(line, encoding):
+            return line.decode(encoding)
+    return line.decode("utf-8", errors="replace")
+
+
+def transcode(path: Path, encoding: str, out_dir: str) -> Path:
+    """The file as UTF-8 in ``out_dir`` (see ``clean_copy``; the lines it leaves out are lost
+    here: for the bench's floor, which reads clean files)."""
+    return clean_copy(path, encoding, out_dir)[0]
 
 
 def scan_lines(path: Path) -> tuple[int, list[int]]:
@@ -346,23 +458,37 @@ def _first_line(path: Path) -> str:
 
 
 class _EncodingMismatch(Exception):
-    pass
+    """DuckDB found lines that are not UTF-8 in a file read as UTF-8."""
+
+    def __init__(self, invalid_lines: int, utf8_rows: int) -> None:
+        super().__init__(f"{invalid_lines} lines not UTF-8, {utf8_rows} rows of UTF-8 text")
+        self.invalid_lines = invalid_lines
+        self.utf8_rows = utf8_rows
 
 
 def _read_csv(
     con: duckdb.DuckDBPyConnection, source: Source, file_id: int, clean_sql: str, tmp_dir: str
 ) -> Staged:
+    """A CSV file: read by DuckDB, from a clean UTF-8 copy where the file is GB18030, holds a NUL
+    byte, or has lines DuckDB finds are not UTF-8 (then the file's encoding is the one most of
+    its non-ASCII lines are in, and the other lines are rejected)."""
     path = source.path
     encoding = detect_encoding(path)
-    utf8_path = path if encoding != "gb18030" else transcode(path, encoding, tmp_dir)
+    undecodable: list[tuple[int, str, str]] = []
+    text = path
+    if encoding == "gb18030" or source.has_nul:
+        text, undecodable = clean_copy(path, encoding, tmp_dir)
     try:
-        return _read_csv_utf8(con, source, file_id, clean_sql, utf8_path, encoding)
-    except _EncodingMismatch:
-        if encoding == "gb18030":
-            raise ReadError(path, "unreadable bytes after transcoding from GB18030") from None
-        # UTF-8 on the first MB but not further on: the whole file must be GB18030.
-        utf8_path = transcode(path, "gb18030", tmp_dir)
-        return _read_csv_utf8(con, source, file_id, clean_sql, utf8_path, "gb18030")
+        staged = _read_csv_utf8(con, source, file_id, clean_sql, text, encoding)
+    except _EncodingMismatch as mismatch:
+        if text != path:
+            raise ReadError(path, "unreadable bytes after transcoding") from None
+        if mismatch.invalid_lines > mismatch.utf8_rows:
+            encoding = "gb18030"
+        text, undecodable = clean_copy(path, encoding, tmp_dir)
+        staged = _read_csv_utf8(con, source, file_id, clean_sql, text, encoding)
+    staged.undecodable = undecodable
+    return staged
 
 
 def _named_width(headers: list[str]) -> int:
@@ -430,8 +556,9 @@ def _read_csv_utf8(
                    arg_min(csv_line, column_idx)
             FROM rej_{file_id} GROUP BY line ORDER BY line"""
     ).fetchall()
-    if any(r[1] == "INVALID ENCODING" for r in rejects):
-        raise _EncodingMismatch
+    invalid = sum(r[1] == "INVALID ENCODING" for r in rejects)
+    if invalid:
+        raise _EncodingMismatch(invalid, _non_ascii_rows(con, file_id))
     reject_lines = [int(r[0]) for r in rejects]
     blanks: list[int] = []
     if 1 + rows + len(reject_lines) != source.physical_lines:
@@ -450,6 +577,21 @@ def _read_csv_utf8(
         for r in rejects
     ]
     return Staged(source, file_id, headers, mapping, extras, encoding, rows, malformed, utf8_path)
+
+
+def _non_ascii_rows(con: duckdb.DuckDBPyConnection, file_id: int) -> int:
+    """Rows of ``clean_<file_id>`` with text beyond ASCII (read as valid UTF-8)."""
+    texts = [
+        r[0]
+        for r in con.execute(f"DESCRIBE clean_{file_id}").fetchall()
+        if r[1] == "VARCHAR" and r[0] not in ("reason", "detail", "raw")
+    ]
+    if not texts:
+        return 0
+    test = " OR ".join(
+        f"strlen(coalesce({_ident(t)}, '')) <> length(coalesce({_ident(t)}, ''))" for t in texts
+    )
+    return con.execute(f"SELECT count(*) FROM clean_{file_id} WHERE {test}").fetchall()[0][0]
 
 
 def _reject_detail(error_type: str, message: str, named: int, ncol: int) -> str:
@@ -517,9 +659,7 @@ def _read_csv_python(
                     start = reader.line_num + 1
                     continue
                 if len(record) != ncol:
-                    detail = _reject_detail(
-                        "MISSING COLUMNS", f"Found: {len(record)}", named, ncol
-                    )
+                    detail = _reject_detail("MISSING COLUMNS", f"Found: {len(record)}", named, ncol)
                     malformed.append((start, detail, delim.join(record)))
                 else:
                     lines.append(start)

@@ -368,3 +368,67 @@ def test_a_short_line_is_one_reject_and_rows_read_are_data_lines(tmp_path, db, q
         (3, "malformed_row", "S2"),
         (4, "malformed_row", f"S3,{A},2026-03-01"),
     ]
+
+
+def hospital_claims(n: int) -> list[str]:
+    return [f"H{i:05d},{A},2026-03-01,outpatient,1.00,0,0,0,人民医院" for i in range(n)]
+
+
+def test_one_gb18030_line_in_a_utf8_file_is_rejected_not_the_file_reread(tmp_path, db, query):
+    folder = tmp_path / "w1"
+    two_people(folder)
+    lines = [",".join([*CLAIM_HEADER, "hospital"]), *hospital_claims(25000)]
+    gb_line = f"G00001,{A},2026-03-01,outpatient,5.00,0,0,0,县中医院"
+    path = folder / "claims.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode("utf-8") + (gb_line + "\n").encode("gb18030"))
+    assert path.stat().st_size > 1024 * 1024  # the first megabyte is clean UTF-8
+    report = load.ingest([folder], db)
+    claims = next(f for f in report.files if f.file.endswith("claims.csv"))
+    assert claims.encoding == "utf-8"
+    assert (claims.rows_read, claims.rows_loaded, claims.rows_rejected) == (25001, 25000, 1)
+    assert query("SELECT line, reason, raw FROM rejected_rows") == [
+        (25002, "bad_encoding", gb_line)
+    ]
+    assert query("SELECT DISTINCT hospital FROM claim_rows") == [("人民医院",)]
+
+
+def test_one_utf8_line_in_a_gb18030_file_is_rejected_not_loaded_as_mojibake(tmp_path, db, query):
+    folder = tmp_path / "w1"
+    two_people(folder)
+    lines = [",".join([*CLAIM_HEADER, "hospital"]), *hospital_claims(3000)]
+    utf8_line = f"U00001,{A},2026-03-01,outpatient,5.00,0,0,0,县中医院"
+    tail = [f"T00001,{A},2026-03-01,outpatient,2.00,0,0,0,镇卫生院"]
+    (folder / "claims.csv").write_bytes(
+        ("\n".join(lines) + "\n").encode("gb18030")
+        + (utf8_line + "\n").encode("utf-8")
+        + ("\n".join(tail) + "\n").encode("gb18030")
+    )
+    report = load.ingest([folder], db)
+    claims = next(f for f in report.files if f.file.endswith("claims.csv"))
+    assert claims.encoding == "gb18030"
+    assert (claims.rows_read, claims.rows_loaded, claims.rows_rejected) == (3002, 3001, 1)
+    assert query("SELECT line, reason, raw, detail FROM rejected_rows") == [
+        (3002, "bad_encoding", utf8_line, "UTF-8 text in a GB18030 file")
+    ]
+    assert query("SELECT hospital, count(*) FROM claim_rows GROUP BY 1 ORDER BY 1") == [
+        ("人民医院", 3000),
+        ("镇卫生院", 1),
+    ]
+    assert query("SELECT line FROM claim_rows WHERE claim_id = 'T00001'") == [(3003,)]
+
+
+def test_a_nul_byte_after_the_first_megabyte_rejects_its_line(tmp_path, db, query):
+    folder = tmp_path / "w1"
+    two_people(folder)
+    lines = [",".join([*CLAIM_HEADER, "hospital"]), *hospital_claims(30000)]
+    nul_line = f"N00001,{A},2026-03-01,outpatient,5.00,0,0,0,人民\x00医院"
+    path = write_lines(folder / "claims.csv", [*lines, nul_line, lines[1].replace("H00000", "Z1")])
+    assert path.stat().st_size > 1024 * 1024
+    report = load.ingest([folder], db)
+    claims = next(f for f in report.files if f.file.endswith("claims.csv"))
+    assert (claims.rows_read, claims.rows_loaded, claims.rows_rejected) == (30002, 30001, 1)
+    assert query("SELECT line, reason, detail FROM rejected_rows") == [
+        (30002, "bad_encoding", "a NUL byte: not text")
+    ]
+    assert query("SELECT count(*) FROM claim_rows WHERE contains(hospital, chr(0))") == [(0,)]
+    assert query("SELECT line FROM claim_rows WHERE claim_id = 'Z1'") == [(30003,)]
