@@ -24,6 +24,16 @@ def snapshot_or_stop() -> str:
         raise  # unreachable: st.stop() ends the run
 
 
+def demo_banner() -> None:
+    """On every page of a demo store: this is synthetic data, not a bureau's."""
+    try:
+        snapshot = data.current()
+    except data.NoSnapshot:
+        return
+    if data.is_demo(snapshot):
+        st.warning(t("data.demo"), icon=":material/science:")
+
+
 def data_as_of(snapshot: str) -> None:
     """A caption naming the last import's time."""
     last = data.last_import(snapshot)

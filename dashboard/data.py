@@ -513,6 +513,13 @@ class LastImport:
 
 
 @open_to_all
+@st.cache_data(max_entries=8, show_spinner=False)
+def is_demo(snapshot: str) -> bool:
+    """True when the store holds the synthetic demo data ``serve`` built from sample_data/."""
+    return bool(_rows(snapshot, "SELECT 1 FROM meta WHERE key = 'demo'"))
+
+
+@open_to_all
 @st.cache_data(max_entries=32, show_spinner=False)
 def last_import(snapshot: str) -> LastImport | None:
     """The newest import (id and time) and how many imports the snapshot holds."""
@@ -911,7 +918,7 @@ def run_import(files: Sequence[tuple[str, bytes]]) -> ImportRun:
             command, capture_output=True, text=True, timeout=IMPORT_TIMEOUT, env=env,
             cwd=str(Path(__file__).resolve().parents[1]), check=False,
         )  # fmt: skip
-    output = (done.stdout + done.stderr).replace(folder, "…")
+    output = schema.mask_text((done.stdout + done.stderr).replace(folder, "…")) or ""
     activity.record(
         db, user=access().user, source="dashboard", action=auth.IMPORT, target=", ".join(names),
         detail=f"exit {done.returncode}",

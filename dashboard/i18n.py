@@ -59,6 +59,10 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "No data yet: run `oopwatch ingest PATH... --db {db}` to import extracts.",
     },
     "data.snapshot": {"zh": "快照：{name}", "en": "Snapshot: {name}"},
+    "data.demo": {
+        "zh": "演示数据：本页显示的是由 sample_data/ 生成的合成数据，不是真实参保人员数据。",
+        "en": "Demo: this page shows synthetic data built from sample_data/, not real people.",
+    },
     # ---- watch-list, quality and overview
     "nav.watchlist": {"zh": "预警名单", "en": "Watch-list"},
     "nav.quality": {"zh": "导入与数据质量", "en": "Imports and data quality"},

@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from pipeline import activity, auth, store
-from pipeline.cli import db_option, main
+from pipeline.cli import db_option, existing, main
 
 
 def read_password(prompt: str = "Password") -> str:
@@ -55,6 +55,7 @@ def users() -> None:
 @db_option
 def users_add(name: str, region: str, role: str, db: Path) -> None:
     """Add an account; the password is asked for (or read from stdin)."""
+    existing(db)
     try:
         auth.check_name(name)
         region = auth.check_region(region)
@@ -76,6 +77,7 @@ def users_add(name: str, region: str, role: str, db: Path) -> None:
 @db_option
 def users_list(db: Path) -> None:
     """Every account: role, region, status, last sign-in (never a password hash)."""
+    existing(db)
     accounts = auth.list_users(db)
     if not accounts:
         click.echo(f"no accounts: the dashboard on 127.0.0.1 is an open local demo ({db})")
@@ -106,6 +108,7 @@ def _width(text: str) -> int:
 @db_option
 def users_disable(name: str, db: Path) -> None:
     """Disable an account: it can no longer sign in (its sessions end at their next click)."""
+    existing(db)
     _set_disabled(db, name, True)
 
 
@@ -114,6 +117,7 @@ def users_disable(name: str, db: Path) -> None:
 @db_option
 def users_enable(name: str, db: Path) -> None:
     """Enable a disabled account again."""
+    existing(db)
     _set_disabled(db, name, False)
 
 
@@ -130,6 +134,7 @@ def _set_disabled(db: Path, name: str, disabled: bool) -> None:
 @db_option
 def users_passwd(name: str, db: Path) -> None:
     """Set an account's password (asked for, or read from stdin); lifts a lockout."""
+    existing(db)
     if auth.get_user(db, name) is None:
         _refuse(auth.AuthError(f"there is no account named {name!r}"))
     try:
@@ -161,6 +166,7 @@ def audit(
     action: str | None, limit: int,
 ) -> None:  # fmt: skip
     """Print the audit log: sign-ins, person pages opened, downloads, exports, account changes."""
+    existing(db)
     start = since or (dt.datetime.now() - dt.timedelta(days=30))
     end = _day(until + dt.timedelta(days=1)) if until else None
     items = activity.entries(

@@ -18,6 +18,18 @@ db_option = click.option(
 )
 
 
+def existing(db: Path) -> Path:
+    """``db`` if the store exists; else a one-line refusal (exit 2): only ingest creates one."""
+    from pipeline import store
+
+    try:
+        store.require(db)
+    except store.StoreMissing as exc:
+        click.echo(f"refused: {exc}", err=True)
+        raise SystemExit(2) from None
+    return db
+
+
 @click.group()
 @click.version_option(package_name="oopwatch")
 def main() -> None:
@@ -70,10 +82,26 @@ def generate(out: Path, people: int, seed: int, weeks: int, as_of: dt.datetime |
     metavar="CODE",
     help="Refuse the import if any row lies outside this division (a regional upload).",
 )
-def ingest(paths: tuple[Path, ...], db: Path, kind: str | None, quiet: bool, within: str) -> None:
+@click.option(
+    "--create",
+    is_flag=True,
+    help="Start a new store at --db (needed when its folder holds other stores).",
+)
+def ingest(
+    paths: tuple[Path, ...], db: Path, kind: str | None, quiet: bool, within: str, create: bool
+) -> None:
     """Import weekly extracts (files or folders) as one atomic import, then refresh totals."""
     from pipeline import load, report, store
 
+    if not db.exists():
+        if store.other_stores(db) and not create:
+            click.echo(
+                f"refused: {store.missing_store(db)}. To start a new store at {db}, run again "
+                "with --create.",
+                err=True,
+            )
+            raise SystemExit(2)
+        click.secho(f"NEW STORE: {db} does not exist; this import creates it.", err=True, bold=True)
     progress = report.ImportProgress(enabled=not quiet)
     try:
         with progress:
@@ -88,7 +116,14 @@ def ingest(paths: tuple[Path, ...], db: Path, kind: str | None, quiet: bool, wit
 
 
 @main.command()
-@db_option
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    envvar="OOPWATCH_DB",
+    help="The store to serve (env OOPWATCH_DB). Without it: ./oopwatch.duckdb, built from the "
+    "synthetic sample_data/ when it does not exist yet.",
+)
 @click.option("--port", type=int, default=8501, show_default=True, help="Port to listen on.")
 @click.option(
     "--address",
@@ -96,11 +131,14 @@ def ingest(paths: tuple[Path, ...], db: Path, kind: str | None, quiet: bool, wit
     show_default=True,
     help="Address to listen on (127.0.0.1: this machine only).",
 )
-def serve(db: Path, port: int, address: str) -> None:
-    """Start the dashboard; with no database yet, build a demo one from sample_data/ first."""
+def serve(db: Path | None, port: int, address: str) -> None:
+    """Start the dashboard on the store --db. With no --db at all and no oopwatch.duckdb here yet,
+    build a demo store from sample_data/ first (every page then says it is synthetic data)."""
     from pipeline.serve import serve as run
 
-    raise SystemExit(run(db, port=port, address=address))
+    if db is not None:
+        existing(db)
+    raise SystemExit(run(db or DEFAULT_DB, port=port, address=address, demo=db is None))
 
 
 rules_dir_option = click.option(
@@ -119,6 +157,7 @@ def flag(db: Path, rules_dir: Path | None) -> None:
     """Evaluate the rules over the current totals now (imports do this by themselves)."""
     from pipeline import rules, store
 
+    existing(db)
     try:
         ruleset = rules.load(rules_dir or rules.RULES_DIR)
         con = store.open_store(db)
@@ -211,6 +250,7 @@ def export(
     from pipeline import export as exporting
     from pipeline import store
 
+    existing(db)
     try:
         result = exporting.export(
             db, year, out, region=region, lang=lang, full_ids=full_ids, split=split, force=force,
@@ -240,6 +280,7 @@ def returns_command(files: tuple[Path, ...], db: Path) -> None:
     """Read filled-in watch-lists (.xlsx or .csv) back: visit outcomes into the store."""
     from pipeline import returns, store
 
+    existing(db)
     try:
         results = returns.returns(db, list(files))
     except (returns.ReturnRefused, store.StoreLocked) as exc:

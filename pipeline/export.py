@@ -36,7 +36,7 @@ import duckdb
 import pyarrow as pa
 import xlsxwriter
 
-from pipeline import activity, labels, store
+from pipeline import activity, labels, schema, store
 from pipeline.labels import label
 from pipeline.rules import build_case_marts
 
@@ -48,7 +48,7 @@ SHEET_BAD_CHARS = re.compile(r"[\[\]:*?/\\]")
 MAX_WIDTH = 60
 
 
-class ExportRefused(Exception):
+class ExportRefused(schema.MaskedError):
     """An export that cannot be made as asked; the message says why and what to do."""
 
 

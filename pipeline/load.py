@@ -112,7 +112,7 @@ class ImportReport:
         return sum(f.rows_read for f in self.files)
 
 
-class ImportRefused(Exception):
+class ImportRefused(schema.MaskedError):
     """Nothing of the import was loaded; the message names the file and the problem."""
 
 
@@ -147,6 +147,9 @@ def discover(paths: Iterable[Path], kind: str | None) -> tuple[list[read.Source]
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
                 if child.name.startswith(".") or child.name.lower() in SKIP_NAMES:
+                    continue
+                if child.is_symlink():  # an exchange folder holds files, not links elsewhere
+                    skipped.append(f"{child}: a symbolic link, not imported")
                     continue
                 try:
                     fmt = read.format_of(child)

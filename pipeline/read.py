@@ -38,13 +38,14 @@ SNIFF = 1024 * 1024
 Progress = Callable[[int], None]
 
 
-class ReadError(Exception):
-    """A file that cannot be read at all; the message names the file and the problem."""
+class ReadError(schema.MaskedError):
+    """A file that cannot be read at all; the message names the file and the problem (resident
+    IDs in it masked)."""
 
     def __init__(self, path: Path | str, problem: str) -> None:
         super().__init__(f"{path}: {problem}")
         self.path = str(path)
-        self.problem = problem
+        self.problem = schema.mask_text(problem)
 
 
 @dataclass
@@ -328,7 +329,8 @@ def map_headers(path: Path, kind: str, headers: list[str]) -> tuple[dict[str, in
     if missing:
         zh = {c.name: c.zh for c in schema.COLUMNS[kind]}
         names = ", ".join(f"{c} ({zh[c]})" for c in missing)
-        found = ", ".join(h.strip() for h in headers) or "(none)"
+        found = ", ".join(_short(h.strip()) for h in headers[:12]) or "(none)"
+        found += ", …" if len(headers) > 12 else ""
         raise ReadError(
             path, f"required column missing for a {kind} extract: {names}; headers found: {found}"
         )
@@ -350,6 +352,10 @@ def read_file(
     if source.fmt == "xlsx":
         return _read_xlsx(con, source, file_id, clean_sql)
     return _read_parquet(con, source, file_id, clean_sql)
+
+
+def _short(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _quote(text: str) -> str:

@@ -44,7 +44,7 @@ STAGE_SCHEMA = pa.schema(
 )
 
 
-class ReturnRefused(Exception):
+class ReturnRefused(schema.MaskedError):
     """A file that cannot be read as a returned watch-list; the message names it and why."""
 
 

@@ -155,3 +155,10 @@ def mask_text(text: str | None) -> str | None:
     if text is None:
         return None
     return _ID_RUN.sub(lambda m: mask_id(m.group(0)) or "", text)
+
+
+class MaskedError(Exception):
+    """An error whose message is printed, logged or shown: resident IDs in it are masked."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask_text(message))

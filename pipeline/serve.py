@@ -55,7 +55,11 @@ def build_demo(db: Path, folder: Path = SAMPLE_DATA, echo: Echo = _echo) -> None
             "import extracts first with `oopwatch ingest PATH... --db DB` (or make demo "
             "extracts with `oopwatch generate --out sample_data --people 3000 --weeks 3`)"
         )
-    echo(f"{db} does not exist: building a demo database from {folder} ({len(batches)} imports)")
+    echo(
+        f"{db} does not exist: building a demo database of SYNTHETIC data from {folder} "
+        f"({len(batches)} imports); every page will say so"
+    )
+    store.mark_demo(db)
     for batch in batches:
         echo(f"importing {batch}")
         try:
@@ -78,8 +82,11 @@ def sample_folder() -> Path:
     return Path(os.environ.get(SAMPLE_DATA_ENV) or SAMPLE_DATA)
 
 
-def ensure_snapshot(db: Path, folder: Path | None = None, echo: Echo = _echo) -> Path:
-    """The snapshot to serve: build a demo store, or publish an unpublished or outdated one."""
+def ensure_snapshot(
+    db: Path, folder: Path | None = None, echo: Echo = _echo, demo: bool = True
+) -> Path:
+    """The snapshot to serve: build a demo store (only with ``demo``: serve without --db), or
+    publish an unpublished or outdated one."""
     snapshot = store.current_snapshot(db)
     if snapshot is not None and store.snapshot_version(snapshot) in (None, store.models_version()):
         return snapshot
@@ -91,6 +98,8 @@ def ensure_snapshot(db: Path, folder: Path | None = None, echo: Echo = _echo) ->
             echo(f"serving the previous snapshot for now: {exc}")
         return store.current_snapshot(db) or snapshot
     if not db.exists():
+        if not demo:
+            raise store.StoreMissing(store.missing_store(db))
         build_demo(db, folder or sample_folder(), echo)
     else:
         echo(f"{db} has no published snapshot yet: publishing one")
@@ -164,16 +173,17 @@ DEMO_NOTICE = (
 )
 
 
-def serve(db: Path, port: int = 8501, address: str = "127.0.0.1") -> int:
-    """Ensure a snapshot exists (demo build or first publish), then run the dashboard on it."""
+def serve(db: Path, port: int = 8501, address: str = "127.0.0.1", demo: bool = True) -> int:
+    """Ensure a snapshot exists (demo build, with ``demo`` only, or first publish), then run the
+    dashboard on it."""
     db = db.absolute()
     accounts = auth.has_accounts(db)
     if not accounts and not auth.is_local_address(address):
         _echo(open_demo_refused(db, address))
         return 2
     try:
-        snapshot = ensure_snapshot(db)
-    except (FileNotFoundError, load.ImportRefused, store.StoreLocked) as exc:
+        snapshot = ensure_snapshot(db, demo=demo)
+    except (FileNotFoundError, load.ImportRefused, store.StoreLocked, store.StoreMissing) as exc:
         _echo(f"cannot serve: {exc}")
         return 2
     _echo(f"serving {snapshot.name} of {db} on http://{address}:{port}")

@@ -36,6 +36,30 @@ class StoreLocked(Exception):
     """The store is open in another process; the message says which and what to do."""
 
 
+class StoreMissing(Exception):
+    """A command other than ``ingest`` was given a store that does not exist."""
+
+
+def other_stores(db: Path) -> list[str]:
+    """Names of the stores (``*.duckdb``) in the folder of ``db``, other than ``db`` itself."""
+    if not db.parent.is_dir():
+        return []
+    return sorted(p.name for p in db.parent.glob("*.duckdb") if p.is_file() and p.name != db.name)
+
+
+def missing_store(db: Path) -> str:
+    """Why ``db`` is refused, naming the stores its folder does hold (a mistyped --db)."""
+    others = other_stores(db)
+    held = f"; {db.parent} holds {', '.join(others[:5])}: is --db mistyped?" if others else ""
+    return f"no store at {db}{held}. Only `oopwatch ingest` creates a store"
+
+
+def require(db: Path) -> None:
+    """Refuse a store that does not exist (only ``ingest`` may create one)."""
+    if not db.is_file():
+        raise StoreMissing(missing_store(db))
+
+
 def sql(name: str) -> str:
     """Text of a SQL file under pipeline/sql/."""
     return (SQL_DIR / name).read_text(encoding="utf-8")
@@ -74,6 +98,16 @@ def connect(db: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute("SET preserve_insertion_order = true")
     return con
+
+
+def mark_demo(db: Path) -> None:
+    """Record that the store holds the synthetic demo data (every page then says so)."""
+    con = open_store(db)
+    try:
+        con.execute("DELETE FROM meta WHERE key = 'demo'")
+        con.execute("INSERT INTO meta VALUES ('demo', 'synthetic sample data')")
+    finally:
+        con.close()
 
 
 def open_store(db: Path) -> duckdb.DuckDBPyConnection:

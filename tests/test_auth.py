@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data
-from pipeline import activity, auth, load, schema
+from pipeline import activity, auth, load, schema, store
 from pipeline.cli import main
 from tests.authkit import APP, PASSWORD, County, Secured, make_secured, page_text, signed_in
 from tests.conftest import CLAIM_HEADER, make_id, snapshot_sql, write_csv
@@ -72,6 +72,10 @@ def test_users_commands(secured: Secured, tmp_path: Path) -> None:
     runner = CliRunner()
     db = tmp_path / "store" / "oopwatch.duckdb"
     db.parent.mkdir()
+    refused = runner.invoke(main, ["users", "list", "--db", str(db)])
+    assert refused.exit_code == 2 and "no store at" in refused.output
+    assert not activity.log_path(db).exists(), "a mistyped --db makes no file"
+    store.open_store(db).close()
 
     def run(*args: str, input: str | None = None):
         return runner.invoke(main, [*args, "--db", str(db)], input=input)
@@ -182,9 +186,13 @@ region = ""
     assert auth.has_accounts(db), "a broken map never opens the demo"
 
 
-def test_serve_refuses_the_open_demo_on_another_address(tmp_path: Path) -> None:
-    db = tmp_path / "never.duckdb"
-    done = CliRunner().invoke(main, ["serve", "--db", str(db), "--address", "0.0.0.0"])
+def test_serve_refuses_the_open_demo_on_another_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OOPWATCH_DB", raising=False)
+    db = tmp_path / "oopwatch.duckdb"  # serve with no --db: the demo store here
+    done = CliRunner().invoke(main, ["serve", "--address", "0.0.0.0"])
     assert done.exit_code == 2
     assert "has no accounts" in done.output and "oopwatch users add" in done.output
     assert not db.exists(), "no demo store is built for a server that will not start"

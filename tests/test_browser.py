@@ -74,24 +74,28 @@ def wait_for_port(port: int, proc: subprocess.Popen, log: Path, timeout: float =
     pytest.fail(f"oopwatch serve did not listen on {port} within {timeout} s:\n{log.read_text()}")
 
 
-def serve_command(db: Path, port: int) -> list[str]:
-    """``uv run oopwatch serve`` (the installed console script when uv is not on PATH)."""
-    args = ["serve", "--db", str(db), "--port", str(port)]
+def serve_command(db: Path | None, port: int) -> list[str]:
+    """``uv run oopwatch serve`` (the installed console script when uv is not on PATH); with no
+    ``db``, the demo: no --db at all."""
+    args = ["serve", *(["--db", str(db)] if db else []), "--port", str(port)]
     uv = shutil.which("uv")
     if uv:
-        return [uv, "run", "--frozen", "oopwatch", *args]
+        return [uv, "run", "--project", str(REPO), "--frozen", "oopwatch", *args]
     return [str(Path(sys.executable).with_name("oopwatch")), *args]
 
 
 @contextmanager
-def serving(db: Path, log: Path, port: int | None = None) -> Iterator[str]:
+def serving(db: Path, log: Path, port: int | None = None, demo: bool = False) -> Iterator[str]:
     """``oopwatch serve`` on ``db`` (output to ``log``, on ``port`` or a free one) until the
-    block ends; its URL."""
+    block ends; its URL. ``demo``: serve with no --db in the folder of ``db`` (which must be
+    named oopwatch.duckdb), as a new user's first ``uv run oopwatch serve``."""
     port = port or free_port()
+    env = {k: v for k, v in os.environ.items() if k != "OOPWATCH_DB"}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            serve_command(db, port),
-            cwd=REPO,
+            serve_command(None if demo else db, port),
+            cwd=db.parent if demo else REPO,
+            env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped as one below
@@ -114,9 +118,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     """One running ``oopwatch serve`` on a new demo store for the module: (url, db, log)."""
     ensure_chromium()
     tmp = tmp_path_factory.mktemp("serve")
-    db = tmp / "demo.duckdb"
+    db = tmp / "oopwatch.duckdb"
     log = tmp / "serve.log"
-    with serving(db, log) as url:
+    with serving(db, log, demo=True) as url:
         yield url, db, log
 
 
@@ -140,6 +144,8 @@ def test_overview_renders_in_chromium(server: tuple[str, Path, Path], tmp_path: 
             page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
             page.wait_for_timeout(500)  # let the chart finish drawing before the screenshot
             page.screenshot(path=str(shot), full_page=True)
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(shot, SHOTS / "demo-overview.png")
             text = page.locator("body").inner_text()
             metric_values = values.all_inner_texts()
             exceptions = page.locator('[data-testid="stException"]').count()
@@ -150,6 +156,7 @@ def test_overview_renders_in_chromium(server: tuple[str, Path, Path], tmp_path: 
     assert exceptions == 0, text
     assert "黑龙江省" in text  # the sample data includes Heilongjiang
     assert "数据截至" in text
+    assert "演示数据：本页显示的是由 sample_data/ 生成的合成数据" in text  # serve with no --db
     # 4 headline figures, 5 of the watch-list, 1 of the follow-up (exports waiting for an outcome)
     assert len(metric_values) == 10, metric_values
     people, claims, oop, over = metric_values[:4]
@@ -438,9 +445,9 @@ def secured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
     """``oopwatch serve`` on a new demo store that has one account, a caseworker of COUNTY."""
     ensure_chromium()
     tmp = tmp_path_factory.mktemp("secured-serve")
-    db = tmp / "secured.duckdb"
+    db = tmp / "oopwatch.duckdb"
     auth.add_user(db, "north", "caseworker", COUNTY, PASSWORD, by="tests")
-    with serving(db, tmp / "serve.log") as url:
+    with serving(db, tmp / "serve.log", demo=True) as url:
         yield url, db
 
 

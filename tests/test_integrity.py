@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import load
+from pipeline import load, schema
 from tests.conftest import CLAIM_HEADER, ROSTER_HEADER, make_id, write_csv
 
 A = make_id(1)
@@ -432,3 +432,49 @@ def test_a_nul_byte_after_the_first_megabyte_rejects_its_line(tmp_path, db, quer
     ]
     assert query("SELECT count(*) FROM claim_rows WHERE contains(hospital, chr(0))") == [(0,)]
     assert query("SELECT line FROM claim_rows WHERE claim_id = 'Z1'") == [(30003,)]
+
+
+def test_ids_in_a_refusal_are_masked_and_the_header_echo_is_short(tmp_path, db, cli):
+    """A roster with no header row: the refusal names what it found, IDs masked."""
+    path = write_lines(
+        tmp_path / "w1" / "roster.csv",
+        [f"{A},王杰鑫,HA,{VILLAGE_A},dibao", f"{B},李四,HB,{VILLAGE_B},dibao"],
+    )
+    result = cli("ingest", path, "--db", db, "--create")
+    assert result.exit_code == 2
+    assert A not in result.output and schema.mask_id(A) in result.output, result.output
+    assert "required column missing" in result.output
+    # a link in an exchange folder to a file elsewhere is skipped, its content never echoed
+    secret = write_lines(tmp_path / "elsewhere" / "roster.csv", ["root:x:0:0:root:/root:/bin/sh"])
+    (tmp_path / "w2").mkdir()
+    (tmp_path / "w2" / "roster.csv").symlink_to(secret)
+    result = cli("ingest", tmp_path / "w2", "--db", db, "--create")
+    assert result.exit_code == 2 and "root:x" not in result.output, result.output
+
+
+def test_a_mistyped_db_never_makes_a_new_store(tmp_path, cli):
+    week = tmp_path / "w1"
+    two_people(week)
+    db = tmp_path / "data" / "w2.duckdb"
+    first = cli("ingest", week, "--db", db)  # the folder holds no store: made, and said so
+    assert first.exit_code == 0 and "NEW STORE" in first.output
+    typo = tmp_path / "data" / "w2.duckbd"
+    result = cli("ingest", week, "--db", typo)
+    assert result.exit_code == 2 and "holds w2.duckdb: is --db mistyped?" in result.output
+    assert "--create" in result.output and not typo.exists()
+    assert cli("ingest", week, "--db", typo, "--create").exit_code == 0 and typo.exists()
+    missing = tmp_path / "data" / "nothing.duckdb"
+    for args in (
+        ["flag"],
+        ["export", "--year", "2026", "--out", str(tmp_path / "x.csv")],
+        ["returns", str(tmp_path / "x.csv")],
+        ["audit"],
+        ["users", "list"],
+        ["serve"],
+    ):
+        result = cli(*args, "--db", missing)
+        assert result.exit_code == 2, (args, result.output)
+        assert f"no store at {missing}" in result.output, (args, result.output)
+    assert not missing.exists() and not (tmp_path / "x.csv").exists()
+    stores = {p.name for p in (tmp_path / "data").iterdir() if p.suffix in (".duckdb", ".duckbd")}
+    assert stores == {"w2.duckdb", "w2.duckbd"}
