@@ -11,7 +11,7 @@ if str(REPO) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard.common import allowed, demo_banner  # noqa: E402
+from dashboard.common import allowed, banners  # noqa: E402
 from dashboard.i18n import language_switch, t  # noqa: E402
 from dashboard.session import forget_look, gate  # noqa: E402
 from pipeline import auth  # noqa: E402
@@ -44,6 +44,6 @@ if who.is_admin:
 page = st.navigation(pages)
 if page.url_path not in ("person", "drilldown"):  # (the drill-down forgets it when it shows none)
     forget_look(auth.PERSON_VIEW)  # the next person opened is a new look (audit)
-demo_banner()
+banners()
 with allowed():  # a page that asks for data outside the user's region or role ends here
     page.run()

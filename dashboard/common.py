@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
 
 import streamlit as st
@@ -24,12 +25,17 @@ def snapshot_or_stop() -> str:
         raise  # unreachable: st.stop() ends the run
 
 
-def demo_banner() -> None:
-    """On every page of a demo store: this is synthetic data, not a bureau's."""
+def banners() -> None:
+    """On every page: a damaged snapshot passed over, and a demo store's synthetic data."""
     try:
         snapshot = data.current()
     except data.NoSnapshot:
         return
+    problem = data.snapshot_problem()
+    if problem:
+        st.error(
+            t("data.damaged", name=Path(snapshot).name, problem=problem), icon=":material/error:"
+        )
     if data.is_demo(snapshot):
         st.warning(t("data.demo"), icon=":material/science:")
 

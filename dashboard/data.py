@@ -77,12 +77,19 @@ class _Seen:
 
 
 class PointerWatch:
-    """Follows one store's pointer file; rereads it only when its inode, mtime or size change."""
+    """Follows one store's pointer file; rereads it only when its inode, mtime or size change.
+
+    A pointer that is empty or names a snapshot that cannot be read (truncated, zeroed, not a
+    DuckDB file) never stops the dashboard: it keeps the last good snapshot (or finds the
+    newest readable one) and ``problem`` says why, for a banner on every page.
+    """
 
     def __init__(self, db: Path) -> None:
         self.db = db
         self.pointer = store.pointer_path(db)
         self._seen: _Seen | None = None
+        self._good: Path | None = None
+        self.problem: str | None = None
         self._lock = threading.Lock()
 
     def _stamp(self) -> tuple[int, int, int] | None:
@@ -93,16 +100,25 @@ class PointerWatch:
         return (info.st_ino, info.st_mtime_ns, info.st_size)
 
     def snapshot(self) -> Path | None:
-        """The snapshot the pointer names now, or None if nothing was published."""
+        """The snapshot to read now, or None if nothing readable was published."""
         stamp = self._stamp()
-        if stamp is None:
+        if stamp is None and self._good is None:
             return None
         with self._lock:
             seen = self._seen
             if seen is not None and seen.stamp == stamp and seen.snapshot is not None:
                 return seen.snapshot
-            snapshot = store.current_snapshot(self.db)
-            self._seen = _Seen(stamp, snapshot)
+            named = store.current_snapshot(self.db) if stamp is not None else None
+            problem = store.snapshot_problem(named, READER_CONFIG) if named else None
+            if named is not None and problem is None:
+                self._good, self.problem, snapshot = named, None, named
+            else:
+                good = self._good if self._good and self._good.is_file() else None
+                snapshot = good or store.last_good_snapshot(self.db)
+                why = f"{named.name}: {problem}" if named else f"{self.pointer.name} names none"
+                self.problem = why if snapshot is not None else None
+                self._good = snapshot
+            self._seen = _Seen(stamp or (0, 0, 0), snapshot)
             return snapshot
 
 
@@ -256,6 +272,12 @@ def open_to_all(fn: Callable) -> Callable:
     """Mark a function that returns nothing about people or regions (years, labels, rules)."""
     fn.guarded = False
     return fn
+
+
+@open_to_all
+def snapshot_problem(db: Path | None = None) -> str | None:
+    """Why the dashboard shows an older snapshot than the pointer names, or None."""
+    return _watch(str(db or db_path())).problem
 
 
 def in_region(param: str = "region") -> Check:

@@ -59,6 +59,12 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "No data yet: run `oopwatch ingest PATH... --db {db}` to import extracts.",
     },
     "data.snapshot": {"zh": "快照：{name}", "en": "Snapshot: {name}"},
+    "data.damaged": {
+        "zh": "最新的数据快照无法读取（{problem}），当前显示上一份完好的快照 {name}。"
+        "请运行 `oopwatch serve` 或 `oopwatch flag` 重新发布。",
+        "en": "The newest data snapshot cannot be read ({problem}); showing the last good one, "
+        "{name}. Run `oopwatch serve` or `oopwatch flag` to publish again.",
+    },
     "data.demo": {
         "zh": "演示数据：本页显示的是由 sample_data/ 生成的合成数据，不是真实参保人员数据。",
         "en": "Demo: this page shows synthetic data built from sample_data/, not real people.",

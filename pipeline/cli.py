@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -28,6 +29,17 @@ def existing(db: Path) -> Path:
         click.echo(f"refused: {exc}", err=True)
         raise SystemExit(2) from None
     return db
+
+
+def published(step: Callable[[], object]) -> None:
+    """Run a publishing step; a failed publish (a full disk) is one line and exit 1."""
+    from pipeline import store
+
+    try:
+        step()
+    except store.PublishFailed as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
 
 
 @click.group()
@@ -91,7 +103,9 @@ def ingest(
     paths: tuple[Path, ...], db: Path, kind: str | None, quiet: bool, within: str, create: bool
 ) -> None:
     """Import weekly extracts (files or folders) as one atomic import, then refresh totals."""
-    from pipeline import load, report, store
+    import duckdb
+
+    from pipeline import load, report, schema, store
 
     if not db.exists():
         if store.other_stores(db) and not create:
@@ -112,6 +126,13 @@ def ingest(
     except (load.ImportRefused, store.StoreLocked) as exc:
         click.echo(f"refused: {exc}", err=True)
         raise SystemExit(2) from None
+    except store.PublishFailed as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    except (duckdb.Error, OSError) as exc:  # a full disk, say: the transaction is not committed
+        message = schema.mask_text(str(exc).splitlines()[0][:300])
+        click.echo(f"import failed: {message}. Nothing of this import was committed.", err=True)
+        raise SystemExit(1) from None
     report.print_summary(result, db)
 
 
@@ -171,7 +192,7 @@ def flag(db: Path, rules_dir: Path | None) -> None:
     run_id = rules.evaluate(con, ruleset)
     con.execute("COMMIT")
     w = rules.run_summary(con, run_id)
-    store.close_and_publish(con, db)
+    published(lambda: store.close_and_publish(con, db))
     click.echo(
         f"run {run_id} (rules {ruleset.fingerprint}): new {w['new']:,}, continuing "
         f"{w['continuing']:,}; left the list {w['left']:,}; "
@@ -259,6 +280,9 @@ def export(
     except (exporting.ExportRefused, store.StoreLocked) as exc:
         click.echo(f"refused: {exc}", err=True)
         raise SystemExit(2) from None
+    except store.PublishFailed as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
     severity = ", ".join(f"{s} {n:,}" for s, n in result.by_severity)
     since = (
         f"{result.new_since_previous:,} new since export {result.previous_export_id}"
@@ -286,6 +310,9 @@ def returns_command(files: tuple[Path, ...], db: Path) -> None:
     except (returns.ReturnRefused, store.StoreLocked) as exc:
         click.echo(f"refused: {exc}", err=True)
         raise SystemExit(2) from None
+    except store.PublishFailed as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
     for r in results:
         if r.already_returned:
             click.echo(f"{r.file}: already returned {r.already_returned}; nothing changed")

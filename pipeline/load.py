@@ -7,6 +7,7 @@ inserted set-wise. Nothing of an import is committed unless all of it is.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import shutil
@@ -105,6 +106,7 @@ class ImportReport:
     seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)
     snapshot: Path | None = None
+    caught_up: str | None = None  # why a snapshot was published though nothing new came
 
     @property
     def rows_read(self) -> int:
@@ -521,20 +523,21 @@ def ingest(
         raise ImportRefused("no extract files found in " + ", ".join(str(p) for p in paths))
     con = store.open_store(db)
     try:
-        report = _ingest(con, sources, notify, command, hooks, ruleset, within)
+        report = _ingest(con, sources, notify, command, hooks, ruleset, within, store.work_dir(db))
         store.index_claim_rows(con)  # after COMMIT: the new rows' rowids are final now
     except BaseException:
         con.close()
         raise
     report.skipped = skipped
-    if report.import_id is not None and publish:
+    stale = None if report.import_id is not None or not publish else store.stale_reason(db, con)
+    if stale is not None:
+        notify(f"{stale}: publishing it now")
+        report.caught_up = stale
+    if publish and (report.import_id is not None or stale is not None):
         notify("publishing a read snapshot")
         report.snapshot = store.close_and_publish(con, db)
     else:
-        if store.current_snapshot(db) is None and publish:
-            report.snapshot = store.close_and_publish(con, db)
-        else:
-            con.close()
+        con.close()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -547,6 +550,7 @@ def _ingest(
     hooks: Hooks,
     ruleset: rules.RuleSet,
     within: str = "",
+    tmp_dir: Path | None = None,
 ) -> ImportReport:
     reports: list[FileReport] = []
     new: list[read.Source] = []
@@ -567,7 +571,7 @@ def _ingest(
     if not new:
         return ImportReport(None, reports, [])
 
-    tmp_dir = tempfile.mkdtemp(prefix="oopwatch-")
+    tmp_dir = str(tmp_dir) if tmp_dir is not None else tempfile.mkdtemp(prefix="oopwatch-")
     con.execute("BEGIN TRANSACTION")
     try:
         import_id = con.execute(
@@ -653,9 +657,11 @@ def _ingest(
         notify("committing")
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.Error):  # a failed disk may have closed the database
+            con.execute("ROLLBACK")
         raise
     finally:
-        con.execute("SET preserve_insertion_order = true")
+        with contextlib.suppress(duckdb.Error):
+            con.execute("SET preserve_insertion_order = true")
         shutil.rmtree(tmp_dir, ignore_errors=True)
     return ImportReport(import_id, reports, reasons, matched, unmatched, watch)

@@ -144,6 +144,8 @@ def print_summary(result: ImportReport, db: Path) -> None:
         console.print(f"skipped {skipped}")
     if result.import_id is None:
         console.print("nothing new to import: every file was imported before; nothing changed")
+        if result.caught_up:
+            console.print(f"published the store for the dashboard: {result.caught_up}")
     else:
         console.print(
             f"claims matched to a known person: {result.claims_matched:,}; "

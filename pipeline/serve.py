@@ -86,25 +86,30 @@ def ensure_snapshot(
     db: Path, folder: Path | None = None, echo: Echo = _echo, demo: bool = True
 ) -> Path:
     """The snapshot to serve: build a demo store (only with ``demo``: serve without --db), or
-    publish an unpublished or outdated one."""
-    snapshot = store.current_snapshot(db)
-    if snapshot is not None and store.snapshot_version(snapshot) in (None, store.models_version()):
-        return snapshot
-    if snapshot is not None:
-        echo(f"{db} was built by an earlier oopwatch: rebuilding its totals and publishing")
-        try:
-            store.close_and_publish(store.open_store(db), db)
-        except store.StoreLocked as exc:  # an import is running; it will publish the new version
-            echo(f"serving the previous snapshot for now: {exc}")
-        return store.current_snapshot(db) or snapshot
+    publish when the snapshot is missing, unreadable, of an earlier version or behind the store.
+
+    While an import holds the store, the last readable snapshot is served (the import will
+    publish when it is done).
+    """
     if not db.exists():
         if not demo:
             raise store.StoreMissing(store.missing_store(db))
         build_demo(db, folder or sample_folder(), echo)
     else:
-        echo(f"{db} has no published snapshot yet: publishing one")
-        con = store.open_store(db)  # raises StoreLocked if an import holds it
-        store.close_and_publish(con, db)
+        try:
+            con = store.open_store(db)
+        except store.StoreLocked as exc:
+            snapshot = store.last_good_snapshot(db)
+            if snapshot is None:
+                raise
+            echo(f"serving {snapshot.name} for now: {exc}")
+            return snapshot
+        reason = store.stale_reason(db, con)
+        if reason is None:
+            con.close()
+        else:
+            echo(f"{reason}: publishing a new snapshot of {db}")
+            store.close_and_publish(con, db)
     snapshot = store.current_snapshot(db)
     if snapshot is None:  # pragma: no cover - publish always names one
         raise RuntimeError(f"publishing {db} left no snapshot")
@@ -183,7 +188,10 @@ def serve(db: Path, port: int = 8501, address: str = "127.0.0.1", demo: bool = T
         return 2
     try:
         snapshot = ensure_snapshot(db, demo=demo)
-    except (FileNotFoundError, load.ImportRefused, store.StoreLocked, store.StoreMissing) as exc:
+    except (
+        FileNotFoundError, load.ImportRefused, store.StoreLocked, store.StoreMissing,
+        store.PublishFailed,
+    ) as exc:  # fmt: skip
         _echo(f"cannot serve: {exc}")
         return 2
     _echo(f"serving {snapshot.name} of {db} on http://{address}:{port}")

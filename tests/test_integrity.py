@@ -478,3 +478,19 @@ def test_a_mistyped_db_never_makes_a_new_store(tmp_path, cli):
     assert not missing.exists() and not (tmp_path / "x.csv").exists()
     stores = {p.name for p in (tmp_path / "data").iterdir() if p.suffix in (".duckdb", ".duckbd")}
     assert stores == {"w2.duckdb", "w2.duckbd"}
+
+
+def test_a_killed_import_leaves_nothing_behind_once_the_next_one_runs(tmp_path, db):
+    """The GB18030 copy of a killed import lay in /tmp for good; now it is beside the store
+    and the next import clears it."""
+    folder = tmp_path / "w1"
+    two_people(folder)
+    write_csv(folder / "claims.csv", CLAIM_HEADER, [claim("G1", A, "10.00")], "gb18030")
+    load.ingest([folder], db)
+    leftover = db.with_name(db.name + ".tmp") / "tmpkilled.csv"
+    assert not leftover.parent.exists(), "an import that ends removes its folder"
+    leftover.parent.mkdir()
+    leftover.write_bytes(b"x" * 1000)  # what a SIGKILL mid-import leaves
+    write_csv(tmp_path / "w2" / "claims.csv", CLAIM_HEADER, [claim("G2", A, "5.00")])
+    load.ingest([tmp_path / "w2"], db)
+    assert not leftover.exists()

@@ -290,3 +290,127 @@ def test_a_store_with_a_claim_rows_table_moves_to_the_claim_log(tmp_path: Path) 
     listed = "SELECT count(*), sum(len(log_rows)) FROM claim_person_rows"
     assert con.execute(listed).fetchall() == [(3, 3)]  # three people, a claim each
     con.close()
+
+
+# ---------------------------------------------------------------- publishing catches up
+
+
+def claims_in(snapshot: Path | None) -> int:
+    assert snapshot is not None
+    return data.overview_totals(str(snapshot), 2026).claims
+
+
+def test_an_import_committed_but_not_published_is_published_by_the_next_start(
+    tmp_path: Path, cli
+) -> None:
+    """A crash (or a full disk) between an import's COMMIT and its publishing: the store has
+    the import, the pointer names the previous snapshot. Re-running the import (nothing new),
+    `flag` or `serve` publishes it, and says so; a leftover .partial copy is removed."""
+    db = tmp_path / "store.duckdb"
+    w1, w2 = week(tmp_path / "w1", 0, 3, roster=True), week(tmp_path / "w2", 3, 4)
+    load.ingest([w1], db)
+    load.ingest([w2], db, publish=False)  # as if killed right after COMMIT
+    assert claims_in(store.current_snapshot(db)) == 3
+    partial = store.snapshot_dir(db) / "snap-20261206T010203000000.partial"
+    partial.write_bytes(b"\0" * 4096)  # what a killed copy leaves
+
+    again = cli("ingest", w2, "--db", db)
+    assert again.exit_code == 0, again.output
+    assert "already imported" in again.output
+    assert "published the store for the dashboard" in again.output
+    assert "is behind the store" in again.output
+    assert claims_in(store.current_snapshot(db)) == 7
+    assert not partial.exists()
+
+    load.ingest([week(tmp_path / "w3", 7, 1)], db, publish=False)
+    said: list[str] = []
+    snapshot = serve.ensure_snapshot(db, echo=said.append, demo=False)
+    assert claims_in(snapshot) == 8 and any("behind the store" in s for s in said), said
+    said.clear()
+    assert serve.ensure_snapshot(db, echo=said.append, demo=False) == snapshot and not said
+
+
+DAMAGE = {
+    "truncated": lambda p: p.write_bytes(p.read_bytes()[:5000]),
+    "zeroed": lambda p: p.write_bytes(b"\0" * p.stat().st_size),
+    "random bytes": lambda p: p.write_bytes(bytes(range(256)) * 64),
+    "a directory": lambda p: (p.unlink(), p.mkdir()),
+}
+
+
+@pytest.mark.parametrize("damage", [*DAMAGE, "empty pointer", "pointer to nothing"])
+def test_serve_republishes_over_a_damaged_snapshot_or_pointer(tmp_path: Path, damage: str) -> None:
+    db = tmp_path / "store.duckdb"
+    load.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db)
+    named = store.current_snapshot(db)
+    assert named is not None
+    if damage == "empty pointer":
+        store.pointer_path(db).write_text("")
+    elif damage == "pointer to nothing":
+        store.pointer_path(db).write_bytes(b"\xff\xfe../../etc/passwd")
+    else:
+        DAMAGE[damage](named)
+    said: list[str] = []
+    snapshot = serve.ensure_snapshot(db, echo=said.append, demo=False)
+    assert snapshot != named and claims_in(snapshot) == 3
+    assert any("publishing a new snapshot" in s for s in said), said
+
+
+@pytest.mark.parametrize("damage", ["truncated", "zeroed", "random bytes"])
+def test_the_dashboard_keeps_the_last_good_snapshot_with_a_banner(
+    tmp_path: Path, damage: str
+) -> None:
+    """A damaged snapshot published while the dashboard runs: it keeps reading the last good
+    one and every page says why (an AppTest of the overview)."""
+    from streamlit.testing.v1 import AppTest
+
+    db = tmp_path / "store.duckdb"
+    load.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db)
+    good = store.current_snapshot(db)
+    watch = data.PointerWatch(db)
+    assert watch.snapshot() == good and watch.problem is None
+    load.ingest([week(tmp_path / "w2", 3, 2)], db)
+    newest = store.current_snapshot(db)
+    assert newest != good
+    DAMAGE[damage](newest)
+    assert watch.snapshot() == good and newest.name in (watch.problem or "")
+    fresh = data.PointerWatch(db)  # a dashboard started now finds the newest readable one
+    assert fresh.snapshot() == good and fresh.problem
+
+    import os
+
+    os.environ["OOPWATCH_DB"] = str(db)
+    try:
+        at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=30).run()
+    finally:
+        del os.environ["OOPWATCH_DB"]
+    assert not at.exception
+    assert any("无法读取" in e.value and good.name in e.value for e in at.error), at.error
+    assert any(m.label == "结算笔数" and m.value == "3" for m in at.metric), at.metric
+
+
+def test_a_full_disk_at_publishing_is_one_line_and_leaves_no_partial(tmp_path: Path) -> None:
+    """The copy hits a real file-size limit (RLIMIT_FSIZE, as a full disk would stop it)."""
+    db = tmp_path / "store.duckdb"
+    load.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db)
+    before = store.current_snapshot(db)
+    script = (
+        "import resource, signal, sys\n"
+        "from pathlib import Path\n"
+        "from pipeline import store\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))\n"
+        "try:\n"
+        "    store.publish(Path(sys.argv[1]))\n"
+        "except store.PublishFailed as exc:\n"
+        "    print(exc)\n"
+        "    sys.exit(3)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(db)], cwd=REPO, capture_output=True, text=True
+    )
+    assert done.returncode == 3, done.stderr
+    assert done.stdout.count("\n") == 1 and "publishing a snapshot of" in done.stdout
+    assert "File too large" in done.stdout and "The store itself is intact" in done.stdout
+    assert not list(store.snapshot_dir(db).glob("*.partial"))
+    assert store.current_snapshot(db) == before
