@@ -17,9 +17,12 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
+import io
+import itertools
 import os
 import re
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -696,28 +699,100 @@ def _cell_text(value: object) -> str | None:
     return text if text.strip() != "" else None
 
 
+# What an XLSX extract may unpack to before it is read (python-calamine holds the first sheet
+# as a dense grid of rows x columns in memory): 1.5 MB files that unpacked to 0.5 and 1.5 GiB
+# took 713 MB and 1.75 GB before they were refused. Larger extracts come as CSV.
+XLSX_MAX_UNPACKED = 200_000_000  # bytes of sheet and shared-string XML
+XLSX_MAX_CELLS = 30_000_000  # rows x columns of a sheet's grid
+_CELL_COLUMN = re.compile(rb'<c r="([A-Z]{2,3})[0-9]')  # columns past Z (rare in an extract)
+_ROW_NUMBER = re.compile(rb'<row r="([0-9]+)"')
+
+
+def check_xlsx(path: Path, content: bytes | None = None) -> None:
+    """Refuse an XLSX that would unpack to more than the reader can hold, before reading it:
+    the XML's unpacked size, then each sheet's grid (its last row and widest column), found by
+    streaming the XML through zlib a chunk at a time. Not a zip (an old .xls): nothing to do.
+    ``content``: the file's bytes, when they are in memory already."""
+    try:
+        book = zipfile.ZipFile(io.BytesIO(content) if content is not None else path)
+    except (zipfile.BadZipFile, OSError):
+        return
+    with book:
+        parts = [
+            i for i in book.infolist()
+            if i.filename.startswith("xl/worksheets/") or i.filename == "xl/sharedStrings.xml"
+        ]  # fmt: skip
+        unpacked = sum(i.file_size for i in parts)
+        if unpacked > XLSX_MAX_UNPACKED:
+            raise ReadError(
+                path,
+                f"the workbook unpacks to {unpacked / 1e6:,.0f} MB of XML (more than "
+                f"{XLSX_MAX_UNPACKED / 1e6:,.0f} MB): too large to read from Excel; send it as CSV",
+            )
+        for part in parts:
+            if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+                _check_grid(path, book, part)
+
+
+def _check_grid(path: Path, book: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
+    rows = last_row = 0
+    width = 26
+    tail = b""
+    with book.open(part) as stream:
+        while chunk := stream.read(4 * 1024 * 1024):
+            buf = tail + chunk
+            rows += chunk.count(b"<row")
+            at = buf.rfind(b'<row r="')
+            if at != -1 and (found := _ROW_NUMBER.match(buf, at)):
+                last_row = max(last_row, int(found.group(1)))
+            for letters in set(_CELL_COLUMN.findall(buf)):
+                width = max(width, _column_number(letters))
+            tail = buf[-16:]
+            if max(rows, last_row) * width > XLSX_MAX_CELLS:
+                raise ReadError(
+                    path,
+                    f"sheet {part.filename} spans {max(rows, last_row):,} rows by {width:,} "
+                    f"columns (more than {XLSX_MAX_CELLS:,} cells): too large to read from "
+                    "Excel; send it as CSV",
+                )
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
 def _read_xlsx(
     con: duckdb.DuckDBPyConnection, source: Source, file_id: int, clean_sql: str
 ) -> Staged:
-    """First sheet via python-calamine; the header is the first row naming a known column."""
+    """First sheet via python-calamine, row by row; the header is the first row naming a known
+    column. The workbook's size is checked first (``check_xlsx``)."""
     from python_calamine import CalamineWorkbook
 
+    check_xlsx(source.path)
     try:
         workbook = CalamineWorkbook.from_path(str(source.path))
         sheet = workbook.get_sheet_by_index(0)
-        rows = sheet.to_python(skip_empty_area=False)
     except Exception as exc:  # calamine raises several types for a broken workbook
         raise ReadError(source.path, f"not a readable Excel workbook ({exc})") from None
-    if not rows:
-        raise ReadError(source.path, "the first sheet is empty")
+    pad = [""] * sheet.start[1] if sheet.start else []  # rows start at A; columns at the first used
+    rows = iter(sheet.iter_rows())
     known = schema.header_map(source.kind)
-    header_at = 0
-    for i, row in enumerate(rows[:20]):
-        cells = [str(c).strip() for c in row if c not in (None, "")]
+    head: list[list] = []
+    header_at = None
+    for i, row in zip(range(20), rows, strict=False):
+        head.append(pad + list(row))
+        cells = [str(c).strip() for c in head[-1] if c not in (None, "")]
         if any(c.lower() in known or c in known for c in cells):
             header_at = i
             break
-    headers = [str(c) if c is not None else "" for c in rows[header_at]]
+    if not head:
+        raise ReadError(source.path, "the first sheet is empty")
+    if header_at is None:  # no known column in the first 20 rows: map_headers says what is missing
+        header_at, rows = 0, itertools.chain(head[1:], rows)
+    headers = [str(c) if c is not None else "" for c in head[header_at]]
     while headers and headers[-1].strip() == "":
         headers.pop()
     mapping, extras = map_headers(source.path, source.kind, headers)
@@ -725,8 +800,8 @@ def _read_xlsx(
     lines: list[int] = []
     cols: list[list[str | None]] = [[] for _ in range(ncol)]
     malformed: list[tuple[int, str, str]] = []
-    for idx in range(header_at + 1, len(rows)):
-        cells = [_cell_text(v) for v in rows[idx]]
+    for idx, row in enumerate(rows, start=header_at + 1):
+        cells = [_cell_text(v) for v in (pad + list(row) if pad else row)]
         if all(c is None for c in cells):
             continue
         if any(c is not None for c in cells[ncol:]):

@@ -23,7 +23,7 @@ import duckdb
 import pyarrow as pa
 from python_calamine import CalamineWorkbook
 
-from pipeline import activity, labels, schema, store
+from pipeline import activity, labels, read, schema, store
 from pipeline.rules import build_case_marts
 
 HEADER_SEARCH_ROWS = 30
@@ -122,6 +122,10 @@ def _sheets_of(path: Path, content: bytes) -> tuple[str, list[tuple[str, list[li
     """(format, [(sheet, rows)], hidden facts) of a workbook or CSV."""
     if path.suffix.lower() in (".csv", ".txt"):
         return "csv", [(path.name, _csv_rows(path, content))], {}
+    try:
+        read.check_xlsx(path, content)
+    except read.ReadError as exc:
+        raise ReturnRefused(str(exc)) from None
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(content))
     except Exception as exc:  # calamine raises its own error types for any unreadable file

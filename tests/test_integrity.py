@@ -4,8 +4,10 @@ only its region, malformed and mixed-encoding rows are rejected, never loaded sh
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -494,3 +496,64 @@ def test_a_killed_import_leaves_nothing_behind_once_the_next_one_runs(tmp_path, 
     write_csv(tmp_path / "w2" / "claims.csv", CLAIM_HEADER, [claim("G2", A, "5.00")])
     load.ingest([tmp_path / "w2"], db)
     assert not leftover.exists()
+
+
+def bomb_workbook(path: Path, sheet_xml: Callable[[BinaryIO], None]) -> Path:
+    """A real workbook (openpyxl) whose first sheet's XML is replaced by what ``sheet_xml``
+    streams: a file of a few MB that unpacks to far more."""
+    import zipfile
+
+    import openpyxl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plain = path.with_suffix(".plain.xlsx")
+    book = openpyxl.Workbook()
+    book.active.append(CLAIM_HEADER)
+    book.save(plain)
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            if item.filename == "xl/worksheets/sheet1.xml":
+                with dst.open(item.filename, "w", force_zip64=True) as out:
+                    sheet_xml(out)
+            else:
+                dst.writestr(item, src.read(item.filename))
+    plain.unlink()
+    return path
+
+
+def huge_rows(out: BinaryIO) -> None:
+    out.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+              b'spreadsheetml/2006/main"><sheetData>')  # fmt: skip
+    row = b'<row><c t="inlineStr"><is><t>' + b"x" * 2000 + b"</t></is></c></row>"
+    for _ in range(110_000):  # 220 MB unpacked
+        out.write(row)
+    out.write(b"</sheetData></worksheet>")
+
+
+def sparse_corners(out: BinaryIO) -> None:
+    out.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+              b'spreadsheetml/2006/main"><sheetData>'
+              b'<row r="1"><c r="A1" t="inlineStr"><is><t>claim_id</t></is></c></row>'
+              b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+              b"</sheetData></worksheet>")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("shape", "expect"),
+    [(huge_rows, "unpacks to 225 MB of XML"), (sparse_corners, "1,048,576 rows by 16,384")],
+)
+def test_an_xlsx_that_unpacks_to_gigabytes_is_refused_before_reading(tmp_path, db, shape, expect):
+    import resource
+    import subprocess
+    import sys
+
+    path = bomb_workbook(tmp_path / "w1" / "claims.xlsx", shape)
+    assert path.stat().st_size < 3_000_000
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "ingest", str(path), "--db", str(db), "-q"],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert expect in done.stderr and "send it as CSV" in done.stderr, done.stderr
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert peak_mb < 400, f"the refusal took {peak_mb:.0f} MB"
