@@ -126,6 +126,9 @@ def streamlit_command(port: int, address: str, secrets: Path | None = None) -> l
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
         "--client.toolbarMode", "minimal",
+        # No CSV download or clipboard copy on tables of people: downloads go through the
+        # dashboard's own buttons, masked and logged.
+        "--client.disableDataExport", "true",
     ]  # fmt: skip
     return [*cmd, "--secrets.files", str(secrets)] if secrets is not None else cmd
 

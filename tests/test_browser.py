@@ -383,6 +383,14 @@ def test_watch_list_downloads_are_logged(
     shoot(page, tmp_path, "watchlist")
     before = len(activity.entries(db))
 
+    # the table of people has its tools (search, full screen) but no download or copy of its own
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.hover()
+    tools = page.locator('[data-testid="stElementToolbar"]').first
+    tools.wait_for(state="visible")
+    labels = tools.locator("button").evaluate_all("bs => bs.map(b => b.getAttribute('aria-label'))")
+    assert "Search" in labels and "Download as CSV" not in labels, labels
+
     with page.expect_download() as info:
         button.click()
     download = info.value

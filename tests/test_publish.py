@@ -255,6 +255,7 @@ def test_streamlit_command_line() -> None:
     assert flags["--server.port"] == "8765" and flags["--server.address"] == "0.0.0.0"
     assert flags["--server.headless"] == "true"
     assert flags["--browser.gatherUsageStats"] == "false"
+    assert flags["--client.disableDataExport"] == "true", "no unlogged CSV of a table of people"
 
 
 def test_a_store_with_a_claim_rows_table_moves_to_the_claim_log(tmp_path: Path) -> None:
