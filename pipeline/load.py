@@ -522,12 +522,15 @@ def ingest(
     if not sources:
         raise ImportRefused("no extract files found in " + ", ".join(str(p) for p in paths))
     con = store.open_store(db)
+    work = store.work_dir(db)
     try:
-        report = _ingest(con, sources, notify, command, hooks, ruleset, within, store.work_dir(db))
+        report = _ingest(con, sources, notify, command, hooks, ruleset, within, work)
         store.index_claim_rows(con)  # after COMMIT: the new rows' rowids are final now
     except BaseException:
         con.close()
         raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     report.skipped = skipped
     stale = None if report.import_id is not None or not publish else store.stale_reason(db, con)
     if stale is not None:

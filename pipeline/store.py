@@ -107,7 +107,7 @@ def work_dir(db: Path) -> Path:
     Called while holding the store, so what is in it was left by an import that was killed:
     it is removed first (a killed import used to leave a 179 MB copy in /tmp for good).
     """
-    folder = db.with_name(db.name + ".tmp")
+    folder = db.with_name(db.name + ".import")
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
     return folder

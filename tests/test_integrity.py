@@ -489,7 +489,7 @@ def test_a_killed_import_leaves_nothing_behind_once_the_next_one_runs(tmp_path, 
     two_people(folder)
     write_csv(folder / "claims.csv", CLAIM_HEADER, [claim("G1", A, "10.00")], "gb18030")
     load.ingest([folder], db)
-    leftover = db.with_name(db.name + ".tmp") / "tmpkilled.csv"
+    leftover = db.with_name(db.name + ".import") / "tmpkilled.csv"
     assert not leftover.parent.exists(), "an import that ends removes its folder"
     leftover.parent.mkdir()
     leftover.write_bytes(b"x" * 1000)  # what a SIGKILL mid-import leaves
@@ -543,17 +543,52 @@ def sparse_corners(out: BinaryIO) -> None:
     [(huge_rows, "unpacks to 225 MB of XML"), (sparse_corners, "1,048,576 rows by 16,384")],
 )
 def test_an_xlsx_that_unpacks_to_gigabytes_is_refused_before_reading(tmp_path, db, shape, expect):
-    import resource
     import subprocess
     import sys
 
     path = bomb_workbook(tmp_path / "w1" / "claims.xlsx", shape)
     assert path.stat().st_size < 3_000_000
+    child = (  # the CLI, then its own peak memory on the last line
+        "import resource, sys\n"
+        "from pipeline.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "finally:\n"
+        "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    )
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "ingest", str(path), "--db", str(db), "-q"],
+        [sys.executable, "-c", child, "ingest", str(path), "--db", str(db), "-q"],
         capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1],
     )  # fmt: skip
     assert done.returncode == 2, done.stdout + done.stderr
     assert expect in done.stderr and "send it as CSV" in done.stderr, done.stderr
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak_mb = int(done.stderr.strip().splitlines()[-1]) / 1024
     assert peak_mb < 400, f"the refusal took {peak_mb:.0f} MB"
+
+
+def test_amounts_follow_the_contract_grammar(tmp_path, db, query):
+    """Plain decimals; thousands separators and full-width digits normalised; exponents,
+    underscores, NaN and infinities rejected (contract v1.1)."""
+    folder = tmp_path / "w1"
+    two_people(folder)
+    totals = {
+        "M1": ("1e3", None), "M2": ("1.2e3", None), "M3": ("1_000", None),
+        "M4": ("NaN", None), "M5": ("Infinity", None), "M6": ("1,23", None),
+        "M7": ("1,234.567", None), "M8": ("１２３", "123.00"), "M9": ("1,234.50", "1234.50"),
+        "M10": ("１,２３４.５０", "1234.50"), "M11": (" 88.8 ", "88.80"), "M12": ("-inf", None),
+        "M13": ("12,345,678.9", "12345678.90"),
+    }  # fmt: skip
+    write_csv(
+        folder / "claims.csv",
+        CLAIM_HEADER,
+        [
+            (cid, A, "2026-03-01", "outpatient", raw, "0", "0", "0")
+            for cid, (raw, _) in totals.items()
+        ],
+    )
+    load.ingest([folder], db)
+    loaded = dict(query("SELECT claim_id, CAST(total_cost AS VARCHAR) FROM claim_rows"))
+    assert loaded == {cid: want for cid, (_raw, want) in totals.items() if want}
+    rejected = dict(query("SELECT line, reason FROM rejected_rows"))
+    expected = {i + 2: "bad_amount" for i, (_c, (_r, w)) in enumerate(totals.items()) if not w}
+    assert rejected == expected

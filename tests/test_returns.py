@@ -487,3 +487,21 @@ def test_a_file_exported_before_keys_is_still_returned(cli, db, case_store, tmp_
         (case_key(db, person), person, "visited")
     ]
     assert query("SELECT case_key, reason FROM return_rejects") == [(stranger, "unknown_key")]
+
+
+def test_returned_amounts_follow_the_contract_grammar(cli, db, case_store, tmp_path, query):
+    keys = [case_key(db, case_store[k]) for k in ("a_high", "a_dibao", "b_medium", "b_general")]
+    rows = [
+        [keys[0], "2026-03-01", "已获救助", "1e3", ""],  # 2: exponent
+        [keys[1], "2026-03-01", "已获救助", "1_000", ""],  # 3: underscore
+        [keys[2], "2026-03-01", "已获救助", "２,０００元", ""],  # 4: full-width, separator, 元
+        [keys[3], "2026-03-01", "已获救助", "NaN", ""],  # 5
+    ]
+    result = run_returns(cli, db, write_return_csv(tmp_path / "amounts.csv", rows))
+    assert result.exit_code == 0, result.output
+    assert query('SELECT "row", reason FROM return_rejects ORDER BY 1') == [
+        (2, "bad_amount"),
+        (3, "bad_amount"),
+        (5, "bad_amount"),
+    ]
+    assert query("SELECT assistance FROM case_events") == [(Decimal("2000.00"),)]

@@ -31,9 +31,9 @@ parsed AS (
            p.codes[coalesce(list_position(p.codes, lower(s.outcome_raw)),
                             list_position(p.zh, s.outcome_raw),
                             list_position(p.en, lower(s.outcome_raw)))] AS outcome,
-           TRY_CAST(replace(replace(replace(replace(replace(
-                        s.amount_raw, ',', ''), '，', ''), '¥', ''), '￥', ''), '元', '')
-                    AS DECIMAL(38, 10)) AS amount_exact
+           TRY_CAST(amount_plain(replace(replace(replace(
+                        s.amount_raw, '¥', ''), '￥', ''), '元', '')) AS DECIMAL(38, 10))
+               AS amount_exact
     FROM staged AS s
     CROSS JOIN params AS p
     LEFT JOIN persons AS pr ON s.key_ok AND pr.token = substr(s.case_key, 6)
