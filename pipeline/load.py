@@ -557,6 +557,7 @@ def _ingest(
 ) -> ImportReport:
     reports: list[FileReport] = []
     new: list[read.Source] = []
+    report_of: dict[int, FileReport] = {}  # id(source) -> its report (a file may come twice)
     seen: dict[str, str] = {}
     for src in sources:
         notify(f"checking {src.path} ({src.size / 1e6:.1f} MB)")
@@ -570,6 +571,7 @@ def _ingest(
         else:
             seen[src.sha256] = f"this import as {src.path}"
             new.append(src)
+            report_of[id(src)] = rep
         reports.append(rep)
     if not new:
         return ImportReport(None, reports, [])
@@ -616,9 +618,8 @@ def _ingest(
                 [import_id],
             ).fetchall()
         )
-        file_reports = {r.file: r for r in reports}
         for fid, staged in staged_by_id.items():
-            rep = file_reports[str(staged.source.path)]
+            rep = report_of[id(staged.source)]
             rep.encoding = staged.encoding
             rep.rows_read = staged.rows_read
             rep.rows_rejected = rejected.get(fid, 0)

@@ -322,7 +322,10 @@ def map_headers(path: Path, kind: str, headers: list[str]) -> tuple[dict[str, in
         header = (raw or "").replace("\ufeff", "").strip()
         canonical = known.get(header.lower()) or known.get(header)
         if canonical is None:
-            extras[header or f"column_{pos + 1}"] = pos
+            name = header or f"column_{pos + 1}"
+            if name in extras:  # the same extra header twice: both kept
+                name = f"{name} (column {pos + 1})"
+            extras[name] = pos
         elif canonical in mapping:
             first = headers[mapping[canonical]].strip()
             raise ReadError(path, f"columns '{first}' and '{header}' both mean {canonical}")

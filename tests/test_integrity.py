@@ -592,3 +592,21 @@ def test_amounts_follow_the_contract_grammar(tmp_path, db, query):
     rejected = dict(query("SELECT line, reason FROM rejected_rows"))
     expected = {i + 2: "bad_amount" for i, (_c, (_r, w)) in enumerate(totals.items()) if not w}
     assert rejected == expected
+
+
+def test_the_same_file_twice_and_a_repeated_extra_column(tmp_path, db, query):
+    folder = tmp_path / "w1"
+    path = write_csv(
+        folder / "roster.csv",
+        [*ROSTER_HEADER, "备注", "备注"],
+        [(A, "张三", "HA", VILLAGE_A, "dibao", "first", "second")],
+    )
+    report = load.ingest([path, path], db)
+    assert [(f.rows_read, f.rows_loaded, f.already_imported is None) for f in report.files] == [
+        (1, 1, True),
+        (0, 0, False),
+    ]
+    assert query("SELECT rows_read, rows_loaded FROM imports") == [(1, 1)]
+    assert query("SELECT CAST(extra AS VARCHAR) FROM roster_rows") == [
+        ('{"备注":"first","备注 (column 7)":"second"}',)
+    ]
