@@ -81,6 +81,15 @@ CREATE TABLE IF NOT EXISTS users (
     last_login    TEXT
 );
 """
+# Failed sign-ins under names that have no account (or a disabled one): counted and locked
+# like an account's, so the answers never tell which names exist.
+CREATE_NO_ACCOUNT = """
+CREATE TABLE IF NOT EXISTS no_account_logins (
+    name          TEXT PRIMARY KEY,
+    failed        INTEGER NOT NULL DEFAULT 0,
+    locked_until  TEXT
+);
+"""
 _USER_COLUMNS = "name, role, region, disabled, failed, locked_until, created_at, last_login"
 
 
@@ -258,7 +267,7 @@ def _iso(when: dt.datetime) -> str:
 def connect(db: Path) -> sqlite3.Connection:
     """The store's activity file with its ``users`` table."""
     con = activity.connect(db)
-    con.executescript(USERS_SCHEMA)
+    con.executescript(USERS_SCHEMA + CREATE_NO_ACCOUNT)
     return con
 
 
@@ -394,17 +403,39 @@ class LoginResult:
     locked_until: dt.datetime | None = None
 
 
+def _no_account(
+    con: sqlite3.Connection, name: str, password: str, now: dt.datetime, reason: str,
+    user: User | None,
+) -> LoginResult:  # fmt: skip
+    """A sign-in under a name with no usable account: the same work (a password hash) and the
+    same answers (locked after five tries) as a real account's, so names cannot be probed."""
+    verify_password(password, _dummy_hash())
+    row = con.execute(
+        "SELECT failed, locked_until FROM no_account_logins WHERE name = ?", [name]
+    ).fetchone()
+    failed, locked = row if row else (0, None)
+    until = dt.datetime.fromisoformat(locked) if locked else None
+    if until is not None and until > now:
+        return LoginResult(False, "locked", user, until)
+    failed += 1
+    until = now + LOCK_TIME if failed >= MAX_FAILURES else None
+    con.execute(
+        "INSERT OR REPLACE INTO no_account_logins VALUES (?, ?, ?)",
+        [name, 0 if until else failed, _iso(until) if until else None],
+    )
+    return LoginResult(False, "lockout" if until else reason, user, until)
+
+
 def _attempt(
-    con: sqlite3.Connection, found: tuple[User, str] | None, password: str, now: dt.datetime
-) -> LoginResult:
+    con: sqlite3.Connection, found: tuple[User, str] | None, password: str, now: dt.datetime,
+    name: str = "",
+) -> LoginResult:  # fmt: skip
     """Check one password against the account and update its failure count."""
     if found is None:
-        verify_password(password, _dummy_hash())
-        return LoginResult(False, "unknown_user", None)
+        return _no_account(con, name, password, now, "unknown_user", None)
     user, stored = found
     if user.disabled:
-        verify_password(password, _dummy_hash())
-        return LoginResult(False, "disabled", user)
+        return _no_account(con, user.name, password, now, "disabled", user)
     if user.locked(now):
         return LoginResult(False, "locked", user, user.locked_until)
     if verify_password(password, stored):
@@ -439,7 +470,7 @@ def authenticate(
     with closing(connect(db)) as con:
         con.execute("BEGIN IMMEDIATE")
         try:
-            result = _attempt(con, _fetch(con, name), password, now)
+            result = _attempt(con, _fetch(con, name), password, now, name)
         except BaseException:
             con.execute("ROLLBACK")
             raise

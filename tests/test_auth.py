@@ -12,6 +12,7 @@ import inspect
 import re
 import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -509,3 +510,22 @@ def test_sql_in_filters_is_harmless(app_db: Path) -> None:
     assert data.find_person(snap, "' OR '1'='1") is None
     assert snapshot_sql(app_db, "SELECT count(*) FROM people")[0][0] > 100, "nothing dropped"
     assert not FULL_ID.search(page_text(watch))
+
+
+def test_names_cannot_be_probed_by_lockouts(tmp_path: Path) -> None:
+    """An unknown or disabled name answers as an account does: locked after five tries."""
+    db = tmp_path / "oopwatch.duckdb"
+    auth.add_user(db, "wu", "viewer", "23", PASSWORD, by="tests")
+    auth.add_user(db, "gone", "viewer", "23", PASSWORD, by="tests")
+    with closing(auth.connect(db)) as con, con:
+        con.execute("UPDATE users SET disabled = 1 WHERE name = 'gone'")
+    start = dt.datetime(2026, 11, 20, 9, 0, 0)
+    answers = {}
+    for name in ("wu", "nobody", "gone"):
+        tries = [auth.authenticate(db, name, "wrong", now=start) for _ in range(6)]
+        answers[name] = [(r.ok, r.reason in ("locked", "lockout"), r.locked_until) for r in tries]
+    assert answers["nobody"] == answers["wu"] == answers["gone"]
+    assert answers["wu"][4] == (False, True, start + dt.timedelta(minutes=15))
+    later = start + dt.timedelta(minutes=15)
+    assert auth.authenticate(db, "nobody", "wrong", now=later).reason == "unknown_user"
+    assert auth.authenticate(db, "wu", PASSWORD, now=later).ok
