@@ -325,6 +325,12 @@ def returns_command(files: tuple[Path, ...], db: Path) -> None:
         if r.reasons:
             top = ", ".join(f"{reason} {n:,}" for reason, n in r.reasons[:5])
             click.echo(f"  rejected: {top} (see table return_rejects)")
+        for key, rows in r.conflicts[:10]:
+            listed = ", ".join(str(n) for n in rows)
+            click.echo(
+                f"  warning: case {key} has different answers on rows {listed}; "
+                f"row {rows[-1]} stands"
+            )
 
 
 @main.command()

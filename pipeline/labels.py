@@ -112,6 +112,10 @@ COVER: dict[str, tuple[str, str]] = {
 # Why a returned row was not loaded: code -> (zh, en).
 RETURN_REASONS: dict[str, tuple[str, str]] = {
     "unknown_key": ("案件编号无法识别", "case key not known"),
+    "formula_without_value": (
+        "单元格为公式且未保存计算结果，请在 Excel 或 WPS 中打开并保存，或直接填写数值",
+        "a formula with no saved value: open and save the file in Excel or WPS, or type the value",
+    ),
     "bad_visit_date": ("走访日期无法识别", "visit date not a date"),
     "future_visit_date": ("走访日期晚于今天", "visit date in the future"),
     "unknown_outcome": ("走访结果不是规定选项", "outcome not one of the fixed options"),

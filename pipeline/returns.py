@@ -14,8 +14,10 @@ import csv
 import datetime as dt
 import getpass
 import hashlib
+import html
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +42,13 @@ STAGE_SCHEMA = pa.schema(
         ("notes", pa.string()),
         ("raw", pa.string()),
         ("filled", pa.bool_()),
+        ("formula_cell", pa.string()),  # a formula without a saved value (Excel ref), or None
     ]
+)
+# A cell holding a formula and no saved value (a workbook written by a program, never opened
+# and saved in Excel or WPS): calamine reads it as empty. Found in the sheet's XML.
+_FORMULA_CELL = re.compile(
+    rb'<c r="([A-Z]+)([0-9]+)"[^>]*>(?:(?!</c>).)*?<f[ >/](?:(?!</c>).)*?</c>', re.S
 )
 
 
@@ -74,6 +82,8 @@ class FileResult:
     rows_unchanged: int = 0
     reasons: list[tuple[str, int]] = field(default_factory=list)
     already_returned: str | None = None  # when, if the same content was returned before
+    # a case key on several loaded rows with different values: (key, rows; the last stands)
+    conflicts: list[tuple[str, list[int]]] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- cells
@@ -116,6 +126,50 @@ def _float_text(value: float) -> str:
 
 
 # ---------------------------------------------------------------- reading
+
+
+def formula_cells(content: bytes) -> dict[str, dict[int, str]]:
+    """Per sheet name, the rows (1-based) holding a formula with no saved value, and the first
+    such cell's reference. Empty for anything but an .xlsx."""
+    try:
+        book = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile:
+        return {}
+    with book:
+        names = _sheet_files(book)
+        found: dict[str, dict[int, str]] = {}
+        for name, member in names.items():
+            xml = book.read(member)
+            if b"<f" not in xml:
+                continue
+            for cell in _FORMULA_CELL.finditer(xml):
+                if b"<v>" in cell.group(0) and b"<v></v>" not in cell.group(0):
+                    continue
+                row = int(cell.group(2))
+                found.setdefault(name, {}).setdefault(row, (cell.group(1) + cell.group(2)).decode())
+        return found
+
+
+def _sheet_files(book: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its XML member, from the workbook and its relationships."""
+    try:
+        workbook = book.read("xl/workbook.xml").decode("utf-8")
+        rels = book.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    except KeyError:
+        return {}
+    targets = dict(re.findall(r'<Relationship[^>]*Id="([^"]+)"[^>]*Target="([^"]+)"', rels))
+    targets |= {
+        k: v for v, k in re.findall(r'<Relationship[^>]*Target="([^"]+)"[^>]*Id="([^"]+)"', rels)
+    }
+    sheets = {}
+    for tag in re.findall(r"<sheet\b[^>]*>", workbook):
+        name = re.search(r'name="([^"]*)"', tag)
+        rid = re.search(r'r:id="([^"]*)"', tag)
+        if name and rid and rid.group(1) in targets:
+            target = targets[rid.group(1)].lstrip("/")
+            member = target if target.startswith("xl/") else f"xl/{target}"
+            sheets[html.unescape(name.group(1))] = member
+    return sheets
 
 
 def _sheets_of(path: Path, content: bytes) -> tuple[str, list[tuple[str, list[list]]], dict]:
@@ -169,9 +223,11 @@ def _header(rows: list[list]) -> tuple[int, dict[str, int]] | None:
 
 
 def _sheet_rows(
-    path: Path, sheet_no: int, sheet: str, rows: list[list]
+    path: Path, sheet_no: int, sheet: str, rows: list[list], formulas: dict[int, str] | None = None
 ) -> list[dict[str, object]] | None:
-    """The staged rows of one list sheet (None: not a list sheet, e.g. the cover)."""
+    """The staged rows of one list sheet (None: not a list sheet, e.g. the cover).
+    ``formulas``: rows holding a formula without a saved value (rejected, never dropped)."""
+    formulas = formulas or {}
     found = _header(rows)
     if found is None:
         return None
@@ -192,7 +248,8 @@ def _sheet_rows(
 
         follow = {k: cell(k) for k in labels.FOLLOW_UP}
         key = cell("case_key")
-        filled = any(v is not None for v in follow.values())
+        formula = formulas.get(index + 1)
+        filled = any(v is not None for v in follow.values()) or formula is not None
         if key is None and not filled:
             continue  # a blank or separator row: not a row of the list
         out.append(
@@ -207,6 +264,7 @@ def _sheet_rows(
                 "notes": follow["notes"],
                 "raw": _raw(texts, columns["case_key"]),
                 "filled": filled,
+                "formula_cell": formula,
             }
         )
     return out
@@ -227,11 +285,12 @@ def read_returned(path: Path) -> ReturnedFile:
     except OSError as exc:
         raise ReturnRefused(f"{path}: cannot be read ({exc.strerror or exc})") from None
     fmt, sheets, facts = _sheets_of(path, content)
+    formulas = formula_cells(content) if fmt != "csv" else {}
     rows: list[dict[str, object]] = []
     lists = 0
     case_key = "/".join(labels.LIST_COLUMNS["case_key"])
     for sheet_no, (name, cells) in enumerate(sheets):
-        staged = _sheet_rows(path, sheet_no, name, cells)
+        staged = _sheet_rows(path, sheet_no, name, cells, formulas.get(name))
         if staged is None:
             continue
         lists += 1
@@ -292,6 +351,10 @@ def load_file(
         con.execute(store.sql("returns/rejects.sql"), [return_id, file])
         counts = con.execute(store.sql("returns/counts.sql"), [return_id]).fetchall()[0]
         reasons = con.execute(store.sql("returns/reasons.sql")).fetchall()
+        result.conflicts = [
+            (key, list(rows)) for key, rows in con.execute(store.sql("returns/conflicts.sql"))
+            .fetchall()
+        ]  # fmt: skip
     finally:
         con.unregister("_return_stage")
     read, loaded, rejected, unfilled, added = (int(v) for v in counts)

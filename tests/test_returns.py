@@ -505,3 +505,37 @@ def test_returned_amounts_follow_the_contract_grammar(cli, db, case_store, tmp_p
         (5, "bad_amount"),
     ]
     assert query("SELECT assistance FROM case_events") == [(Decimal("2000.00"),)]
+
+
+def test_a_formula_without_a_saved_value_is_rejected_and_two_answers_are_reported(
+    cli, db, case_store, tmp_path, query
+):
+    """A workbook filled by a program (openpyxl saves formulas without their values): the
+    formula cells were read as empty and the rows dropped as unfilled. And one case key
+    answered twice with different outcomes: loaded, the last standing, and said."""
+    source = export_xlsx(cli, db, tmp_path / "list.xlsx")
+    book = openpyxl.load_workbook(source)
+    sheet = book["名单"]
+    formula_row = fill(sheet, case_key(db, case_store["a_high"]), amount="=1000+500")
+    fill(sheet, case_key(db, case_store["b_medium"]), date="2026-03-02", outcome="已走访")
+    twice = case_key(db, case_store["a_dibao"])
+    fill(sheet, twice, date="2026-03-02", outcome="已走访")
+    sheet.append([twice, *[None] * 15, "2026-03-03", "无需帮扶", None, None])
+    out = tmp_path / "filled.xlsx"
+    book.save(out)
+    result = run_returns(cli, db, out)
+    assert result.exit_code == 0, result.output
+    assert query('SELECT "row", reason, detail FROM return_rejects') == [
+        (
+            formula_row,
+            "formula_without_value",
+            f"cell S{formula_row} holds a formula with no saved value: open and save the file "
+            "in Excel or WPS, or type the value",
+        )
+    ]
+    last = sheet.max_row
+    assert f"warning: case {twice} has different answers on rows" in result.output
+    assert f"row {last} stands" in result.output
+    assert query(
+        "SELECT outcome FROM case_events WHERE case_key = ? AND superseded_by IS NULL", [twice]
+    ) == [("no_need",)]

@@ -41,6 +41,7 @@ parsed AS (
 judged AS (
     SELECT r.*,
            CASE
+               WHEN r.formula_cell IS NOT NULL THEN 'formula_without_value'
                WHEN r.person_id IS NULL THEN 'unknown_key'
                WHEN r.visit_raw IS NOT NULL
                     AND (r.visit_date IS NULL OR year(r.visit_date) NOT BETWEEN 1900 AND 2100)
@@ -64,6 +65,9 @@ SELECT sheet_no, sheet, "row",
        CASE WHEN reason IS NULL THEN CAST(amount_exact AS DECIMAL(14, 2)) END AS assistance,
        notes, raw, reason,
        CASE reason
+           WHEN 'formula_without_value' THEN 'cell ' || formula_cell
+               || ' holds a formula with no saved value: open and save the file in Excel or WPS, '
+               || 'or type the value'
            WHEN 'unknown_key' THEN CASE
                WHEN case_key IS NULL THEN 'no case key in this row'
                WHEN NOT key_ok THEN 'case key ' || case_key || ' is not YEAR-<16 hex characters>'
