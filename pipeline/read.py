@@ -511,22 +511,27 @@ def _named_width(headers: list[str]) -> int:
     return named
 
 
-def _line_width(path: Path, delim: str, header_width: int) -> int:
-    """How many fields a data line has: the header's, or more where the file's lines all end in
-    empty fields (a comma at the end of every line, as some exports write). Judged on the
-    lines of the first 64 KB."""
+def _line_width(path: Path, delim: str, headers: list[str]) -> int:
+    """How many fields a data line has: the header's (trailing commas included), or more where
+    the data lines all end in empty fields though the header does not (a comma at the end of
+    every line, as some exports write). Judged on the lines of the first 64 KB, and only with
+    at least 10 of them: in a shorter file one line with a value too many and an empty last
+    field would look like the file's width."""
+    width = len(headers)
+    if _named_width(headers) < width:
+        return width  # the header ends in commas itself: that is the lines' width
     with open(path, encoding="utf-8-sig", newline="", errors="replace") as fh:
         sample = fh.read(65536)
-    lines = sample.splitlines()[1:-1] or sample.splitlines()[1:]
-    widths = [len(r) for r in csv.reader(lines, delimiter=delim) if r]
-    if not widths:
-        return header_width
-    common = max(set(widths), key=widths.count)
-    if common > header_width and widths.count(common) * 2 > len(widths):
-        trailing = [r[header_width:] for r in csv.reader(lines, delimiter=delim) if r]
-        if all(v == "" for rest in trailing for v in rest):
-            return common
-    return header_width
+    lines = sample.splitlines()[1:]
+    if len(sample) == 65536:
+        lines = lines[:-1]  # cut off mid-line
+    rows = [r for r in csv.reader(lines, delimiter=delim) if r]
+    if len(rows) < 10:
+        return width
+    extra = min(len(r) for r in rows) - width
+    if extra > 0 and all(v == "" for r in rows for v in r[width : width + extra]):
+        return width + extra
+    return width
 
 
 def _read_csv_utf8(
@@ -549,7 +554,7 @@ def _read_csv_utf8(
     headers = next(csv.reader([header_line], delimiter=delim), [])
     named = _named_width(headers)
     mapping, extras = map_headers(source.path, source.kind, headers[:named])
-    ncol = _line_width(utf8_path, delim, len(headers))
+    ncol = _line_width(utf8_path, delim, headers)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(ncol)) + "}"
     # DuckDB appends to a rejects table of the same name: start clean on a second attempt.
     con.execute(f"DROP TABLE IF EXISTS rej_{file_id}")
@@ -660,7 +665,7 @@ def _read_csv_python(
     with open(utf8_path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh, delimiter=delim)
         headers = next(reader)
-        ncol = _line_width(utf8_path, delim, len(headers))
+        ncol = _line_width(utf8_path, delim, headers)
         lines: list[int] = []
         cols: list[list[str | None]] = [[] for _ in range(ncol)]
         malformed: list[tuple[int, str, str]] = []

@@ -311,7 +311,8 @@ def test_a_line_with_more_fields_than_the_header_is_rejected_not_shifted(tmp_pat
 
 
 def test_a_comma_at_the_end_of_every_line_is_ignored(tmp_path, db, query):
-    """Some exports end every line with a comma (the header too, or only the data lines)."""
+    """Some exports end every line with a comma: the header too, or only the data lines (then
+    judged on at least ten of them)."""
     folder = tmp_path / "w1"
     header = "person_id,name,household_id,village_code,category,household_income,risk_cause"
     write_lines(
@@ -324,30 +325,43 @@ def test_a_comma_at_the_end_of_every_line_is_ignored(tmp_path, db, query):
             f"{make_id(9)},王五,HC,{VILLAGE_A},dibao,,5000.00,因病,",
         ],
     )
+    ok = [f"K{i},{A},2026-03-01,inpatient,100.00,0,0,0," for i in range(11)]
     write_lines(
         folder / "claims.csv",
         [
             ",".join(CLAIM_HEADER),
-            f"K1,{A},2026-03-01,inpatient,100.00,0,0,0,",
-            f"K2,{B},2026-03-01,inpatient,200.00,0,0,0,",
-            f"K3,{B},2026-03-01,inpatient,300.00,0,0,0,,",
+            *ok,
+            f"K20,{B},2026-03-01,inpatient,200.00,0,0,0,",
+            f"K30,{B},2026-03-01,inpatient,300.00,0,0,0,,",  # one field too many
         ],
     )
     report = load.ingest([folder], db)
     counts = {
         Path(f.file).name: (f.rows_read, f.rows_loaded, f.rows_rejected) for f in report.files
     }
-    assert counts == {"roster.csv": (3, 2, 1), "claims.csv": (3, 2, 1)}
-    assert query("SELECT line, reason FROM rejected_rows ORDER BY kind, line") == [
-        (4, "malformed_row"),
-        (4, "malformed_row"),
+    assert counts == {"roster.csv": (3, 2, 1), "claims.csv": (13, 12, 1)}
+    assert query("SELECT kind, line, reason FROM rejected_rows ORDER BY kind, line") == [
+        ("claims", 14, "malformed_row"),
+        ("roster", 4, "malformed_row"),
     ]
     assert query("SELECT person_id, household_income, risk_cause FROM people ORDER BY 1") == [
         (A, Decimal("12000.00"), "因病"),
         (B, Decimal("8000.00"), None),
     ]
     assert query("SELECT extra_columns FROM imports WHERE kind = 'roster'") == [([],)]
-    assert oops(query) == {A: Decimal("100.00"), B: Decimal("200.00")}
+    assert oops(query) == {A: Decimal("1100.00"), B: Decimal("200.00")}
+
+
+def test_a_file_of_one_shifted_line_is_not_taken_for_trailing_commas(tmp_path, db, query):
+    """The trial's file: a header and the one line TC0002 with an unquoted thousands separator
+    and an empty last field."""
+    folder = tmp_path / "w1"
+    two_people(folder)
+    line = f"TC0002,{A},2026-11-22,inpatient,1,234.50,500.00,0,0,0,J18.9,某医院,"
+    write_lines(folder / "claims.csv", [",".join(FULL_CLAIM_HEADER), line])
+    load.ingest([folder], db)
+    assert query("SELECT line, reason, raw FROM rejected_rows") == [(2, "malformed_row", line)]
+    assert query("SELECT count(*) FROM claim_log") == [(0,)]
 
 
 def test_a_short_line_is_one_reject_and_rows_read_are_data_lines(tmp_path, db, query):
