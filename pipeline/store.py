@@ -26,7 +26,6 @@ import duckdb
 from pipeline import schema
 
 SQL_DIR = Path(__file__).parent / "sql"
-KEEP_SNAPSHOTS = 2
 # DuckDB's own limit (it spills to disk beyond it). The process also holds Python, the readers
 # and DuckDB memory outside its buffer pool: with 1800MB a 3M-people import peaked at 2.4 GB;
 # with 1400MB it peaks at 1.8 GiB (217 s) and a 1M one at 1.6 GiB (64 s against 61.5 s).
@@ -51,7 +50,7 @@ def other_stores(db: Path) -> list[str]:
 def missing_store(db: Path) -> str:
     """Why ``db`` is refused, naming the stores its folder does hold (a mistyped --db)."""
     others = other_stores(db)
-    held = f"; {db.parent} holds {', '.join(others[:5])}: is --db mistyped?" if others else ""
+    held = f" ({db.parent} holds {', '.join(others[:5])}: is --db mistyped?)" if others else ""
     return f"no store at {db}{held}. Only `oopwatch ingest` creates a store"
 
 
@@ -406,6 +405,14 @@ def publish(db: Path) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         for leftover in (*folder.glob("*.partial"), *folder.glob("*.tmp")):
             leftover.unlink(missing_ok=True)
+        current = current_snapshot(db)
+        for old in snapshots(db):  # the current one stays beside the new (two): room first
+            if old == current:
+                continue
+            if old.is_dir():  # not a snapshot a reader could have open
+                shutil.rmtree(old)
+            else:
+                old.unlink(missing_ok=True)  # safe on Linux even while a reader has it open
         stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S%f")
         target = folder / f"snap-{stamp}.duckdb"
         partial = target.with_suffix(".partial")
@@ -431,9 +438,6 @@ def publish(db: Path) -> Path:
                 f"free in {folder}). The store itself is intact: the next `oopwatch ingest`, "
                 "`serve` or `flag` publishes it."
             ) from None
-        snapshots = sorted(folder.glob("snap-*.duckdb"))
-        for old in snapshots[:-KEEP_SNAPSHOTS]:
-            old.unlink(missing_ok=True)  # safe on Linux even while a reader still has it open
     return target
 
 

@@ -476,7 +476,7 @@ def test_a_mistyped_db_never_makes_a_new_store(tmp_path, cli):
     assert first.exit_code == 0 and "NEW STORE" in first.output
     typo = tmp_path / "data" / "w2.duckbd"
     result = cli("ingest", week, "--db", typo)
-    assert result.exit_code == 2 and "holds w2.duckdb: is --db mistyped?" in result.output
+    assert result.exit_code == 2 and "holds w2.duckdb: is --db mistyped?)" in result.output
     assert "--create" in result.output and not typo.exists()
     assert cli("ingest", week, "--db", typo, "--create").exit_code == 0 and typo.exists()
     missing = tmp_path / "data" / "nothing.duckdb"
