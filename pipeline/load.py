@@ -11,7 +11,6 @@ import contextlib
 import datetime as dt
 import getpass
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -552,8 +551,8 @@ def _ingest(
     command: str,
     hooks: Hooks,
     ruleset: rules.RuleSet,
-    within: str = "",
-    tmp_dir: Path | None = None,
+    within: str,
+    tmp_dir: Path,
 ) -> ImportReport:
     reports: list[FileReport] = []
     new: list[read.Source] = []
@@ -576,7 +575,6 @@ def _ingest(
     if not new:
         return ImportReport(None, reports, [])
 
-    tmp_dir = str(tmp_dir) if tmp_dir is not None else tempfile.mkdtemp(prefix="oopwatch-")
     con.execute("BEGIN TRANSACTION")
     try:
         import_id = con.execute(
@@ -601,7 +599,7 @@ def _ingest(
             )
             try:
                 with hooks.file_step(src.path, "reading", con=con):
-                    staged = read.read_file(con, src, next_file, clean_sql[src.kind], tmp_dir)
+                    staged = read.read_file(con, src, next_file, clean_sql[src.kind], str(tmp_dir))
             except read.ReadError as exc:
                 raise ImportRefused(f"{exc}. Nothing of this import was loaded.") from None
             by_kind[src.kind].append(staged)
@@ -667,5 +665,4 @@ def _ingest(
     finally:
         with contextlib.suppress(duckdb.Error):
             con.execute("SET preserve_insertion_order = true")
-        shutil.rmtree(tmp_dir, ignore_errors=True)
     return ImportReport(import_id, reports, reasons, matched, unmatched, watch)
