@@ -1445,7 +1445,9 @@ class Person:
 @guarded(at_least("caseworker"), shape=_person_in_region)
 @st.cache_data(max_entries=256, show_spinner=False)
 def find_person(snapshot: str, key: str, household_id: str | None = None) -> Person | None:
-    """The person a link names: by :func:`person_token` (or, for old links, the ID itself).
+    """The person a link names by :func:`person_token`. Never by the resident ID itself: a
+    page that answered full IDs would let anyone who can open it test the few thousand IDs a
+    masked one leaves open (birth dates) until one is found.
 
     With ``household_id`` only that household is searched, which keeps the lookup cheap.
     """
@@ -1455,10 +1457,10 @@ def find_person(snapshot: str, key: str, household_id: str | None = None) -> Per
         snapshot,
         f"""SELECT person_id, name, household_id, relation, village_code, category,
                    household_income, on_roster
-            FROM people LEFT JOIN person_keys AS k USING (person_id)
-            WHERE {where} AND (person_id = ? OR k.token = ?)
+            FROM people JOIN person_keys AS k USING (person_id)
+            WHERE {where} AND k.token = ?
             LIMIT 1""",
-        [*params, key.upper(), key.lower()],
+        [*params, key.lower()],
     )
     return Person(*rows[0][:7], bool(rows[0][7])) if rows else None
 

@@ -26,11 +26,10 @@ from pipeline.schema import mask_id
 
 DRILL_PAGE = "views/drilldown.py"
 STATIC_PLOT = {"staticPlot": True}
-ID_LENGTH = 18
 
 
 def url_person(snapshot: str) -> data.Person | None:
-    """The person the URL names; a full ID in an old link is swapped for its token."""
+    """The person the URL's token names (a resident ID in a link finds no one)."""
     key = st.query_params.get("person", "").strip()
     if not key:
         return None
@@ -38,8 +37,6 @@ def url_person(snapshot: str) -> data.Person | None:
     person = data.find_person(snapshot, key, household)
     if person is None and household:
         person = data.find_person(snapshot, key, None)
-    if person is not None and len(key) == ID_LENGTH:
-        st.query_params["person"] = data.person_token(snapshot, person.person_id)
     return person
 
 

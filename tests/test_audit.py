@@ -252,7 +252,9 @@ def test_imports_from_the_dashboard(
     assert (entry.user, entry.action, entry.target) == ("zhao", "import", "roster_week2.csv")
     assert entry.detail == "exit 0"
     snapshot = data.current(db)
-    assert data.find_person(snapshot, pid) is not None, "the new roster is in the new snapshot"
+    assert data.find_person(snapshot, data.person_token(snapshot, pid)) is not None, (
+        "the new roster is in the new snapshot"
+    )
 
 
 def test_a_regional_admins_upload_holds_only_their_region(
@@ -271,4 +273,6 @@ def test_a_regional_admins_upload_holds_only_their_region(
     assert run.code == 2, run.output
     assert "outside region 230124" in run.output and "village 140123100201" in run.output
     snapshot = data.current(db)
-    assert data.find_person(snapshot, ours) is None, "nothing of the refused import was loaded"
+    assert data.find_person(snapshot, data.person_token(snapshot, ours)) is None, (
+        "nothing of the refused import was loaded"
+    )

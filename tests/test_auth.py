@@ -247,10 +247,11 @@ def check_county_session(secured: Secured, me: County, other: County, name: str)
     assert [e.value for e in at.error] == [OUT_OF_SCOPE]
     assert other.person_name not in page_text(at)
 
-    # the other county's person by token (and by the full ID of an old link)
-    for key in (data.person_token(data.current(secured.db), other.person_id), other.person_id):
+    # the other county's person by token: refused; by the full ID: no one is found
+    token = data.person_token(data.current(secured.db), other.person_id)
+    for key, refused in ((token, [OUT_OF_SCOPE]), (other.person_id, [])):
         person = signed_in(name, "views/person.py", person=key, year="2026")
-        assert [e.value for e in person.error] == [OUT_OF_SCOPE]
+        assert [e.value for e in person.error] == refused
         text = page_text(person)
         assert other.person_name not in text and schema.mask_id(other.person_id) not in text
         assert not person.dataframe and not person.metric

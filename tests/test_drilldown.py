@@ -158,14 +158,18 @@ def test_a_pasted_link_opens_the_household(app_db: Path, target: Target) -> None
 
 def test_person_page_masks_the_id_and_shows_the_year(app_db: Path, target: Target) -> None:
     at = open_drill()
-    # an old-style link with the full ID: shown masked, and the URL swaps it for the token
+    # a link with the full ID finds no one (the page is no oracle for guessed IDs)
     at.switch_page("views/person.py")
     at.query_params["person"] = target.person_id
     at.query_params["year"] = str(target.year)
     run(at)
+    assert any("找不到这个人" in i.value for i in at.info), [i.value for i in at.info]
+    assert target.person_id not in rendered_text(at)
+    # by its token: shown, the ID masked
+    at.query_params["person"] = data.person_token(data.current(app_db), target.person_id)
+    run(at)
     masked = target.person_id[:4] + "*" * 10 + target.person_id[-4:]
     assert any(f"`{masked}`" in m.value for m in at.markdown)
-    assert at.query_params["person"] == data.person_token(data.current(app_db), target.person_id)
     text = rendered_text(at)
     assert masked in text
     assert target.person_id not in text
