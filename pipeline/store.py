@@ -463,16 +463,19 @@ def snapshot_problem(path: Path, config: dict | None = None) -> str | None:
 
     A snapshot this process already reads with another configuration counts as readable.
     """
+    def said(exc: Exception) -> str:  # the file's name, not the server's folders
+        return str(exc).splitlines()[0].replace(str(path), path.name)[:200]
+
     try:
         con = duckdb.connect(str(path), read_only=True, config=config or {})
     except duckdb.ConnectionException:
         return None
     except (duckdb.Error, OSError) as exc:
-        return str(exc).splitlines()[0][:200]
+        return said(exc)
     try:
         con.execute("SELECT count(*) FROM meta").fetchall()
     except (duckdb.Error, OSError) as exc:
-        return str(exc).splitlines()[0][:200]
+        return said(exc)
     finally:
         con.close()
     return None
