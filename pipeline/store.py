@@ -463,6 +463,7 @@ def snapshot_problem(path: Path, config: dict | None = None) -> str | None:
 
     A snapshot this process already reads with another configuration counts as readable.
     """
+
     def said(exc: Exception) -> str:  # the file's name, not the server's folders
         return str(exc).splitlines()[0].replace(str(path), path.name)[:200]
 

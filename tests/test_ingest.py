@@ -411,6 +411,7 @@ def _big_claims(path: Path, rows: int) -> None:
     con.close()
 
 
+@pytest.mark.slow
 def test_killed_import_leaves_the_store_as_it_was(tmp_path, db, query):
     roster(tmp_path / "w1" / "roster.csv", [(P1, "张三", "H1", VILLAGE, "dibao")])
     claims(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from pipeline import load
 from pipeline.generate import generate
@@ -166,6 +167,7 @@ def _income_threshold(village: str | None, category: str, year: int) -> Decimal 
     return (SHARES[category] * yuan).quantize(Decimal("0.01"))
 
 
+@pytest.mark.slow
 def test_100k_people_oop_line_and_oop_income_sets_agree_with_pandas(
     tmp_path: Path, db: Path, query
 ):

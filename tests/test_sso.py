@@ -265,6 +265,7 @@ def test_sso_refuses_an_identity_not_in_the_map(
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_sso_sessions_end_when_idle(
     sample_store: Path,
     browser: object,  # noqa: F811 - the fixture
