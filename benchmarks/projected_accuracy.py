@@ -20,8 +20,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import load
-from pipeline.generate import generate
+from pipeline import flow
+from pipeline.tools.generate import generate
 
 
 def main() -> None:
@@ -37,7 +37,7 @@ def main() -> None:
         generate(out, people=args.people, seed=args.seed, weeks=args.weeks,
                  as_of=dt.date(year, 12, 31))  # fmt: skip
         for week in sorted(out.glob("week*")):
-            load.ingest([week], db)
+            flow.ingest([week], db)
         con = duckdb.connect(str(db), read_only=True)
         figures = con.execute(
             """

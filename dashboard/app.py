@@ -14,7 +14,7 @@ import streamlit as st  # noqa: E402
 from dashboard.common import allowed, banners  # noqa: E402
 from dashboard.i18n import language_switch, t  # noqa: E402
 from dashboard.session import forget_look, gate  # noqa: E402
-from pipeline import auth  # noqa: E402
+from pipeline.access import auth  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 # Pages live in views/, not pages/: a pages/ folder next to the main script switches Streamlit

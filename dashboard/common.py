@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.i18n import t
-from pipeline import auth
+from pipeline.access import auth
 
 
 def snapshot_or_stop() -> str:

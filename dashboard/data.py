@@ -42,7 +42,9 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from pipeline import activity, auth, export, returns, schema, store
+from pipeline import schema, store
+from pipeline.access import activity, auth
+from pipeline.cases import export, returns
 
 DB_ENV = "OOPWATCH_DB"
 DEFAULT_DB = Path("oopwatch.duckdb")

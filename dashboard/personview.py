@@ -21,7 +21,7 @@ from dashboard.common import data_as_of, snapshot_or_stop
 from dashboard.display import chart_text, code_label, keyed_label, md, region_name, rule_list
 from dashboard.i18n import language, t
 from dashboard.session import audit_once
-from pipeline import auth
+from pipeline.access import auth
 from pipeline.schema import mask_id
 
 DRILL_PAGE = "views/drilldown.py"

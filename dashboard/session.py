@@ -21,7 +21,7 @@ import streamlit as st
 from dashboard import data
 from dashboard.display import md
 from dashboard.i18n import LANG_KEY, t
-from pipeline import activity, auth
+from pipeline.access import activity, auth
 
 USER_KEY = "auth.user"  # the signed-in account (its name; the email for single sign-on)
 SOURCE_KEY = "auth.source"  # password or sso

@@ -20,7 +20,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline import auth, load, schema, store
+from pipeline import flow, models, schema, store
+from pipeline.access import auth
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "sample_data"
@@ -63,7 +64,7 @@ def build_demo(db: Path, folder: Path = SAMPLE_DATA, echo: Echo = _echo) -> None
     for batch in batches:
         echo(f"importing {batch}")
         try:
-            report = load.ingest([batch], db, notify=echo, command=f"serve (demo) {batch.name}")
+            report = flow.ingest([batch], db, notify=echo, command=f"serve (demo) {batch.name}")
         except BaseException:
             if store.current_snapshot(db) is None:  # nothing usable yet: leave no half store
                 for leftover in (db, db.with_name(db.name + ".wal")):
@@ -97,7 +98,7 @@ def ensure_snapshot(
         build_demo(db, folder or sample_folder(), echo)
     else:
         try:
-            con = store.open_store(db)
+            con = models.open_current(db)
         except store.StoreLocked as exc:
             snapshot = store.last_good_snapshot(db)
             if snapshot is None:
@@ -192,7 +193,7 @@ def serve(db: Path, port: int = 8501, address: str = "127.0.0.1", demo: bool = T
     try:
         snapshot = ensure_snapshot(db, demo=demo)
     except (
-        FileNotFoundError, load.ImportRefused, store.StoreLocked, store.StoreMissing,
+        FileNotFoundError, flow.ImportRefused, store.StoreLocked, store.StoreMissing,
         store.PublishFailed,
     ) as exc:  # fmt: skip
         _echo(f"cannot serve: {exc}")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from pipeline import auth, store
+from pipeline import store
+from pipeline.access import auth
 from tests.conftest import REPO, snapshot_sql
 
 APP = REPO / "dashboard" / "app.py"

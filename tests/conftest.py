@@ -105,11 +105,11 @@ def sample_data() -> Path:
 @pytest.fixture(scope="session")
 def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The committed sample weeks imported one by one (three weekly rule runs); read-only."""
-    from pipeline import load
+    from pipeline import flow
 
     db = tmp_path_factory.mktemp("sample") / "oopwatch.duckdb"
     for week in ("week01", "week02", "week03"):
-        load.ingest([REPO / "sample_data" / week], db)
+        flow.ingest([REPO / "sample_data" / week], db)
     return db
 
 
@@ -173,7 +173,7 @@ def build_case_store(folder: Path, db: Path) -> dict[str, str]:
     b_medium (15,000), a_formula (12,000), b_general (11,000), all medium otherwise; b_below is
     under the line; a_2025 is flagged in 2025 only.
     """
-    from pipeline import load
+    from pipeline import flow
 
     ids, roster, claims = {}, [], []
     for key, (seq, check, village, name, category, bills) in CASE_PEOPLE.items():
@@ -187,7 +187,7 @@ def build_case_store(folder: Path, db: Path) -> dict[str, str]:
     header = ["person_id", "name", "household_id", "village_code", "village_name", "category"]
     write_csv(folder / "roster.csv", header, roster)
     write_csv(folder / "claims.csv", [*CLAIM_HEADER, "hospital", "diagnosis"], claims)
-    load.ingest([folder], db)
+    flow.ingest([folder], db)
     return ids
 
 

@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from dashboard import data
-from pipeline import activity, auth, schema
+from pipeline import schema
+from pipeline.access import activity, auth
 from pipeline.cli import main
 from tests.authkit import PASSWORD, Secured, make_secured, signed_in
 from tests.conftest import ROSTER_HEADER, make_id, write_csv

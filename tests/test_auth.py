@@ -20,7 +20,8 @@ from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data
-from pipeline import activity, auth, load, schema, store
+from pipeline import flow, schema, store
+from pipeline.access import activity, auth
 from pipeline.cli import main
 from tests.authkit import APP, PASSWORD, County, Secured, make_secured, page_text, signed_in
 from tests.conftest import CLAIM_HEADER, make_id, snapshot_sql, write_csv
@@ -450,7 +451,7 @@ def hostile_store(tmp_path: Path) -> tuple[Path, str]:
         [("X1", pid, "2026-03-01", "inpatient", "30000.00", "10000.00", "0", "0")],
     )  # fmt: skip
     db = tmp_path / "store" / "oopwatch.duckdb"
-    load.ingest([week], db)
+    flow.ingest([week], db)
     return db, pid
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import activity, auth, store
+from pipeline import store
+from pipeline.access import activity, auth
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.browser
@@ -363,7 +364,7 @@ def test_watch_list_downloads_are_logged(
     """Both files download with masked IDs; each download lands in the activity log."""
     import openpyxl
 
-    from pipeline import activity
+    from pipeline.access import activity
 
     url, db, _ = server
     page = new_page(browser)

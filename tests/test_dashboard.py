@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data, fmt
-from pipeline import load, store
+from pipeline import flow, store
 from tests.conftest import CLAIM_HEADER, REPO, ROSTER_HEADER, make_id, snapshot_sql, write_csv
 
 APP = REPO / "dashboard" / "app.py"
@@ -44,7 +44,7 @@ def build_store(tmp_path: Path) -> Path:
     write_csv(week / "roster.csv", ROSTER_HEADER, ROSTER)
     write_csv(week / "claims.csv", CLAIM_HEADER, CLAIMS)
     db = tmp_path / "store" / "oopwatch.duckdb"
-    report = load.ingest([week], db)
+    report = flow.ingest([week], db)
     assert report.rows_read == len(ROSTER) + len(CLAIMS)
     assert all(f.rows_rejected == 0 for f in report.files)
     return db
@@ -131,7 +131,7 @@ def test_a_new_import_shows_on_the_next_rerun(app_db: Path, tmp_path: Path) -> N
     write_csv(
         week / "claims.csv", CLAIM_HEADER, [("C6", A, "2026-07-01", "pharmacy", "0.01", 0, 0, 0)]
     )
-    load.ingest([week], app_db)
+    flow.ingest([week], app_db)
     at.run()
     assert not at.exception
     assert data.current(app_db) != first

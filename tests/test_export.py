@@ -14,7 +14,8 @@ import duckdb
 import openpyxl
 import pytest
 
-from pipeline import export, labels, schema, store
+from pipeline import labels, schema, store
+from pipeline.cases import export
 from tests.conftest import CASE_YEAR, FORMULA_NAME, person_key
 
 ZH_HEADERS = [zh for zh, _en in labels.LIST_COLUMNS.values()]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.generate import generate, load_divisions
 from pipeline.schema import CODES, COLUMNS, header_map, id_check_digit
+from pipeline.tools.generate import generate, load_divisions
 
 AS_OF = dt.date(2026, 3, 10)
 WEEKS = 6

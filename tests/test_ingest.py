@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dashboard import data
-from pipeline import load, store
+from pipeline import flow, store
 from tests.conftest import CLAIM_HEADER, ROSTER_HEADER, bad_check, make_id, write_csv
 
 P1 = make_id(1)
@@ -63,7 +63,7 @@ def test_every_reject_reason_with_line_and_totals_to_the_cent(tmp_path, db, quer
     ]
     write_csv(folder / "claims.csv", header, rows)
 
-    report = load.ingest([folder], db)
+    report = flow.ingest([folder], db)
 
     by_file = {Path(f.file).name: f for f in report.files}
     assert (by_file["claims.csv"].rows_read, by_file["claims.csv"].rows_loaded) == (16, 4)
@@ -134,7 +134,7 @@ def test_roster_and_enrolment_rejects(tmp_path, db, query):
             (P1, "2026", "城乡居民医保", "正常参保", "-1"),
         ],
     )
-    load.ingest([folder], db)
+    flow.ingest([folder], db)
     assert query("SELECT kind, line, reason FROM rejected_rows ORDER BY kind, line") == [
         ("enrolment", 3, "bad_year"),
         ("enrolment", 4, "unknown_status"),
@@ -156,7 +156,7 @@ def test_correction_replaces_and_reversals_cancel_in_either_order(tmp_path, db, 
             ("C3", P1, "2026-01-12", "outpatient", "300.00", "0", "0", "0"),
         ],
     )
-    load.ingest([tmp_path / "w1"], db)
+    flow.ingest([tmp_path / "w1"], db)
     assert oop_of(query, P1) == Decimal("1400.00")
 
     header = CLAIM_HEADER + ["reverses"]
@@ -169,7 +169,7 @@ def test_correction_replaces_and_reversals_cancel_in_either_order(tmp_path, db, 
             ("R9", P1, "2026-01-21", "inpatient", "-2000.00", "0", "0", "0", "C99"),
         ],
     )
-    load.ingest([tmp_path / "w2"], db)
+    flow.ingest([tmp_path / "w2"], db)
     assert oop_of(query, P1) == Decimal("600.00")  # C1 corrected to 300.00 + C3 300.00
     assert query("SELECT claims FROM person_year WHERE person_id = ?", [P1]) == [(2,)]
     assert query("SELECT claim_id, basic_paid FROM claim_rows_superseded") == [
@@ -181,7 +181,7 @@ def test_correction_replaces_and_reversals_cancel_in_either_order(tmp_path, db, 
         tmp_path / "w3" / "claims.csv",
         [("C99", P1, "2026-01-05", "inpatient", "2000.00", "0", "0", "0")],
     )
-    load.ingest([tmp_path / "w3"], db)
+    flow.ingest([tmp_path / "w3"], db)
     assert oop_of(query, P1) == Decimal("600.00")
     assert query("SELECT count(*) FROM claim_rows WHERE claim_id = 'C99'") == [(1,)]
 
@@ -206,7 +206,7 @@ def test_same_claim_twice_in_one_import_keeps_the_later_row(tmp_path, db, query)
             ("C1", P1, "2026-01-10", "outpatient", "100.00", "40.00", "0", "0"),
         ],
     )
-    load.ingest([tmp_path / "w"], db)
+    flow.ingest([tmp_path / "w"], db)
     assert oop_of(query, P1) == Decimal("60.00")
     assert query("SELECT line FROM claim_rows_superseded") == [(2,)]
 
@@ -231,13 +231,13 @@ def test_unmatched_claims_count_once_a_roster_names_the_person(tmp_path, db, que
 
 def test_lowercase_x_is_the_same_person_and_latest_roster_row_wins(tmp_path, db, query):
     roster(tmp_path / "w1" / "roster.csv", [(PX, "钱七", "H1", VILLAGE, "dibao")])
-    load.ingest([tmp_path / "w1"], db)
+    flow.ingest([tmp_path / "w1"], db)
     roster(tmp_path / "w2" / "roster.csv", [(PX.lower(), "钱七", "H1", VILLAGE, "monitored")])
     claims(
         tmp_path / "w2" / "claims.csv",
         [("C1", PX.lower(), "2026-02-01", "outpatient", "10.00", "0", "0", "0")],
     )
-    load.ingest([tmp_path / "w2"], db)
+    flow.ingest([tmp_path / "w2"], db)
     assert query("SELECT person_id, category, oop FROM person_year") == [
         (PX, "monitored", Decimal("10.00"))
     ]
@@ -256,7 +256,7 @@ def test_oop_line_boundary_is_exact(tmp_path, db, query):
             ("C2", b, "2026-05-01", "inpatient", "30000.01", "15000.00", "5000.00", "0"),
         ],
     )
-    load.ingest([tmp_path / "w"], db)
+    flow.ingest([tmp_path / "w"], db)
     assert query("SELECT person_id, oop FROM person_year ORDER BY person_id") == sorted(
         [(a, Decimal("10000.00")), (b, Decimal("10000.01"))]
     )
@@ -276,7 +276,7 @@ def test_bom_and_gb18030_with_chinese_headers_and_labels(tmp_path, db, query):
         ],
         "gb18030",
     )  # fmt: skip
-    report = load.ingest([tmp_path / "w"], db)
+    report = flow.ingest([tmp_path / "w"], db)
     gb = next(f for f in report.files if f.file.endswith("claims_gb.csv"))
     assert gb.encoding == "gb18030"
     assert gb.extra_columns == ["经办人"]
@@ -314,7 +314,7 @@ def test_xlsx_first_sheet_with_title_row_and_parquet(tmp_path, db, query):
         }
     )
     pq.write_table(table, tmp_path / "w" / "claims.parquet")
-    report = load.ingest([tmp_path / "w"], db)
+    report = flow.ingest([tmp_path / "w"], db)
     xlsx = next(f for f in report.files if f.file.endswith(".xlsx"))
     assert (xlsx.rows_read, xlsx.rows_loaded, xlsx.rows_rejected) == (2, 1, 1)
     assert query("SELECT line, reason FROM rejected_rows") == [(4, "unknown_category")]
@@ -333,7 +333,7 @@ def test_line_numbers_survive_blank_lines_and_multiline_fields(tmp_path, db, que
         f"C4,{P1},2026-13-01,outpatient,1.00,0,0,0,c\n",
         encoding="utf-8",
     )
-    report = load.ingest([path], db)
+    report = flow.ingest([path], db)
     assert report.files[0].rows_read == 4
     assert query("SELECT line, reason FROM rejected_rows ORDER BY line") == [
         (4, "bad_amount"),
@@ -388,16 +388,16 @@ def test_missing_required_column_refuses_the_whole_import(tmp_path, db, query, c
 def test_unreadable_files_are_refused_with_the_file_named(tmp_path, db):
     binary = tmp_path / "claims.csv"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
-    with pytest.raises(load.ImportRefused, match=r"claims\.csv: binary content"):
-        load.ingest([binary], db)
+    with pytest.raises(flow.ImportRefused, match=r"claims\.csv: binary content"):
+        flow.ingest([binary], db)
     broken = tmp_path / "roster.xlsx"
     broken.write_bytes(b"this is not a zip file")
-    with pytest.raises(load.ImportRefused, match=r"roster\.xlsx: not a readable Excel"):
-        load.ingest([broken], db)
+    with pytest.raises(flow.ImportRefused, match=r"roster\.xlsx: not a readable Excel"):
+        flow.ingest([broken], db)
     unknown = tmp_path / "people.csv"
     unknown.write_text("a,b\n1,2\n")
-    with pytest.raises(load.ImportRefused, match="cannot tell the kind"):
-        load.ingest([unknown], db)
+    with pytest.raises(flow.ImportRefused, match="cannot tell the kind"):
+        flow.ingest([unknown], db)
 
 
 def _big_claims(path: Path, rows: int) -> None:
@@ -418,7 +418,7 @@ def test_killed_import_leaves_the_store_as_it_was(tmp_path, db, query):
         tmp_path / "w1" / "claims.csv",
         [("C1", P1, "2026-01-10", "outpatient", "10.00", "0", "0", "0")],
     )
-    load.ingest([tmp_path / "w1"], db)
+    flow.ingest([tmp_path / "w1"], db)
     state = "SELECT (SELECT count(*) FROM claim_rows), (SELECT count(*) FROM imports), " \
         "(SELECT sum(oop) FROM person_year)"  # fmt: skip
     before = query(state)
@@ -441,7 +441,7 @@ def test_killed_import_leaves_the_store_as_it_was(tmp_path, db, query):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert query(state) == before
-    report = load.ingest([tmp_path / "w2"], db)
+    report = flow.ingest([tmp_path / "w2"], db)
     assert report.files[0].rows_loaded == 4_000_000
     assert query("SELECT claims FROM person_year") == [(4_000_001,)]
 
@@ -454,7 +454,7 @@ def test_full_width_spaces_and_tabs_are_trimmed_and_unknown_divisions_counted(tm
             (P2, "李四", "H2", "532822990201", "monitored"),
         ],
     )
-    load.ingest([tmp_path / "w"], db)
+    flow.ingest([tmp_path / "w"], db)
     assert query("SELECT person_id, name, household_id, category FROM people ORDER BY 1") == sorted(
         [(P1, "张三", "H1", "dibao"), (P2, "李四", "H2", "monitored")]
     )
@@ -473,7 +473,7 @@ def test_utf8_head_with_gb18030_further_on_is_read_as_gb18030(tmp_path, db, quer
         path, ROSTER_HEADER, [*ascii_rows, (P2, "张三", "H9", VILLAGE, "低保对象")], "gb18030"
     )
     assert path.stat().st_size > 1024 * 1024
-    report = load.ingest([path], db)
+    report = flow.ingest([path], db)
     assert report.files[0].encoding == "gb18030"
     assert report.files[0].rows_loaded == 40001
     assert query("SELECT name, category FROM people WHERE person_id = ?", [P2]) == [

@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 import pytest
 
-from pipeline import load, schema
+from pipeline import flow, schema
 from tests.conftest import CLAIM_HEADER, ROSTER_HEADER, make_id, write_csv
 
 A = make_id(1)
@@ -44,7 +44,7 @@ def test_a_claim_id_sent_for_two_people_in_one_file_keeps_the_first(tmp_path, db
         CLAIM_HEADER,
         [claim("DUP1", A, "1000.00"), claim("DUP1", B, "2500.00")],
     )
-    report = load.ingest([folder], db)
+    report = flow.ingest([folder], db)
     claims = next(f for f in report.files if f.file.endswith("claims.csv"))
     assert (claims.rows_read, claims.rows_loaded, claims.rows_rejected) == (2, 1, 1)
     assert query("SELECT line, reason, raw FROM rejected_rows") == [
@@ -63,14 +63,14 @@ def test_a_claim_id_resent_for_another_person_later_is_rejected_and_stays(tmp_pa
         CLAIM_HEADER,
         [claim("C1", A, "3000.00"), claim("C2", A, "400.00")],
     )
-    load.ingest([tmp_path / "w1"], db)
+    flow.ingest([tmp_path / "w1"], db)
     # C1 for B (the claim would move county), C2 corrected for A (allowed), C3 new for B
     write_csv(
         tmp_path / "w2" / "claims.csv",
         CLAIM_HEADER,
         [claim("C1", B, "3000.00"), claim("C2", A, "400.00", "100.00"), claim("C3", B, "50.00")],
     )
-    report = load.ingest([tmp_path / "w2"], db)
+    report = flow.ingest([tmp_path / "w2"], db)
     assert report.files[0].rows_rejected == 1
     assert query("SELECT line, reason FROM rejected_rows") == [(2, "claim_id_other_person")]
     assert "imported before" in query("SELECT detail FROM rejected_rows")[0][0]
@@ -87,7 +87,7 @@ def test_a_row_held_by_another_person_in_an_earlier_file_of_the_import(tmp_path,
     two_people(folder)
     write_csv(folder / "claims-1.csv", CLAIM_HEADER, [claim("X1", B, "70.00")])
     write_csv(folder / "claims-2.csv", CLAIM_HEADER, [claim("X1", A, "90.00")])
-    load.ingest([folder], db)
+    flow.ingest([folder], db)
     assert query("SELECT file, line, reason FROM rejected_rows") == [
         (str(folder / "claims-2.csv"), 2, "claim_id_other_person")
     ]
@@ -105,7 +105,7 @@ def test_every_claim_row_read_is_in_force_superseded_or_rejected(tmp_path, db, q
         ROSTER_HEADER,
         [(p, f"人{i}", f"H{i}", VILLAGE_A, "dibao") for i, p in enumerate(people)],
     )
-    load.ingest([tmp_path / "roster"], db)
+    flow.ingest([tmp_path / "roster"], db)
     holder: dict[str, str] = {}  # claim_id -> person
     in_force: dict[str, Decimal] = {}  # claim_id -> total of the version in force
     read = rejected = superseded = 0
@@ -126,7 +126,7 @@ def test_every_claim_row_read_is_in_force_superseded_or_rejected(tmp_path, db, q
                 superseded += cid in in_force
                 in_force[cid] = total
             write_csv(folder / f"claims-{f}.csv", CLAIM_HEADER, rows)
-        load.ingest([folder], db)
+        flow.ingest([folder], db)
         assert query("SELECT sum(rows_read) FROM imports WHERE kind = 'claims'") == [(read,)]
         assert query("SELECT count(*) FROM rejected_rows WHERE kind = 'claims'") == [(rejected,)]
         assert query("SELECT count(*) FROM claim_rows_superseded") == [(superseded,)]
@@ -151,7 +151,7 @@ def test_the_rejected_duplicate_keeps_its_source_text_in_every_format(tmp_path, 
         frame.to_excel(folder / "claims.xlsx", index=False)
     else:
         frame.to_parquet(folder / "claims.parquet", index=False)
-    load.ingest([folder], db)
+    flow.ingest([folder], db)
     assert query("SELECT line, reason, raw FROM rejected_rows") == [
         (3, "claim_id_other_person", f"DUP1,{B},2026-03-01,inpatient,2500.00,0,0,0")
     ]
@@ -291,7 +291,7 @@ def test_a_line_with_more_fields_than_the_header_is_rejected_not_shifted(tmp_pat
             f"TC0005,{A},2026-03-05,outpatient,30.00,0,0,0,0,,,",
         ],
     )
-    report = load.ingest([folder], db)
+    report = flow.ingest([folder], db)
     claims = next(f for f in report.files if f.file.endswith("claims.csv"))
     assert (claims.rows_read, claims.rows_loaded, claims.rows_rejected) == (5, 2, 3)
     rejected = query("SELECT line, reason, detail, raw FROM rejected_rows ORDER BY line")
@@ -335,7 +335,7 @@ def test_a_comma_at_the_end_of_every_line_is_ignored(tmp_path, db, query):
             f"K30,{B},2026-03-01,inpatient,300.00,0,0,0,,",  # one field too many
         ],
     )
-    report = load.ingest([folder], db)
+    report = flow.ingest([folder], db)
     counts = {
         Path(f.file).name: (f.rows_read, f.rows_loaded, f.rows_rejected) for f in report.files
     }
@@ -359,7 +359,7 @@ def test_a_file_of_one_shifted_line_is_not_taken_for_trailing_commas(tmp_path, d
     two_people(folder)
     line = f"TC0002,{A},2026-11-22,inpatient,1,234.50,500.00,0,0,0,J18.9,某医院,"
     write_lines(folder / "claims.csv", [",".join(FULL_CLAIM_HEADER), line])
-    load.ingest([folder], db)
+    flow.ingest([folder], db)
     assert query("SELECT line, reason, raw FROM rejected_rows") == [(2, "malformed_row", line)]
     assert query("SELECT count(*) FROM claim_log") == [(0,)]
 
@@ -377,7 +377,7 @@ def test_a_short_line_is_one_reject_and_rows_read_are_data_lines(tmp_path, db, q
             f"S4,{A},2026-03-01,inpatient,50.00,0,0,0",
         ],
     )
-    report = load.ingest([folder], db)
+    report = flow.ingest([folder], db)
     claims = next(f for f in report.files if f.file.endswith("claims.csv"))
     assert (claims.rows_read, claims.rows_loaded, claims.rows_rejected) == (4, 2, 2)
     assert query("SELECT line, reason, raw FROM rejected_rows ORDER BY line") == [
@@ -398,7 +398,7 @@ def test_one_gb18030_line_in_a_utf8_file_is_rejected_not_the_file_reread(tmp_pat
     path = folder / "claims.csv"
     path.write_bytes(("\n".join(lines) + "\n").encode("utf-8") + (gb_line + "\n").encode("gb18030"))
     assert path.stat().st_size > 1024 * 1024  # the first megabyte is clean UTF-8
-    report = load.ingest([folder], db)
+    report = flow.ingest([folder], db)
     claims = next(f for f in report.files if f.file.endswith("claims.csv"))
     assert claims.encoding == "utf-8"
     assert (claims.rows_read, claims.rows_loaded, claims.rows_rejected) == (25001, 25000, 1)
@@ -419,7 +419,7 @@ def test_one_utf8_line_in_a_gb18030_file_is_rejected_not_loaded_as_mojibake(tmp_
         + (utf8_line + "\n").encode("utf-8")
         + ("\n".join(tail) + "\n").encode("gb18030")
     )
-    report = load.ingest([folder], db)
+    report = flow.ingest([folder], db)
     claims = next(f for f in report.files if f.file.endswith("claims.csv"))
     assert claims.encoding == "gb18030"
     assert (claims.rows_read, claims.rows_loaded, claims.rows_rejected) == (3002, 3001, 1)
@@ -440,7 +440,7 @@ def test_a_nul_byte_after_the_first_megabyte_rejects_its_line(tmp_path, db, quer
     nul_line = f"N00001,{A},2026-03-01,outpatient,5.00,0,0,0,人民\x00医院"
     path = write_lines(folder / "claims.csv", [*lines, nul_line, lines[1].replace("H00000", "Z1")])
     assert path.stat().st_size > 1024 * 1024
-    report = load.ingest([folder], db)
+    report = flow.ingest([folder], db)
     claims = next(f for f in report.files if f.file.endswith("claims.csv"))
     assert (claims.rows_read, claims.rows_loaded, claims.rows_rejected) == (30002, 30001, 1)
     assert query("SELECT line, reason, detail FROM rejected_rows") == [
@@ -502,13 +502,13 @@ def test_a_killed_import_leaves_nothing_behind_once_the_next_one_runs(tmp_path, 
     folder = tmp_path / "w1"
     two_people(folder)
     write_csv(folder / "claims.csv", CLAIM_HEADER, [claim("G1", A, "10.00")], "gb18030")
-    load.ingest([folder], db)
+    flow.ingest([folder], db)
     leftover = db.with_name(db.name + ".import") / "tmpkilled.csv"
     assert not leftover.parent.exists(), "an import that ends removes its folder"
     leftover.parent.mkdir()
     leftover.write_bytes(b"x" * 1000)  # what a SIGKILL mid-import leaves
     write_csv(tmp_path / "w2" / "claims.csv", CLAIM_HEADER, [claim("G2", A, "5.00")])
-    load.ingest([tmp_path / "w2"], db)
+    flow.ingest([tmp_path / "w2"], db)
     assert not leftover.exists()
 
 
@@ -602,7 +602,7 @@ def test_amounts_follow_the_contract_grammar(tmp_path, db, query):
             for cid, (raw, _) in totals.items()
         ],
     )
-    load.ingest([folder], db)
+    flow.ingest([folder], db)
     loaded = dict(query("SELECT claim_id, CAST(total_cost AS VARCHAR) FROM claim_rows"))
     assert loaded == {cid: want for cid, (_raw, want) in totals.items() if want}
     rejected = dict(query("SELECT line, reason FROM rejected_rows"))
@@ -617,7 +617,7 @@ def test_the_same_file_twice_and_a_repeated_extra_column(tmp_path, db, query):
         [*ROSTER_HEADER, "备注", "备注"],
         [(A, "张三", "HA", VILLAGE_A, "dibao", "first", "second")],
     )
-    report = load.ingest([path, path], db)
+    report = flow.ingest([path, path], db)
     assert [(f.rows_read, f.rows_loaded, f.already_imported is None) for f in report.files] == [
         (1, 1, True),
         (0, 0, False),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pipeline import load
+from pipeline import flow
 from tests.conftest import CLAIM_HEADER, make_id, write_csv
 
 V1, V2, V3 = "230124100201", "230124100202", "140123100201"
@@ -33,7 +33,7 @@ def test_region_year_rolls_people_flags_money_and_participation_up_every_level(t
             ("C3", c, "2026-03-01", "pharmacy", "50.50", "0", "0", "0"),
         ],
     )
-    load.ingest([tmp_path / "w"], db)
+    flow.ingest([tmp_path / "w"], db)
     rows = query(
         "SELECT level, code, parent_code, name, people, roster_people, enrolled_active, flagged, "
         "households, claims, total_cost, oop, oop_median FROM region_year "
@@ -95,8 +95,8 @@ def test_watch_marts_count_every_run_and_the_overview_reads_them(tmp_path, db, q
             ("C4", c, "2026-03-05", "inpatient", "15000.00", "3000.00", "0", "0", ""),
         ],
     )  # fmt: skip
-    load.ingest([week1], db)
-    load.ingest([week2], db)
+    flow.ingest([week1], db)
+    flow.ingest([week2], db)
 
     assert query("SELECT claim_id FROM reversed_claims") == [("C1",)]
     # a: OOP 0 after the reversal; b: suspended (no active enrolment) all along; c: 12,000.00.

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import data
-from pipeline import load, serve, store
+from pipeline import flow, serve, store
 from tests.conftest import CLAIM_HEADER, REPO, ROSTER_HEADER, make_id, write_csv
 
 OOPWATCH = Path(sys.executable).with_name("oopwatch")  # the installed console script
@@ -127,7 +127,7 @@ def ingest_cli(folder: Path, db: Path) -> subprocess.CompletedProcess[str]:
 
 def test_reader_keeps_reading_while_imports_publish(tmp_path: Path) -> None:
     db = tmp_path / "store" / "oopwatch.duckdb"
-    load.ingest([week(tmp_path / "w1", 0, 30, roster=True)], db)
+    flow.ingest([week(tmp_path / "w1", 0, 30, roster=True)], db)
     reader = Reader(db, tmp_path)
     try:
         first = reader.wait_for(claims=30)
@@ -141,7 +141,7 @@ def test_reader_keeps_reading_while_imports_publish(tmp_path: Path) -> None:
 
         # A third publish (in this process this time) deletes the first snapshot, which the
         # reader may still have open.
-        load.ingest([week(tmp_path / "w3", 80, 20)], db)
+        flow.ingest([week(tmp_path / "w3", 80, 20)], db)
         third = reader.wait_for(claims=100)
         assert third["oop"] == "4000.00"
         assert not (store.snapshot_dir(db) / first["snapshot"]).exists()
@@ -161,7 +161,7 @@ sys.stdin.read()
 
 def test_second_writer_is_told_which_process_holds_the_store(tmp_path: Path) -> None:
     db = tmp_path / "store" / "oopwatch.duckdb"
-    load.ingest([week(tmp_path / "w1", 0, 5, roster=True)], db)
+    flow.ingest([week(tmp_path / "w1", 0, 5, roster=True)], db)
     snapshot = data.current(db)
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(db)],
@@ -172,7 +172,7 @@ def test_second_writer_is_told_which_process_holds_the_store(tmp_path: Path) -> 
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
         with pytest.raises(store.StoreLocked) as caught:
-            load.ingest([week(tmp_path / "w2", 5, 5)], db)
+            flow.ingest([week(tmp_path / "w2", 5, 5)], db)
         message = str(caught.value)
         assert f"process {holder.pid}" in message and "python" in message
         assert "wait for it to finish" in message
@@ -188,7 +188,7 @@ def test_second_writer_is_told_which_process_holds_the_store(tmp_path: Path) -> 
         assert holder.stdin is not None
         holder.stdin.close()
         holder.wait(timeout=20)
-    report = load.ingest([tmp_path / "w2"], db)
+    report = flow.ingest([tmp_path / "w2"], db)
     assert report.import_id == 2
     assert data.overview_totals(data.current(db), 2026).claims == 10
 
@@ -211,7 +211,7 @@ def test_serve_builds_the_demo_one_import_per_week(tmp_path: Path) -> None:
 
 def test_serve_publishes_a_store_that_never_was(tmp_path: Path) -> None:
     db = tmp_path / "store.duckdb"
-    load.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db, publish=False)
+    flow.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db, publish=False)
     assert store.current_snapshot(db) is None
     snapshot = serve.ensure_snapshot(db, folder=tmp_path / "nothing", echo=lambda _: None)
     assert data.overview_totals(str(snapshot), 2026).claims == 3
@@ -222,7 +222,7 @@ def test_serve_rebuilds_a_store_an_earlier_version_made(tmp_path: Path) -> None:
     import duckdb
 
     db = tmp_path / "store.duckdb"
-    load.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db)
+    flow.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db)
     con = duckdb.connect(str(db))
     con.execute("UPDATE meta SET value = 'older' WHERE key = 'models_version'")
     con.execute("DROP TABLE region_watch_runs")
@@ -264,7 +264,7 @@ def test_a_store_with_a_claim_rows_table_moves_to_the_claim_log(tmp_path: Path) 
     import duckdb
 
     db = tmp_path / "store.duckdb"
-    load.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db)
+    flow.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db)
     con = duckdb.connect(str(db))  # make it look like an older store
     con.execute("DROP VIEW claim_rows")
     con.execute("DROP VIEW claims_effective")
@@ -309,8 +309,8 @@ def test_an_import_committed_but_not_published_is_published_by_the_next_start(
     `flag` or `serve` publishes it, and says so; a leftover .partial copy is removed."""
     db = tmp_path / "store.duckdb"
     w1, w2 = week(tmp_path / "w1", 0, 3, roster=True), week(tmp_path / "w2", 3, 4)
-    load.ingest([w1], db)
-    load.ingest([w2], db, publish=False)  # as if killed right after COMMIT
+    flow.ingest([w1], db)
+    flow.ingest([w2], db, publish=False)  # as if killed right after COMMIT
     assert claims_in(store.current_snapshot(db)) == 3
     partial = store.snapshot_dir(db) / "snap-20261206T010203000000.partial"
     partial.write_bytes(b"\0" * 4096)  # what a killed copy leaves
@@ -323,7 +323,7 @@ def test_an_import_committed_but_not_published_is_published_by_the_next_start(
     assert claims_in(store.current_snapshot(db)) == 7
     assert not partial.exists()
 
-    load.ingest([week(tmp_path / "w3", 7, 1)], db, publish=False)
+    flow.ingest([week(tmp_path / "w3", 7, 1)], db, publish=False)
     said: list[str] = []
     snapshot = serve.ensure_snapshot(db, echo=said.append, demo=False)
     assert claims_in(snapshot) == 8 and any("behind the store" in s for s in said), said
@@ -342,7 +342,7 @@ DAMAGE = {
 @pytest.mark.parametrize("damage", [*DAMAGE, "empty pointer", "pointer to nothing"])
 def test_serve_republishes_over_a_damaged_snapshot_or_pointer(tmp_path: Path, damage: str) -> None:
     db = tmp_path / "store.duckdb"
-    load.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db)
+    flow.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db)
     named = store.current_snapshot(db)
     assert named is not None
     if damage == "empty pointer":
@@ -366,11 +366,11 @@ def test_the_dashboard_keeps_the_last_good_snapshot_with_a_banner(
     from streamlit.testing.v1 import AppTest
 
     db = tmp_path / "store.duckdb"
-    load.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db)
+    flow.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db)
     good = store.current_snapshot(db)
     watch = data.PointerWatch(db)
     assert watch.snapshot() == good and watch.problem is None
-    load.ingest([week(tmp_path / "w2", 3, 2)], db)
+    flow.ingest([week(tmp_path / "w2", 3, 2)], db)
     newest = store.current_snapshot(db)
     assert newest != good
     DAMAGE[damage](newest)
@@ -393,7 +393,7 @@ def test_the_dashboard_keeps_the_last_good_snapshot_with_a_banner(
 def test_a_full_disk_at_publishing_is_one_line_and_leaves_no_partial(tmp_path: Path) -> None:
     """The copy hits a real file-size limit (RLIMIT_FSIZE, as a full disk would stop it)."""
     db = tmp_path / "store.duckdb"
-    load.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db)
+    flow.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db)
     before = store.current_snapshot(db)
     script = (
         "import resource, signal, sys\n"

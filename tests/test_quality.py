@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data
-from pipeline import load
+from pipeline import flow
 from tests.conftest import CLAIM_HEADER, REPO, ROSTER_HEADER, make_id, snapshot_sql, write_csv
 
 APP = REPO / "dashboard" / "app.py"
@@ -77,7 +77,7 @@ def test_unmatched_claims_before_the_roster_names_them(
 ) -> None:
     """After week01 alone, one household's claims wait for a roster: counted, IDs masked."""
     db = tmp_path / "oopwatch.duckdb"
-    load.ingest([REPO / "sample_data" / "week01"], db)
+    flow.ingest([REPO / "sample_data" / "week01"], db)
     monkeypatch.setenv("OOPWATCH_DB", str(db))
     at = open_quality()
     (count,) = snapshot_sql(db, "SELECT count(*) FROM unmatched_claims")[0]
@@ -112,7 +112,7 @@ def test_quiet_weeks_flags_low_and_empty_weeks_not_the_current_one(tmp_path: Pat
     write_csv(week / "roster.csv", ROSTER_HEADER, [(person, "赵六", "H9", "230124100001", "dibao")])
     write_csv(week / "claims.csv", CLAIM_HEADER, claims)
     db = tmp_path / "oopwatch.duckdb"
-    load.ingest([week], db)
+    flow.ingest([week], db)
     quiet = data.quiet_weeks(data.current(db))
     assert [(r.county, str(r.week), r.claims) for r in quiet.itertuples()] == [
         ("230124", str(monday + timedelta(weeks=5)), 0),

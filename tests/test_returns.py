@@ -12,7 +12,8 @@ import duckdb
 import openpyxl
 import pytest
 
-from pipeline import labels, returns, schema, store
+from pipeline import labels, schema, store
+from pipeline.cases import returns
 from tests.conftest import CASE_YEAR, person_key
 
 TODAY = dt.date.today()

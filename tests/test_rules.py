@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import load, rules
+from pipeline import flow, rules
 from tests.conftest import CLAIM_HEADER, make_id, write_csv
 
 HLJ_COUNTY = "230124100201"  # 方正县, Heilongjiang: flat line only (regions/23.toml)
@@ -44,7 +44,7 @@ def test_oop_line_is_strictly_greater_with_its_explanation(tmp_path, db, query):
     people(tmp_path / "w", [(a, "甲", "H1", HLJ_COUNTY, "out_of_poverty", ""),
                             (b, "乙", "H2", HLJ_COUNTY, "out_of_poverty", "")])  # fmt: skip
     bill(tmp_path / "w", [("C1", a, "2026-03-01", "10000.00"), ("C2", b, "2026-03-01", "10000.01")])
-    load.ingest([tmp_path / "w"], db)
+    flow.ingest([tmp_path / "w"], db)
     assert watch(query) == {b: ("oop_line", Decimal("10000.00"), "medium", "new")}
     assert query("SELECT explain_zh, explain_en FROM watchlist") == [
         (
@@ -75,7 +75,7 @@ def test_income_share_by_category_with_the_figure_it_fell_back_to(tmp_path, db, 
             ("C4", general_high, "2026-05-01", "17677.00"),
         ],
     )
-    load.ingest([tmp_path / "w"], db)
+    flow.ingest([tmp_path / "w"], db)
     assert watch(query, 2025) == {
         dibao: ("oop_income", Decimal("8838.50"), "high", "new"),  # dibao raises severity
         general_high: ("oop_line;oop_income", Decimal("10000.00"), "high", "new"),
@@ -96,7 +96,7 @@ def test_county_override_beats_its_province_with_the_national_figure(tmp_path, d
     # 2025: no Heilongjiang figure, national 2024 = 23,119 → dibao 50% = 11,559.50.
     bill(tmp_path / "w", [("C1", here, "2025-05-01", "12000.00"),
                           ("C2", there, "2025-05-01", "12000.00")])  # fmt: skip
-    load.ingest([tmp_path / "w"], db)
+    flow.ingest([tmp_path / "w"], db)
     flagged = watch(query)
     assert flagged[here][0] == "oop_line;oop_income"
     assert flagged[there][0] == "oop_line"
@@ -130,7 +130,7 @@ def test_a_rule_ending_in_2025_does_not_fire_in_2026(tmp_path, db, query):
     people(tmp_path / "w", [(person, "甲", "H1", HLJ_COUNTY, "general", "")])
     bill(tmp_path / "w", [("C1", person, "2025-05-01", "15000.00"),
                           ("C2", person, "2026-05-01", "15000.00")])  # fmt: skip
-    load.ingest([tmp_path / "w"], db, rules_dir=folder)
+    flow.ingest([tmp_path / "w"], db, rules_dir=folder)
     rows = query("SELECT year, threshold FROM flags WHERE rule_id = 'oop_line' ORDER BY year")
     assert rows == [(2025, Decimal("10000.00"))]  # 2026: 15,000 is under the new 20,000 line
 
@@ -155,7 +155,7 @@ def test_household_burden_needs_a_known_income(tmp_path, db, query):
             ("C3", b1, "2026-05-01", "9000.00"),
         ],
     )
-    load.ingest([tmp_path / "w"], db)
+    flow.ingest([tmp_path / "w"], db)
     assert sorted(watch(query)) == sorted([a1, a2])
     assert watch(query)[a1][:2] == ("household_burden", Decimal("4000.00"))
     assert query(
@@ -177,7 +177,7 @@ def test_coverage_gaps_suspended_ended_and_missing(tmp_path, db, query):
             (ended, "2026", "城乡居民医保", "终止参保"),
         ],
     )
-    load.ingest([tmp_path / "w"], db)
+    flow.ingest([tmp_path / "w"], db)
     assert {p: r[0] for p, r in watch(query, 2026).items()} == {
         suspended: "coverage_gap",
         ended: "coverage_gap",
@@ -191,14 +191,14 @@ def test_new_continuing_and_leaving_after_a_reversal(tmp_path, db, query):
                              (reversed_, "乙", "H2", HLJ_COUNTY, "monitored", "")])  # fmt: skip
     bill(tmp_path / "w1", [("C1", stays, "2026-03-01", "12000.00"),
                            ("C2", reversed_, "2026-03-01", "12000.00")])  # fmt: skip
-    load.ingest([tmp_path / "w1"], db)
+    flow.ingest([tmp_path / "w1"], db)
     first = query("SELECT first_flagged FROM watchlist WHERE person_id = ?", [stays])[0][0]
     write_csv(
         tmp_path / "w2" / "claims.csv",
         [*CLAIM_HEADER, "reverses"],
         [("R2", reversed_, "2026-03-08", "inpatient", "-12000.00", "0", "0", "0", "C2")],
     )
-    load.ingest([tmp_path / "w2"], db)
+    flow.ingest([tmp_path / "w2"], db)
     assert query("SELECT person_id, status, weeks_on_list, first_flagged FROM watchlist") == [
         (stays, "continuing", 2, first)
     ]
@@ -223,7 +223,7 @@ def test_projected_needs_pace_and_history(tmp_path, db, query):
             ("C4", single, "2026-06-15", "9000.00"),
         ],
     )
-    load.ingest([tmp_path / "w"], db)
+    flow.ingest([tmp_path / "w"], db)
     assert watch(query) == {fast: ("projected", Decimal("10000.00"), "low", "new")}
     assert query("SELECT explain_zh FROM watchlist") == [
         (
@@ -284,7 +284,7 @@ def test_flag_command_reevaluates_with_changed_rules(tmp_path, db, cli, query):
     person = make_id(1)
     people(tmp_path / "w", [(person, "甲", "H1", HLJ_COUNTY, "general", "")])
     bill(tmp_path / "w", [("C1", person, "2026-05-01", "12000.00")])
-    load.ingest([tmp_path / "w"], db)
+    flow.ingest([tmp_path / "w"], db)
     folder = _rules_copy(tmp_path)
     for name in ("default.toml", "regions/23.toml"):
         path = folder / name
@@ -302,14 +302,14 @@ def test_leaving_because_assistance_was_paid_later(tmp_path, db, query):
     person = make_id(1)
     people(tmp_path / "w1", [(person, "甲", "H1", HLJ_COUNTY, "monitored", "")])
     bill(tmp_path / "w1", [("C1", person, "2026-03-01", "12000.00")])
-    load.ingest([tmp_path / "w1"], db)
+    flow.ingest([tmp_path / "w1"], db)
     # The bureau settles medical assistance later: the same claim_id comes again, corrected.
     write_csv(
         tmp_path / "w2" / "claims.csv",
         CLAIM_HEADER,
         [("C1", person, "2026-03-01", "inpatient", "12000.00", "0", "0", "3000.00")],
     )
-    load.ingest([tmp_path / "w2"], db)
+    flow.ingest([tmp_path / "w2"], db)
     assert query("SELECT count(*) FROM watchlist") == [(0,)]
     assert query(
         "SELECT change, reason, oop_before, oop_now FROM watch_history WHERE run_id = 2"
@@ -334,7 +334,7 @@ def test_each_category_share_of_the_income_line(tmp_path, db, query, category, t
     line = Decimal(threshold)
     bill(tmp_path / "w", [("C1", at, "2025-05-01", str(line)),
                           ("C2", over, "2025-05-01", str(line + Decimal("0.01")))])  # fmt: skip
-    load.ingest([tmp_path / "w"], db)
+    flow.ingest([tmp_path / "w"], db)
     assert query("SELECT person_id, threshold FROM flags WHERE rule_id = 'oop_income'") == [
         (over, line)
     ]
@@ -350,7 +350,7 @@ def test_a_region_file_can_give_its_own_income_figure(tmp_path, db, query):
     person = make_id(1)
     people(tmp_path / "w", [(person, "甲", "H1", SHANXI, "dibao", "")])
     bill(tmp_path / "w", [("C1", person, "2025-05-01", "10000.01")])
-    load.ingest([tmp_path / "w"], db, rules_dir=folder)
+    flow.ingest([tmp_path / "w"], db, rules_dir=folder)
     # The county's 2024 figure beats the province's 2023 one: 50% of 20,000 = 10,000.00.
     assert query("SELECT threshold, note_zh FROM flags WHERE rule_id = 'oop_income'") == [
         (Decimal("10000.00"), "2024年娄烦县（无2024年山西省数据，以此代替）")

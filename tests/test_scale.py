@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import load
-from pipeline.generate import generate
+from pipeline import flow
+from pipeline.tools.generate import generate
 
 AMOUNTS = ["total_cost", "basic_paid", "critical_paid", "assistance_paid", "other_paid"]
 
@@ -77,7 +77,7 @@ def test_generated_100k_claims_agree_with_pandas_to_the_cent(tmp_path: Path, db:
     read = {k: pd.read_csv(out / f"{k}.csv", dtype=str) for k in ("roster", "enrolment", "claims")}
     assert len(read["claims"]) >= 100_000
 
-    report = load.ingest([out], db)
+    report = flow.ingest([out], db)
     by_kind = {f.kind: f for f in report.files}
     assert by_kind["claims"].rows_read == len(read["claims"])
     assert by_kind["claims"].rows_rejected == summary["dirty_claims"]
@@ -107,7 +107,7 @@ def test_generated_100k_claims_agree_with_pandas_to_the_cent(tmp_path: Path, db:
 def test_sample_data_weeks_import_with_every_dirty_row_rejected(sample_data: Path, db: Path, query):
     weeks = sorted(sample_data.glob("week*"))
     assert [w.name for w in weeks] == ["week01", "week02", "week03"]
-    reports = [load.ingest([week], db) for week in weeks]
+    reports = [flow.ingest([week], db) for week in weeks]
     assert [r.import_id for r in reports] == [1, 2, 3]
     for report in reports:
         for f in report.files:
@@ -174,7 +174,7 @@ def test_100k_people_oop_line_and_oop_income_sets_agree_with_pandas(
     out = tmp_path / "gen"
     summary = generate(out, people=100_000, seed=11, weeks=0, as_of=dt.date(2026, 11, 20))
     read = {k: pd.read_csv(out / f"{k}.csv", dtype=str) for k in ("roster", "enrolment", "claims")}
-    load.ingest([out], db)
+    flow.ingest([out], db)
 
     known = _known_people(read["roster"], read["enrolment"])
     totals, rejected = _pandas_person_year(read["claims"], set(known.index))

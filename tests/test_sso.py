@@ -21,7 +21,8 @@ import pytest
 from click.testing import CliRunner
 
 from dashboard import session
-from pipeline import activity, auth, serve
+from pipeline import serve
+from pipeline.access import activity, auth
 from pipeline.cli import main
 from tests.authkit import County, copy_store, pick_counties
 from tests.test_browser import (

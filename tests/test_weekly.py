@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 from dashboard import data
-from pipeline import load, rules, store
+from pipeline import flow, models, rules, store
+from pipeline.models import build
+from pipeline.rules import evaluation
 from tests.conftest import CLAIM_HEADER, ROSTER_HEADER, make_id, write_csv
 
 UPDATED = ("people", "mart_person_year", "household_year", "county_week_claims")
@@ -34,15 +36,15 @@ def weekly_always(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     Returns the list of each evaluation's choice: True where it kept the unchanged people's
     results from the previous run.
     """
-    monkeypatch.setattr(load, "REBUILD_SHARE", 1000.0)
+    monkeypatch.setattr(build, "REBUILD_SHARE", 1000.0)
     choices: list[bool] = []
-    same = rules._same_rules_and_years
+    same = evaluation._same_rules_and_years
 
     def spy(*args: object) -> bool:
         choices.append(same(*args))
         return choices[-1]
 
-    monkeypatch.setattr(rules, "_same_rules_and_years", spy)
+    monkeypatch.setattr(evaluation, "_same_rules_and_years", spy)
     return choices
 
 
@@ -63,7 +65,7 @@ def differences_from_full(db: Path) -> dict[str, int]:
         con.execute("BEGIN TRANSACTION")
         for table in UPDATED:
             con.execute(f"CREATE TEMP TABLE kept_{table} AS SELECT * FROM {table}")
-        load.refresh_models(con)
+        models.refresh_models(con)
         found = {}
         for table in UPDATED:
             found[table] = con.execute(
@@ -131,11 +133,11 @@ def rows(db: Path, query: str, params: list | None = None) -> list[tuple]:
 def test_generated_weeks_updated_in_place_equal_a_full_rebuild(tmp_path, db, cli, weekly_always):
     assert cli("generate", "--out", tmp_path / "x", "--people", "1500", "--weeks", "4",
                "--as-of", "2026-11-20").exit_code == 0  # fmt: skip
-    load.ingest([tmp_path / "x" / "week01"], db)
+    flow.ingest([tmp_path / "x" / "week01"], db)
     assert touched_since_build(db) == 0  # the first import builds in full
     touched = 0
     for week in ("week02", "week03", "week04"):
-        load.ingest([tmp_path / "x" / week], db)
+        flow.ingest([tmp_path / "x" / week], db)
         assert touched_since_build(db) > touched, week  # this import updated in place
         touched = touched_since_build(db)
         assert differences_from_full(db) == dict.fromkeys(UPDATED, 0), week
@@ -171,7 +173,7 @@ def test_moves_corrections_and_late_people_updated_in_place(tmp_path, db, weekly
         ("C5", P1, "2026-03-09", "outpatient", "120.00", "20.00", "0", "0", ""),
         ("R2", P2, "2026-03-10", "outpatient", "-700.00", "0", "0", "0", "C77"),
     ])  # fmt: skip
-    load.ingest([w1], db)
+    flow.ingest([w1], db)
 
     w2 = tmp_path / "w2"
     write_csv(w2 / "roster.csv", ROSTER_HEADER, [
@@ -184,7 +186,7 @@ def test_moves_corrections_and_late_people_updated_in_place(tmp_path, db, weekly
         ("C5", P3, "2026-03-09", "outpatient", "120.00", "20.00", "0", "0", ""),  # P1's: refused
         ("R1", P3, "2026-03-11", "outpatient", "-800.00", "0", "0", "0", "C3"),
     ])  # fmt: skip
-    load.ingest([w2], db)
+    flow.ingest([w2], db)
     assert touched_since_build(db) == 5  # P1 (C1 corrected), P2, P3, P4, P5
     assert rows(db, "SELECT line, reason FROM rejected_rows") == [(3, "claim_id_other_person")]
     assert differences_from_full(db) == dict.fromkeys(UPDATED, 0)
@@ -195,7 +197,7 @@ def test_moves_corrections_and_late_people_updated_in_place(tmp_path, db, weekly
         ("C77", P2, "2026-03-01", "inpatient", "700.00", "0", "0", "0"),
         ("C6", P1, "2026-03-16", "outpatient", "50.00", "0", "0", "0"),
     ])  # fmt: skip
-    load.ingest([w3], db)
+    flow.ingest([w3], db)
     assert touched_since_build(db) == 7
     assert differences_from_full(db) == dict.fromkeys(UPDATED, 0)
     assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0)
@@ -230,15 +232,15 @@ def test_moves_corrections_and_late_people_updated_in_place(tmp_path, db, weekly
 def test_a_large_week_or_many_small_ones_rebuild_in_full(tmp_path, db):
     people = [(make_id(100 + i), "某", f"H{i}", VILLAGE_A, "dibao") for i in range(10)]
     write_csv(tmp_path / "w1" / "roster.csv", ROSTER_HEADER, people)
-    load.ingest([tmp_path / "w1"], db)
+    flow.ingest([tmp_path / "w1"], db)
     one = [("C1", make_id(100), "2026-03-02", "outpatient", "10.00", "0", "0", "0")]
     write_csv(tmp_path / "w2" / "claims.csv", CLAIM_HEADER, one)
-    load.ingest([tmp_path / "w2"], db)
+    flow.ingest([tmp_path / "w2"], db)
     assert touched_since_build(db) == 1  # 1 row of 10 people: in place
     write_csv(tmp_path / "w3" / "claims.csv", CLAIM_HEADER,
               [(f"D{i}", make_id(100 + i), "2026-03-03", "outpatient", "10.00", "0", "0", "0")
                for i in range(5)])  # fmt: skip
-    load.ingest([tmp_path / "w3"], db)
+    flow.ingest([tmp_path / "w3"], db)
     assert touched_since_build(db) == 0  # 1 + 5 rows pass half of 10 people: rebuilt in full
     assert rows(db, "SELECT count(*), sum(oop) FROM person_year") == [(5, Decimal("60.00"))]
 
@@ -249,13 +251,13 @@ def test_a_new_enrolment_year_or_new_rules_evaluate_everyone(tmp_path, db, weekl
     write_csv(tmp_path / "w1" / "roster.csv", ROSTER_HEADER, people)
     enrolled = [(P1, 2026, "residents", "active", "甲", "H1", VILLAGE_A)]
     write_csv(tmp_path / "w1" / "enrolment.csv", ENROLMENT_HEADER, enrolled)
-    load.ingest([tmp_path / "w1"], db)
+    flow.ingest([tmp_path / "w1"], db)
     assert rows(db, "SELECT person_id, rules FROM watchlist") == [(P2, "coverage_gap")]
 
     # A 2025 enrolment row of P1 only: 2025 is covered now, so P2 (untouched) is flagged for it.
     enrolled = [(P1, 2025, "residents", "active", "甲", "H1", VILLAGE_A)]
     write_csv(tmp_path / "w2" / "enrolment.csv", ENROLMENT_HEADER, enrolled)
-    load.ingest([tmp_path / "w2"], db)
+    flow.ingest([tmp_path / "w2"], db)
     assert weekly_always == [False]
     assert rows(db, "SELECT person_id, year FROM watchlist ORDER BY year") == [
         (P2, 2025),
@@ -271,7 +273,7 @@ def test_a_new_enrolment_year_or_new_rules_evaluate_everyone(tmp_path, db, weekl
     heilongjiang.write_text(text.replace('line = "10000.00"', 'line = "10.00"'), "utf-8")
     claim = [("C1", P2, "2026-03-02", "outpatient", "50.00", "0", "0", "0")]
     write_csv(tmp_path / "w3" / "claims.csv", CLAIM_HEADER, claim)
-    load.ingest([tmp_path / "w3"], db, rules_dir=rules_dir)
+    flow.ingest([tmp_path / "w3"], db, rules_dir=rules_dir)
     assert weekly_always == [False, False]
     assert rows(db, "SELECT person_id, year, rules FROM watchlist ORDER BY year") == [
         (P2, 2025, "coverage_gap"),
@@ -287,7 +289,7 @@ def test_projected_flags_follow_the_data_date_for_untouched_people(tmp_path, db,
         (f"C{d}", P1, f"2026-03-0{d}", "outpatient", "1000.00", "0", "0", "0") for d in (2, 3, 4)
     ]
     write_csv(tmp_path / "w1" / "claims.csv", CLAIM_HEADER, march)
-    load.ingest([tmp_path / "w1"], db)
+    flow.ingest([tmp_path / "w1"], db)
     # 3,000.00 by 4 March; at 3,000.00 per 90 days, 3,000.00 + 3,000.00 / 90 x 302 days left
     # = 13,066.67 by 31 December: over Heilongjiang's 10,000.
     assert rows(db, "SELECT person_id, rules, oop FROM watchlist") == [
@@ -298,7 +300,7 @@ def test_projected_flags_follow_the_data_date_for_untouched_people(tmp_path, db,
     # P2's claim of 1 July moves the data's date: P1's March claims leave the 90-day window.
     july = [("C9", P2, "2026-07-01", "outpatient", "10.00", "0", "0", "0")]
     write_csv(tmp_path / "w2" / "claims.csv", CLAIM_HEADER, july)
-    load.ingest([tmp_path / "w2"], db)
+    flow.ingest([tmp_path / "w2"], db)
     assert weekly_always == [True]
     assert rows(db, "SELECT count(*) FROM watchlist") == [(0,)]
     assert rows(db, "SELECT person_id, change FROM watch_history WHERE run_id = 2") == [
@@ -313,17 +315,17 @@ def test_a_run_by_other_rule_code_is_not_kept(tmp_path, db, weekly_always):
     write_csv(tmp_path / "w1" / "roster.csv", ROSTER_HEADER, people)
     big = [("C1", P1, "2026-03-02", "inpatient", "30000.00", "0", "0", "0")]
     write_csv(tmp_path / "w1" / "claims.csv", CLAIM_HEADER, big)
-    load.ingest([tmp_path / "w1"], db)
+    flow.ingest([tmp_path / "w1"], db)
     small = [("C2", P2, "2026-03-03", "outpatient", "10.00", "0", "0", "0")]
     write_csv(tmp_path / "w2" / "claims.csv", CLAIM_HEADER, small)
-    load.ingest([tmp_path / "w2"], db)
+    flow.ingest([tmp_path / "w2"], db)
     assert weekly_always == [True]  # same code: P1's entry was kept
 
     con = store.connect(db)
     con.execute("UPDATE meta SET value = 'older' WHERE key = 'rules_code'")
     con.close()
     write_csv(tmp_path / "w3" / "claims.csv", CLAIM_HEADER, [("C3", *small[0][1:])])
-    load.ingest([tmp_path / "w3"], db)
+    flow.ingest([tmp_path / "w3"], db)
     assert weekly_always == [True]  # not even asked: the previous run's code differs
     assert rows(db, "SELECT value <> 'older' FROM meta WHERE key = 'rules_code'") == [(True,)]
     assert rows(db, "SELECT person_id, rules, weeks_on_list FROM watchlist") == [
@@ -353,7 +355,7 @@ def test_a_run_writes_only_the_entries_that_changed(tmp_path, db, weekly_always)
     ]  # fmt: skip
     for n, claims in enumerate(weeks, start=1):
         write_csv(tmp_path / f"w{n}" / "claims.csv", CLAIM_HEADER + ["reverses"], claims)
-        load.ingest([tmp_path / f"w{n}"], db)
+        flow.ingest([tmp_path / f"w{n}"], db)
         assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0), n
         if n == 2:  # run 2 wrote nothing: the entries of run 1 hold
             assert entries(db) == [(1, None, 1, Decimal("30000.00"))]
@@ -422,9 +424,9 @@ def test_an_older_store_keeps_every_run_as_entries(tmp_path, cli):
     weeks = [tmp_path / "x" / f"week0{n}" for n in range(1, 5)]
     made, older = tmp_path / "made.duckdb", tmp_path / "older.duckdb"
     for week in weeks:
-        load.ingest([week], made)
+        flow.ingest([week], made)
     for week in weeks[:3]:
-        load.ingest([week], older)
+        flow.ingest([week], older)
     before = {t: rows(older, f"FROM {t} ORDER BY ALL") for t in ("watch_runs", "flags")}
     make_older(older)
     store.open_store(older).close()
@@ -436,7 +438,7 @@ def test_an_older_store_keeps_every_run_as_entries(tmp_path, cli):
     opened = rows(older, "SELECT count(*) FROM watch_entries")[0][0]
     assert opened == len(before["watch_runs"])  # one entry per stored row, none lost
 
-    load.ingest([weeks[3]], older)
+    flow.ingest([weeks[3]], older)
     con = store.connect(made, read_only=True)
     try:
         con.execute(f"ATTACH '{older}' AS older (READ_ONLY)")

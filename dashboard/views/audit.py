@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import data, fmt
 from dashboard.i18n import t
 from dashboard.widgets import choice
-from pipeline import auth
+from pipeline.access import auth
 
 DEFAULT_DAYS = 30
 

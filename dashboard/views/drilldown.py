@@ -19,7 +19,7 @@ from dashboard.common import data_as_of, refuse, snapshot_or_stop
 from dashboard.display import chart_text, code_label, md, pct, region_name, rule_list
 from dashboard.i18n import language, t
 from dashboard.session import audit_once, forget_look
-from pipeline import auth
+from pipeline.access import auth
 from pipeline.schema import mask_id
 
 CHART_ROWS = 20

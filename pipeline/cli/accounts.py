@@ -16,8 +16,9 @@ from pathlib import Path
 
 import click
 
-from pipeline import activity, auth, store
-from pipeline.cli import db_option, existing, main
+from pipeline import store
+from pipeline.access import activity, auth
+from pipeline.cli.options import db_option, existing
 
 
 def read_password(prompt: str = "Password") -> str:
@@ -40,7 +41,7 @@ def _where(db: Path, region: str) -> str:
     return f"{region} {name}" if name else region
 
 
-@main.group(name="users")
+@click.group(name="users")
 def users() -> None:
     """Dashboard accounts: kept beside the store (DB.activity.sqlite), passwords hashed."""
 
@@ -148,7 +149,7 @@ def _day(value: dt.datetime | None) -> str | None:
     return value.date().isoformat() if value else None
 
 
-@main.command()
+@click.command()
 @db_option
 @click.option(
     "--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,

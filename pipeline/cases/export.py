@@ -36,9 +36,10 @@ import duckdb
 import pyarrow as pa
 import xlsxwriter
 
-from pipeline import activity, labels, schema, store
+from pipeline import labels, schema, store
+from pipeline.access import activity
 from pipeline.labels import label
-from pipeline.rules import build_case_marts
+from pipeline.models import build_case_marts, open_current
 
 REGION_LEVELS = {2: 1, 4: 2, 6: 3, 9: 4, 12: 5}  # code length -> division level
 SPLITS = ("county", "township")
@@ -659,7 +660,7 @@ def export(
         raise ExportRefused("--split needs an .xlsx file and is county or township")
     if out.exists() and not force:
         raise ExportRefused(f"{out} exists already: add --force to overwrite it")
-    con = store.open_store(db)
+    con = open_current(db)
     try:
         data = fetch(con, year, region, rules, severities, statuses, categories, full_ids)
         content = xlsx_bytes(data, lang, split) if fmt == "xlsx" else csv_bytes(data, lang)

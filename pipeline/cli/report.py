@@ -20,7 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from pipeline.load import Hooks, ImportReport
+from pipeline.flow import Hooks, ImportReport
 
 # Share of a file's bar for each step: hashing the bytes, then reading and checking its rows.
 STEPS = {"checking": (0.0, 0.2), "reading": (0.2, 1.0)}

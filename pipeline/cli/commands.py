@@ -1,54 +1,17 @@
-"""oopwatch command line: every command is thin — parse, call, print."""
+"""The commands of the data flow and its tools: generate, ingest, serve, flag, rules, export,
+returns, bench. Each is thin: parse, call the stage, print."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-DEFAULT_DB = Path("oopwatch.duckdb")
-db_option = click.option(
-    "--db",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=DEFAULT_DB,
-    show_default=True,
-    envvar="OOPWATCH_DB",
-    help="The store (DuckDB file); env OOPWATCH_DB.",
-)
+from pipeline.cli.options import DEFAULT_DB, db_option, existing, published
 
 
-def existing(db: Path) -> Path:
-    """``db`` if the store exists; else a one-line refusal (exit 2): only ingest creates one."""
-    from pipeline import store
-
-    try:
-        store.require(db)
-    except store.StoreMissing as exc:
-        click.echo(f"refused: {exc}", err=True)
-        raise SystemExit(2) from None
-    return db
-
-
-def published(step: Callable[[], object]) -> None:
-    """Run a publishing step; a failed publish (a full disk) is one line and exit 1."""
-    from pipeline import store
-
-    try:
-        step()
-    except store.PublishFailed as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(1) from None
-
-
-@click.group()
-@click.version_option(package_name="oopwatch")
-def main() -> None:
-    """oopwatch: out-of-pocket medical cost monitoring for poverty-return risk."""
-
-
-@main.command()
+@click.command()
 @click.option(
     "--out", "out", type=click.Path(path_type=Path), required=True, help="Folder to write."
 )
@@ -70,7 +33,7 @@ def main() -> None:
 )
 def generate(out: Path, people: int, seed: int, weeks: int, as_of: dt.datetime | None) -> None:
     """Write realistic synthetic extracts (roster, enrolment, claims)."""
-    from pipeline.generate import generate as run
+    from pipeline.tools.generate import generate as run
 
     day = as_of.date() if as_of else dt.date.today()
     summary = run(out, people=people, seed=seed, weeks=weeks, as_of=day)
@@ -78,7 +41,7 @@ def generate(out: Path, people: int, seed: int, weeks: int, as_of: dt.datetime |
         click.echo(f"{key}: {value}")
 
 
-@main.command()
+@click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @db_option
 @click.option(
@@ -105,7 +68,8 @@ def ingest(
     """Import weekly extracts (files or folders) as one atomic import, then refresh totals."""
     import duckdb
 
-    from pipeline import load, report, schema, store
+    from pipeline import flow, schema, store
+    from pipeline.cli import report
 
     if not db.exists():
         if store.other_stores(db) and not create:
@@ -119,11 +83,11 @@ def ingest(
     progress = report.ImportProgress(enabled=not quiet)
     try:
         with progress:
-            result = load.ingest(
+            result = flow.ingest(
                 list(paths), db, kind=kind, hooks=progress, command=_command_line(),
                 within=within,
             )  # fmt: skip
-    except (load.ImportRefused, store.StoreLocked) as exc:
+    except (flow.ImportRefused, store.StoreLocked) as exc:
         click.echo(f"refused: {exc}", err=True)
         raise SystemExit(2) from None
     except store.PublishFailed as exc:
@@ -136,7 +100,7 @@ def ingest(
     report.print_summary(result, db)
 
 
-@main.command()
+@click.command()
 @click.option(
     "--db",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -171,17 +135,17 @@ rules_dir_option = click.option(
 )
 
 
-@main.command()
+@click.command()
 @db_option
 @rules_dir_option
 def flag(db: Path, rules_dir: Path | None) -> None:
     """Evaluate the rules over the current totals now (imports do this by themselves)."""
-    from pipeline import rules, store
+    from pipeline import models, rules, store
 
     existing(db)
     try:
         ruleset = rules.load(rules_dir or rules.RULES_DIR)
-        con = store.open_store(db)
+        con = models.open_current(db)
     except rules.RulesError as exc:
         click.echo(f"refused: the rules have problems:\n{exc}", err=True)
         raise SystemExit(2) from None
@@ -200,7 +164,7 @@ def flag(db: Path, rules_dir: Path | None) -> None:
     )
 
 
-@main.group(name="rules")
+@click.group(name="rules")
 def rules_group() -> None:
     """Check the rules files and show the rules in force in a region."""
 
@@ -241,7 +205,7 @@ def rules_show(region: str, year: int, rules_dir: Path | None) -> None:
     click.echo(rules.describe(ruleset, region, year))
 
 
-@main.command()
+@click.command()
 @db_option
 @click.option("--year", type=int, required=True, help="Year of the watch-list.")
 @click.option(
@@ -268,8 +232,8 @@ def export(
     statuses: tuple[str, ...], categories: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Write the watch-list for caseworkers (.xlsx with follow-up columns, or .csv); IDs masked."""
-    from pipeline import export as exporting
     from pipeline import store
+    from pipeline.cases import export as exporting
 
     existing(db)
     try:
@@ -297,12 +261,13 @@ def export(
     click.echo(f"seconds: {result.seconds:.1f}")
 
 
-@main.command(name="returns")
+@click.command(name="returns")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @db_option
 def returns_command(files: tuple[Path, ...], db: Path) -> None:
     """Read filled-in watch-lists (.xlsx or .csv) back: visit outcomes into the store."""
-    from pipeline import returns, store
+    from pipeline import store
+    from pipeline.cases import returns
 
     existing(db)
     try:
@@ -333,7 +298,7 @@ def returns_command(files: tuple[Path, ...], db: Path) -> None:
             )
 
 
-@main.command()
+@click.command()
 @click.option("--people", type=click.IntRange(min=100), required=True, help="Number of people.")
 @click.option(
     "--weeks",
@@ -367,7 +332,7 @@ def bench(
     """Time import, floors, a pandas script, weekly import, rules, dashboard on one data set."""
     import json
 
-    from pipeline import bench as benchmark
+    from pipeline.tools import bench as benchmark
 
     def progress(message: str) -> None:
         click.echo(f"bench: {message}", err=True)
@@ -394,14 +359,7 @@ def bench(
         raise SystemExit(1)
 
 
-from pipeline import auth_cli  # noqa: E402,F401  (adds `users` and `audit` to main)
-
-
 def _command_line() -> str:
     import sys
 
     return " ".join(["oopwatch", *sys.argv[1:]])[:500]
-
-
-if __name__ == "__main__":
-    main()

@@ -25,8 +25,10 @@ import duckdb
 import pyarrow as pa
 from python_calamine import CalamineWorkbook
 
-from pipeline import activity, labels, read, schema, store
-from pipeline.rules import build_case_marts
+from pipeline import labels, schema, store
+from pipeline.access import activity
+from pipeline.ingest import read
+from pipeline.models import build_case_marts, open_current
 
 HEADER_SEARCH_ROWS = 30
 CSV_ESCAPED = re.compile(r"^'(?=[=+\-@\t\r])")
@@ -377,7 +379,7 @@ def returns(db: Path, paths: list[Path], today: dt.date | None = None) -> list[F
     """Read every file (refusing all if one cannot be read), load them in one transaction,
     publish a snapshot (``oopwatch returns``)."""
     read = [read_returned(p) for p in paths]
-    con = store.open_store(db)
+    con = open_current(db)
     try:
         con.execute("BEGIN TRANSACTION")
         results = [load_file(con, f, today) for f in read]

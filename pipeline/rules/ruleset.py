@@ -15,11 +15,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-import duckdb
-
 from pipeline import schema
 
-RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
+RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 SEVERITIES = ("low", "medium", "high")
 OPEN_END = 9999
 
@@ -41,11 +39,6 @@ RULE_FIELDS = {
     "effective_from", "effective_to", "enabled", "params",
 }  # fmt: skip
 OVERRIDE_FIELDS = {"rule", "severity", "effective_from", "effective_to", "enabled", "params"}
-
-
-# Built after every rule run, in this order (region_watch appends the runs not yet counted).
-MARTS = ("region_year", "region_watch", "case_status", "watch_page")
-CASE_MARTS = ("case_status", "watch_page")  # what an export or a return changes
 
 
 class RulesError(Exception):
@@ -348,202 +341,6 @@ def resolve(ruleset: RuleSet, region: str) -> list[Rule]:
     return resolved
 
 
-_RULE_ROW_TYPES = {
-    "region_code": "VARCHAR", "rule_id": "VARCHAR", "version": "BIGINT", "kind": "VARCHAR",
-    "enabled": "BOOLEAN", "severity": "VARCHAR", "effective_from": "BIGINT",
-    "effective_to": "BIGINT", "line": "VARCHAR", "share": "VARCHAR",
-    "share_categories": "VARCHAR[]", "share_values": "VARCHAR[]", "line_rule": "VARCHAR",
-    "window_days": "BIGINT", "min_claims": "BIGINT", "min_days": "BIGINT",
-    "label_zh": "VARCHAR", "label_en": "VARCHAR", "explain_zh": "VARCHAR", "explain_en": "VARCHAR",
-}  # fmt: skip
-
-
-def compile_to(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
-    """Write the temp tables the rule SQL reads: rule_params, income_ref, severity_policy."""
-    rows = []
-    for code in ["", *sorted(ruleset.regions)]:
-        for version, rule in enumerate(resolve(ruleset, code)):
-            params = rule.params
-            shares = params.get("shares", {})
-            rows.append({
-                "region_code": code, "rule_id": rule.id, "version": version, "kind": rule.kind,
-                "enabled": rule.enabled, "severity": rule.severity,
-                "effective_from": rule.effective_from, "effective_to": rule.effective_to,
-                "line": str(params["line"]) if "line" in params else None,
-                "share": str(params["share"]) if "share" in params else None,
-                "share_categories": list(shares), "share_values": [str(v) for v in shares.values()],
-                "line_rule": params.get("line_rule"),
-                "window_days": params.get("window_days"),
-                "min_claims": params.get("min_claims_in_window"),
-                "min_days": params.get("min_days_of_year"),
-                "label_zh": rule.label_zh, "label_en": rule.label_en,
-                "explain_zh": rule.explain_zh, "explain_en": rule.explain_en,
-            })  # fmt: skip
-    # Plain parameters, not an Arrow table: registering one makes DuckDB import pandas, which
-    # cost an import 0.8-1.9 s of start-up for a table of a few dozen rows.
-    columns = list(_RULE_ROW_TYPES)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE rule_rows ("
-        + ", ".join(f"{c} {t}" for c, t in _RULE_ROW_TYPES.items())
-        + ")"
-    )
-    con.executemany(
-        f"INSERT INTO rule_rows VALUES ({', '.join('?' for _ in columns)})",
-        [[row[c] for c in columns] for row in rows],
-    )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE rule_params AS
-        SELECT * EXCLUDE (line, share, share_categories, share_values),
-               CAST(line AS DECIMAL(14,2)) AS line, CAST(share AS DECIMAL(6,4)) AS share,
-               map(share_categories,
-                   list_transform(share_values, lambda v: CAST(v AS DECIMAL(6,4)))) AS shares
-        FROM rule_rows"""
-    )
-    con.execute("DROP TABLE rule_rows")
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE income_ref
-        (region_code VARCHAR, year BIGINT, yuan DECIMAL(14,2), source VARCHAR)"""
-    )
-    if ruleset.incomes:
-        con.executemany(
-            "INSERT INTO income_ref VALUES (?, ?, CAST(? AS DECIMAL(14,2)), ?)",
-            [[c, y, str(v), src] for c, y, v, src in ruleset.incomes],
-        )
-    sev = ruleset.severity
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE severity_policy AS
-        SELECT CAST(? AS DECIMAL(8,2)) AS ratio_to_raise, CAST(? AS VARCHAR[]) AS categories,
-               CAST(? AS INTEGER) AS rules_to_raise""",
-        [
-            str(sev.get("ratio_to_raise", "2")),
-            list(sev.get("raise_for_categories", [])),
-            int(sev.get("rules_to_raise", 2)),
-        ],
-    )
-
-
-def evaluate(
-    con: duckdb.DuckDBPyConnection,
-    ruleset: RuleSet,
-    import_id: int | None = None,
-    since_file: int | None = None,
-) -> int:
-    """Run every rule set-based over the current totals; store the run; return its id.
-
-    The caller owns the transaction (an import runs this before its COMMIT). ``since_file``
-    (after a weekly import whose models were updated for the touched people, see
-    load.refresh_models) re-examines only the people whose rules may fire differently
-    (sql/rules/scope.sql); everyone else keeps the previous run's flags and list entry. The
-    result equals a full evaluation (tests/test_weekly.py compares them). Either way a run
-    writes only the entries that changed (sql/rules/evaluate.sql).
-    """
-    from pipeline import store
-
-    compile_to(con, ruleset)
-    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM rule_runs").fetchall()[0][0]
-    # The data's date, the latest settlement in force: claims_effective is person_year's claims
-    # (known people, mart_person_year) plus unmatched_claims: their maxima, with no claims scan.
-    as_of = con.execute(
-        """SELECT coalesce(greatest((SELECT max(last_settle_date) FROM mart_person_year),
-                                    (SELECT max(settle_date) FROM unmatched_claims)),
-                           current_date)"""
-    ).fetchall()[0][0]
-    code = _code_version()
-    incremental = (
-        since_file is not None
-        and _meta(con, "rules_code") == code
-        and _same_rules_and_years(con, ruleset, run_id - 1, since_file)
-    )
-    con.execute("DELETE FROM meta WHERE key = 'rules_code'")
-    con.execute("INSERT INTO meta VALUES ('rules_code', ?)", [code])
-    con.execute(
-        "INSERT INTO rule_runs VALUES (?, ?, current_localtimestamp(), ?, ?, ?)",
-        [run_id, import_id, as_of, ruleset.fingerprint, json.dumps(ruleset.text)],
-    )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE eval_params AS
-        SELECT run_id, import_id, evaluated_at, as_of, fingerprint FROM rule_runs
-        WHERE run_id = ?""",
-        [run_id],
-    )
-    con.execute("SET VARIABLE rules_incremental = ?", [incremental])
-    con.execute("CREATE OR REPLACE TEMP TABLE rule_scope (person_id VARCHAR)")
-    store.run_script(con, "rules/setup.sql")
-    for view, table in (("applicable", "applicable_every"), ("rule_scope_people", "people")):
-        rows = f"{table} SEMI JOIN rule_scope USING (person_id)" if incremental else table
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {rows}")
-    if incremental:  # projected first, for everyone: who it flags widens the scope
-        store.run_script(con, "rules/projected.sql")
-        store.run_script(con, "rules/scope.sql")
-    for kind in KINDS:
-        if not (incremental and kind == "projected"):
-            store.run_script(con, f"rules/{kind}.sql")
-    # TODO(performance): the marts (region_year, watch_page, case_status) are still rebuilt
-    # whole, about 3.6 s of a 1M-people weekly import (README "Performance"); update them per
-    # touched region, and keep the watch-list page's order in its query instead of storage.
-    store.run_script(con, "rules/evaluate.sql")
-    build_marts(con)
-    return run_id
-
-
-def _code_version() -> str:
-    """Fingerprint of the SQL that evaluates the rules and builds what they read.
-
-    A weekly evaluation keeps unchanged people's results only from a run made by the same code:
-    after an upgrade that changes an explanation's wording, everyone is evaluated again.
-    """
-    from pipeline import store
-
-    digest = hashlib.sha256(store.models_version().encode())
-    for path in sorted((store.SQL_DIR / "rules").glob("*.sql")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def _meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
-    """A value of the store's meta table, or None."""
-    rows = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
-    return rows[0][0] if rows else None
-
-
-def _same_rules_and_years(
-    con: duckdb.DuckDBPyConnection, ruleset: RuleSet, previous_run: int, since_file: int
-) -> bool:
-    """Whether a weekly evaluation may keep unchanged people's results from ``previous_run``.
-
-    It may if that run used the same rules (fingerprint) and the import added no enrolment year
-    (no_active_enrolment looks at every roster person for each year enrolment covers).
-    """
-    before = con.execute(
-        "SELECT fingerprint FROM rule_runs WHERE run_id = ?", [previous_run]
-    ).fetchall()
-    if not before or before[0][0] != ruleset.fingerprint:
-        return False
-    years = con.execute(
-        """SELECT list(DISTINCT year ORDER BY year),
-                  list(DISTINCT year ORDER BY year) FILTER (WHERE file_id < ?)
-           FROM enrolment_rows""",
-        [since_file],
-    ).fetchall()[0]
-    return (years[0] or []) == (years[1] or [])
-
-
-def build_marts(con: duckdb.DuckDBPyConnection) -> None:
-    """Aggregates every dashboard click needs, built once the list is known (sql/marts/)."""
-    from pipeline import store
-
-    for mart in MARTS:
-        store.run_script(con, f"marts/{mart}.sql")
-
-
-def build_case_marts(con: duckdb.DuckDBPyConnection) -> None:
-    """The follow-up stages and the watch-list page, after an export or a return."""
-    from pipeline import store
-
-    for mart in CASE_MARTS:
-        store.run_script(con, f"marts/{mart}.sql")
-
-
 def reference_income(ruleset: RuleSet, region: str, year: int) -> tuple[Decimal, str] | None:
     """The income the over_income_share rule uses in a region and year, and where it is from."""
     best = None
@@ -588,16 +385,3 @@ def describe(ruleset: RuleSet, region: str, year: int) -> str:
                 yuan, note = income
                 lines.append(f"    reference income: {yuan} yuan, {note}")
     return "\n".join(lines)
-
-
-def run_summary(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, int]:
-    """Counts of a run: new and continuing on the list, left it, households with no income."""
-    row = con.execute(
-        """SELECT count(*) FILTER (WHERE status = 'new'),
-                  count(*) FILTER (WHERE status = 'continuing'),
-                  (SELECT count(*) FROM watch_changes WHERE run_id = ? AND change = 'left'),
-                  (SELECT count(*) FROM household_year WHERE NOT income_known)
-           FROM watch_runs WHERE run_id = ?""",
-        [run_id, run_id],
-    ).fetchall()[0]
-    return dict(zip(("new", "continuing", "left", "households_without_income"), row, strict=True))

@@ -12,7 +12,7 @@ the last week is held back for the weekly import):
 3. full import: ``oopwatch ingest`` of weeks 1..W into a new store as one child process (hash,
    read, validate, load, totals, rules, publish); its wall time and its peak RSS (``wait4``);
    the store's size on disk;
-4. pandas: ``benchmarks/pandas_oop.py`` over the same claim files as a child process, wall time
+4. pandas: ``pipeline/tools/benchmarks/pandas_oop.py`` over the same claim files as a child process, wall time
    and peak RSS; its person-year OOP and its people over 10,000 yuan are compared, exactly (in
    cents), with oopwatch's ``person_year`` (plus its ``unmatched_claims`` for people no roster
    names yet) and with the ``oop_line`` flags of oopwatch's rule run;
@@ -22,7 +22,7 @@ the last week is held back for the weekly import):
    with claims that make it the bench issue's week (about 2% of the claims, 5% of them
    corrections or reversals of earlier claims; ``week_supplement``);
 7. dashboard: p50 / p95 of the dashboard's own data functions per page view (every drill level,
-   household, person page, watch-list filter), through ``benchmarks/dashboard_latency.py``.
+   household, person page, watch-list filter), through ``pipeline/tools/benchmarks/dashboard_latency.py``.
 
 Child processes are timed from start to exit (interpreter start and imports included: the whole
 command as a user runs it); their peak RSS is the child's own.
@@ -48,10 +48,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import read, schema, store
+from pipeline import models, schema, store
+from pipeline.ingest import read
 
-REPO = Path(__file__).resolve().parents[1]
-BENCHMARKS = REPO / "benchmarks"
+BENCHMARKS = Path(__file__).resolve().parent / "benchmarks"  # in the wheel too
 PANDAS_SCRIPT = BENCHMARKS / "pandas_oop.py"
 DASHBOARD_SCRIPT = BENCHMARKS / "dashboard_latency.py"
 GENERATOR = Path(__file__).with_name("generate.py")
@@ -136,7 +136,7 @@ def prepare(
     if cached == manifest and all((f / "claims.csv").exists() for f in folders):
         echo(f"extracts: reusing {extracts} (same people, seed, weeks, date and generator)")
         return None
-    from pipeline.generate import generate
+    from pipeline.tools.generate import generate
 
     if extracts.exists():
         shutil.rmtree(extracts)
@@ -406,7 +406,7 @@ def rule_evaluation(db: Path) -> tuple[float, float]:
     from pipeline import rules
 
     ruleset = rules.load(rules.RULES_DIR)
-    con = store.open_store(db)
+    con = models.open_current(db)
     times = []
     try:
         for _ in range(2):
@@ -440,7 +440,7 @@ def _load_benchmark(path: Path) -> object:
 def dashboard(db: Path, calls: int, seed: int = 7) -> dict[str, dict[str, float]]:
     """p50/p95 ms per page view of the drill levels, household, person page and watch-list.
 
-    ``benchmarks/dashboard_latency.py``'s sampling and page views, its cache defeated; one
+    ``pipeline/tools/benchmarks/dashboard_latency.py``'s sampling and page views, its cache defeated; one
     untimed warm-up view per interaction.
     """
     latency = _load_benchmark(DASHBOARD_SCRIPT)

@@ -29,7 +29,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import activity
+from pipeline.access import activity
 
 ROLES = ("viewer", "caseworker", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}

@@ -1,0 +1,1 @@
+"""Cases: the caseworkers' watch-list out (``export``), their visit outcomes back (``returns``)."""

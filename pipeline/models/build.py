@@ -1,0 +1,209 @@
+"""Build the models (people, person-year and household totals, …) from the loaded rows: in full,
+or, after a weekly import, for the people it touched only.
+
+Python orchestrates; DuckDB computes. Each model is one SQL file under ``pipeline/sql/models/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipeline import store
+from pipeline.models.marts import build_marts
+from pipeline.store import run_script, scalar
+from pipeline.store.db import drop_old_views
+
+Notify = Callable[[str], None]
+
+
+def _noop(_: str) -> None:
+    pass
+
+
+MODELS = (
+    "reversed_claims",
+    "claims_effective",
+    "people",
+    "person_keys",
+    "unknown_divisions",
+    "unmatched_claims",
+    "region_names",
+    "person_year",
+    "household_year",
+    "county_week_claims",
+)
+
+
+@dataclass(frozen=True)
+class Built:
+    """A model whose SQL is a build view (``<name>_build``) over scope views, written to a table.
+
+    A full refresh writes the whole view, sorted; a weekly one replaces the rows of the touched
+    people (or households) with the view's rows for them.
+    """
+
+    table: str
+    scopes: tuple[str, ...]
+    key: str  # the column whose touched values are replaced
+    order: str = ""
+
+
+BUILT = {
+    "people": Built(
+        "people", ("scope_roster", "scope_enrolment"), "person_id",
+        "village_code, household_id, person_id",
+    ),
+    "person_year": Built(
+        "mart_person_year", ("scope_claims", "scope_enrolment", "scope_people"), "person_id",
+        "village_code, person_id, year",
+    ),
+    "household_year": Built("household_year", ("scope_person_year",), "household_id"),
+    "county_week_claims": Built(
+        "county_week_claims", ("scope_claims", "scope_people"), "", "county, week"
+    ),
+}  # fmt: skip
+# scope view -> (what it reads, the touched table that narrows it in a weekly refresh)
+SCOPES = {
+    "scope_roster": ("roster_rows", "touched"),
+    "scope_enrolment": ("enrolment_rows", "touched"),
+    "scope_claims": ("claims_effective", ""),  # weekly: touched_claims (models/touched.sql)
+    "scope_people": ("people", "touched"),
+    "scope_person_year": ("mart_person_year", "touched_households"),
+}
+# A weekly refresh appends the touched people's rows unsorted; once the people touched since the
+# last full (sorted) build pass this share of everyone, the next import rebuilds in full.
+REBUILD_SHARE = 0.5
+
+
+def refresh_models(
+    con: duckdb.DuckDBPyConnection, notify: Notify = _noop, first_file: int | None = None
+) -> None:
+    """Rebuild the models (people, person-year and household totals, …) from the loaded rows.
+
+    With ``first_file`` (the first file_id of an import whose earlier state the models hold),
+    only the people the import touched are updated: see sql/models/touched.sql. The result is
+    the same as a full refresh (tests/test_weekly.py compares them). At 1M people a week of
+    108k claims touches 100k people, and the models take about 4 s instead of 11.6 s.
+    """
+    weekly = first_file is not None
+    if weekly:
+        con.execute("SET VARIABLE first_file = ?", [first_file])
+        notify("finding the people this import touched")
+        run_script(con, "models/touched.sql")
+        touched = scalar(con, "SELECT count(*) FROM touched")
+        notify(f"{touched:,} people touched")
+    for model in MODELS:
+        notify(f"model {model}")
+        built = BUILT.get(model)
+        if built is None:
+            run_script(con, f"models/{model}.sql")
+            continue
+        for view in built.scopes:
+            table, narrow = SCOPES[view]
+            key = "household_id" if narrow == "touched_households" else "person_id"
+            if weekly:
+                table = f"{table} SEMI JOIN {narrow} USING ({key})" if narrow else "touched_claims"
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {table}")
+        run_script(con, f"models/{model}.sql")
+        _write_built(con, model, built, weekly)
+    for view in SCOPES:
+        con.execute(f"DROP VIEW IF EXISTS {view}")
+    if weekly:  # touched and touched_households stay for the rules (rules/scope.sql)
+        con.execute("DROP VIEW touched_claims")
+        for table in ("touched_log", "county_week_before"):
+            con.execute(f"DROP TABLE {table}")
+    run_script(con, "views.sql")
+    _count_touched(con, touched if weekly else None)
+
+
+def _write_built(con: duckdb.DuckDBPyConnection, model: str, built: Built, weekly: bool) -> None:
+    """Write a build view to its table: all of it, or in place of the touched rows."""
+    order = f" ORDER BY {built.order}" if built.order else ""
+    if not weekly:
+        con.execute(f"CREATE OR REPLACE TABLE {built.table} AS SELECT * FROM {model}_build{order}")
+    elif model == "county_week_claims":
+        # Counts: the touched people's counts before the import out, theirs after it in.
+        con.execute(
+            f"""CREATE OR REPLACE TABLE county_week_claims AS
+            SELECT county, week, CAST(sum(claims) AS BIGINT) AS claims
+            FROM (SELECT * FROM county_week_claims
+                  UNION ALL SELECT county, week, -claims FROM county_week_before
+                  UNION ALL SELECT * FROM county_week_claims_build)
+            GROUP BY ALL HAVING sum(claims) <> 0{order}"""
+        )
+    else:
+        narrow = "touched_households" if built.key == "household_id" else "touched"
+        con.execute(
+            f"DELETE FROM {built.table} WHERE {built.key} IN (SELECT {built.key} FROM {narrow})"
+        )
+        con.execute(f"INSERT INTO {built.table} SELECT * FROM {model}_build{order}")
+        if model == "people":  # their households now count as touched too
+            con.execute(
+                """INSERT INTO touched_households
+                SELECT DISTINCT household_id FROM people SEMI JOIN touched USING (person_id)
+                WHERE household_id IS NOT NULL
+                EXCEPT SELECT household_id FROM touched_households"""
+            )
+    con.execute(f"DROP VIEW {model}_build")
+
+
+def _count_touched(con: duckdb.DuckDBPyConnection, touched: int | None) -> None:
+    """Keep meta 'touched_since_build': people touched by weekly refreshes since a full one."""
+    before = con.execute("SELECT value FROM meta WHERE key = 'touched_since_build'").fetchall()
+    total = 0 if touched is None else int(before[0][0] if before else 0) + touched
+    con.execute("DELETE FROM meta WHERE key = 'touched_since_build'")
+    con.execute("INSERT INTO meta VALUES ('touched_since_build', ?)", [str(total)])
+
+
+def weekly_start(con: duckdb.DuckDBPyConnection, first_file: int) -> int | None:
+    """``first_file`` if the models can be updated for the touched people only, else None.
+
+    They can once a full build exists (people and mart_person_year) and the people touched by
+    weekly refreshes since then stay under REBUILD_SHARE of everyone (their rows are appended
+    unsorted; a full build sorts them again). Rows of this import already count: a first import
+    of a roster is built in full.
+    """
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if not {"people", "mart_person_year", "household_year", "county_week_claims"} <= tables:
+        return None
+    people = scalar(con, "SELECT count(*) FROM people")
+    if not people:
+        return None
+    before = con.execute("SELECT value FROM meta WHERE key = 'touched_since_build'").fetchall()
+    since = int(before[0][0]) if before else 0
+    new_rows = scalar(
+        con,
+        """SELECT (SELECT count(*) FROM claim_log WHERE file_id >= $f)
+                + (SELECT count(*) FROM roster_rows WHERE file_id >= $f)
+                + (SELECT count(*) FROM enrolment_rows WHERE file_id >= $f)""",
+        {"f": first_file},
+    )
+    if since + new_rows > REBUILD_SHARE * people:
+        return None
+    return first_file
+
+
+def open_current(db: Path) -> duckdb.DuckDBPyConnection:
+    """Open the store read-write with its models and marts built by this version's SQL.
+
+    They are rebuilt when their SQL differs from the one that built them (a new store, or a new
+    version of oopwatch), so an upgraded store never lacks a table a rule or a page reads.
+    """
+    con = store.open_store(db)
+    version = store.models_version()
+    built = con.execute("SELECT value FROM meta WHERE key = 'models_version'").fetchall()
+    if not built or built[0][0] != version:
+        con.execute("BEGIN TRANSACTION")
+        drop_old_views(con)
+        refresh_models(con)
+        # The marts of an earlier version are rebuilt from the stored runs (counted afresh).
+        con.execute("DROP TABLE IF EXISTS region_watch_runs")
+        build_marts(con)
+        con.execute("DELETE FROM meta WHERE key = 'models_version'")
+        con.execute("INSERT INTO meta VALUES ('models_version', ?)", [version])
+        con.execute("COMMIT")
+    return con

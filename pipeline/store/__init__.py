@@ -1,0 +1,42 @@
+"""The store: the DuckDB file the CLI alone writes, its SQL files, and the read snapshots the
+dashboard opens. Every stage above reads and writes through this package."""
+
+from pipeline.store.db import (
+    MEMORY_LIMIT,
+    StoreLocked,
+    StoreMissing,
+    code_macros,
+    connect,
+    index_claim_rows,
+    mark_demo,
+    missing_store,
+    open_store,
+    other_stores,
+    require,
+    scalar,
+    work_dir,
+)
+from pipeline.store.files import SQL_DIR, models_version, run_script, sql
+from pipeline.store.keys import PERSON_KEY_HEX, person_key, person_key_macro, person_key_secret
+from pipeline.store.snapshots import (
+    PublishFailed,
+    close_and_publish,
+    current_snapshot,
+    last_good_snapshot,
+    pointer_path,
+    publish,
+    snapshot_dir,
+    snapshot_problem,
+    snapshot_version,
+    snapshots,
+    stale_reason,
+)
+
+__all__ = [
+    "MEMORY_LIMIT", "PERSON_KEY_HEX", "SQL_DIR", "PublishFailed", "StoreLocked", "StoreMissing",
+    "close_and_publish", "code_macros", "connect", "current_snapshot", "index_claim_rows",
+    "last_good_snapshot", "mark_demo", "missing_store", "models_version", "open_store",
+    "other_stores", "person_key", "person_key_macro", "person_key_secret", "pointer_path",
+    "publish", "require", "run_script", "scalar", "snapshot_dir", "snapshot_problem",
+    "snapshot_version", "snapshots", "sql", "stale_reason", "work_dir",
+]  # fmt: skip
