@@ -1,0 +1,90 @@
+"""The house: pipeline/ is stage packages in the order data flows (docs/architecture.md); an
+import only ever runs down that order, so there is no loop between stages."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PIPELINE = REPO / "pipeline"
+# Each stage and the stages below it that it may import. Scripts that bench runs as child
+# processes (pipeline/tools/benchmarks/) are programs of their own, not stages.
+ORDER = [
+    ("schema",),  # the contract's vocabulary: extract columns, codes, resident IDs
+    ("labels",),  # every label, zh and en
+    ("store",),  # the DuckDB file, its SQL files, its snapshots
+    ("ingest",),  # find, read, validate and load the rows of an import
+    ("models",),  # models from the rows, marts after the rules
+    ("rules",),  # rules as data, evaluated over the models
+    ("access",),  # accounts, roles and regions, the activity log
+    ("cases",),  # caseworker lists out, visit outcomes back
+    ("flow",),  # an import's stages in order
+    ("serve", "tools"),  # the dashboard's launcher; generate and bench
+    ("cli",),  # the commands
+]
+RANK = {stage: rank for rank, stages in enumerate(ORDER) for stage in stages}
+
+
+def stage_of(module: str) -> str | None:
+    """The stage of ``pipeline.x.y`` (``x``), None outside pipeline."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "pipeline" and len(parts) > 1 else None
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every pipeline module a file imports, at module level or inside functions."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("pipeline")}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "pipeline":
+                found |= {f"pipeline.{a.name}" for a in node.names}
+            elif node.module.startswith("pipeline."):
+                found.add(node.module)
+    return found
+
+
+def stage_imports() -> dict[str, set[str]]:
+    """Stage -> the other stages its files import."""
+    edges: dict[str, set[str]] = {}
+    for path in PIPELINE.rglob("*.py"):
+        rel = path.relative_to(REPO).with_suffix("")
+        if "benchmarks" in rel.parts:
+            continue
+        module = ".".join(rel.parts).removesuffix(".__init__")
+        source = stage_of(module) if module != "pipeline" else None
+        if source is None:
+            continue
+        targets = {stage_of(m) for m in imports_of(path)} - {None, source}
+        edges.setdefault(source, set()).update(targets)
+    return edges
+
+
+def test_every_module_belongs_to_a_stage() -> None:
+    stages = {p.stem if p.is_file() else p.name for p in PIPELINE.iterdir()}
+    stages -= {"__init__", "__pycache__", "sql"}
+    assert stages == set(RANK), "a new top-level module or package: give it its place in ORDER"
+
+
+def test_imports_run_only_down_the_stages() -> None:
+    upward = sorted(
+        f"{source} imports {target}"
+        for source, targets in stage_imports().items()
+        for target in targets
+        if RANK[target] >= RANK[source]
+    )
+    assert upward == [], upward
+
+
+def test_no_import_loop_between_stages() -> None:
+    edges = stage_imports()
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for nxt in edges.get(start, ()):
+            if nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})):
+                return True
+        return False
+
+    assert [s for s in edges if reaches(s, s, {s})] == []
