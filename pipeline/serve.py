@@ -13,6 +13,7 @@ address only, and on any other address ``serve`` refuses to start (exit 2). A si
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -24,9 +25,12 @@ from pipeline import flow, models, schema, store
 from pipeline.access import auth
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE_DATA = REPO / "sample_data"
+# sample_data/ of the repository; in an installed wheel, its copy inside pipeline/tools/
+_REPO_SAMPLE = REPO / "sample_data"
+SAMPLE_DATA = _REPO_SAMPLE if _REPO_SAMPLE.is_dir() else REPO / "pipeline" / "tools" / "sample_data"
 SAMPLE_DATA_ENV = "OOPWATCH_SAMPLE_DATA"  # another demo folder (tests, trials); default above
-APP = REPO / "dashboard" / "app.py"
+# The dashboard's main script, found without importing the dashboard (it sits above pipeline/).
+APP = Path(importlib.util.find_spec("dashboard").origin).parent / "app.py"
 ADDRESS_ENV = "OOPWATCH_ADDRESS"  # the address the dashboard listens on (it checks it too)
 
 Echo = Callable[[str], None]

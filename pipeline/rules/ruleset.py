@@ -17,7 +17,9 @@ from pathlib import Path
 
 from pipeline import schema
 
-RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+# rules/ of the repository; in an installed wheel, its copy inside this package
+_REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
+RULES_DIR = _REPO_RULES if _REPO_RULES.is_dir() else Path(__file__).resolve().parent / "data"
 SEVERITIES = ("low", "medium", "high")
 OPEN_END = 9999
 
