@@ -11,9 +11,9 @@ if str(REPO) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard.common import allowed, banners  # noqa: E402
 from dashboard.i18n import language_switch, t  # noqa: E402
 from dashboard.session import forget_look, gate  # noqa: E402
+from dashboard.ui import allowed, banners  # noqa: E402
 from pipeline.access import auth  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

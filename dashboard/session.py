@@ -19,8 +19,8 @@ from typing import NoReturn
 import streamlit as st
 
 from dashboard import data
-from dashboard.display import md
 from dashboard.i18n import LANG_KEY, t
+from dashboard.ui import md
 from pipeline.access import activity, auth
 
 USER_KEY = "auth.user"  # the signed-in account (its name; the email for single sign-on)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import data, fmt
+from dashboard import data, ui
 from pipeline import flow, store
 from tests.conftest import CLAIM_HEADER, REPO, ROSTER_HEADER, make_id, snapshot_sql, write_csv
 
@@ -159,11 +159,11 @@ def test_dashboard_reads_snapshots_not_the_store(app_db: Path) -> None:
 
 
 def test_money_formats_exactly() -> None:
-    assert fmt.yuan(Decimal("12345.67")) == "¥12,345.67"
-    assert fmt.yuan(Decimal("0.1") + Decimal("0.2")) == "¥0.30"
-    assert fmt.yuan(Decimal("-5")) == "-¥5.00"
-    assert fmt.yuan(Decimal("99999999999999.99")) == "¥99,999,999,999,999.99"
-    assert fmt.line(Decimal("10000")) == "10,000"
+    assert ui.yuan(Decimal("12345.67")) == "¥12,345.67"
+    assert ui.yuan(Decimal("0.1") + Decimal("0.2")) == "¥0.30"
+    assert ui.yuan(Decimal("-5")) == "-¥5.00"
+    assert ui.yuan(Decimal("99999999999999.99")) == "¥99,999,999,999,999.99"
+    assert ui.line(Decimal("10000")) == "10,000"
 
 
 # ---------------------------------------------------------------- overview on the sample weeks

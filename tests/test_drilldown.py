@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import data, fmt
-from dashboard.display import md
+from dashboard import data, ui
+from dashboard.ui import md
 from tests.authkit import page_text
 from tests.conftest import REPO, snapshot_sql
 
@@ -88,8 +88,8 @@ def test_province_figures_equal_sql(app_db: Path) -> None:
     people = sum(p for _, p, _ in expected)
     flagged = sum(f for _, _, f in expected)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["人数"] == fmt.count(people)
-    assert metrics["预警人数"] == fmt.count(flagged)
+    assert metrics["人数"] == ui.count(people)
+    assert metrics["预警人数"] == ui.count(flagged)
     assert len(at.get("plotly_chart")) == 1
     assert at.query_params["year"] == "2026"
 
@@ -186,7 +186,7 @@ def test_person_page_masks_the_id_and_shows_the_year(app_db: Path, target: Targe
     fall = next(tr for s in specs for tr in s["data"] if tr["type"] == "waterfall")
     values = [row[0], -row[1], -row[2], -row[3], -row[4], row[5]]
     assert fall["y"] == [float(v) for v in values]
-    assert fall["text"] == [fmt.yuan(abs(v)) for v in values]
+    assert fall["text"] == [ui.yuan(abs(v)) for v in values]
     assert fall["x"][0] == "医疗总费用" and fall["x"][-1] == "个人负担"
     assert row[0] - sum(row[1:5]) == row[5]
     timeline = next(s for s in specs if any(tr["type"] == "scatter" for tr in s["data"]))
@@ -275,4 +275,4 @@ def test_person_page_year_picker_follows_the_url(app_db: Path, target: Target) -
         [target.person_id, years[1]],
     )[0][0]
     metric = next(m for m in at.metric if m.label == f"{years[1]}年个人负担")
-    assert metric.value == fmt.yuan(oop)
+    assert metric.value == ui.yuan(oop)

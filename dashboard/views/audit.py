@@ -8,9 +8,9 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, fmt
+from dashboard import data, ui
 from dashboard.i18n import t
-from dashboard.widgets import choice
+from dashboard.ui import choice
 from pipeline.access import auth
 
 DEFAULT_DAYS = 30
@@ -42,7 +42,7 @@ def main() -> None:
     if log.empty:
         st.info(t("audit.none"))
         return
-    st.caption(t("audit.count", n=fmt.count(len(log))))
+    st.caption(t("audit.count", n=ui.count(len(log))))
     shown = pd.DataFrame(
         {
             t("qcol.when"): log["at"],

@@ -2,7 +2,7 @@
 
 One level at a time. Where the user is lives in the URL (``?year=2026&region=230224101201&
 household=…&person=<token>``), so a pasted link opens the same place; choosing a row moves one
-level down. The person is drawn here too (:mod:`dashboard.personview`), not on another page: a
+level down. The person is drawn here too (:mod:`dashboard.views.personview`), not on another page: a
 page switch costs the browser about 0.4 s more per click.
 """
 
@@ -14,11 +14,21 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from dashboard import data, fmt, personview
-from dashboard.common import data_as_of, refuse, snapshot_or_stop
-from dashboard.display import chart_text, code_label, md, pct, region_name, rule_list
+from dashboard import data, ui
 from dashboard.i18n import language, t
 from dashboard.session import audit_once, forget_look
+from dashboard.ui import (
+    chart_text,
+    code_label,
+    data_as_of,
+    md,
+    pct,
+    refuse,
+    region_name,
+    rule_list,
+    snapshot_or_stop,
+)
+from dashboard.views import personview
 from pipeline.access import auth
 from pipeline.schema import mask_id
 
@@ -120,11 +130,11 @@ def breadcrumb(
 def region_metrics(row: pd.Series) -> None:
     """Headline figures of the region in view."""
     cols = st.columns([1, 1, 1, 1.8, 1.3, 1])  # money needs the room
-    cols[0].metric(t("col.people"), fmt.count(int(row["people"])))
-    cols[1].metric(t("col.flagged"), fmt.count(int(row["flagged"])))
+    cols[0].metric(t("col.people"), ui.count(int(row["people"])))
+    cols[1].metric(t("col.flagged"), ui.count(int(row["flagged"])))
     cols[2].metric(t("col.flag_rate"), pct(row["flag_rate"]))
-    cols[3].metric(t("col.oop"), fmt.yuan(row["oop"]))
-    cols[4].metric(t("col.oop_median"), fmt.yuan(row["oop_median"]))
+    cols[3].metric(t("col.oop"), ui.yuan(row["oop"]))
+    cols[4].metric(t("col.oop_median"), ui.yuan(row["oop_median"]))
     cols[5].metric(t("col.participation"), pct(row["participation"]))
 
 
@@ -160,8 +170,8 @@ def children_table(children: pd.DataFrame, key: str) -> None:
             t("col.people"): children["people"],
             t("col.flagged"): children["flagged"],
             t("col.flag_rate"): [pct(v) for v in children["flag_rate"]],
-            t("col.oop"): [fmt.yuan(v) for v in children["oop"]],
-            t("col.oop_median"): [fmt.yuan(v) for v in children["oop_median"]],
+            t("col.oop"): [ui.yuan(v) for v in children["oop"]],
+            t("col.oop_median"): [ui.yuan(v) for v in children["oop_median"]],
             t("col.participation"): [pct(v) for v in children["participation"]],
         }
     )
@@ -270,8 +280,8 @@ def households_table(households: pd.DataFrame, with_ids: bool) -> pd.DataFrame:
     columns = {t("col.household"): households["household_id"]} if with_ids else {}
     columns |= {
         t("col.members"): households["members"],
-        t("col.household_oop"): [fmt.yuan(v) for v in households["household_oop"]],
-        t("col.income"): [fmt.yuan(v) if known else unknown for v, known in incomes],
+        t("col.household_oop"): [ui.yuan(v) for v in households["household_oop"]],
+        t("col.income"): [ui.yuan(v) if known else unknown for v, known in incomes],
         t("col.flagged_members"): households["flagged_members"],
     }
     return pd.DataFrame(columns)
@@ -321,11 +331,11 @@ def household_metrics(snapshot: str, year: int, household: str, members: pd.Data
     row = data.household_year_row(snapshot, year, household) or {}
     income = row.get("household_income")
     cols = st.columns([1, 1, 1.5, 1.5])
-    cols[0].metric(t("col.members"), fmt.count(len(members)))
-    cols[1].metric(t("col.flagged_members"), fmt.count(int(members["rules"].notna().sum())))
-    cols[2].metric(t("col.household_oop"), fmt.yuan(row.get("household_oop")))
+    cols[0].metric(t("col.members"), ui.count(len(members)))
+    cols[1].metric(t("col.flagged_members"), ui.count(int(members["rules"].notna().sum())))
+    cols[2].metric(t("col.household_oop"), ui.yuan(row.get("household_oop")))
     cols[3].metric(
-        t("col.income"), fmt.yuan(income) if income is not None else t("drill.income_unknown")
+        t("col.income"), ui.yuan(income) if income is not None else t("drill.income_unknown")
     )
 
 
@@ -346,7 +356,7 @@ def household_view(snapshot: str, year: int, household: str, village: str) -> No
             t("col.person_name"): members["name"],
             t("col.relation"): members["relation"].fillna("—"),
             t("col.category"): [code_label(snapshot, "category", c) for c in members["category"]],
-            t("col.oop"): [fmt.yuan(v) for v in members["oop"]],
+            t("col.oop"): [ui.yuan(v) for v in members["oop"]],
             t("col.rules"): [rule_list(r) for r in members["rules"]],
         }
     )

@@ -10,11 +10,9 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import data, fmt
-from dashboard.common import data_as_of, snapshot_or_stop
-from dashboard.display import chart_text
+from dashboard import data, ui
 from dashboard.i18n import LABELS, language, t
-from dashboard.widgets import region_selector
+from dashboard.ui import chart_text, data_as_of, region_selector, snapshot_or_stop
 
 SEVERITY_COLORS = {"high": "#d62728", "medium": "#ff7f0e", "low": "#bcbd22"}
 
@@ -32,12 +30,12 @@ def year_selector(snapshot: str) -> int | None:
 def metrics(totals: data.Totals | data.RegionFigures, line: str) -> None:
     """The four headline numbers."""
     cols = st.columns(4)
-    cols[0].metric(t("overview.people"), fmt.count(totals.people))
-    cols[1].metric(t("overview.claims"), fmt.count(totals.claims))
-    cols[2].metric(t("overview.oop"), fmt.yuan(totals.oop))
+    cols[0].metric(t("overview.people"), ui.count(totals.people))
+    cols[1].metric(t("overview.claims"), ui.count(totals.claims))
+    cols[2].metric(t("overview.oop"), ui.yuan(totals.oop))
     cols[3].metric(
         t("overview.over_line", line=line),
-        fmt.count(totals.over_line),
+        ui.count(totals.over_line),
         help=t("overview.over_line.help", line=line),
     )
 
@@ -49,7 +47,7 @@ def province_table(frame: pd.DataFrame, line: str, label: str | None = None) -> 
             label or t("col.province"): frame["province"].fillna(t("region.unplaced")),
             t("col.people"): frame["people"],
             t("col.claims"): frame["claims"],
-            t("col.oop"): [fmt.yuan(v) for v in frame["oop"]],
+            t("col.oop"): [ui.yuan(v) for v in frame["oop"]],
             t("col.over_line", line=line): frame["over_line"],
         }
     )
@@ -90,7 +88,7 @@ def watch_metrics(snapshot: str, year: int, region: str, figures: data.RegionFig
     """People monitored, participation against its target, the list and this week's movement."""
     entered, left = data.week_changes(snapshot, year, region)
     cols = st.columns(5)
-    cols[0].metric(t("ov.roster_people"), fmt.count(figures.roster_people))
+    cols[0].metric(t("ov.roster_people"), ui.count(figures.roster_people))
     rate = figures.participation
     if rate is None:
         cols[1].metric(t("ov.participation"), "—")
@@ -107,14 +105,14 @@ def watch_metrics(snapshot: str, year: int, region: str, figures: data.RegionFig
             delta_color="normal" if diff != 0 else "off",
             help=t(
                 "ov.participation.help",
-                enrolled=fmt.count(figures.enrolled_active),
-                roster=fmt.count(figures.roster_people),
+                enrolled=ui.count(figures.enrolled_active),
+                roster=ui.count(figures.roster_people),
                 target=percent(data.PARTICIPATION_TARGET),
             ),
         )
-    cols[2].metric(t("ov.flagged"), fmt.count(data.watch_flagged(snapshot, year, region)))
-    cols[3].metric(t("ov.new_week"), fmt.count(entered))
-    cols[4].metric(t("ov.left_week"), fmt.count(left))
+    cols[2].metric(t("ov.flagged"), ui.count(data.watch_flagged(snapshot, year, region)))
+    cols[3].metric(t("ov.new_week"), ui.count(entered))
+    cols[4].metric(t("ov.left_week"), ui.count(left))
 
 
 def _layout(fig, height: int = 320) -> None:
@@ -155,12 +153,12 @@ def cost_chart(figures: data.RegionFigures) -> None:
         {
             "part": [t(k) for k, _ in parts],
             "amount": [float(v) for _, v in parts],  # plotting only; figures stay Decimal
-            "text": [fmt.yuan(v) for _, v in parts],
+            "text": [ui.yuan(v) for _, v in parts],
         }
     )
     fig = px.pie(
         chart, names="part", values="amount", hole=0.45,
-        title=t("ov.cost_split") + " · " + t("ov.total_cost", amount=fmt.yuan(figures.total_cost)),
+        title=t("ov.cost_split") + " · " + t("ov.total_cost", amount=ui.yuan(figures.total_cost)),
         custom_data=["text"],
     )  # fmt: skip
     fig.update_traces(
@@ -227,14 +225,14 @@ def funnel_chart(snapshot: str, year: int, region: str) -> None:
     _layout(fig)
     st.plotly_chart(fig, key="ov.funnel")
     days = data.FOLLOW_UP_DAYS
-    st.metric(t("ov.funnel_waiting", days=days), fmt.count(counts["waiting"]))
+    st.metric(t("ov.funnel_waiting", days=days), ui.count(counts["waiting"]))
 
 
 def stale_warning(snapshot: str) -> None:
     """Warn when the last import is older than the weekly cycle allows."""
     last = data.last_import(snapshot)
     if last is not None and dt.datetime.now() - last.imported_at > data.STALE_AFTER:
-        st.warning(t("ov.stale", when=fmt.when(last.imported_at), days=data.STALE_AFTER.days))
+        st.warning(t("ov.stale", when=ui.when(last.imported_at), days=data.STALE_AFTER.days))
 
 
 def main() -> None:
@@ -250,7 +248,7 @@ def main() -> None:
         st.info(t("overview.no_data"))
         return
     region = region_selector(snapshot, key="overview.region", container=top[1])
-    line = fmt.line(data.OOP_LINE)
+    line = ui.line(data.OOP_LINE)
     figures = data.region_figures(snapshot, year, region)
     metrics(figures, line)
     watch_metrics(snapshot, year, region, figures)

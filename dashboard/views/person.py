@@ -1,6 +1,6 @@
 """Person page: one person opened by a link (``?person=<token>&year=…``); see
-:mod:`dashboard.personview`, which the drill-down also draws below a household."""
+:mod:`dashboard.views.personview`, which the drill-down also draws below a household."""
 
-from dashboard.personview import page
+from dashboard.views.personview import page
 
 page()

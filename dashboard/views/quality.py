@@ -5,10 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, fmt
-from dashboard.common import data_as_of, snapshot_or_stop
-from dashboard.display import reason_text
+from dashboard import data, ui
 from dashboard.i18n import t
+from dashboard.ui import data_as_of, reason_text, snapshot_or_stop
 
 QUIET_SHARE = 0.5
 QUIET_WEEKS = 52
@@ -33,7 +32,7 @@ def imports_section(snapshot: str) -> None:
             t("q.rows_read"): frame["rows_read"],
             t("q.rows_loaded"): frame["rows_loaded"],
             t("q.rows_rejected"): frame["rows_rejected"],
-            t("qcol.imported_at"): [fmt.when(v) for v in frame["imported_at"]],
+            t("qcol.imported_at"): [ui.when(v) for v in frame["imported_at"]],
             t("qcol.sha256"): [str(v)[:12] for v in frame["sha256"]],
         }
     )
@@ -84,13 +83,13 @@ def unmatched_section(snapshot: str) -> None:
         st.info(t("q.unmatched_none"))
         return
     cols = st.columns(2)
-    cols[0].metric(t("q.unmatched_claims"), fmt.count(claims))
-    cols[1].metric(t("q.unmatched_oop"), fmt.yuan(oop))
+    cols[0].metric(t("q.unmatched_claims"), ui.count(claims))
+    cols[1].metric(t("q.unmatched_oop"), ui.yuan(oop))
     shown = pd.DataFrame(
         {
             t("qcol.person"): frame["person"],
             t("qcol.claims"): frame["claims"],
-            t("qcol.oop"): [fmt.yuan(v) for v in frame["oop"]],
+            t("qcol.oop"): [ui.yuan(v) for v in frame["oop"]],
             t("qcol.first"): frame["first"],
             t("qcol.last"): frame["last"],
         }
@@ -172,7 +171,7 @@ def returns_section(snapshot: str) -> None:
         {
             t("qcol.import_id"): files["return_id"],
             t("qcol.file"): files["file"],
-            t("qcol.when"): [fmt.when(v) for v in files["returned_at"]],
+            t("qcol.when"): [ui.when(v) for v in files["returned_at"]],
             t("qcol.user"): files["os_user"],
             t("q.rows_read"): files["rows_read"],
             t("q.rows_loaded"): files["rows_loaded"],

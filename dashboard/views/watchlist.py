@@ -8,10 +8,9 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, fmt
-from dashboard.common import data_as_of, snapshot_or_stop
+from dashboard import data, ui
 from dashboard.i18n import LABELS, language, t
-from dashboard.widgets import choice, region_selector
+from dashboard.ui import choice, data_as_of, region_selector, snapshot_or_stop
 
 
 def rule_label(rule: str) -> str:
@@ -61,8 +60,8 @@ def shown_table(frame: pd.DataFrame, snapshot: str) -> pd.DataFrame:
             t("wcol.name"): frame["name"],
             t("wcol.village"): frame["village"],
             t("wcol.category"): [categories.get(c, c) for c in frame["category"]],
-            t("wcol.oop"): [fmt.yuan(v) for v in frame["oop"]],
-            t("wcol.threshold"): [fmt.yuan(v) if v is not None else "" for v in frame["threshold"]],
+            t("wcol.oop"): [ui.yuan(v) for v in frame["oop"]],
+            t("wcol.threshold"): [ui.yuan(v) if v is not None else "" for v in frame["threshold"]],
             t("wcol.rules"): [rules_text(r) for r in frame["rules"]],
             t("wcol.severity"): [t(f"sev.{s}") for s in frame["severity"]],
             t("wcol.status"): [t(f"status.{s}") for s in frame["status"]],
@@ -121,7 +120,7 @@ def downloads(snapshot: str, chosen: dict[str, object], rows: int) -> None:
             label, data=build(kind), file_name=f"{stem}.{kind}", mime=MIME[kind],
             key=f"wl.download.{kind}", on_click="ignore",
         )  # fmt: skip
-    cols[2].caption(t("wl.download_help", rows=fmt.count(rows)))
+    cols[2].caption(t("wl.download_help", rows=ui.count(rows)))
     if who.is_admin:
         full_id_export(snapshot, chosen, stem)
 
@@ -155,7 +154,7 @@ def full_id_export(snapshot: str, chosen: dict[str, object], stem: str) -> None:
         ready = st.session_state.get(FULL_ID_FILE)
         if ready and ready[0] == chosen:  # made for the filters shown, not earlier ones
             _, name, kind, content, count = ready
-            st.success(t("wl.full_ids_ready", rows=fmt.count(count)))
+            st.success(t("wl.full_ids_ready", rows=ui.count(count)))
             st.download_button(
                 t("wl.full_ids_download"), data=content, file_name=name, mime=MIME[kind],
                 key="wl.full_ids.download", on_click=forget_full_id_file,
@@ -174,14 +173,14 @@ def waiting_section(snapshot: str, year: int, region: str) -> None:
     if frame.empty:
         st.caption(t("wl.waiting_none", days=days))
         return
-    with st.expander(t("wl.waiting", days=days, n=fmt.count(len(frame)))):
+    with st.expander(t("wl.waiting", days=days, n=ui.count(len(frame)))):
         shown = pd.DataFrame(
             {
                 t("wcol.person"): frame["person"],
                 t("wcol.name"): frame["name"],
                 t("wcol.village"): frame["village"],
                 t("wcol.severity"): [t(f"sev.{s}") if s else "" for s in frame["severity"]],
-                t("wcol.exported_at"): [fmt.when(v) for v in frame["exported_at"]],
+                t("wcol.exported_at"): [ui.when(v) for v in frame["exported_at"]],
                 t("wcol.export_id"): frame["export_id"],
                 t("wcol.days"): frame["days"],
             }
@@ -202,9 +201,9 @@ def main() -> None:
     if frame.empty:
         st.info(t("wl.empty"))
         return
-    st.markdown(t("wl.count", total=fmt.count(total), shown=fmt.count(len(frame))))
+    st.markdown(t("wl.count", total=ui.count(total), shown=ui.count(len(frame))))
     if total > len(frame):
-        st.warning(t("wl.limited", shown=fmt.count(len(frame))))
+        st.warning(t("wl.limited", shown=ui.count(len(frame))))
     table = shown_table(frame, snapshot)
     config = column_widths()
     height = 600 if len(table) > 16 else "auto"

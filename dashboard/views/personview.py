@@ -16,11 +16,19 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import data, fmt
-from dashboard.common import data_as_of, snapshot_or_stop
-from dashboard.display import chart_text, code_label, keyed_label, md, region_name, rule_list
+from dashboard import data, ui
 from dashboard.i18n import language, t
 from dashboard.session import audit_once
+from dashboard.ui import (
+    chart_text,
+    code_label,
+    data_as_of,
+    keyed_label,
+    md,
+    region_name,
+    rule_list,
+    snapshot_or_stop,
+)
 from pipeline.access import auth
 from pipeline.schema import mask_id
 
@@ -89,7 +97,7 @@ def header(
     st.markdown(f"### {md(person.name or '—')}\u3000`{masked}`")  # code span: * stay literal
     cols = st.columns(3)
     cols[0].metric(t("col.category"), code_label(snapshot, "category", person.category))
-    cols[1].metric(t("person.oop", year=year), fmt.yuan(row["oop"] if row else None))
+    cols[1].metric(t("person.oop", year=year), ui.yuan(row["oop"] if row else None))
     status = (
         f"{keyed_label('severity', watch['severity'])} · {keyed_label('status', watch['status'])}"
         if watch
@@ -121,7 +129,7 @@ def members_frame(snapshot: str, person: data.Person, members: pd.DataFrame) -> 
             t("col.person_name"): members["name"],
             t("col.relation"): members["relation"].fillna("—"),
             t("col.category"): [code_label(snapshot, "category", c) for c in members["category"]],
-            t("col.oop"): [fmt.yuan(v) for v in members["oop"]],
+            t("col.oop"): [ui.yuan(v) for v in members["oop"]],
             t("col.rules"): [rule_list(r) for r in members["rules"]],
         }
     )
@@ -134,7 +142,7 @@ def timeline_figure(snapshot: str, claims: pd.DataFrame, year: int) -> go.Figure
             "date": pd.to_datetime(claims["settle_date"]),
             "oop": [float(v) for v in claims["oop"]],
             "visit": [code_label(snapshot, "visit_type", v) for v in claims["visit_type"]],
-            "total": [fmt.yuan(v) for v in claims["total_cost"]],
+            "total": [ui.yuan(v) for v in claims["total_cost"]],
             "hospital": [chart_text(v) for v in claims["hospital"].fillna("—")],
             "diagnosis": [chart_text(v) for v in claims["diagnosis"].fillna("—")],
         }
@@ -179,7 +187,7 @@ def waterfall_figure(row: dict, year: int) -> go.Figure:
             x=labels,
             y=[float(v) for v in values],
             measure=["absolute", "relative", "relative", "relative", "relative", "total"],
-            text=[fmt.yuan(abs(v)) for v in values],
+            text=[ui.yuan(abs(v)) for v in values],
             textposition="outside",
             connector={"line": {"color": "#999"}},
             increasing={"marker": {"color": "#d62728"}},
@@ -213,7 +221,7 @@ def rules_fired(flags: pd.DataFrame, year: int) -> None:
             f"{t('col.severity')} {keyed_label('severity', severity)}",
         ]
         if pd.notna(threshold):
-            parts.append(f"{t('col.threshold')} {fmt.yuan(threshold)}")
+            parts.append(f"{t('col.threshold')} {ui.yuan(threshold)}")
         st.markdown(f"- {' · '.join(parts)}  \n  {md(text)}")
 
 
@@ -221,12 +229,12 @@ def history_frame(runs: pd.DataFrame) -> pd.DataFrame:
     """Run by run: on the list or not, with which rules, severity and OOP."""
     return pd.DataFrame(
         {
-            t("col.evaluated_at"): [fmt.when(v) for v in runs["evaluated_at"]],
+            t("col.evaluated_at"): [ui.when(v) for v in runs["evaluated_at"]],
             t("col.as_of"): [str(v) if v is not None else "—" for v in runs["as_of"]],
             t("col.on_list"): [t("yes") if v else t("no") for v in runs["on_list"]],
             t("col.rules"): [rule_list(r) for r in runs["rules"]],
             t("col.severity"): [keyed_label("severity", s) if s else "" for s in runs["severity"]],
-            t("col.oop"): [fmt.yuan(v) if v is not None else "" for v in runs["oop"]],
+            t("col.oop"): [ui.yuan(v) if v is not None else "" for v in runs["oop"]],
         }
     )
 
@@ -235,14 +243,14 @@ def changes_frame(changes: pd.DataFrame) -> pd.DataFrame:
     """Entries and exits with their reasons."""
     return pd.DataFrame(
         {
-            t("col.evaluated_at"): [fmt.when(v) for v in changes["evaluated_at"]],
+            t("col.evaluated_at"): [ui.when(v) for v in changes["evaluated_at"]],
             t("col.change"): [keyed_label("change", c) for c in changes["change"]],
             t("col.reason"): [keyed_label("reason", r) if r else "" for r in changes["reason"]],
             t("col.rules"): [rule_list(r) for r in changes["rules_before"]],
             t("col.oop_before"): [
-                fmt.yuan(v) if v is not None else "" for v in changes["oop_before"]
+                ui.yuan(v) if v is not None else "" for v in changes["oop_before"]
             ],
-            t("col.oop_now"): [fmt.yuan(v) if v is not None else "" for v in changes["oop_now"]],
+            t("col.oop_now"): [ui.yuan(v) if v is not None else "" for v in changes["oop_now"]],
         }
     )
 
@@ -255,7 +263,7 @@ def claims_frame(snapshot: str, claims: pd.DataFrame) -> pd.DataFrame:
             t("col.visit_type"): [
                 code_label(snapshot, "visit_type", v) for v in claims["visit_type"]
             ],
-            **{t(f"fund.{k}"): [fmt.yuan(v) for v in claims[k]] for k in data.FUND_LAYERS},
+            **{t(f"fund.{k}"): [ui.yuan(v) for v in claims[k]] for k in data.FUND_LAYERS},
             t("col.diagnosis"): claims["diagnosis"].fillna("—"),
             t("col.hospital"): claims["hospital"].fillna("—"),
         }

@@ -1,0 +1,289 @@
+"""Queries of a person: who a link names, their years, claims, flags and history."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.data.access import (
+    _members_in_region,
+    _person_in_region,
+    at_least,
+    guarded,
+    open_to_all,
+    person_in_region,
+)
+from dashboard.data.drilldown import _in_village, household_members, region_ancestors
+from dashboard.data.snapshots import _by_index, _rows
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who a person is (their current roster record)."""
+
+    person_id: str
+    name: str | None
+    household_id: str | None
+    relation: str | None
+    village_code: str | None
+    category: str | None
+    household_income: Decimal | None
+    on_roster: bool
+
+
+@guarded(at_least("caseworker"), shape=_person_in_region)
+@st.cache_data(max_entries=256, show_spinner=False)
+def find_person(snapshot: str, key: str, household_id: str | None = None) -> Person | None:
+    """The person a link names by :func:`person_token`. Never by the resident ID itself: a
+    page that answered full IDs would let anyone who can open it test the few thousand IDs a
+    masked one leaves open (birth dates) until one is found.
+
+    With ``household_id`` only that household is searched, which keeps the lookup cheap.
+    """
+    where = "household_id = ?" if household_id else "true"
+    params: list[object] = [household_id] if household_id else []
+    rows = _rows(
+        snapshot,
+        f"""SELECT person_id, name, household_id, relation, village_code, category,
+                   household_income, on_roster
+            FROM people JOIN person_keys AS k USING (person_id)
+            WHERE {where} AND k.token = ?
+            LIMIT 1""",
+        [*params, key.lower()],
+    )
+    return Person(*rows[0][:7], bool(rows[0][7])) if rows else None
+
+
+FUND_LAYERS = ["total_cost", "basic_paid", "critical_paid", "assistance_paid", "other_paid", "oop"]
+_YEAR_COLUMNS = [*FUND_LAYERS, "claims", "inpatient_claims", "enrolled_active"]
+
+
+@guarded(person_in_region())
+@st.cache_data(max_entries=256, show_spinner=False)
+def person_year_rows(
+    snapshot: str, person_id: str, village: str | None = None
+) -> dict[int, dict[str, object]]:
+    """Every ``person_year`` row of a person, newest year first: year -> fund layers, OOP, claims.
+
+    One query serves the year selector and the year's figures; ``village`` (the person's)
+    lets the scan skip every other village's blocks.
+    """
+    place, at = _in_village(village)
+    rows = _rows(
+        snapshot,
+        f"""SELECT year, {", ".join(_YEAR_COLUMNS)} FROM person_year
+            WHERE person_id = ?{place}
+            ORDER BY year DESC""",  # noqa: S608
+        [person_id, *at],
+    )
+    return {int(r[0]): dict(zip(_YEAR_COLUMNS, r[1:], strict=True)) for r in rows}
+
+
+@guarded(person_in_region())
+def person_years(snapshot: str, person_id: str, village: str | None = None) -> list[int]:
+    """The years a person has a ``person_year`` row, newest first."""
+    return list(person_year_rows(snapshot, person_id, village))
+
+
+@guarded(person_in_region())
+def person_year_row(
+    snapshot: str, person_id: str, year: int, village: str | None = None
+) -> dict[str, object] | None:
+    """A person's fund layers, OOP and claim count in ``year`` (Decimals), or None."""
+    return person_year_rows(snapshot, person_id, village).get(year)
+
+
+@open_to_all
+@st.cache_data(max_entries=256, show_spinner=False)
+def place_names(snapshot: str, village: str) -> dict[str, str]:
+    """Names of a village and of every division above it: code -> name (nameless codes absent)."""
+    rows = _rows(
+        snapshot,
+        "SELECT code, name FROM region_names WHERE list_contains(?, code)",
+        [region_ancestors(village)[1:]],
+    )
+    return dict(rows)
+
+
+CLAIM_COLUMNS = [
+    "claim_id", "settle_date", "visit_type", "total_cost", "basic_paid", "critical_paid",
+    "assistance_paid", "other_paid", "oop", "diagnosis", "hospital",
+]  # fmt: skip
+
+
+@guarded(person_in_region())
+@st.cache_data(max_entries=256, show_spinner=False)
+def person_claims(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
+    """A person's claims in force in ``year``, by settle date, each with its OOP.
+
+    The rows of ``claims_effective`` for one person: their claim_log rowids come from
+    ``claim_person_rows`` and the rows are fetched by rowid (a few ms; a scan of claim_log for
+    the person_id took 25-40 ms at 10M claims); then the rows a later one replaced, reversal
+    rows and the claims they cancel are left out, as the views do.
+    """
+    found = _rows(
+        snapshot,
+        f"""WITH x AS MATERIALIZED ({_by_index("claim_person_rows", "person_id")})
+            SELECT flatten(list(log_rows)) FROM x WHERE year = ?""",  # noqa: S608
+        [person_id, year],
+    )[0][0]
+    rows = _rows(
+        snapshot,
+        """WITH c AS MATERIALIZED (  -- each column fetched costs: not the two unused
+               SELECT * EXCLUDE (extra, in_scope_cost) FROM claim_log WHERE rowid = ANY(?)
+           )
+           SELECT claim_id, settle_date, visit_type, total_cost, basic_paid, critical_paid,
+                  assistance_paid, coalesce(other_paid, 0),
+                  CAST(total_cost - basic_paid - critical_paid - assistance_paid
+                       - coalesce(other_paid, 0) AS DECIMAL(14,2)),
+                  diagnosis, hospital
+           FROM c
+           ANTI JOIN claim_rows_superseded AS s USING (file_id, line)  -- a few thousand rows
+           ANTI JOIN reversed_claims AS r USING (claim_id)
+           WHERE person_id = ? AND year(settle_date) = ? AND reverses IS NULL
+           ORDER BY settle_date, claim_id""",
+        [found or [], person_id, year],
+    )
+    return pd.DataFrame.from_records(rows, columns=CLAIM_COLUMNS)
+
+
+# A person's rows of the run-by-run tables (flag_entries, watch_entries, watch_changes) come
+# through their person_id index. An entry with no to_run is on the latest run's list
+# (pipeline/sql/watch.sql).
+
+FLAG_COLUMNS = ["rule_id", "oop", "threshold", "severity", "explain_zh", "explain_en"]
+
+
+@guarded(person_in_region())
+@st.cache_data(max_entries=256, show_spinner=False)
+def person_flags(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
+    """The rules that flag the person on the current watch-list for ``year``, one row each."""
+    rows = _rows(
+        snapshot,
+        f"""WITH f AS MATERIALIZED ({_by_index("flag_entries", "person_id")})
+            SELECT rule_id, oop, threshold, severity, explain_zh, explain_en
+            FROM f
+            WHERE year = ? AND to_run IS NULL
+            ORDER BY rule_id""",  # noqa: S608
+        [person_id, year],
+    )
+    return pd.DataFrame.from_records(rows, columns=FLAG_COLUMNS)
+
+
+@guarded(person_in_region())
+@st.cache_data(max_entries=256, show_spinner=False)
+def person_watch(snapshot: str, person_id: str, year: int) -> dict[str, object] | None:
+    """The person's current watch-list row for ``year`` (rules, severity, status, …), or None."""
+    columns = ["rules", "oop", "threshold", "severity", "status", "first_flagged",
+               "weeks_on_list", "explain_zh", "explain_en"]  # fmt: skip
+    rows = _rows(
+        snapshot,
+        f"""WITH w AS MATERIALIZED ({_by_index("watch_entries", "person_id")}),
+            latest AS (SELECT max(run_id) AS run_id FROM rule_runs)
+            SELECT w.rules, w.oop, w.threshold, w.severity,
+                   CASE WHEN w.since_run = latest.run_id THEN 'new' ELSE 'continuing' END,
+                   w.first_flagged, latest.run_id - w.since_run + 1, w.explain_zh, w.explain_en
+            FROM w CROSS JOIN latest
+            WHERE w.year = ? AND w.to_run IS NULL""",  # noqa: S608
+        [person_id, year],
+    )
+    return dict(zip(columns, rows[0], strict=True)) if rows else None
+
+
+HISTORY_COLUMNS = ["run_id", "evaluated_at", "as_of", "on_list", "rules", "severity", "oop"]
+
+
+@guarded(person_in_region())
+@st.cache_data(max_entries=256, show_spinner=False)
+def person_flag_history(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
+    """Every evaluation run, newest first: was the person on the list for ``year``, and why."""
+    rows = _rows(
+        snapshot,
+        f"""WITH w AS MATERIALIZED ({_by_index("watch_entries", "person_id")})
+            SELECT r.run_id, r.evaluated_at, r.as_of, w.person_id IS NOT NULL,
+                   w.rules, w.severity, w.oop
+            FROM rule_runs AS r
+            LEFT JOIN w ON r.run_id >= w.from_run
+                       AND r.run_id < coalesce(w.to_run, 2147483647) AND w.year = ?
+            ORDER BY r.run_id DESC""",  # noqa: S608
+        [person_id, year],
+    )
+    frame = pd.DataFrame.from_records(rows, columns=HISTORY_COLUMNS)
+    return frame.astype({"run_id": "int64", "on_list": bool})
+
+
+CHANGE_COLUMNS = ["run_id", "evaluated_at", "change", "reason", "rules_before", "oop_before",
+                  "oop_now"]  # fmt: skip
+
+
+@guarded(person_in_region())
+@st.cache_data(max_entries=256, show_spinner=False)
+def person_changes(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
+    """The person's entries to and exits from the list for ``year``, newest first."""
+    rows = _rows(
+        snapshot,
+        f"""WITH c AS MATERIALIZED ({_by_index("watch_changes", "person_id")})
+            SELECT {", ".join(CHANGE_COLUMNS)}
+            FROM c JOIN rule_runs USING (run_id)
+            WHERE c.year = ? ORDER BY run_id DESC""",  # noqa: S608
+        [person_id, year],
+    )
+    return pd.DataFrame.from_records(rows, columns=CHANGE_COLUMNS)
+
+
+@dataclass(frozen=True)
+class PersonPage:
+    """Everything a person's page shows for one year (see the functions named like the fields)."""
+
+    watch: dict[str, object] | None
+    places: dict[str, str]
+    members: pd.DataFrame | None
+    claims: pd.DataFrame
+    flags: pd.DataFrame
+    history: pd.DataFrame
+    changes: pd.DataFrame
+
+
+_PAGE_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="oopwatch-person")
+
+
+@guarded(person_in_region(), shape=_members_in_region)
+@st.cache_data(max_entries=256, show_spinner=False)
+def person_page(
+    snapshot: str, person_id: str, year: int, village: str | None, household: str | None
+) -> PersonPage:
+    """A person's page data, its seven queries run at once on their own cursors.
+
+    DuckDB releases the GIL while it runs a query, so the claims scan (the longest) overlaps
+    with the six index and village-pruned lookups: the page waits for the slowest, not the sum.
+    """
+
+    def raw(fn: object) -> object:
+        return getattr(fn, "__wrapped__", fn)  # the undecorated function: no Streamlit in threads
+
+    jobs = {
+        "watch": (raw(person_watch), (snapshot, person_id, year)),
+        "places": (raw(place_names), (snapshot, village)) if village else None,
+        "members": (raw(household_members), (snapshot, year, household, village))
+        if household
+        else None,
+        "claims": (raw(person_claims), (snapshot, person_id, year)),
+        "flags": (raw(person_flags), (snapshot, person_id, year)),
+        "history": (raw(person_flag_history), (snapshot, person_id, year)),
+        "changes": (raw(person_changes), (snapshot, person_id, year)),
+    }
+    futures = {name: _PAGE_POOL.submit(job[0], *job[1]) for name, job in jobs.items() if job}
+    results = {name: future.result() for name, future in futures.items()}
+    return PersonPage(
+        watch=results["watch"],
+        places=results.get("places", {}),
+        members=results.get("members"),
+        claims=results["claims"],
+        flags=results["flags"],
+        history=results["history"],
+        changes=results["changes"],
+    )

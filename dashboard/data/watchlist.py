@@ -1,0 +1,203 @@
+"""Queries of the watch-list page and its downloads (logged, masked unless an admin asks)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.data.access import (
+    access,
+    at_least,
+    guarded,
+    in_region,
+    names_for,
+    open_to_all,
+)
+from dashboard.data.snapshots import _rows, cursor, db_path
+from pipeline import schema
+from pipeline.access import activity, auth
+from pipeline.cases import export
+
+WATCH_LIMIT = 1000
+
+
+@open_to_all
+@st.cache_data(max_entries=32, show_spinner=False)
+def watch_rules(snapshot: str) -> list[str]:
+    """Rule ids that appear on the current watch-list."""
+    rows = _rows(
+        snapshot,
+        "SELECT DISTINCT rule FROM region_watch_rules WHERE level = 0 ORDER BY rule",
+    )
+    return [r[0] for r in rows]
+
+
+@open_to_all
+@st.cache_data(max_entries=32, show_spinner=False)
+def watch_years(snapshot: str) -> list[int]:
+    """Years on the current watch-list, newest first."""
+    rows = _rows(
+        snapshot, "SELECT DISTINCT year FROM region_watch_rules WHERE level = 0 ORDER BY year DESC"
+    )
+    return [int(r[0]) for r in rows]
+
+
+def _watch_where(
+    year: int,
+    region: str,
+    rule: str | None,
+    severity: str | None,
+    status: str | None,
+    category: str | None,
+) -> tuple[str, list[object]]:
+    """WHERE clause and its parameters for the watch-list filters (values never in the SQL)."""
+    clauses = ["w.year = ?", "starts_with(coalesce(w.village_code, ''), ?)"]
+    params: list[object] = [year, region]
+    optional = [
+        ("list_contains(string_split(w.rules, ';'), ?)", rule),
+        ("w.severity = ?", severity),
+        ("w.status = ?", status),
+        ("w.category = ?", category),
+    ]
+    for clause, value in optional:
+        if value:
+            clauses.append(clause)
+            params.append(value)
+    return " AND ".join(clauses), params
+
+
+WATCH_COLUMNS = [
+    "person", "name", "village", "category", "oop", "threshold", "rules",
+    "severity", "status", "weeks_on_list", "explain_zh", "explain_en", "stage",
+]  # fmt: skip
+
+
+@guarded(in_region(), shape=lambda who, params, page: (names_for()(who, params, page[0]), page[1]))
+@st.cache_data(max_entries=128, show_spinner=False)
+def watchlist_page(
+    snapshot: str,
+    year: int,
+    region: str = "",
+    rule: str | None = None,
+    severity: str | None = None,
+    status: str | None = None,
+    category: str | None = None,
+    limit: int = WATCH_LIMIT,
+) -> tuple[pd.DataFrame, int]:
+    """The filtered watch-list (severity high first, then OOP desc), at most ``limit`` rows,
+    with person IDs masked, and the number of rows the filters match in all."""
+    where, params = _watch_where(year, region, rule, severity, status, category)
+    total = _rows(snapshot, f"SELECT count(*) FROM watch_page AS w WHERE {where}", params)  # noqa: S608
+    # watch_page is stored in display order: the first rows that match are the page (no sort
+    # of the whole list per click); the outer ORDER BY only orders those rows.
+    rows = _rows(
+        snapshot,
+        f"""SELECT person_id, name, village_name, category, oop, threshold, rules, severity,
+                   status, weeks_on_list, explain_zh, explain_en, stage
+            FROM (SELECT * FROM watch_page AS w WHERE {where} LIMIT ?)
+            ORDER BY ord""",  # noqa: S608
+        [*params, limit],
+    )
+    frame = pd.DataFrame.from_records(rows, columns=WATCH_COLUMNS)
+    frame["person"] = [schema.mask_id(p) for p in frame["person"]]
+    return frame, int(total[0][0])
+
+
+# ---- exports, returns and follow-up (pipeline.export / pipeline.returns write these tables)
+
+
+@guarded(at_least("caseworker"), in_region())
+@st.cache_data(max_entries=64, show_spinner=False)
+def watchlist_file(
+    snapshot: str,
+    year: int,
+    region: str = "",
+    rule: str | None = None,
+    severity: str | None = None,
+    status: str | None = None,
+    category: str | None = None,
+    lang: str = "zh",
+    kind: str = "xlsx",
+    made_by: str = "dashboard",
+) -> tuple[bytes, int, str]:
+    """The filtered watch-list as the caseworkers' file (the ``oopwatch export`` writer): its
+    bytes, its row count and its sha256. IDs masked; every row matching the filters."""
+    cur = cursor(snapshot)
+    try:
+        found = export.fetch(
+            cur, year, region,
+            rules=[rule] if rule else None, severities=[severity] if severity else None,
+            statuses=[status] if status else None, categories=[category] if category else None,
+            made_by=made_by,
+        )  # fmt: skip
+    finally:
+        cur.close()
+    content = export.xlsx_bytes(found, lang) if kind == "xlsx" else export.csv_bytes(found, lang)
+    return content, len(found.rows), hashlib.sha256(content).hexdigest()
+
+
+LIST_ACTIONS = (auth.EXPORT, auth.DOWNLOAD, "returns")
+
+
+def record_download(db: Path, user: str, target: str, filters: dict, rows: int, sha: str) -> None:
+    """Append a dashboard download of the watch-list (masked IDs) to the activity log."""
+    activity.record(
+        db, user=user, source="dashboard", action=auth.DOWNLOAD, target=target, filters=filters,
+        rows=rows, full_ids=False, sha256=sha, detail="masked IDs",
+    )  # fmt: skip
+
+
+@guarded(at_least("caseworker"), in_region())
+def download_file(
+    snapshot: str, file_name: str, year: int, region: str = "", rule: str | None = None,
+    severity: str | None = None, status: str | None = None, category: str | None = None,
+    lang: str = "zh", kind: str = "xlsx",
+) -> bytes:  # fmt: skip
+    """The watch-list file a caseworker downloads (masked IDs), logged under their name."""
+    who = access()
+    chosen = {"year": year, "region": region, "rule": rule, "severity": severity,
+              "status": status, "category": category}  # fmt: skip
+    body, rows, sha = watchlist_file(snapshot, **chosen, lang=lang, kind=kind, made_by=who.user)
+    record_download(db_path(), who.user, file_name, {**chosen, "lang": lang}, rows, sha)
+    return body
+
+
+MIN_REASON = 4
+
+
+@guarded(at_least("admin"), in_region())
+def full_id_file(
+    snapshot: str, reason: str, file_name: str, year: int, region: str = "",
+    rule: str | None = None, severity: str | None = None, status: str | None = None,
+    category: str | None = None, lang: str = "zh", kind: str = "xlsx",
+) -> tuple[bytes, int]:  # fmt: skip
+    """The watch-list with FULL resident IDs (admins only, never cached): its bytes and rows.
+
+    The reason is required and logged with who, when, the filters and the file's sha256.
+    """
+    reason = " ".join(reason.split())
+    if len(reason) < MIN_REASON:
+        raise ValueError(f"a full-ID export needs a reason of at least {MIN_REASON} characters")
+    who = access()
+    cur = cursor(snapshot)
+    try:
+        found = export.fetch(
+            cur, year, region,
+            rules=[rule] if rule else None, severities=[severity] if severity else None,
+            statuses=[status] if status else None, categories=[category] if category else None,
+            full_ids=True, made_by=who.user,
+        )  # fmt: skip
+    finally:
+        cur.close()
+    content = export.xlsx_bytes(found, lang) if kind == "xlsx" else export.csv_bytes(found, lang)
+    filters = {"year": year, "region": region, "rule": rule, "severity": severity,
+               "status": status, "category": category, "lang": lang}  # fmt: skip
+    activity.record(
+        db_path(), user=who.user, source="dashboard", action=auth.EXPORT, target=file_name,
+        filters=filters, rows=len(found.rows), full_ids=True,
+        sha256=hashlib.sha256(content).hexdigest(), detail=f"reason: {reason}",
+    )  # fmt: skip
+    return content, len(found.rows)
