@@ -4,6 +4,7 @@ import only ever runs down that order, so there is no loop between stages."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,3 +89,39 @@ def test_no_import_loop_between_stages() -> None:
         return False
 
     assert [s for s in edges if reaches(s, s, {s})] == []
+
+
+SQL = PIPELINE / "sql"
+RELATION_FOLDERS = ("ddl", "views", "models", "marts")  # one relation per file, named after it
+CREATES = re.compile(
+    r"^CREATE (?:OR REPLACE )?(?:TEMP )?(?:TABLE|VIEW)(?: IF NOT EXISTS)? (\w+)", re.M
+)
+
+
+def test_one_relation_per_sql_file_named_after_it_and_saying_what_it_reads() -> None:
+    wrong = []
+    for folder in RELATION_FOLDERS:
+        for path in sorted((SQL / folder).glob("*.sql")):
+            text = path.read_text(encoding="utf-8")
+            created = set(CREATES.findall(text))
+            expected = {path.stem, f"{path.stem}_build"}  # a model's build view, written by Python
+            if not text.startswith("-- reads:") or len(created) != 1 or not created <= expected:
+                wrong.append(f"{folder}/{path.name}: creates {sorted(created)}")
+    assert wrong == []
+
+
+def test_the_build_order_follows_from_what_each_file_reads() -> None:
+    from pipeline.models import MARTS, MODELS
+    from pipeline.store.files import build_order, reads
+
+    assert set(MODELS) == {p.stem for p in (SQL / "models").glob("*.sql")}
+    assert set(MARTS) == {p.stem for p in (SQL / "marts").glob("*.sql")}
+    for folder in RELATION_FOLDERS:
+        order = build_order(folder)
+        for i, name in enumerate(order):
+            later = set(order[i + 1 :])
+            assert not later & set(reads(f"{folder}/{name}.sql")), f"{folder}/{name} runs too early"
+    # the contract's views keep their names and files
+    assert {"person_year", "watchlist", "rejected_rows", "imports"} <= {
+        p.stem for folder in ("views", "models") for p in (SQL / folder).glob("*.sql")
+    }

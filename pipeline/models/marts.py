@@ -5,9 +5,10 @@ from __future__ import annotations
 import duckdb
 
 from pipeline.store import run_script
+from pipeline.store.files import build_order
 
-# Built after every rule run, in this order (region_watch appends the runs not yet counted).
-MARTS = ("region_year", "region_watch", "case_status", "watch_page")
+# Built after every rule run, each after the marts it reads (its `-- reads:` line).
+MARTS = tuple(build_order("marts"))
 CASE_MARTS = ("case_status", "watch_page")  # what an export or a return changes
 
 

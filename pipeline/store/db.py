@@ -18,7 +18,7 @@ import duckdb
 
 from pipeline import schema
 from pipeline.store import keys
-from pipeline.store.files import run_script
+from pipeline.store.files import run_folder, run_script
 from pipeline.store.snapshots import snapshot_dir
 
 # DuckDB's own limit (it spills to disk beyond it). The process also holds Python, the readers
@@ -112,11 +112,10 @@ def open_store(db: Path) -> duckdb.DuckDBPyConnection:
     db.parent.mkdir(parents=True, exist_ok=True)
     con = connect(db)
     _claim_log_migration(con)
-    run_script(con, "schema.sql")
+    run_folder(con, "ddl")  # the tables (sql/ddl/, one per file)
     _watch_entries_migration(con)
-    run_script(con, "watch.sql")
+    run_folder(con, "views")  # the views over them (sql/views/)
     index_claim_rows(con)
-    run_script(con, "cases.sql")  # exports and visit outcomes (oopwatch export/returns)
     if con.execute("SELECT count(*) FROM divisions").fetchall()[0][0] == 0:
         _load_reference(con)
     run_script(con, "macros.sql")

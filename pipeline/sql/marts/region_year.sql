@@ -1,3 +1,4 @@
+-- reads: person_year, watchlist, region_names
 -- Every drill level's figures per region and year, computed once per import (after the rules
 -- ran) so that each click of the dashboard reads a few rows: level 0 national (code ''),
 -- 1 province (2 digits), 2 city (4), 3 county (6), 4 township (9), 5 village (12).

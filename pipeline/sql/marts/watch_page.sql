@@ -1,3 +1,4 @@
+-- reads: watchlist, case_status, region_names
 -- The current watch-list as the dashboard's watch-list page shows it, stored in display order
 -- (year, then severity high → low, OOP high → low, person_id), with each village's name and
 -- the follow-up stage. A page is then the first rows that match its filters, read in storage

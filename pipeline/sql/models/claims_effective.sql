@@ -1,3 +1,4 @@
+-- reads: claim_rows, reversed_claims
 -- A claim counts unless it is a reversal row or some reversal row names it (reversed_claims).
 -- An explicit anti-join: the correlated NOT EXISTS was planned as a delim join costing seconds
 -- at 10M claims.

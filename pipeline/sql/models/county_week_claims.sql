@@ -1,3 +1,4 @@
+-- reads: claims_effective, people
 -- Claims per county and ISO week (Monday), for the data-quality check of unusually quiet weeks:
 -- built once per import so the page reads a few thousand rows, not every claim.
 -- A build view over the scope (scope_*.sql); a weekly import adds its touched people's change.

@@ -1,3 +1,4 @@
+-- reads: mart_person_year, people
 -- Per household and year: members with a person-year, their OOP together, and the household's
 -- income where the roster gives one. A household with no income figure has income_known = false:
 -- it is counted and shown, never treated as zero income.

@@ -1,3 +1,4 @@
+-- reads: roster_rows, enrolment_rows
 -- One row per known person: their latest roster row (by import order), or, for a person only an
 -- enrolment names, the latest name/household/village it gave, as category `general`.
 -- A build view over the scope (scope_*.sql: every row, or the people an import touched);

@@ -1,3 +1,4 @@
+-- reads: divisions, roster_rows
 -- Names for every drill level's code: province (2 digits), city (4), county (6), township (9)
 -- from the MCA division list, village (12) from the roster's latest village_name, else the code.
 CREATE OR REPLACE TABLE region_names AS

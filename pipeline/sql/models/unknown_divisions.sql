@@ -1,3 +1,4 @@
+-- reads: people, divisions
 -- Data quality: division codes of known people that the bundled MCA list does not name. They are
 -- accepted and shown as their code; this table (built per import, read by the quality page)
 -- counts them per missing code and level. Codes are checked once per village, and only the

@@ -1,3 +1,4 @@
+-- reads: claim_log, claim_rows_superseded, people, reversed_claims
 -- Claims whose person no roster or enrolment names yet: kept, counted, and counted for the
 -- person as soon as a later import names them (person_year is rebuilt from claims each time).
 -- A table, built once per import: the data-quality page reads it on every view.

@@ -1,3 +1,4 @@
+-- reads: watch_runs, watch_changes, rule_runs, people
 -- The watch-list per region for every rule run: people on it (and new), people who entered and
 -- who left. Appended: runs already counted stay as they were (the trend of the list's size reads
 -- them), so an import counts only its own run. Levels as in region_year (0 national … 5 village).
@@ -44,34 +45,3 @@ CROSS JOIN range(6) AS lv(level)
 WHERE lv.level = 0 OR coalesce(e.village_code, '') <> ''
 GROUP BY ALL
 ORDER BY e.run_id, lv.level, code;
-
--- The latest run's list per region, rule and severity (a person counts once per rule).
-CREATE OR REPLACE TABLE region_watch_rules AS
-WITH fired AS (
-    SELECT year, coalesce(village_code, '') AS village_code, severity,
-           unnest(string_split(rules, ';')) AS rule
-    FROM watchlist
-)
-SELECT f.year, lv.level, region_prefix(f.village_code, lv.level) AS code, f.rule, f.severity,
-       count(*) AS people
-FROM fired AS f
-CROSS JOIN range(6) AS lv(level)
-WHERE lv.level = 0 OR f.village_code <> ''
-GROUP BY ALL
-ORDER BY f.year, lv.level, code, f.rule, f.severity;
-
--- Roster people per region, year and category (the overview's "people monitored by category").
-CREATE OR REPLACE TABLE region_category AS
-WITH villages AS (
-    SELECT year, coalesce(village_code, '') AS village_code, category, count(*) AS people
-    FROM person_year
-    WHERE on_roster
-    GROUP BY ALL
-)
-SELECT v.year, lv.level, region_prefix(v.village_code, lv.level) AS code, v.category,
-       sum(v.people) AS people
-FROM villages AS v
-CROSS JOIN range(6) AS lv(level)
-WHERE lv.level = 0 OR v.village_code <> ''
-GROUP BY ALL
-ORDER BY v.year, lv.level, code, v.category;

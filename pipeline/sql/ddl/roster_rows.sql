@@ -1,0 +1,15 @@
+-- reads: nothing (a table of the store)
+CREATE TABLE IF NOT EXISTS roster_rows (
+    file_id           INTEGER,
+    line              BIGINT,
+    person_id         VARCHAR,
+    name              VARCHAR,
+    household_id      VARCHAR,
+    relation          VARCHAR,
+    village_code      VARCHAR,
+    village_name      VARCHAR,
+    category          VARCHAR,
+    household_income  DECIMAL(14,2),
+    risk_cause        VARCHAR,
+    extra             JSON
+);
