@@ -125,3 +125,12 @@ def test_the_build_order_follows_from_what_each_file_reads() -> None:
     assert {"person_year", "watchlist", "rejected_rows", "imports"} <= {
         p.stem for folder in ("views", "models") for p in (SQL / folder).glob("*.sql")
     }
+
+
+def test_every_sql_file_says_first_what_it_reads() -> None:
+    silent = [
+        str(p.relative_to(SQL))
+        for p in SQL.rglob("*.sql")
+        if p.name != "macros.sql" and not p.read_text(encoding="utf-8").startswith("-- reads:")
+    ]
+    assert silent == []

@@ -1,3 +1,4 @@
+-- reads: claims_effective, people (the full import's claims in force)
 -- Claims that top up the bench's held-back week to the weekly import the bench issue describes:
 -- about 2% of the full import's claims, 5% of them corrections or reversals of earlier claims
 -- (the generator's weeks hold about 1.1% and 1%). pipeline/bench.py, week_supplement, attaches

@@ -1,3 +1,4 @@
+-- reads: batch_claims, batch_repeated, batch_files, stored_claims
 -- Claim rows of this import whose claim_id another person already holds (contract v1.1): a
 -- correction may change anything but the person. The holder is the person of the claim in the
 -- store or, for a claim_id new to the store, the person of its first row in this import (by

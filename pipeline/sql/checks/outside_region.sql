@@ -1,3 +1,4 @@
+-- reads: import_files, roster_rows, enrolment_rows, claim_log, claim_rows, people
 -- Rows of one import that reach outside a region, for an import restricted to it (a regional
 -- admin's upload from the dashboard): every row is checked against every record it touches.
 -- Run after the import's rows are stored and before the models are refreshed, so `people` is

@@ -1,3 +1,4 @@
+-- reads: stage (the file being read)
 -- Claims of one staged file → typed rows; `reason` is the first failing check (NULL = loadable).
 -- A reversal row (reverses set) only needs numbers: its own amounts count for nothing.
 -- `stage` is the file's staging view; __RAW__ is replaced by the expression that rebuilds the

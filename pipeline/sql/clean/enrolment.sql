@@ -1,3 +1,4 @@
+-- reads: stage (the file being read)
 -- Enrolment rows of one staged file → typed rows; `reason` NULL = loadable. See clean/claims.sql.
 WITH s AS (
     SELECT *,

@@ -1,3 +1,4 @@
+-- reads: export_list
 -- The cover's counts: people by severity, and by rule (a person counts once per rule fired).
 SELECT 'severity' AS kind, severity AS key, count(*) AS people
 FROM export_list

@@ -1,3 +1,4 @@
+-- reads: import_files, rule_runs, region_names
 -- The cover's facts: the latest rule run (id, rules fingerprint, the data's latest settlement
 -- date), when data was last imported, and the region's name. Parameters: region code, level.
 WITH run AS (

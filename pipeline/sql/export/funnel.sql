@@ -1,3 +1,4 @@
+-- reads: case_status
 -- The follow-up funnel of a region (village-code prefix, '' nationwide) and year, from
 -- case_status: person-years flagged (on the list now or exported before), exported, visited,
 -- helped (each stage counts the ones beyond it too), on the list now, and exported more than

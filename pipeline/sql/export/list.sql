@@ -1,3 +1,4 @@
+-- reads: watchlist, claims_effective, person_keys, region_names
 -- The rows of one export, kept as the connection's temp table export_list (counts.sql and
 -- new_since.sql read it): the latest rule run's watch-list filtered, with the case key
 -- ({year}-{the person's key in person_keys}), the ID

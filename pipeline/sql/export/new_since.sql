@@ -1,3 +1,4 @@
+-- reads: export_list, exports, export_rows
 -- The previous logged export of the same region and year, and how many people of this export
 -- it did not hold (all of them when there is none). Parameters: year, region.
 WITH previous AS (

@@ -1,3 +1,4 @@
+-- reads: export_list
 -- The export's rows in list order: severity (high first), then OOP (highest first), then ID.
 SELECT case_key, person_id, shown_id, name, household_id, village_code, village_name, category,
        oop, threshold, severity, rules, explain_zh, explain_en, status, first_flagged,

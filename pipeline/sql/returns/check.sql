@@ -1,3 +1,4 @@
+-- reads: _return_stage, person_keys, export_rows
 -- Validate one returned file's filled-in rows (the registered relation _return_stage) into the
 -- temp table return_checked: the person each case key names (the key is {year}-{the person's
 -- key in person_keys}; a file exported before keys has {year}-{first 16 hex of sha256(ID)}, kept

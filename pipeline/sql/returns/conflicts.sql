@@ -1,3 +1,4 @@
+-- reads: return_checked
 -- Case keys that loaded rows of one returned file give different values (visit date, outcome,
 -- assistance, notes): the last row stands (supersede.sql); the CLI names them so a caseworker's
 -- two answers for one person are never taken silently. Reads return_checked.

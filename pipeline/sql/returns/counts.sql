@@ -1,3 +1,4 @@
+-- reads: _return_stage, return_checked, case_events
 -- One returned file's counts: rows read (anything filled in) = loaded + rejected; unfilled rows;
 -- loaded rows that added no event (already recorded). Parameter: return_id.
 SELECT (SELECT count(*) FROM _return_stage WHERE filled) AS rows_read,

@@ -1,3 +1,4 @@
+-- reads: return_checked, case_events
 -- Load the valid rows of return_checked as outcome events. A row whose values equal the current
 -- event of the same case key (from any file) adds nothing; so does a repeat within the file.
 -- Parameters: return_id, export_id, file, returned_at.

@@ -1,3 +1,4 @@
+-- reads: return_checked
 -- Rejected rows of one returned file per reason, most frequent first.
 SELECT reason, count(*) AS n
 FROM return_checked

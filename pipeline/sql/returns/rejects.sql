@@ -1,3 +1,4 @@
+-- reads: return_checked
 -- Keep the rows of return_checked that did not load, with why. Parameters: return_id, file.
 INSERT INTO return_rejects
 SELECT ?, ?, sheet, "row", file_key, reason, detail, raw

@@ -1,3 +1,4 @@
+-- reads: case_events
 -- Of the events of one (export_id, case_key) the latest stands; the return that loaded it
 -- supersedes the earlier ones (their history stays). Only the keys this return touched.
 -- Parameter: return_id.

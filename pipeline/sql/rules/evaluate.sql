@@ -1,3 +1,4 @@
+-- reads: eval_params, rule_scope, people, person_year, flag_entries, watch_entries, rule_runs, import_files, claim_log, claim_rows_superseded
 -- One evaluation run: the rules that fired (`fired`) → flag_entries; one entry per flagged
 -- person-year → watch_entries, with severity, since when it is on the list and its
 -- explanation; entered/left → watch_changes. eval_params holds run_id, import_id, evaluated_at,

@@ -1,3 +1,4 @@
+-- reads: applicable, household_year
 -- Kind household_burden: the household's annual OOP over a share of its known annual income.
 -- Households with no income figure are never treated as zero: they are counted in the view
 -- household_year (income_known = false) and never flagged by this rule.

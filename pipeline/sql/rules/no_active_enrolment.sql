@@ -1,3 +1,4 @@
+-- reads: rule_scope_people, person_year, enrolment_rows, township_rules
 -- Kind no_active_enrolment: a roster person with no active enrolment for a year the enrolment
 -- extracts cover (suspended, ended, or no row at all).
 INSERT INTO fired

@@ -1,3 +1,4 @@
+-- reads: applicable, township_income
 -- Kind over_income_share: annual OOP strictly greater than the person's category's share of the
 -- reference rural income (previous year, the person's province; see township_income).
 INSERT INTO fired

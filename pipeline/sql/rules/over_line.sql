@@ -1,3 +1,4 @@
+-- reads: applicable
 -- Kind over_line: annual OOP strictly greater than the line.
 INSERT INTO fired
 SELECT person_id, year, rule_id, version, oop, line, severity, NULL, NULL,

@@ -1,3 +1,4 @@
+-- reads: applicable_every, claims_effective, eval_params, rule_params, township_rules
 -- Kind projected (method): only for the year of the data's date `as_of` (the latest settlement
 -- date of any claim), when at least min_days_of_year days of it have passed. Pace = the OOP of
 -- the person's claims settled in the last window_days days / window_days; projected year-end

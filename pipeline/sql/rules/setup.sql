@@ -1,3 +1,4 @@
+-- reads: rule_params, person_year, region_names
 -- Which version of each rule applies where, and the reference income each person-year uses.
 -- Reads the temp tables rule_params, income_ref, severity_policy written by pipeline/rules.py.
 
