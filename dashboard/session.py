@@ -5,7 +5,7 @@ dashboard is an open local demo (on a loopback address only; anywhere else it re
 anything). With accounts, a session holds only the signed-in name and the time of its last
 click: the role and region are read from the accounts table on every run (a disabled account
 or a changed region takes effect at the next click), and put in session state as the
-:class:`pipeline.auth.Access` that :mod:`dashboard.data` checks on every read.
+:class:`pipeline.access.auth.Access` that :mod:`dashboard.data` checks on every read.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Accounts, roles and region scope: who may see whom (issue 8).
 
-Passwords and lockouts through ``pipeline.auth`` and the ``oopwatch users`` commands; scope
+Passwords and lockouts through ``pipeline.access.auth`` and the ``oopwatch users`` commands; scope
 through real AppTest sessions of two counties' users on a copy of the sample store, also when
 they edit the URL or the selectors; escaping of names; SQL in filters; the open demo.
 """

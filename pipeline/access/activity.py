@@ -10,7 +10,7 @@ Each row: when (local time, ISO), who (the OS user for commands, the signed-in a
 dashboard), where from (cli or dashboard), the action, the target file or page, the filters (JSON),
 the row count, whether full IDs were written, the sha256 of what was written, and a free-text
 detail. It is also the audit trail (logins, lockouts, person pages opened, account changes: see
-``pipeline.auth``), and the same file holds the dashboard's accounts (table ``users``).
+``pipeline.access.auth``), and the same file holds the dashboard's accounts (table ``users``).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Accounts live beside the data, in the store's activity file (``DB.activity.sqlit
 ``hashlib.scrypt`` (n=2**14, r=8, p=1, a 16-byte random salt) and compared in constant time.
 Five failed sign-ins in a row lock an account for 15 minutes (``failed``, ``locked_until``).
 Every sign-in, failure, lockout and account change is appended to the activity log
-(:mod:`pipeline.activity`), which is the audit trail.
+(:mod:`pipeline.access.activity`), which is the audit trail.
 
 A role is viewer < caseworker < admin. A region code (2/4/6/9 digits: province, city, county,
 township) scopes an account to that division and everything below it; '' is national.

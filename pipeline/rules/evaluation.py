@@ -96,7 +96,7 @@ def evaluate(
 
     The caller owns the transaction (an import runs this before its COMMIT). ``since_file``
     (after a weekly import whose models were updated for the touched people, see
-    load.refresh_models) re-examines only the people whose rules may fire differently
+    models.refresh_models) re-examines only the people whose rules may fire differently
     (sql/rules/scope.sql); everyone else keeps the previous run's flags and list entry. The
     result equals a full evaluation (tests/test_weekly.py compares them). Either way a run
     writes only the entries that changed (sql/rules/evaluate.sql).

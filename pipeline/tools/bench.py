@@ -12,17 +12,17 @@ the last week is held back for the weekly import):
 3. full import: ``oopwatch ingest`` of weeks 1..W into a new store as one child process (hash,
    read, validate, load, totals, rules, publish); its wall time and its peak RSS (``wait4``);
    the store's size on disk;
-4. pandas: ``benchmarks/pandas_oop.py`` over the same claim files as a child process, wall time
-   and peak RSS; its person-year OOP and its people over 10,000 yuan are compared, exactly (in
-   cents), with oopwatch's ``person_year`` (plus its ``unmatched_claims`` for people no roster
-   names yet) and with the ``oop_line`` flags of oopwatch's rule run;
+4. pandas: ``tools/benchmarks/pandas_oop.py`` over the same claim files as a child process,
+   wall time and peak RSS; its person-year OOP and its people over 10,000 yuan are compared,
+   exactly (in cents), with oopwatch's ``person_year`` (plus its ``unmatched_claims`` for
+   people no roster names yet) and with the ``oop_line`` flags of oopwatch's rule run;
 5. rules: evaluations of every rule over the full store, in this process, rolled back: the
    first right after opening the store (cold), the second with DuckDB's buffers warm;
 6. weekly import: ``oopwatch ingest`` of the held-back week into the full store, as a child,
    with claims that make it the bench issue's week (about 2% of the claims, 5% of them
    corrections or reversals of earlier claims; ``week_supplement``);
 7. dashboard: p50 / p95 of the dashboard's own data functions per page view (every drill level,
-   household, person page, watch-list filter), through ``benchmarks/dashboard_latency.py``.
+   household, person page, watch-list filter), through ``tools/benchmarks/dashboard_latency.py``.
 
 Child processes are timed from start to exit (interpreter start and imports included: the whole
 command as a user runs it); their peak RSS is the child's own.
@@ -419,7 +419,7 @@ def rule_evaluation(db: Path) -> tuple[float, float]:
 
 
 def _load_benchmark(path: Path) -> object:
-    """A script of benchmarks/ as a module (benchmarks/ is not a package)."""
+    """A script of tools/benchmarks/ as a module (that folder is not a package)."""
     if not path.exists():
         raise BenchError(f"{path} is missing: bench runs from a checkout of the project")
     name = f"oopwatch_bench_{path.stem}"
@@ -440,7 +440,7 @@ def _load_benchmark(path: Path) -> object:
 def dashboard(db: Path, calls: int, seed: int = 7) -> dict[str, dict[str, float]]:
     """p50/p95 ms per page view of the drill levels, household, person page and watch-list.
 
-    ``benchmarks/dashboard_latency.py``'s sampling and page views, its cache defeated; one
+    ``tools/benchmarks/dashboard_latency.py``'s sampling and page views, its cache defeated; one
     untimed warm-up view per interaction.
     """
     latency = _load_benchmark(DASHBOARD_SCRIPT)

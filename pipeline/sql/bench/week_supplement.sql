@@ -1,7 +1,7 @@
 -- reads: claims_effective, people (the full import's claims in force)
 -- Claims that top up the bench's held-back week to the weekly import the bench issue describes:
 -- about 2% of the full import's claims, 5% of them corrections or reversals of earlier claims
--- (the generator's weeks hold about 1.1% and 1%). pipeline/bench.py, week_supplement, attaches
+-- (the generator's weeks hold about 1.1% and 1%). pipeline/tools/bench.py, week_supplement, attaches
 -- the full import's snapshot as `s`, stages the held-back week's claims as `week_claims` and sets
 -- the variables seed, corrections, reversals and new_claims.
 --

@@ -2,7 +2,7 @@
 -- Who was on each export. The case key is {year}-{the person's key in person_keys}; exports made
 -- before keys had {year}-{first 16 hex of sha256(person_id)}, which anyone could compute from a
 -- guessed ID: those rows carry the current key now and the old one in legacy_key, so that a
--- file exported then can still be returned (pipeline/store.py: _person_key_migration).
+-- file exported then can still be returned (pipeline/store/keys.py: migrate_case_keys).
 CREATE TABLE IF NOT EXISTS export_rows (
     export_id     VARCHAR,
     case_key      VARCHAR,

@@ -2,7 +2,7 @@
 -- One row per known person: their latest roster row (by import order), or, for a person only an
 -- enrolment names, the latest name/household/village it gave, as category `general`.
 -- A build view over the scope (scope_*.sql: every row, or the people an import touched);
--- pipeline/load.py writes it to the table `people`, stored by place (village, household,
+-- pipeline/models/build.py writes it to the table `people`, stored by place (village, household,
 -- person): a village's or household's people are then a few row groups, not a scan.
 CREATE OR REPLACE TEMP VIEW people_build AS
 WITH roster_latest AS (

@@ -1,5 +1,5 @@
 -- reads: touched, touched_households, people, flag_entries, rule_params
--- After a weekly import (pipeline/rules.py, evaluate), the people whose rules may fire
+-- After a weekly import (pipeline/rules/evaluation.py, evaluate), the people whose rules may fire
 -- differently from the previous run: those the import touched (their person-years changed), the
 -- members of the households it touched (household_burden), and everyone the projected rule
 -- flags now or flagged then (its window moves with the data's date; it ran first, for

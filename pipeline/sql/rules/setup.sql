@@ -1,6 +1,6 @@
 -- reads: rule_params, person_year, region_names
 -- Which version of each rule applies where, and the reference income each person-year uses.
--- Reads the temp tables rule_params, income_ref, severity_policy written by pipeline/rules.py.
+-- Reads the temp tables rule_params, income_ref, severity_policy written by pipeline/rules/.
 
 CREATE OR REPLACE TEMP MACRO money_text(x) AS format('{:,.2f}', x);
 CREATE OR REPLACE TEMP MACRO line_text(x) AS
@@ -54,7 +54,7 @@ LEFT JOIN region_names AS rn ON rn.code = b.basis_region
 LEFT JOIN region_names AS pn ON pn.code = substr(b.township_code, 1, 2) AND pn.level = 1;
 
 -- Rules whose kind, years and region apply to a person-year. The rule kinds read `applicable`,
--- which pipeline/rules.py defines as all of this or, after a weekly import, only the rows of
+-- which pipeline/rules/ defines as all of this or, after a weekly import, only the rows of
 -- the people whose rules may fire differently (rule_scope); the projected rule reads all.
 CREATE OR REPLACE TEMP VIEW applicable_every AS
 SELECT py.*, r.rule_id, r.version, r.kind, r.severity, r.line, r.share, r.shares, r.line_rule,

@@ -1,5 +1,5 @@
 -- reads: claim_log, claim_rows_superseded, roster_rows, enrolment_rows, people, reversed_claims
--- A weekly import updates only the people it touched (pipeline/load.py, refresh_models). Run
+-- A weekly import updates only the people it touched (pipeline/models/build.py, refresh_models). Run
 -- before any model is rebuilt, so people, reversed_claims and the rest still hold the state
 -- before this import; `first_file` is the import's first file_id (every row of the import has
 -- file_id >= it).
