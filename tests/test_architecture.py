@@ -92,7 +92,13 @@ def test_no_import_loop_between_stages() -> None:
 
 
 SQL = PIPELINE / "sql"
-RELATION_FOLDERS = ("ddl", "views", "models", "marts")  # one relation per file, named after it
+RELATION_FOLDERS = (
+    "ddl",
+    "views",
+    "models",
+    "weekly",
+    "marts",
+)  # one relation per file, named after it
 CREATES = re.compile(
     r"^CREATE (?:OR REPLACE )?(?:TEMP )?(?:TABLE|VIEW)(?: IF NOT EXISTS)? (\w+)", re.M
 )

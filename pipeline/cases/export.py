@@ -177,7 +177,7 @@ def fetch(
         "categories": _filter_list("category", categories, list(labels.CATEGORIES)),
     }
     con.execute(
-        store.sql("export/list.sql"),
+        store.sql("export/export_list.sql"),
         [int(year), region, *[v or None for v in filters.values()], bool(full_ids)],
     )
     rows = [ListRow(*r) for r in con.execute(store.sql("export/rows.sql")).fetchall()]

@@ -346,7 +346,9 @@ def load_file(
     stage = pa.Table.from_pylist(returned.rows, schema=STAGE_SCHEMA)
     con.register("_return_stage", stage)
     try:
-        con.execute(store.sql("returns/check.sql"), [today or dt.date.today(), *_outcome_params()])
+        con.execute(
+            store.sql("returns/return_checked.sql"), [today or dt.date.today(), *_outcome_params()]
+        )
         file = str(returned.path.absolute())
         con.execute(store.sql("returns/events.sql"), [return_id, returned.export_id, file, now])
         con.execute(store.sql("returns/supersede.sql"), [return_id])

@@ -97,7 +97,7 @@ def evaluate(
     The caller owns the transaction (an import runs this before its COMMIT). ``since_file``
     (after a weekly import whose models were updated for the touched people, see
     models.refresh_models) re-examines only the people whose rules may fire differently
-    (sql/rules/scope.sql); everyone else keeps the previous run's flags and list entry. The
+    (sql/rules/rule_scope.sql); everyone else keeps the previous run's flags and list entry. The
     result equals a full evaluation (tests/test_weekly.py compares them). Either way a run
     writes only the entries that changed (sql/rules/evaluate.sql).
     """
@@ -137,7 +137,7 @@ def evaluate(
         con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {rows}")
     if incremental:  # projected first, for everyone: who it flags widens the scope
         store.run_script(con, "rules/projected.sql")
-        store.run_script(con, "rules/scope.sql")
+        store.run_script(con, "rules/rule_scope.sql")
     for kind in KINDS:
         if not (incremental and kind == "projected"):
             store.run_script(con, f"rules/{kind}.sql")

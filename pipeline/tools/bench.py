@@ -231,7 +231,7 @@ def week_supplement(
     """Write ``out``/claims.csv: claims that make the held-back ``week`` the issue's weekly import.
 
     The generator's later weeks hold about 1.1% of the claims, 1% of them corrections or
-    reversals; the bench issue asks for about 2% and 5%. The rows (sql/bench/week_supplement.sql)
+    reversals; the bench issue asks for about 2% and 5%. The rows (sql/bench/supplement.sql)
     correct, reverse or repeat claims in force of the last 45 days, picked by a hash of claim_id
     and ``seed``. Returns the held-back week's claim rows and corrections or reversals, and the
     rows added of each kind.
@@ -264,7 +264,7 @@ def week_supplement(
         }
         for name, value in wanted.items():
             con.execute(f"SET VARIABLE {name} = ?", [value])
-        store.run_script(con, "bench/week_supplement.sql")
+        store.run_script(con, "bench/supplement.sql")
         header = ", ".join(c.name for c in schema.CLAIMS)
         con.execute(
             f"COPY (SELECT {header} FROM supplement) TO {_quote(str(out / 'claims.csv'))} "

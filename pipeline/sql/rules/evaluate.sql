@@ -4,7 +4,7 @@
 -- explanation; entered/left → watch_changes. eval_params holds run_id, import_id, evaluated_at,
 -- as_of, fingerprint. Only what changed is written: an entry whose content is the same as the
 -- previous run's holds on (schema.sql). The people this run decides are everyone, or after a
--- weekly import those of rule_scope (rules/scope.sql): everyone else's entries hold.
+-- weekly import those of rule_scope (rules/rule_scope.sql): everyone else's entries hold.
 
 -- The entries that hold now (the previous run's) of the people this run decides.
 CREATE OR REPLACE TEMP TABLE flags_before AS
