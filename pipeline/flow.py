@@ -53,7 +53,7 @@ class ImportReport:
     reasons: list[tuple[str, int]]
     claims_matched: int = 0
     claims_unmatched: int = 0
-    watch: dict[str, int] = field(default_factory=dict)  # new, continuing, left, no_income
+    watch: dict[str, object] = field(default_factory=dict)  # rules.run_summary's counts
     seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)
     snapshot: Path | None = None

@@ -74,12 +74,20 @@ def test_province_figures_equal_sql(app_db: Path) -> None:
     assert at.title[0].value == "逐级下钻：从全国到个人"
     expected = snapshot_sql(
         app_db,
-        """SELECT coalesce(n.name, substr(p.village_code, 1, 2)), count(*), count(w.person_id)
-           FROM person_year AS p
-           LEFT JOIN watchlist AS w USING (person_id, year)
-           LEFT JOIN region_names AS n ON n.level = 1 AND n.code = substr(p.village_code, 1, 2)
-           WHERE p.year = 2026 AND p.village_code IS NOT NULL
-           GROUP BY ALL""",
+        # people: person-years; flagged: the watch-list's person-years placed in the province
+        # (issue 17: one definition on every page, people without a person-year included)
+        """WITH people AS (
+               SELECT substr(village_code, 1, 2) AS code, count(*) AS people FROM person_year
+               WHERE year = 2026 AND village_code IS NOT NULL GROUP BY 1
+           ),
+           flagged AS (
+               SELECT substr(village_code, 1, 2) AS code, count(*) AS flagged FROM watchlist
+               WHERE year = 2026 AND village_code IS NOT NULL GROUP BY 1
+           )
+           SELECT coalesce(n.name, p.code), p.people, coalesce(f.flagged, 0)
+           FROM people AS p
+           LEFT JOIN flagged AS f USING (code)
+           LEFT JOIN region_names AS n ON n.level = 1 AND n.code = p.code""",
     )
     table = at.dataframe[0].value
     shown = {r["名称"]: (r["人数"], r["预警人数"]) for _, r in table.iterrows()}

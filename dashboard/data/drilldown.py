@@ -112,20 +112,25 @@ def village_households(snapshot: str, year: int, village_code: str) -> pd.DataFr
     """
     rows = _rows(
         snapshot,
-        """WITH members AS (
+        """WITH members AS (  -- person-years of the village, and flagged people without one
                SELECT py.household_id, py.person_id, w.person_id IS NOT NULL AS flagged
                FROM person_year AS py
                LEFT JOIN watchlist AS w ON w.person_id = py.person_id AND w.year = py.year
                WHERE py.village_code = ? AND py.year = ?
+               UNION ALL
+               SELECT w.household_id, w.person_id, true
+               FROM watchlist AS w
+               ANTI JOIN person_year AS py USING (person_id, year)
+               WHERE w.village_code = ? AND w.year = ?
            )
-           SELECT m.household_id, h.members, h.household_oop, h.household_income,
+           SELECT m.household_id, coalesce(h.members, 0), h.household_oop, h.household_income,
                   coalesce(h.income_known, false), count(*) FILTER (WHERE m.flagged)
            FROM members AS m
            LEFT JOIN household_year AS h ON h.household_id = m.household_id AND h.year = ?
            WHERE m.household_id IS NOT NULL
            GROUP BY ALL
            ORDER BY 6 DESC, h.household_oop DESC NULLS LAST, m.household_id""",
-        [village_code, year, year],
+        [village_code, year, village_code, year, year],
     )
     frame = pd.DataFrame.from_records(rows, columns=HOUSEHOLD_COLUMNS)
     return frame.astype({"members": "int64", "flagged_members": "int64", "income_known": bool})

@@ -141,6 +141,7 @@ rules_dir_option = click.option(
 def flag(db: Path, rules_dir: Path | None) -> None:
     """Evaluate the rules over the current totals now (imports do this by themselves)."""
     from pipeline import models, rules, store
+    from pipeline.cli.report import watch_years
 
     existing(db)
     try:
@@ -158,8 +159,8 @@ def flag(db: Path, rules_dir: Path | None) -> None:
     w = rules.run_summary(con, run_id)
     published(lambda: store.close_and_publish(con, db))
     click.echo(
-        f"run {run_id} (rules {ruleset.fingerprint}): new {w['new']:,}, continuing "
-        f"{w['continuing']:,}; left the list {w['left']:,}; "
+        f"run {run_id} (rules {ruleset.fingerprint}): by year {watch_years(w['years'])}; all "
+        f"years: new {w['new']:,}, continuing {w['continuing']:,}; left the list {w['left']:,}; "
         f"{w['households_without_income']:,} household-years have no income figure"
     )
 

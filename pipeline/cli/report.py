@@ -113,6 +113,17 @@ class ImportProgress(Hooks):
             self.bars.update(task, completed=high * 100)
 
 
+def watch_years(years: list[tuple[int, int, int, int]]) -> str:
+    """``2026: 2 new, 5 continuing, 1 left; 2025: …`` (newest year first)."""
+    return (
+        "; ".join(
+            f"{year}: {new:,} new, {continuing:,} continuing, {left:,} left"
+            for year, new, continuing, left in years
+        )
+        or "nobody"
+    )
+
+
 def print_summary(result: ImportReport, db: Path) -> None:
     """Per file rows read / loaded / rejected, top reasons, claims matched, time."""
     console = Console()
@@ -153,8 +164,9 @@ def print_summary(result: ImportReport, db: Path) -> None:
         )
     if result.watch:
         w = result.watch
+        console.print("watch-list by year: " + watch_years(w["years"]))
         console.print(
-            f"watch-list: {w['new']:,} new, {w['continuing']:,} continuing, {w['left']:,} left; "
+            f"all years: {w['new']:,} new, {w['continuing']:,} continuing, {w['left']:,} left; "
             f"{w['households_without_income']:,} household-years have no income figure "
             "(not assessed for household burden)"
         )

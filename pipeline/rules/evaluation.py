@@ -190,8 +190,10 @@ def _same_rules_and_years(
     return (years[0] or []) == (years[1] or [])
 
 
-def run_summary(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, int]:
-    """Counts of a run: new and continuing on the list, left it, households with no income."""
+def run_summary(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, object]:
+    """Counts of a run: new and continuing on the list, left it, households with no income;
+    and ``years``: (year, new, continuing, left) per year, newest first (the dashboard shows
+    one year at a time, so a summary adding the years up reads as a different number)."""
     row = con.execute(
         """SELECT count(*) FILTER (WHERE status = 'new'),
                   count(*) FILTER (WHERE status = 'continuing'),
@@ -200,4 +202,16 @@ def run_summary(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, int]:
            FROM watch_runs WHERE run_id = ?""",
         [run_id, run_id],
     ).fetchall()[0]
-    return dict(zip(("new", "continuing", "left", "households_without_income"), row, strict=True))
+    summary: dict[str, object] = dict(
+        zip(("new", "continuing", "left", "households_without_income"), row, strict=True)
+    )
+    summary["years"] = con.execute(
+        """SELECT year, count(*) FILTER (WHERE kind = 'new'),
+                  count(*) FILTER (WHERE kind = 'continuing'), count(*) FILTER (WHERE kind = 'left')
+           FROM (SELECT year, status AS kind FROM watch_runs WHERE run_id = $run
+                 UNION ALL
+                 SELECT year, 'left' FROM watch_changes WHERE run_id = $run AND change = 'left')
+           GROUP BY year ORDER BY year DESC""",
+        {"run": run_id},
+    ).fetchall()
+    return summary

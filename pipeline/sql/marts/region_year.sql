@@ -3,17 +3,27 @@
 -- ran) so that each click of the dashboard reads a few rows: level 0 national (code ''),
 -- 1 province (2 digits), 2 city (4), 3 county (6), 4 township (9), 5 village (12).
 CREATE OR REPLACE TABLE region_year AS
+-- Flagged people are the current watch-list's person-years, placed where their list entry
+-- places them: the one definition every page uses (the overview, the watch-list, the export and
+-- region_watch_runs count the same rows). A flagged person-year with no person_year row (a
+-- roster person with neither claims nor enrolment that year: no_active_enrolment) counts as
+-- flagged in its region, not as one of its people.
 WITH flagged AS (
-    SELECT person_id, year, status = 'new' AS is_new FROM watchlist
+    SELECT person_id, year, status = 'new' AS is_new, household_id, village_code FROM watchlist
 ),
 base AS (
     SELECT py.person_id, py.year, py.household_id, py.on_roster, py.enrolled_active,
            py.claims, py.total_cost, py.basic_paid, py.critical_paid, py.assistance_paid,
            py.other_paid, py.oop,
            f.person_id IS NOT NULL AS is_flagged, coalesce(f.is_new, false) AS is_new,
-           coalesce(py.village_code, '') AS village_code
+           coalesce(py.village_code, '') AS village_code, false AS only_flagged
     FROM person_year AS py
     LEFT JOIN flagged AS f USING (person_id, year)
+    UNION ALL
+    SELECT f.person_id, f.year, f.household_id, false, false, NULL, NULL, NULL, NULL, NULL,
+           NULL, NULL, true, f.is_new, coalesce(f.village_code, ''), true
+    FROM flagged AS f
+    ANTI JOIN person_year AS py USING (person_id, year)
 ),
 levels AS (
     SELECT 0 AS level, '' AS code, NULL AS parent_code, * FROM base
@@ -25,7 +35,7 @@ levels AS (
 ),
 rolled AS (
     SELECT level, code, any_value(parent_code) AS parent_code, year,
-           count(*) AS people,
+           count(*) FILTER (WHERE NOT only_flagged) AS people,
            count(*) FILTER (WHERE on_roster) AS roster_people,
            count(*) FILTER (WHERE on_roster AND enrolled_active) AS enrolled_active,
            count(*) FILTER (WHERE is_flagged) AS flagged,
@@ -52,7 +62,7 @@ household_villages AS (
     SELECT year, household_id, min(village_code) AS first_village,
            max(village_code) AS last_village
     FROM base
-    WHERE household_id IS NOT NULL
+    WHERE household_id IS NOT NULL AND NOT only_flagged
     GROUP BY year, household_id
 ),
 one_village AS (
@@ -74,7 +84,7 @@ household_counts AS (
            CASE WHEN lv.level = 5 THEN b.village_code
                 ELSE region_prefix(b.village_code, lv.level) END AS code,
            b.year, count(DISTINCT b.household_id)
-    FROM base AS b
+    FROM (SELECT * FROM base WHERE NOT only_flagged) AS b
     SEMI JOIN (SELECT year, household_id FROM household_villages
                WHERE first_village <> last_village) AS s USING (year, household_id)
     CROSS JOIN range(6) AS lv(level)

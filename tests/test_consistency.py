@@ -1,0 +1,53 @@
+"""Every page agrees on the numbers: one definition of "flagged people in a region" (the current
+watch-list's person-years placed in it) for the overview, the watch-list, the drill-down at every
+level, a village's households, the export and the import summary."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from dashboard import data
+from tests.conftest import CLAIM_HEADER, ROSTER_HEADER, make_id, write_csv
+
+VILLAGE = "230124100201"
+ENROLMENT_HEADER = ["person_id", "year", "scheme", "status"]
+
+
+def test_flagged_people_agree_on_every_page(tmp_path: Path, db: Path, cli) -> None:
+    """A roster person with neither claims nor enrolment in 2026 is flagged no_active_enrolment
+    (2026 is an enrolment year): they have no person-year row, and the region and household
+    counts built on person-years used to miss them."""
+    high, quiet, covered = make_id(1), make_id(2), make_id(3)
+    folder = tmp_path / "w1"
+    write_csv(folder / "roster.csv", ROSTER_HEADER, [
+        (high, "张三", "H1", VILLAGE, "dibao"),
+        (quiet, "李四", "H2", VILLAGE, "dibao"),
+        (covered, "王五", "H3", VILLAGE, "dibao"),
+    ])  # fmt: skip
+    write_csv(folder / "enrolment.csv", ENROLMENT_HEADER, [
+        (high, "2026", "residents", "active"),
+        (covered, "2026", "residents", "active"),
+    ])  # fmt: skip
+    write_csv(folder / "claims.csv", CLAIM_HEADER,
+              [("C1", high, "2026-03-01", "inpatient", "30000.00", "0", "0", "0")])  # fmt: skip
+    result = cli("ingest", folder, "--db", db)
+    assert result.exit_code == 0, result.output
+
+    snapshot = data.current(db)
+    on_list = data.watchlist_page(snapshot, 2026)[1]
+    assert on_list == 2, "high (over the line) and quiet (no enrolment)"
+    assert data.watch_flagged(snapshot, 2026, "") == on_list
+    for level, code in enumerate(["", VILLAGE[:2], VILLAGE[:4], VILLAGE[:6], VILLAGE[:9]]):
+        children = data.region_children(snapshot, 2026, code)
+        assert children["flagged"].sum() == on_list, (level, code, children)
+        assert data.watch_flagged(snapshot, 2026, code) == on_list
+    households = data.village_households(snapshot, 2026, VILLAGE)
+    assert households["flagged_members"].sum() == on_list, households
+    assert set(households.loc[households["flagged_members"] > 0, "household_id"]) == {"H1", "H2"}
+
+    out = tmp_path / "list.csv"
+    assert cli("export", "--db", db, "--year", "2026", "--out", out).exit_code == 0
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        assert len(list(csv.DictReader(fh))) == on_list
+    assert "2026: 2 new" in result.output, result.output
