@@ -157,10 +157,13 @@ def banners() -> None:
 
 
 def data_as_of(snapshot: str) -> None:
-    """A caption naming the last import's time."""
+    """A caption naming the data's date (the latest settlement) and the last import's time:
+    an import on 12-06 may bring data up to 11-29 only."""
     last = data.last_import(snapshot)
     if last is not None:
-        st.caption(t("data.as_of", when=f"{last.imported_at:%Y-%m-%d %H:%M}", n=last.import_id))
+        day = f"{last.data_date:%Y-%m-%d}" if last.data_date else "—"
+        when = f"{last.imported_at:%Y-%m-%d %H:%M}"
+        st.caption(t("data.as_of", day=day, when=when, n=last.import_id))
 
 
 def refuse(exc: data.AccessDenied) -> NoReturn:

@@ -211,8 +211,8 @@ LABELS: dict[str, dict[str, str]] = {
     "col.oop": {"zh": "个人负担总额", "en": "Total out-of-pocket"},
     "col.over_line": {"zh": "超过{line}元人数", "en": "Over ¥{line}"},
     "data.as_of": {
-        "zh": "数据截至 {when}（第 {n} 批导入）",
-        "en": "Data as of {when} (import {n})",
+        "zh": "数据截至 {day}（最近结算日期）；导入于 {when}（第 {n} 批导入）",
+        "en": "Data as of {day} (latest settlement date); imported {when} (import {n})",
     },
     "data.none": {
         "zh": "尚无数据：请先运行 `oopwatch ingest 文件或文件夹 --db {db}` 导入数据。",

@@ -8,6 +8,7 @@ import csv
 from pathlib import Path
 
 from dashboard import data
+from pipeline import flow
 from tests.conftest import CLAIM_HEADER, ROSTER_HEADER, make_id, write_csv
 
 VILLAGE = "230124100201"
@@ -51,3 +52,25 @@ def test_flagged_people_agree_on_every_page(tmp_path: Path, db: Path, cli) -> No
     with open(out, encoding="utf-8-sig", newline="") as fh:
         assert len(list(csv.DictReader(fh))) == on_list
     assert "2026: 2 new" in result.output, result.output
+
+
+def test_the_data_date_is_the_latest_settlement_not_the_import_time(
+    tmp_path: Path, db: Path, monkeypatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    person = make_id(1)
+    write_csv(
+        tmp_path / "w" / "roster.csv", ROSTER_HEADER, [(person, "张三", "H1", VILLAGE, "dibao")]
+    )
+    write_csv(tmp_path / "w" / "claims.csv", CLAIM_HEADER,
+              [("C1", person, "2026-03-01", "inpatient", "300.00", "0", "0", "0")])  # fmt: skip
+    flow.ingest([tmp_path / "w"], db)
+    monkeypatch.setenv("OOPWATCH_DB", str(db))
+    app = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=30).run()
+    captions = [c.value for c in at.caption]
+    assert any(
+        c.startswith("数据截至 2026-03-01（最近结算日期）；导入于 ") and "第 1 批导入" in c
+        for c in captions
+    ), captions

@@ -108,6 +108,7 @@ class LastImport:
     import_id: int
     imported_at: dt.datetime
     imports: int
+    data_date: dt.date | None = None  # the latest settlement date in force (the rule run's)
 
 
 @open_to_all
@@ -120,15 +121,18 @@ def is_demo(snapshot: str) -> bool:
 @open_to_all
 @st.cache_data(max_entries=32, show_spinner=False)
 def last_import(snapshot: str) -> LastImport | None:
-    """The newest import (id and time) and how many imports the snapshot holds."""
+    """The newest import (id and time), how many imports the snapshot holds, and the data's
+    date: the latest settlement date in force, as the latest rule run saw it."""
     rows = _rows(
         snapshot,
-        "SELECT max(import_id), max(imported_at), count(DISTINCT import_id) FROM imports",
+        """SELECT max(import_id), max(imported_at), count(DISTINCT import_id),
+                  (SELECT as_of FROM rule_runs ORDER BY run_id DESC LIMIT 1)
+           FROM imports""",
     )
-    import_id, when, n = rows[0]
+    import_id, when, n, as_of = rows[0]
     if import_id is None:
         return None
-    return LastImport(int(import_id), when, int(n))
+    return LastImport(int(import_id), when, int(n), as_of)
 
 
 # ---- watch-list, quality and overview
