@@ -277,3 +277,31 @@ def test_a_regional_admins_upload_holds_only_their_region(
     assert data.find_person(snapshot, data.person_token(snapshot, ours)) is None, (
         "nothing of the refused import was loaded"
     )
+
+
+def test_command_line_imports_are_in_the_audit_log(tmp_path: Path, cli) -> None:
+    """Every CLI import is logged (the dashboard's uploads are logged by the dashboard)."""
+    from tests.conftest import ROSTER_HEADER, make_id, write_csv
+
+    db = tmp_path / "store" / "oopwatch.duckdb"
+    week = write_csv(
+        tmp_path / "w1" / "roster.csv", ROSTER_HEADER,
+        [(make_id(1), "张三", "H1", "230124100201", "dibao")],
+    )  # fmt: skip
+    assert cli("ingest", week, "--db", db).exit_code == 0
+    assert cli("ingest", week, "--db", db).exit_code == 0  # nothing new: logged too
+    assert cli("ingest", tmp_path / "nothing", "--db", db).exit_code == 2
+    logged = [(e.source, e.action, e.target, e.rows, e.detail) for e in activity.entries(db)]
+    assert logged[::-1] == [
+        ("cli", "import", "roster.csv", 1, "import 1: read 1, loaded 1, rejected 0"),
+        ("cli", "import", "roster.csv", 0, "nothing new"),
+        (
+            "cli",
+            "import",
+            "nothing",
+            None,
+            f"refused: {tmp_path / 'nothing'}: no such file or folder",
+        ),
+    ]
+    printed = CliRunner().invoke(main, ["audit", "--db", str(db), "--action", "import"]).output
+    assert "3 entries" in printed and "import 1: read 1" in printed

@@ -87,7 +87,9 @@ def run_import(files: Sequence[tuple[str, bytes]]) -> ImportRun:
             names.append(name)
         command = [sys.executable, "-m", "pipeline.cli", "ingest", folder, "--db", str(db), "-q"]
         command += ["--within", access().scope]  # a regional admin imports their region only
-        env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1", "TERM": "dumb"}
+        # the dashboard logs the import under the signed-in user (the command would log the OS's)
+        env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1", "TERM": "dumb",
+               "OOPWATCH_LOGGED_BY": "dashboard"}  # fmt: skip
         done = subprocess.run(
             command, capture_output=True, text=True, timeout=IMPORT_TIMEOUT, env=env,
             cwd=str(Path(__file__).resolve().parents[1]), check=False,

@@ -88,16 +88,46 @@ def ingest(
                 within=within,
             )  # fmt: skip
     except (flow.ImportRefused, store.StoreLocked) as exc:
+        _log_import(db, paths, None, f"refused: {str(exc)[:300]}")
         click.echo(f"refused: {exc}", err=True)
         raise SystemExit(2) from None
     except store.PublishFailed as exc:
+        _log_import(db, paths, None, "committed; publishing failed")
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
     except (duckdb.Error, OSError) as exc:  # a full disk, say: the transaction is not committed
         message = schema.mask_text(str(exc).splitlines()[0][:300])
+        _log_import(db, paths, None, f"failed: {message}")
         click.echo(f"import failed: {message}. Nothing of this import was committed.", err=True)
         raise SystemExit(1) from None
+    files = result.files
+    counts = (
+        f"read {result.rows_read:,}, loaded {sum(f.rows_loaded for f in files):,}, "
+        f"rejected {sum(f.rows_rejected for f in files):,}"
+    )
+    done = f"import {result.import_id}: {counts}" if result.import_id else "nothing new"
+    _log_import(db, paths, result.rows_read, done)
     report.print_summary(result, db)
+
+
+LOGGED_BY = "OOPWATCH_LOGGED_BY"  # set by a caller that logs the import itself (the dashboard)
+
+
+def _log_import(db: Path, paths: tuple[Path, ...], rows: int | None, detail: str) -> None:
+    """The import in the audit trail (who, which files, what came of it), unless the dashboard
+    that ran this command logs it under the signed-in user."""
+    import getpass
+    import os
+
+    from pipeline.access import activity, auth
+
+    if os.environ.get(LOGGED_BY) or not db.exists():
+        return
+    target = ", ".join(p.name for p in paths)[:500]
+    activity.record(
+        db, user=getpass.getuser(), source="cli", action=auth.IMPORT, target=target, rows=rows,
+        detail=detail,
+    )  # fmt: skip
 
 
 @click.command()
