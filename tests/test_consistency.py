@@ -74,3 +74,39 @@ def test_the_data_date_is_the_latest_settlement_not_the_import_time(
         c.startswith("数据截至 2026-03-01（最近结算日期）；导入于 ") and "第 1 批导入" in c
         for c in captions
     ), captions
+
+
+def test_exports_date_the_first_flag_and_count_weeks_in_data_terms(
+    tmp_path: Path, db: Path, cli
+) -> None:
+    """Three imports in an afternoon with data up to 2026-03-20: first flagged on the data's date
+    of the first run, one week on the list; a later week's data (2026-04-10) makes it four."""
+    import datetime as dt
+
+    person = make_id(1)
+    write_csv(
+        tmp_path / "w1" / "roster.csv", ROSTER_HEADER, [(person, "张三", "H1", VILLAGE, "dibao")]
+    )
+    write_csv(tmp_path / "w1" / "claims.csv", CLAIM_HEADER,
+              [("C1", person, "2026-03-20", "inpatient", "30000.00", "0", "0", "0")])  # fmt: skip
+    for n, day in ((2, "2026-03-01"), (3, "2026-03-02")):  # earlier claims: the date stays
+        write_csv(tmp_path / f"w{n}" / "claims.csv", CLAIM_HEADER,
+                  [(f"C{n}", person, day, "outpatient", "10.00", "0", "0", "0")])  # fmt: skip
+    for n in (1, 2, 3):
+        assert cli("ingest", tmp_path / f"w{n}", "--db", db).exit_code == 0
+
+    def exported() -> dict[str, str]:
+        out = tmp_path / f"list-{len(list(tmp_path.glob('list-*')))}.csv"
+        assert cli("export", "--db", db, "--year", "2026", "--out", out).exit_code == 0
+        with open(out, encoding="utf-8-sig", newline="") as fh:
+            (row,) = list(csv.DictReader(fh))
+        return row
+
+    row = exported()
+    assert (row["首次预警日期"], row["在名单周数"]) == ("2026-03-20", "1")
+    assert row["首次预警日期"] != dt.date.today().isoformat()
+    write_csv(tmp_path / "w4" / "claims.csv", CLAIM_HEADER,
+              [("C4", person, "2026-04-10", "outpatient", "10.00", "0", "0", "0")])  # fmt: skip
+    assert cli("ingest", tmp_path / "w4", "--db", db).exit_code == 0
+    row = exported()
+    assert (row["首次预警日期"], row["在名单周数"]) == ("2026-03-20", "4")

@@ -182,10 +182,12 @@ def test_csv_has_bom_and_defuses_formulas(cli, db: Path, case_store: dict, tmp_p
     formula = rows[1 + ORDER_2026.index("a_formula")]
     assert formula[2] == "'" + FORMULA_NAME
     assert rows[1][6] == "25000.00" and rows[1][7] == "10000.00"
-    assert (
-        rows[1][12]
-        == query("SELECT CAST(min(first_flagged) AS DATE) FROM watchlist")[0][0].isoformat()
-    )
+    # first flagged in data terms (issue 17): the data's date of the run that first listed them
+    first_run_date = query(
+        """SELECT min(r.as_of) FROM watchlist AS w
+           JOIN rule_runs AS r ON r.run_id = w.run_id - w.weeks_on_list + 1"""
+    )[0][0]
+    assert rows[1][12] == first_run_date.isoformat()
     assert all(r[-4:] == ["", "", "", ""] for r in rows[1:])
     assert len(by_key) == 5
     assert not any(pid in content.decode("utf-8-sig") for pid in case_store.values())

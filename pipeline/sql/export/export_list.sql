@@ -1,4 +1,4 @@
--- reads: watchlist, claims_effective, person_keys, region_names
+-- reads: watchlist, rule_runs, claims_effective, person_keys, region_names
 -- The rows of one export, kept as the connection's temp table export_list (counts.sql and
 -- new_since.sql read it): the latest rule run's watch-list filtered, with the case key
 -- ({year}-{the person's key in person_keys}), the ID
@@ -43,7 +43,11 @@ SELECT l.year || '-' || k.token AS case_key,
        l.name, l.household_id, l.village_code,
        coalesce(vn.name, l.village_code) AS village_name,
        l.category, l.oop, l.threshold, l.severity, l.rules, l.explain_zh, l.explain_en,
-       l.status, CAST(l.first_flagged AS DATE) AS first_flagged, l.weeks_on_list,
+       -- in data terms: the data's date of the run that first listed the person, and calendar
+       -- weeks from it to the current run's data date (three imports in an afternoon are one)
+       l.status, coalesce(since.as_of, CAST(l.first_flagged AS DATE)) AS first_flagged,
+       CAST(coalesce(date_diff('day', since.as_of, now_run.as_of) // 7 + 1, l.weeks_on_list)
+            AS BIGINT) AS weeks_on_list,
        lc.hospital AS last_hospital, lc.diagnosis AS last_diagnosis,
        substr(l.village_code, 1, 6) AS county_code, cn.name AS county_name,
        substr(l.village_code, 1, 9) AS township_code, tn.name AS township_name,
@@ -53,6 +57,8 @@ FROM listed AS l
 CROSS JOIN params AS p
 LEFT JOIN last_claim AS lc USING (person_id)
 LEFT JOIN person_keys AS k USING (person_id)
+LEFT JOIN rule_runs AS since ON since.run_id = l.run_id - l.weeks_on_list + 1
+LEFT JOIN rule_runs AS now_run ON now_run.run_id = l.run_id
 LEFT JOIN region_names AS vn ON vn.code = l.village_code AND vn.level = 5
 LEFT JOIN region_names AS cn ON cn.code = substr(l.village_code, 1, 6) AND cn.level = 3
 LEFT JOIN region_names AS tn ON tn.code = substr(l.village_code, 1, 9) AND tn.level = 4;
