@@ -110,3 +110,28 @@ def test_exports_date_the_first_flag_and_count_weeks_in_data_terms(
     assert cli("ingest", tmp_path / "w4", "--db", db).exit_code == 0
     row = exported()
     assert (row["首次预警日期"], row["在名单周数"]) == ("2026-03-20", "4")
+
+
+def test_a_raised_severity_says_why(tmp_path: Path, db: Path, query) -> None:
+    """A 低保对象 over the line (a medium rule): raised one level for the category, and the
+    explanation says so; one of the general category is not raised and says nothing."""
+    raised, plain = make_id(1), make_id(2)
+    write_csv(tmp_path / "w" / "roster.csv", ROSTER_HEADER, [
+        (raised, "张三", "H1", VILLAGE, "dibao"),
+        (plain, "李四", "H2", VILLAGE, "general"),
+    ])  # fmt: skip
+    write_csv(tmp_path / "w" / "enrolment.csv", ENROLMENT_HEADER, [
+        (raised, "2026", "residents", "active"), (plain, "2026", "residents", "active"),
+    ])  # fmt: skip
+    write_csv(tmp_path / "w" / "claims.csv", CLAIM_HEADER, [
+        ("C1", raised, "2026-03-01", "inpatient", "12000.00", "0", "0", "0"),
+        ("C2", plain, "2026-03-01", "inpatient", "12000.00", "0", "0", "0"),
+    ])  # fmt: skip
+    flow.ingest([tmp_path / "w"], db)
+    rows = dict((p, (s, zh, en)) for p, s, zh, en in query(
+        "SELECT person_id, severity, explain_zh, explain_en FROM watchlist"
+    ))  # fmt: skip
+    severity, zh, en = rows[raised]
+    assert severity == "high" and "风险等级 中 → 高：低保对象" in zh, zh
+    assert "severity medium -> high: dibao" in en.lower(), en
+    assert "风险等级" not in rows[plain][1] and "severity" not in rows[plain][2].lower()

@@ -206,12 +206,27 @@ def waterfall_figure(row: dict, year: int) -> go.Figure:
     return fig
 
 
-def rules_fired(flags: pd.DataFrame, year: int) -> None:
-    """The rules that put the person on the current list, each with its explanation."""
+SEVERITY_REASON = {"zh": "；风险等级 ", "en": "; severity "}  # where evaluate.sql adds why
+
+
+def severity_reason(watch: dict | None) -> str | None:
+    """Why the list entry's severity is above its rules' (from its explanation), or None."""
+    if not watch:
+        return None
+    lang = language()
+    text = watch.get("explain_zh" if lang == "zh" else "explain_en") or ""
+    marker = SEVERITY_REASON[lang]
+    return text[text.index(marker) + 1 :].strip() if marker in text else None
+
+
+def rules_fired(flags: pd.DataFrame, year: int, watch: dict | None = None) -> None:
+    """The rules that put the person on the current list, each with its explanation, and why
+    the severity is higher than theirs when it is."""
     st.subheader(t("person.rules"))
     if flags.empty:
         st.info(t("person.rules.none", year=year))
         return
+    reason = severity_reason(watch)  # said once, under the first rule
     explain = "explain_zh" if language() == "zh" else "explain_en"
     for rule, severity, threshold, text in zip(
         flags["rule_id"], flags["severity"], flags["threshold"], flags[explain], strict=True
@@ -222,7 +237,9 @@ def rules_fired(flags: pd.DataFrame, year: int) -> None:
         ]
         if pd.notna(threshold):
             parts.append(f"{t('col.threshold')} {ui.yuan(threshold)}")
-        st.markdown(f"- {' · '.join(parts)}  \n  {md(text)}")
+        why = f"  \n  {md(reason)}" if reason else ""
+        reason = None
+        st.markdown(f"- {' · '.join(parts)}  \n  {md(text)}{why}")
 
 
 def history_frame(runs: pd.DataFrame) -> pd.DataFrame:
@@ -344,7 +361,7 @@ def draw(year: int, loaded: Loaded) -> None:
         right.plotly_chart(shown.waterfall, config=STATIC_PLOT)
     if shown.claims is not None:
         st.expander(t("person.claims")).dataframe(shown.claims, hide_index=True)
-    rules_fired(page.flags, year)
+    rules_fired(page.flags, year, page.watch)
     st.subheader(t("person.history"))
     st.dataframe(shown.history, hide_index=True)
     st.subheader(t("person.changes"))

@@ -1,4 +1,4 @@
--- reads: eval_params, rule_scope, people, person_year, flag_entries, watch_entries, rule_runs, import_files, claim_log, claim_rows_superseded
+-- reads: eval_params, rule_scope, people, codes, person_year, flag_entries, watch_entries, rule_runs, import_files, claim_log, claim_rows_superseded
 -- One evaluation run: the rules that fired (`fired`) → flag_entries; one entry per flagged
 -- person-year → watch_entries, with severity, since when it is on the list and its
 -- explanation; entered/left → watch_changes. eval_params holds run_id, import_id, evaluated_at,
@@ -61,6 +61,8 @@ ranked AS (
            array_to_string(list_transform(pp.fired_rules, lambda f: f.zh), '；') AS explain_zh,
            array_to_string(list_transform(pp.fired_rules, lambda f: f.en), '; ') AS explain_en,
            p.name, p.household_id, p.village_code, p.category,
+           list_contains(sp.categories, p.category) AS by_category,
+           pp.n_rules >= sp.rules_to_raise AS by_rules,
            least(3, pp.base_rank
                     + CASE WHEN pp.far_over THEN 1 ELSE 0 END
                     + CASE WHEN list_contains(sp.categories, p.category) THEN 1 ELSE 0 END
@@ -69,10 +71,30 @@ ranked AS (
     CROSS JOIN severity_policy AS sp
     LEFT JOIN people AS p USING (person_id)  -- people joined once
 )
-SELECT person_id, year, rules, oop, threshold,
-       CASE rank WHEN 1 THEN 'low' WHEN 2 THEN 'medium' ELSE 'high' END AS severity,
-       explain_zh, explain_en, name, household_id, village_code, category
-FROM ranked;
+-- A severity above the highest of the rules that fired says why, after the rules' explanations
+-- (a person 高 whose rules each say 中 read as an error): "风险等级 中 → 高：低保对象；同时触发
+-- 2 条规则".
+SELECT r.person_id, r.year, r.rules, r.oop, r.threshold,
+       CASE r.rank WHEN 1 THEN 'low' WHEN 2 THEN 'medium' ELSE 'high' END AS severity,
+       r.explain_zh || CASE WHEN r.rank > r.base_rank THEN
+           '；风险等级 ' || ['低', '中', '高'][r.base_rank] || ' → ' || ['低', '中', '高'][r.rank]
+           || '：' || concat_ws('；',
+               CASE WHEN r.far_over THEN '个人负担达到预警线的 '
+                    || (SELECT ratio_to_raise FROM severity_policy) || ' 倍' END,
+               CASE WHEN r.by_category THEN coalesce(c.label_zh, r.category) END,
+               CASE WHEN r.by_rules THEN '同时触发 ' || r.n_rules || ' 条规则' END)
+           ELSE '' END AS explain_zh,
+       r.explain_en || CASE WHEN r.rank > r.base_rank THEN
+           '; severity ' || ['low', 'medium', 'high'][r.base_rank] || ' -> '
+           || ['low', 'medium', 'high'][r.rank] || ': ' || concat_ws('; ',
+               CASE WHEN r.far_over THEN 'OOP at least '
+                    || (SELECT ratio_to_raise FROM severity_policy) || ' times the line' END,
+               CASE WHEN r.by_category THEN coalesce(c.label_en, r.category) END,
+               CASE WHEN r.by_rules THEN r.n_rules || ' rules at once' END)
+           ELSE '' END AS explain_en,
+       r.name, r.household_id, r.village_code, r.category
+FROM ranked AS r
+LEFT JOIN codes AS c ON c.domain = 'category' AND c.code = r.category;
 
 CREATE OR REPLACE TEMP TABLE watch_opened AS
 SELECT * FROM watch_now
