@@ -135,3 +135,30 @@ def test_a_raised_severity_says_why(tmp_path: Path, db: Path, query) -> None:
     assert severity == "high" and "风险等级 中 → 高：低保对象" in zh, zh
     assert "severity medium -> high: dibao" in en.lower(), en
     assert "风险等级" not in rows[plain][1] and "severity" not in rows[plain][2].lower()
+
+
+def test_empty_results_are_said_not_written(tmp_path: Path, db: Path, cli) -> None:
+    """An export for a year or region with no data, or a code that is no division, refuses
+    (exit 2) instead of writing an empty list; so does `rules show` for a 5-digit code."""
+    person = make_id(1)
+    write_csv(
+        tmp_path / "w" / "roster.csv", ROSTER_HEADER, [(person, "张三", "H1", VILLAGE, "dibao")]
+    )
+    write_csv(tmp_path / "w" / "claims.csv", CLAIM_HEADER,
+              [("C1", person, "2026-03-01", "inpatient", "30000.00", "0", "0", "0")])  # fmt: skip
+    assert cli("ingest", tmp_path / "w", "--db", db).exit_code == 0
+    cases = {
+        ("--year", "2019"): "no data for any region in 2019",
+        ("--year", "2026", "--region", "530102"): "no data for region 530102 in 2026",
+        ("--year", "2026", "--region", "999999"): "region 999999 is not a division",
+    }
+    for args, said in cases.items():
+        out = tmp_path / "x.csv"
+        result = cli("export", "--db", db, "--out", out, *args)
+        assert result.exit_code == 2 and said in result.output, (args, result.output)
+        assert not out.exists()
+    assert cli("export", "--db", db, "--year", "2026", "--region", "230124",
+               "--out", tmp_path / "ok.csv").exit_code == 0  # fmt: skip
+    shown = cli("rules", "show", "--region", "23012", "--year", "2026")
+    assert shown.exit_code == 2 and "not a division code" in shown.output
+    assert cli("rules", "show", "--region", "230124", "--year", "2026").exit_code == 0

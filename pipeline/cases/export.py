@@ -123,6 +123,27 @@ class ExportResult:
 # ---------------------------------------------------------------- fetch
 
 
+def _require_data(con: duckdb.DuckDBPyConnection, year: int, region: str) -> None:
+    """Refuse a region that is no division, or a region and year with no data at all (an empty
+    file would read as 'nobody needs a visit')."""
+    if (
+        region
+        and not con.execute(
+            "SELECT count(*) FROM region_names WHERE code = ? AND level = ?",
+            [region, REGION_LEVELS[len(region)]],
+        ).fetchall()[0][0]
+    ):
+        raise ExportRefused(f"region {region} is not a division this store knows")
+    people = con.execute(
+        """SELECT count(*) FROM person_year
+           WHERE year = ? AND starts_with(coalesce(village_code, ''), ?)""",
+        [int(year), region],
+    ).fetchall()[0][0]
+    if not people:
+        where = f"region {region}" if region else "any region"
+        raise ExportRefused(f"no data for {where} in {year}: no one to list, no file written")
+
+
 def check_region(region: str | None) -> str:
     """The region prefix ('' nationwide); refuses anything but 2, 4, 6, 9 or 12 digits."""
     region = (region or "").strip()
@@ -662,6 +683,7 @@ def export(
         raise ExportRefused(f"{out} exists already: add --force to overwrite it")
     con = open_current(db)
     try:
+        _require_data(con, year, region)
         data = fetch(con, year, region, rules, severities, statuses, categories, full_ids)
         content = xlsx_bytes(data, lang, split) if fmt == "xlsx" else csv_bytes(data, lang)
         write_atomically(out, content)

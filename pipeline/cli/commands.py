@@ -229,6 +229,11 @@ def rules_show(region: str, year: int, rules_dir: Path | None) -> None:
     from pipeline import rules
 
     try:
+        rules.check_region(region)
+    except rules.RulesError as exc:
+        click.echo(f"refused: {exc}", err=True)
+        raise SystemExit(2) from None
+    try:
         ruleset = rules.load(rules_dir or rules.RULES_DIR)
     except rules.RulesError as exc:
         click.echo(f"error: the rules have problems:\n{exc}", err=True)

@@ -11,6 +11,7 @@ from pipeline.rules.ruleset import (
     Rule,
     RulesError,
     RuleSet,
+    check_region,
     describe,
     load,
     reference_income,
@@ -19,6 +20,6 @@ from pipeline.rules.ruleset import (
 
 __all__ = [
     "KINDS", "OPEN_END", "RULES_DIR", "SEVERITIES", "Region", "Rule", "RuleSet", "RulesError",
-    "compile_to", "describe", "evaluate", "load", "reference_income",
-    "resolve", "run_summary",
+    "check_region", "compile_to", "describe", "evaluate", "load", "reference_income", "resolve",
+    "run_summary",
 ]  # fmt: skip

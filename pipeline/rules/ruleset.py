@@ -361,6 +361,19 @@ def reference_income(ruleset: RuleSet, region: str, year: int) -> tuple[Decimal,
     return yuan, f"{note}; source: {source}"
 
 
+def check_region(region: str) -> None:
+    """Refuse a code that is not a division at its level (rules go down to townships)."""
+    if not region:
+        return
+    if not (region.isascii() and region.isdigit()) or len(region) not in (2, 4, 6, 9):
+        raise RulesError(
+            [f"region {region!r} is not a division code: give 2 (province), 4 (city), 6 (county) "
+             "or 9 (township) digits, or leave it out for the default rules"]
+        )  # fmt: skip
+    if region not in _division_codes():
+        raise RulesError([f"region {region} is not in the division list (MCA codes)"])
+
+
 def describe(ruleset: RuleSet, region: str, year: int) -> str:
     """Human-readable rules in force in a region and year, each value with its file."""
     lines = [f"rules in force in region {region or '(default)'} for {year} "
