@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -239,3 +240,18 @@ def test_language_is_read_from_and_kept_in_the_url(app_db: Path) -> None:
     assert "lang" not in at.query_params
     at.sidebar.radio[0].set_value("en").run()
     assert at.query_params["lang"] in ("en", ["en"])
+
+
+def test_participation_shows_its_target_without_an_arrow(
+    sample_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gap to the target is grey and arrowless, and names the target: a red "↓ −0.64 个百分点"
+    read as a drop since last week."""
+    monkeypatch.setenv("OOPWATCH_DB", str(sample_store))
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    (metric,) = [m for m in at.metric if m.label == "参保率"]
+    assert re.fullmatch(r"目标 99\.90%，(低于|高于)目标 \d+\.\d\d 个百分点", metric.delta), (
+        metric.delta
+    )
+    # grey, and no arrow up or down
+    assert (metric.proto.color, metric.proto.direction) == (2, 2), metric.proto

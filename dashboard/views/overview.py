@@ -93,16 +93,20 @@ def watch_metrics(snapshot: str, year: int, region: str, figures: data.RegionFig
     if rate is None:
         cols[1].metric(t("ov.participation"), "—")
     else:
+        # the target and the gap to it, grey and without an arrow: a red "↓ −0.64" read as a
+        # drop since last week
         diff = (rate - data.PARTICIPATION_TARGET) * 100
         cols[1].metric(
             t("ov.participation"),
             percent(rate),
             delta=t(
                 "ov.participation.delta",
-                diff=f"{diff:+.2f}",
+                diff=f"{abs(diff):.2f}",
                 target=percent(data.PARTICIPATION_TARGET),
+                side=t("ov.participation.below" if diff < 0 else "ov.participation.above"),
             ),
-            delta_color="normal" if diff != 0 else "off",
+            delta_color="off",
+            delta_arrow="off",
             help=t(
                 "ov.participation.help",
                 enrolled=ui.count(figures.enrolled_active),
