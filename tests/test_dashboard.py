@@ -255,3 +255,13 @@ def test_participation_shows_its_target_without_an_arrow(
     )
     # grey, and no arrow up or down
     assert (metric.proto.color, metric.proto.direction) == (2, 2), metric.proto
+
+
+def test_the_list_trend_starts_at_zero(sample_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    monkeypatch.setenv("OOPWATCH_DB", str(sample_store))
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    (trend,) = [s for s in specs if s["data"][0].get("mode") == "lines+markers"]
+    assert trend["layout"]["yaxis"]["rangemode"] == "tozero"

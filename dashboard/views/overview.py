@@ -208,6 +208,7 @@ def trend_chart(snapshot: str, year: int, region: str) -> None:
         labels={"as_of": t("ov.axis.as_of"), "people": t("ov.axis.people")},
     )  # fmt: skip
     fig.update_xaxes(tickformat="%Y-%m-%d", tickvals=chart["as_of"])
+    fig.update_yaxes(rangemode="tozero")  # from zero: 320 → 321 is not a doubling
     _layout(fig)
     st.plotly_chart(fig, key="ov.trend")
 
