@@ -416,6 +416,19 @@ LABELS: dict[str, dict[str, str]] = {
     "level.4": {"zh": "乡镇", "en": "Township"},
     "level.5": {"zh": "村", "en": "Village"},
     "ov.roster_people": {"zh": "监测人数", "en": "People monitored"},
+    "ov.roster_people.help": {
+        "zh": "名单（花名册）上的人数：民政、乡村振兴部门交换的监测对象，无论本年度有无结算",
+        "en": "People on the roster (the monitored people civil affairs and rural revitalisation "
+        "exchange), with or without claims this year",
+    },
+    "overview.people.help": {
+        "zh": "本年度有结算或参保记录的人数（含不在名单上的普通参保人员）",
+        "en": "People with claims or enrolment this year (including insured people on no roster)",
+    },
+    "ov.funnel_empty": {
+        "zh": "尚无人员处于：{stages}（导出名单并回收走访结果后才会有）",
+        "en": "Nobody yet at: {stages} (these fill once lists are exported and visits returned)",
+    },
     "ov.participation": {"zh": "参保率", "en": "Participation"},
     "ov.participation.delta": {
         "zh": "目标 {target}，{side} {diff} 个百分点",

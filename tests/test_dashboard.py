@@ -265,3 +265,25 @@ def test_the_list_trend_starts_at_zero(sample_store: Path, monkeypatch: pytest.M
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     (trend,) = [s for s in specs if s["data"][0].get("mode") == "lines+markers"]
     assert trend["layout"]["yaxis"]["rangemode"] == "tozero"
+
+
+def test_people_and_people_monitored_say_what_they_count_and_empty_stages_are_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """人数 and 监测人数 explain themselves; a funnel with nobody exported yet says why the later
+    stages are empty."""
+    from tests.conftest import CLAIM_HEADER, ROSTER_HEADER, make_id, write_csv
+
+    db = tmp_path / "oopwatch.duckdb"
+    person = make_id(1)
+    write_csv(tmp_path / "w" / "roster.csv", ROSTER_HEADER,
+              [(person, "张三", "H1", "230124100201", "dibao")])  # fmt: skip
+    write_csv(tmp_path / "w" / "claims.csv", CLAIM_HEADER,
+              [("C1", person, "2026-03-01", "inpatient", "30000.00", "0", "0", "0")])  # fmt: skip
+    flow.ingest([tmp_path / "w"], db)
+    monkeypatch.setenv("OOPWATCH_DB", str(db))
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    helps = {m.label: m.help for m in at.metric}
+    assert "有结算或参保记录" in helps["人数"] and "名单" in helps["监测人数"], helps
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("尚无人员处于：已导出、已走访、已获帮扶") for c in captions), captions

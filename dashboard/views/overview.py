@@ -30,7 +30,7 @@ def year_selector(snapshot: str) -> int | None:
 def metrics(totals: data.Totals | data.RegionFigures, line: str) -> None:
     """The four headline numbers."""
     cols = st.columns(4)
-    cols[0].metric(t("overview.people"), ui.count(totals.people))
+    cols[0].metric(t("overview.people"), ui.count(totals.people), help=t("overview.people.help"))
     cols[1].metric(t("overview.claims"), ui.count(totals.claims))
     cols[2].metric(t("overview.oop"), ui.yuan(totals.oop))
     cols[3].metric(
@@ -88,7 +88,9 @@ def watch_metrics(snapshot: str, year: int, region: str, figures: data.RegionFig
     """People monitored, participation against its target, the list and this week's movement."""
     entered, left = data.week_changes(snapshot, year, region)
     cols = st.columns(5)
-    cols[0].metric(t("ov.roster_people"), ui.count(figures.roster_people))
+    cols[0].metric(
+        t("ov.roster_people"), ui.count(figures.roster_people), help=t("ov.roster_people.help")
+    )
     rate = figures.participation
     if rate is None:
         cols[1].metric(t("ov.participation"), "—")
@@ -229,6 +231,10 @@ def funnel_chart(snapshot: str, year: int, region: str) -> None:
     fig.update_layout(title=t("ov.funnel"))
     _layout(fig)
     st.plotly_chart(fig, key="ov.funnel")
+    empty = [t(f"funnel.{s}") for s in stages if not counts[s]]
+    if empty:  # an empty stage is a gap in the chart: say what it means
+        st.caption(t("ov.funnel_empty", stages="、".join(empty) if language() == "zh"
+                     else ", ".join(empty)))  # fmt: skip
     days = data.FOLLOW_UP_DAYS
     st.metric(t("ov.funnel_waiting", days=days), ui.count(counts["waiting"]))
 
