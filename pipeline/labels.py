@@ -430,17 +430,14 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Nobody yet at: {stages} (these fill once lists are exported and visits returned)",
     },
     "ov.participation": {"zh": "参保率", "en": "Participation"},
-    "ov.participation.delta": {
-        "zh": "目标 {target}，{side} {diff} 个百分点",
-        "en": "target {target}: {diff} pp {side}",
-    },
-    "ov.participation.below": {"zh": "低于目标", "en": "below"},
-    "ov.participation.above": {"zh": "高于目标", "en": "above"},
+    "ov.participation.delta": {"zh": "目标 {target}", "en": "target {target}"},
+    "ov.participation.below": {"zh": "低于目标", "en": "below it"},
+    "ov.participation.above": {"zh": "高于目标", "en": "above it"},
     "ov.participation.help": {
-        "zh": "名单人员中本年度正常参保的比例（{enrolled} / {roster}）；"
-        "下方为目标 {target} 及与目标相差的百分点（不是与上周相比）",
-        "en": "Roster people with active enrolment this year ({enrolled} / {roster}); "
-        "below: the {target} target and the gap to it (not a change since last week)",
+        "zh": "名单人员中本年度正常参保的比例（{enrolled} / {roster}）；目标 {target}，"
+        "{side} {diff} 个百分点（不是与上周相比）",
+        "en": "Roster people with active enrolment this year ({enrolled} / {roster}); target "
+        "{target}: {diff} percentage points {side} (not a change since last week)",
     },
     "ov.flagged": {"zh": "预警人数", "en": "On the watch-list"},
     "ov.new_week": {"zh": "本周新增", "en": "New this week"},

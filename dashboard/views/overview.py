@@ -101,12 +101,7 @@ def watch_metrics(snapshot: str, year: int, region: str, figures: data.RegionFig
         cols[1].metric(
             t("ov.participation"),
             percent(rate),
-            delta=t(
-                "ov.participation.delta",
-                diff=f"{abs(diff):.2f}",
-                target=percent(data.PARTICIPATION_TARGET),
-                side=t("ov.participation.below" if diff < 0 else "ov.participation.above"),
-            ),
+            delta=t("ov.participation.delta", target=percent(data.PARTICIPATION_TARGET)),
             delta_color="off",
             delta_arrow="off",
             help=t(
@@ -114,6 +109,8 @@ def watch_metrics(snapshot: str, year: int, region: str, figures: data.RegionFig
                 enrolled=ui.count(figures.enrolled_active),
                 roster=ui.count(figures.roster_people),
                 target=percent(data.PARTICIPATION_TARGET),
+                diff=f"{abs(diff):.2f}",
+                side=t("ov.participation.below" if diff < 0 else "ov.participation.above"),
             ),
         )
     cols[2].metric(t("ov.flagged"), ui.count(data.watch_flagged(snapshot, year, region)))
