@@ -12,6 +12,7 @@ if str(REPO) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from dashboard.i18n import language_switch, t  # noqa: E402
+from dashboard.search import sidebar_search  # noqa: E402
 from dashboard.session import forget_look, gate  # noqa: E402
 from dashboard.ui import allowed, banners  # noqa: E402
 from pipeline.access import auth  # noqa: E402
@@ -46,4 +47,5 @@ if page.url_path not in ("person", "drilldown"):  # (the drill-down forgets it w
     forget_look(auth.PERSON_VIEW)  # the next person opened is a new look (audit)
 banners()
 with allowed():  # a page that asks for data outside the user's region or role ends here
+    sidebar_search()
     page.run()

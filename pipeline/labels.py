@@ -130,6 +130,9 @@ STAGES: dict[str, tuple[str, str]] = {
     "exported": ("已下发", "exported"),
     "visited": ("已走访", "visited"),
     "helped": ("已帮扶", "helped"),
+    "unreachable": ("无法联系", "could not reach"),
+    "moved": ("已迁出", "moved away"),
+    "deceased": ("已故", "deceased"),
 }
 
 
@@ -242,9 +245,9 @@ LABELS: dict[str, dict[str, str]] = {
     "wl.status": {"zh": "新增/持续", "en": "New / continuing"},
     "wl.category": {"zh": "人员类别", "en": "Category"},
     "wl.count": {
-        "zh": "符合条件 {total} 人，显示 {shown} 人（按风险等级、个人负担从高到低）",
+        "zh": "符合条件 {total} 人，显示 {shown} 人（新增在前，再按风险等级、个人负担从高到低）",
         "en": "{total} people match; {shown} shown "
-        "(by severity, then out-of-pocket, highest first)",
+        "(new first, then by severity and out-of-pocket, highest first)",
     },
     "wl.limited": {
         "zh": "仅显示前 {shown} 人，请缩小筛选范围或导出全部名单（oopwatch export）。",
@@ -274,10 +277,22 @@ LABELS: dict[str, dict[str, str]] = {
     "stage.exported": {"zh": "已导出待走访", "en": "Exported"},
     "stage.visited": {"zh": "已走访", "en": "Visited"},
     "stage.helped": {"zh": "已获帮扶", "en": "Helped"},
+    "stage.unreachable": {"zh": "无法联系", "en": "Could not reach"},
+    "stage.moved": {"zh": "已迁出", "en": "Moved away"},
+    "stage.deceased": {"zh": "已故", "en": "Deceased"},
+    "stage.waiting": {
+        "zh": "导出超过 {days} 天未回收结果",
+        "en": "No outcome {days} days after export",
+    },
     "funnel.flagged": {"zh": "预警", "en": "Flagged"},
     "funnel.exported": {"zh": "已导出", "en": "Exported"},
     "funnel.visited": {"zh": "已走访", "en": "Visited"},
     "funnel.helped": {"zh": "已获帮扶", "en": "Helped"},
+    "ov.funnel_other": {
+        "zh": "未计入已走访：无法联系 {unreachable} 人，已迁出 {moved} 人，已故 {deceased} 人",
+        "en": "Not counted as visited: could not reach {unreachable}, moved away {moved}, "
+        "deceased {deceased}",
+    },
     "ov.funnel": {
         "zh": "跟进漏斗（预警 → 导出 → 走访 → 帮扶）",
         "en": "Follow-up: flagged → exported → visited → helped",
@@ -301,6 +316,45 @@ LABELS: dict[str, dict[str, str]] = {
     "qcol.row": {"zh": "行号", "en": "Row"},
     "qcol.unfilled": {"zh": "未填写行数", "en": "Rows not filled in"},
     "wl.empty": {"zh": "没有符合条件的人员。", "en": "Nobody matches these filters."},
+    "wl.stage": {"zh": "跟进阶段", "en": "Follow-up stage"},
+    "search.label": {"zh": "查找人员", "en": "Find a person"},
+    "search.placeholder": {"zh": "姓名、身份证号或户编号", "en": "Name, resident ID or household"},
+    "search.help": {
+        "zh": "可输入姓名（全名或其中几个字）、完整身份证号、名单上的脱敏身份证号"
+        "（如 2301**********123X）或户编号；只查本辖区人员。",
+        "en": "A name (whole or part), a full resident ID, a masked one as printed on a list "
+        "(e.g. 2301**********123X) or a household number; only people of your region.",
+    },
+    "search.none": {"zh": "本辖区没有找到匹配的人员。", "en": "Nobody in your region matches."},
+    "search.more": {
+        "zh": "只显示前 {n} 人，请输入更完整的姓名或身份证号。",
+        "en": "Only the first {n} are shown: type more of the name or ID.",
+    },
+    "search.listed": {"zh": "在预警名单（{severity}）", "en": "on the watch-list ({severity})"},
+    "wl.household_line": {"zh": "{line}（户负担 {oop}）", "en": "{line} (household {oop})"},
+    "wl.by": {"zh": "显示方式", "en": "Show"},
+    "wl.by.person": {"zh": "按人员", "en": "By person"},
+    "wl.by.household": {"zh": "按户（一户一次走访）", "en": "By household (one visit each)"},
+    "wl.hint": {
+        "zh": "点击任一行打开该人员（在“逐级下钻”中）。新增人员排在前面。",
+        "en": "Click a row to open the person (in the drill-down). New people come first.",
+    },
+    "wl.hint_households": {
+        "zh": "点击任一行打开该户及其成员。",
+        "en": "Click a row to open the household and its members.",
+    },
+    "wl.count_households": {
+        "zh": "共 {total} 户符合条件，显示 {shown} 户。",
+        "en": "{total} households match; {shown} shown.",
+    },
+    "wl.download_all_stages": {
+        "zh": "下载的名单包含所有跟进阶段的人员（跟进阶段筛选只作用于上表）。",
+        "en": "The download lists every follow-up stage (the stage filter applies to the table).",
+    },
+    "wcol.new": {"zh": "新增人数", "en": "New"},
+    "wcol.members": {"zh": "在单成员", "en": "Listed members"},
+    "wcol.listed": {"zh": "在单人数", "en": "Listed"},
+    "wcol.listed_oop": {"zh": "在单成员负担", "en": "Listed members' OOP"},
     "wl.none": {"zh": "预警名单为空。", "en": "The watch-list is empty."},
     **{f"sev.{k}": {"zh": zh, "en": en} for k, (zh, en) in SEVERITIES.items()},
     "wcol.person": {"zh": "身份证号（脱敏）", "en": "Resident ID (masked)"},
@@ -522,6 +576,10 @@ LABELS: dict[str, dict[str, str]] = {
     "col.hospital": {"zh": "定点医疗机构", "en": "Hospital"},
     "col.claim_id": {"zh": "结算流水号", "en": "Claim"},
     "col.threshold": {"zh": "标准", "en": "Threshold"},
+    "person.household_line": {
+        "zh": "家庭预警线 {line}，家庭负担 {oop}",
+        "en": "household threshold {line}, household OOP {oop}",
+    },
     "col.explain": {"zh": "说明", "en": "Explanation"},
     "col.evaluated_at": {"zh": "评估时间", "en": "Evaluated"},
     "col.as_of": {"zh": "数据截至", "en": "Data as of"},
@@ -572,6 +630,22 @@ LABELS: dict[str, dict[str, str]] = {
     "severity.low": {"zh": "低", "en": "Low"},
     **{f"status.{k}": {"zh": zh, "en": en} for k, (zh, en) in STATUSES.items()},
     "change.entered": {"zh": "进入名单", "en": "Entered"},
+    "ov.new_week.open": {"zh": "查看本周新增", "en": "See who is new"},
+    "ov.attention": {"zh": "需要关注（按乡镇）", "en": "What needs attention, by township"},
+    "ov.att.township": {"zh": "乡镇(街道)", "en": "Township"},
+    "ov.att.flagged": {"zh": "在单人数", "en": "On the list"},
+    "ov.att.new": {"zh": "本周新增", "en": "New this week"},
+    "ov.att.not_visited": {"zh": "尚未走访", "en": "Not visited yet"},
+    "ov.att.overdue": {"zh": "导出超 {days} 天无结果", "en": "No outcome {days} days after export"},
+    "ov.att.unreachable": {"zh": "无法联系", "en": "Could not reach"},
+    "ov.att.open_waiting": {
+        "zh": "查看逾期未回收走访结果的人员",
+        "en": "See the people whose follow-up is overdue",
+    },
+    "ov.left_list": {"zh": "本周移出名单 {n} 人", "en": "Left the list this week: {n}"},
+    "ov.left_reason": {"zh": "移出原因", "en": "Why"},
+    "ov.oop_before": {"zh": "移出前个人负担", "en": "OOP before"},
+    "ov.oop_now": {"zh": "现个人负担", "en": "OOP now"},
     "change.left": {"zh": "移出名单", "en": "Left"},
     "reason.reversal": {"zh": "结算冲销", "en": "Claim reversed"},
     "reason.assistance_paid_later": {"zh": "医疗救助补付", "en": "Assistance paid later"},

@@ -174,16 +174,19 @@ def test_round_trip(cli, db: Path, case_store: dict, filled: dict, query):
     assert [k for (k,) in kinds] == ["list_entered", "exported", "outcome"]
 
     assert funnel(db, "23", TODAY) == {
-        "flagged": 5, "exported": 5, "visited": 2, "helped": 1, "on_list": 5, "waiting": 0,
+        "flagged": 5, "exported": 5, "visited": 2, "helped": 1, "unreachable": 0, "moved": 0,
+        "deceased": 0, "on_list": 5, "waiting": 0,
     }  # fmt: skip
     later = TODAY + dt.timedelta(days=15)
     assert funnel(db, "23", later)["waiting"] == 3
     assert funnel(db, "23", TODAY + dt.timedelta(days=14))["waiting"] == 0, "more than 14 days"
     assert funnel(db, "230125", later) == {
-        "flagged": 2, "exported": 2, "visited": 1, "helped": 0, "on_list": 2, "waiting": 1,
+        "flagged": 2, "exported": 2, "visited": 1, "helped": 0, "unreachable": 0, "moved": 0,
+        "deceased": 0, "on_list": 2, "waiting": 1,
     }  # fmt: skip
     assert funnel(db, "230124100201", later) == {
-        "flagged": 2, "exported": 2, "visited": 1, "helped": 1, "on_list": 2, "waiting": 1,
+        "flagged": 2, "exported": 2, "visited": 1, "helped": 1, "unreachable": 0, "moved": 0,
+        "deceased": 0, "on_list": 2, "waiting": 1,
     }  # fmt: skip
 
     # the same file again changes nothing
@@ -426,7 +429,8 @@ def test_dashboard_shows_stages_funnel_waiting_and_the_logs(
     monkeypatch.setenv("OOPWATCH_DB", str(db))
     snap = data.current(db)
     assert data.case_funnel(snap, CASE_YEAR, "23") == {
-        "flagged": 5, "exported": 5, "visited": 2, "helped": 1, "on_list": 5, "waiting": 3,
+        "flagged": 5, "exported": 5, "visited": 2, "helped": 1, "unreachable": 0, "moved": 0,
+        "deceased": 0, "on_list": 5, "waiting": 3,
     }  # fmt: skip
     waiting = data.waiting_cases(snap, CASE_YEAR, "23")
     ids = case_store
@@ -540,3 +544,36 @@ def test_a_formula_without_a_saved_value_is_rejected_and_two_answers_are_reporte
     assert query(
         "SELECT outcome FROM case_events WHERE case_key = ? AND superseded_by IS NULL", [twice]
     ) == [("no_need",)]
+
+
+def test_outcomes_that_are_no_visit_are_their_own_stage(cli, db: Path, case_store, tmp_path, query):
+    """无法联系 is no visit, 已迁出 and 已故 end a case: none of them counts as visited; each is
+    its own stage in case_status, case_stages and the funnel."""
+    ids = case_store
+    hi, dib, med, gen = (
+        case_key(db, ids[k]) for k in ("a_high", "a_dibao", "b_medium", "b_general")
+    )
+    rows = [
+        [hi, "2026-03-03", "无法联系", "", ""],
+        [dib, "2026-03-03", "已走访", "", ""],
+        [dib, "2026-03-09", "已迁出", "", "moved to the city"],  # the latest outcome
+        [med, "2026-03-05", "已故", "", ""],
+        [gen, "2026-03-02", "无法联系", "", ""],
+        [gen, "2026-03-06", "已走访", "", ""],  # reached on the second try
+    ]
+    assert run_returns(cli, db, write_return_csv(tmp_path / "r.csv", rows)).exit_code == 0
+    expected = {
+        ids["a_high"]: "unreachable",
+        ids["a_dibao"]: "moved",
+        ids["b_medium"]: "deceased",
+        ids["b_general"]: "visited",
+    }
+    stages = dict(query("SELECT person_id, stage FROM case_status WHERE year = ?", [CASE_YEAR]))
+    assert {p: stages[p] for p in expected} == expected
+    assert stages[ids["a_formula"]] == "flagged"  # nothing was exported in this test
+    live = dict(query("SELECT person_id, stage FROM case_stages WHERE year = ?", [CASE_YEAR]))
+    assert {p: live[p] for p in expected} == expected
+    assert funnel(db, "23", TODAY) == {
+        "flagged": 5, "exported": 4, "visited": 1, "helped": 0, "unreachable": 1, "moved": 1,
+        "deceased": 1, "on_list": 5, "waiting": 0,
+    }  # fmt: skip

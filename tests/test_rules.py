@@ -158,6 +158,17 @@ def test_household_burden_needs_a_known_income(tmp_path, db, query):
     flow.ingest([tmp_path / "w"], db)
     assert sorted(watch(query)) == sorted([a1, a2])
     assert watch(query)[a1][:2] == ("household_burden", Decimal("4000.00"))
+    # The threshold is the household's: it is compared with the household's OOP (4,000.01), not
+    # the person's 2,000.00, and says which rule it belongs to.
+    assert query(
+        "SELECT person_id, oop, threshold, threshold_rule, compared_oop FROM watchlist ORDER BY 1"
+    ) == [
+        (a1, Decimal("2000.00"), Decimal("4000.00"), "household_burden", Decimal("4000.01")),
+        (a2, Decimal("2000.01"), Decimal("4000.00"), "household_burden", Decimal("4000.01")),
+    ]
+    assert query("SELECT compared_oop FROM flags WHERE person_id = ?", [a1]) == [
+        (Decimal("4000.01"),)
+    ]
     assert query(
         "SELECT household_id, household_oop, income_known FROM household_year ORDER BY 1"
     ) == [("HA", Decimal("4000.01"), True), ("HB", Decimal("9000.00"), False)]

@@ -67,6 +67,7 @@ from dashboard.data.overview import (  # noqa: F401
     LastImport,
     RegionFigures,
     Totals,
+    attention_by_township,
     case_funnel,
     category_labels,
     code_labels,
@@ -84,6 +85,7 @@ from dashboard.data.overview import (  # noqa: F401
     watch_by_rule,
     watch_flagged,
     week_changes,
+    week_leavers,
     years,
 )
 from dashboard.data.person import (  # noqa: F401
@@ -92,6 +94,7 @@ from dashboard.data.person import (  # noqa: F401
     FLAG_COLUMNS,
     FUND_LAYERS,
     HISTORY_COLUMNS,
+    SEARCH_LIMIT,
     Person,
     PersonPage,
     find_person,
@@ -105,6 +108,8 @@ from dashboard.data.person import (  # noqa: F401
     person_year_rows,
     person_years,
     place_names,
+    search_people,
+    search_terms,
 )
 from dashboard.data.quality import (  # noqa: F401
     EXPORT_LOG_COLUMNS,
@@ -133,6 +138,7 @@ from dashboard.data.snapshots import (  # noqa: F401
 from dashboard.data.watchlist import (  # noqa: F401
     LIST_ACTIONS,
     MIN_REASON,
+    STAGE_FILTERS,
     WATCH_COLUMNS,
     WATCH_LIMIT,
     download_file,
@@ -141,6 +147,7 @@ from dashboard.data.watchlist import (  # noqa: F401
     watch_rules,
     watch_years,
     watchlist_file,
+    watchlist_households,
     watchlist_page,
 )
 

@@ -365,3 +365,59 @@ def region_breakdown(snapshot: str, year: int, code: str) -> pd.DataFrame:
     )
     frame = pd.DataFrame.from_records(rows, columns=BREAKDOWN_COLUMNS)
     return frame.astype({"people": "int64", "claims": "int64", "over_line": "int64"})
+
+
+ATTENTION_COLUMNS = ["code", "name", "flagged", "new", "not_visited", "overdue", "unreachable"]
+
+
+@guarded(in_region())
+@st.cache_data(max_entries=64, show_spinner=False)
+def attention_by_township(
+    snapshot: str, year: int, region: str = "", today: dt.date | None = None
+) -> pd.DataFrame:
+    """What needs attention per township of the region (the current watch-list): listed, new
+    this week, not visited yet (flagged or exported, no outcome), overdue (exported more than
+    FOLLOW_UP_DAYS days before ``today``, no outcome) and could not be reached; the townships
+    with the most new and overdue first."""
+    cutoff = (today or dt.date.today()) - dt.timedelta(days=FOLLOW_UP_DAYS)
+    rows = _rows(
+        snapshot,
+        """SELECT substr(w.village_code, 1, 9) AS code, any_value(w.township_name),
+                  count(*), count(*) FILTER (WHERE w.status = 'new'),
+                  count(*) FILTER (WHERE w.stage IN ('flagged', 'exported')),
+                  count(*) FILTER (WHERE w.stage = 'exported'
+                                   AND CAST(w.first_exported_at AS DATE) < ?),
+                  count(*) FILTER (WHERE w.stage = 'unreachable')
+           FROM watch_page AS w
+           WHERE w.year = ? AND starts_with(coalesce(w.village_code, ''), ?)
+           GROUP BY ALL
+           ORDER BY 4 DESC, 6 DESC, 3 DESC, 1""",
+        [cutoff, year, region],
+    )
+    return pd.DataFrame.from_records(rows, columns=ATTENTION_COLUMNS)
+
+
+LEFT_COLUMNS = ["person", "name", "township", "village", "reason", "oop_before", "oop_now"]
+
+
+@guarded(in_region(), shape=names_for())
+@st.cache_data(max_entries=64, show_spinner=False)
+def week_leavers(snapshot: str, year: int, region: str = "", limit: int = 500) -> pd.DataFrame:
+    """Who left the watch-list in the latest run, where they live and why (IDs masked)."""
+    rows = _rows(
+        snapshot,
+        """SELECT c.person_id, p.name, t.name, coalesce(v.name, p.village_code), c.reason,
+                  c.oop_before, c.oop_now
+           FROM watch_changes AS c
+           LEFT JOIN people AS p USING (person_id)
+           LEFT JOIN region_names AS v ON v.code = p.village_code AND v.level = 5
+           LEFT JOIN region_names AS t ON t.code = substr(p.village_code, 1, 9) AND t.level = 4
+           WHERE c.run_id = (SELECT max(run_id) FROM rule_runs) AND c.change = 'left'
+             AND c.year = ? AND starts_with(coalesce(p.village_code, ''), ?)
+           ORDER BY c.oop_before DESC, c.person_id
+           LIMIT ?""",
+        [year, region, limit],
+    )
+    frame = pd.DataFrame.from_records(rows, columns=LEFT_COLUMNS)
+    frame["person"] = [schema.mask_id(p) for p in frame["person"]]
+    return frame

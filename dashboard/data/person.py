@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,6 +15,7 @@ from dashboard.data.access import (
     _person_in_region,
     at_least,
     guarded,
+    in_region,
     open_to_all,
     person_in_region,
 )
@@ -155,7 +157,9 @@ def person_claims(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
 # through their person_id index. An entry with no to_run is on the latest run's list
 # (pipeline/sql/watch.sql).
 
-FLAG_COLUMNS = ["rule_id", "oop", "threshold", "severity", "explain_zh", "explain_en"]
+FLAG_COLUMNS = [
+    "rule_id", "oop", "threshold", "severity", "explain_zh", "explain_en", "compared_oop",
+]  # fmt: skip
 
 
 @guarded(person_in_region())
@@ -165,7 +169,8 @@ def person_flags(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
     rows = _rows(
         snapshot,
         f"""WITH f AS MATERIALIZED ({_by_index("flag_entries", "person_id")})
-            SELECT rule_id, oop, threshold, severity, explain_zh, explain_en
+            SELECT rule_id, oop, threshold, severity, explain_zh, explain_en,
+                   coalesce(compared_oop, oop)
             FROM f
             WHERE year = ? AND to_run IS NULL
             ORDER BY rule_id""",  # noqa: S608
@@ -287,3 +292,68 @@ def person_page(
         history=results["history"],
         changes=results["changes"],
     )
+
+
+SEARCH_LIMIT = 20
+SEARCH_COLUMNS = [
+    "person_id", "name", "relation", "household_id", "village_code", "township", "village",
+    "category", "severity", "token",
+]  # fmt: skip
+_FULL_ID = re.compile(r"\d{17}[\dXx]")
+_MASKED_ID = re.compile(r"([\dXx]*)\*+([\dXx]*)")
+
+
+def search_terms(text: str) -> tuple[str, list[object]] | None:
+    """The WHERE clause and parameters a typed search means, or None for nothing to search.
+
+    A full resident ID finds that person; a masked one as printed on a list (``2301****123X``,
+    any number of ``*``) the people whose ID starts and ends so; otherwise the text is a name
+    (exact first, then containing it) or a household number.
+    """
+    text = " ".join(text.split())
+    if not text:
+        return None
+    compact = text.replace(" ", "")
+    if _FULL_ID.fullmatch(compact):
+        return "p.person_id = ?", [compact.upper()]
+    masked = _MASKED_ID.fullmatch(compact)
+    if masked and (masked.group(1) or masked.group(2)):
+        head, tail = masked.group(1).upper(), masked.group(2).upper()
+        return (
+            "starts_with(p.person_id, ?) AND ends_with(p.person_id, ?)"
+            " AND length(p.person_id) >= ?",
+            [head, tail, len(head) + len(tail)],
+        )
+    return "(p.name = ? OR contains(p.name, ?) OR p.household_id = ?)", [text, text, text]
+
+
+@guarded(at_least("caseworker"), in_region())
+@st.cache_data(max_entries=256, show_spinner=False)
+def search_people(
+    snapshot: str, text: str, region: str = "", year: int | None = None
+) -> tuple[pd.DataFrame, bool]:
+    """People of ``region`` whose name, household number or resident ID (full or masked) match
+    ``text``: exact names first, then people on the watch-list for ``year``; at most
+    SEARCH_LIMIT, and whether there were more."""
+    terms = search_terms(text)
+    if terms is None:
+        return pd.DataFrame(columns=SEARCH_COLUMNS), False
+    where, params = terms
+    rows = _rows(
+        snapshot,
+        f"""SELECT p.person_id, p.name, p.relation, p.household_id, p.village_code, t.name,
+                   coalesce(v.name, p.village_name, p.village_code), p.category, w.severity,
+                   k.token
+            FROM people AS p
+            JOIN person_keys AS k USING (person_id)
+            LEFT JOIN watchlist AS w ON w.person_id = p.person_id AND w.year = ?
+            LEFT JOIN region_names AS v ON v.code = p.village_code AND v.level = 5
+            LEFT JOIN region_names AS t ON t.code = substr(p.village_code, 1, 9) AND t.level = 4
+            WHERE starts_with(coalesce(p.village_code, ''), ?) AND {where}
+            ORDER BY p.name IS DISTINCT FROM ? , w.severity IS NULL, p.village_code,
+                     p.household_id, p.person_id
+            LIMIT ?""",  # noqa: S608
+        [year, region, *params, text.strip(), SEARCH_LIMIT + 1],
+    )
+    frame = pd.DataFrame.from_records(rows[:SEARCH_LIMIT], columns=SEARCH_COLUMNS)
+    return frame, len(rows) > SEARCH_LIMIT

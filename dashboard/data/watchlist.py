@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from dashboard.data.access import (
     names_for,
     open_to_all,
 )
+from dashboard.data.overview import FOLLOW_UP_DAYS
 from dashboard.data.snapshots import _rows, cursor, db_path
 from pipeline import schema
 from pipeline.access import activity, auth
@@ -45,6 +47,11 @@ def watch_years(snapshot: str) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
+STAGE_FILTERS = (
+    "flagged", "exported", "waiting", "unreachable", "visited", "helped", "moved", "deceased",
+)  # fmt: skip
+
+
 def _watch_where(
     year: int,
     region: str,
@@ -52,8 +59,11 @@ def _watch_where(
     severity: str | None,
     status: str | None,
     category: str | None,
+    stage: str | None = None,
+    today: dt.date | None = None,
 ) -> tuple[str, list[object]]:
-    """WHERE clause and its parameters for the watch-list filters (values never in the SQL)."""
+    """WHERE clause and its parameters for the watch-list filters (values never in the SQL).
+    Stage ``waiting``: exported more than FOLLOW_UP_DAYS days before ``today``, no outcome."""
     clauses = ["w.year = ?", "starts_with(coalesce(w.village_code, ''), ?)"]
     params: list[object] = [year, region]
     optional = [
@@ -61,17 +71,22 @@ def _watch_where(
         ("w.severity = ?", severity),
         ("w.status = ?", status),
         ("w.category = ?", category),
+        ("w.stage = ?", stage if stage != "waiting" else None),
     ]
     for clause, value in optional:
         if value:
             clauses.append(clause)
             params.append(value)
+    if stage == "waiting":
+        clauses.append("w.stage = 'exported' AND CAST(w.first_exported_at AS DATE) < ?")
+        params.append((today or dt.date.today()) - dt.timedelta(days=FOLLOW_UP_DAYS))
     return " AND ".join(clauses), params
 
 
 WATCH_COLUMNS = [
-    "person", "name", "village", "category", "oop", "threshold", "rules",
-    "severity", "status", "weeks_on_list", "explain_zh", "explain_en", "stage",
+    "person", "name", "township", "village", "category", "oop", "threshold", "compared_oop",
+    "threshold_rule", "rules", "severity", "status", "weeks_on_list", "explain_zh",
+    "explain_en", "stage", "token", "village_code", "household_id",
 ]  # fmt: skip
 
 
@@ -85,24 +100,85 @@ def watchlist_page(
     severity: str | None = None,
     status: str | None = None,
     category: str | None = None,
+    stage: str | None = None,
+    today: dt.date | None = None,
     limit: int = WATCH_LIMIT,
 ) -> tuple[pd.DataFrame, int]:
-    """The filtered watch-list (severity high first, then OOP desc), at most ``limit`` rows,
-    with person IDs masked, and the number of rows the filters match in all."""
-    where, params = _watch_where(year, region, rule, severity, status, category)
+    """The filtered watch-list (new first, then severity high first, then OOP desc), at most
+    ``limit`` rows, with person IDs masked, and the number of rows the filters match in all."""
+    where, params = _watch_where(year, region, rule, severity, status, category, stage, today)
     total = _rows(snapshot, f"SELECT count(*) FROM watch_page AS w WHERE {where}", params)  # noqa: S608
     # watch_page is stored in display order: the first rows that match are the page (no sort
     # of the whole list per click); the outer ORDER BY only orders those rows.
     rows = _rows(
         snapshot,
-        f"""SELECT person_id, name, village_name, category, oop, threshold, rules, severity,
-                   status, weeks_on_list, explain_zh, explain_en, stage
+        f"""SELECT person_id, name, township_name, village_name, category, oop, threshold,
+                   compared_oop, threshold_rule, rules, severity, status, weeks_on_list,
+                   explain_zh, explain_en, stage, token, village_code, household_id
             FROM (SELECT * FROM watch_page AS w WHERE {where} LIMIT ?)
             ORDER BY ord""",  # noqa: S608
         [*params, limit],
     )
     frame = pd.DataFrame.from_records(rows, columns=WATCH_COLUMNS)
     frame["person"] = [schema.mask_id(p) for p in frame["person"]]
+    return frame, int(total[0][0])
+
+
+HOUSEHOLD_COLUMNS = [
+    "household_id", "names", "township", "village", "listed", "new", "severity", "listed_oop",
+    "household_oop", "stages", "village_code",
+]  # fmt: skip
+
+
+def _household_names(who: auth.Access, params: dict, page: tuple) -> tuple:
+    """Viewers see members' names masked and no household ids."""
+    frame = page[0]
+    if not who.sees_names:
+        frame["names"] = [[auth.mask_name(n) for n in names] for names in frame["names"]]
+        frame["household_id"] = None
+    return frame, page[1]
+
+
+@guarded(in_region(), shape=_household_names)
+@st.cache_data(max_entries=64, show_spinner=False)
+def watchlist_households(
+    snapshot: str,
+    year: int,
+    region: str = "",
+    rule: str | None = None,
+    severity: str | None = None,
+    status: str | None = None,
+    category: str | None = None,
+    stage: str | None = None,
+    today: dt.date | None = None,
+    limit: int = WATCH_LIMIT,
+) -> tuple[pd.DataFrame, int]:
+    """The filtered watch-list grouped by household: one row per household with its listed
+    members' names, how many are listed and new, the highest severity, their OOP and the
+    household's, and their follow-up stages; the household with the most urgent member first.
+    Also the number of households the filters match."""
+    where, params = _watch_where(year, region, rule, severity, status, category, stage, today)
+    group = "coalesce(w.household_id, '~' || w.person_id)"  # nobody's household: on their own
+    total = _rows(
+        snapshot, f"SELECT count(DISTINCT {group}) FROM watch_page AS w WHERE {where}", params
+    )  # noqa: S608
+    rows = _rows(
+        snapshot,
+        f"""SELECT any_value(w.household_id), list(w.name ORDER BY w.hh_ord),
+                   any_value(w.township_name), any_value(w.village_name), count(*),
+                   count(*) FILTER (WHERE w.status = 'new'),
+                   CASE min(CASE w.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END)
+                       WHEN 0 THEN 'high' WHEN 1 THEN 'medium' ELSE 'low' END,
+                   CAST(sum(w.oop) AS DECIMAL(14,2)), any_value(w.household_oop),
+                   list(DISTINCT w.stage), any_value(w.village_code)
+            FROM watch_page AS w
+            WHERE {where}
+            GROUP BY {group}
+            ORDER BY min(w.hh_ord)
+            LIMIT ?""",  # noqa: S608
+        [*params, limit],
+    )
+    frame = pd.DataFrame.from_records(rows, columns=HOUSEHOLD_COLUMNS)
     return frame, int(total[0][0])
 
 

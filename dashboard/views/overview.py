@@ -116,6 +116,11 @@ def watch_metrics(snapshot: str, year: int, region: str, figures: data.RegionFig
     cols[2].metric(t("ov.flagged"), ui.count(data.watch_flagged(snapshot, year, region)))
     cols[3].metric(t("ov.new_week"), ui.count(entered))
     cols[4].metric(t("ov.left_week"), ui.count(left))
+    if entered:  # one click from the figure to the people: the watch-list, new ones only
+        cols[3].page_link(
+            "views/watchlist.py", label=t("ov.new_week.open"), icon=":material/arrow_forward:",
+            query_params={"status": "new", "region": region},
+        )  # fmt: skip
 
 
 def _layout(fig, height: int = 320) -> None:
@@ -232,8 +237,59 @@ def funnel_chart(snapshot: str, year: int, region: str) -> None:
     if empty:  # an empty stage is a gap in the chart: say what it means
         st.caption(t("ov.funnel_empty", stages="、".join(empty) if language() == "zh"
                      else ", ".join(empty)))  # fmt: skip
+    other = {k: counts[k] for k in ("unreachable", "moved", "deceased")}
+    if any(other.values()):  # outcomes that are no visit: said, never counted as visited
+        st.caption(t("ov.funnel_other", **{k: ui.count(v) for k, v in other.items()}))
     days = data.FOLLOW_UP_DAYS
     st.metric(t("ov.funnel_waiting", days=days), ui.count(counts["waiting"]))
+
+
+def attention(snapshot: str, year: int, region: str) -> None:
+    """For a county chief: per township, who is new this week, not visited yet, overdue and
+    could not be reached; then who left the list this week and why."""
+    frame = data.attention_by_township(snapshot, year, region, dt.date.today())
+    if frame.empty:
+        return
+    st.subheader(t("ov.attention"))
+    shown = pd.DataFrame(
+        {
+            t("ov.att.township"): [
+                n or c for c, n in zip(frame["code"], frame["name"], strict=True)
+            ],  # fmt: skip
+            t("ov.att.flagged"): frame["flagged"],
+            t("ov.att.new"): frame["new"],
+            t("ov.att.not_visited"): frame["not_visited"],
+            t("ov.att.overdue", days=data.FOLLOW_UP_DAYS): frame["overdue"],
+            t("ov.att.unreachable"): frame["unreachable"],
+        }
+    )
+    st.dataframe(shown, hide_index=True, height=min(420, 38 + 35 * len(shown)))
+    st.page_link(
+        "views/watchlist.py", label=t("ov.att.open_waiting"), icon=":material/arrow_forward:",
+        query_params={"stage": "waiting", "region": region},
+    )  # fmt: skip
+    leavers = data.week_leavers(snapshot, year, region)
+    if leavers.empty:
+        return
+    with st.expander(t("ov.left_list", n=ui.count(len(leavers)))):
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("wcol.person"): leavers["person"],
+                    t("wcol.name"): leavers["name"],
+                    t("wcol.village"): [
+                        " ".join(p for p in (a, b) if p and not ui.missing(p))
+                        for a, b in zip(leavers["township"], leavers["village"], strict=True)
+                    ],
+                    t("ov.left_reason"): [ui.keyed_label("reason", r) for r in leavers["reason"]],
+                    t("ov.oop_before"): [ui.yuan(v) for v in leavers["oop_before"]],
+                    t("ov.oop_now"): [
+                        ui.yuan(v) if not ui.missing(v) else "—" for v in leavers["oop_now"]
+                    ],
+                }
+            ),
+            hide_index=True,
+        )
 
 
 def stale_warning(snapshot: str) -> None:
@@ -269,6 +325,7 @@ def main() -> None:
             cost_chart(figures)
         trend_chart(snapshot, year, region)
         funnel_chart(snapshot, year, region)
+    attention(snapshot, year, region)
     if data.access().national:
         by_province(snapshot, year, line)
     else:

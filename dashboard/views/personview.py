@@ -228,14 +228,18 @@ def rules_fired(flags: pd.DataFrame, year: int, watch: dict | None = None) -> No
         return
     reason = severity_reason(watch)  # said once, under the first rule
     explain = "explain_zh" if language() == "zh" else "explain_en"
-    for rule, severity, threshold, text in zip(
-        flags["rule_id"], flags["severity"], flags["threshold"], flags[explain], strict=True
-    ):
+    for rule, severity, threshold, oop, compared, text in zip(
+        flags["rule_id"], flags["severity"], flags["threshold"], flags["oop"],
+        flags["compared_oop"], flags[explain], strict=True,
+    ):  # fmt: skip
         parts = [
             f"**{keyed_label('rule', rule)}**",
             f"{t('col.severity')} {keyed_label('severity', severity)}",
         ]
-        if pd.notna(threshold):
+        if pd.notna(threshold) and compared != oop:  # the household's line beside its OOP
+            parts.append(t("person.household_line", line=ui.yuan(threshold),
+                           oop=ui.yuan(compared)))  # fmt: skip
+        elif pd.notna(threshold):
             parts.append(f"{t('col.threshold')} {ui.yuan(threshold)}")
         why = f"  \n  {md(reason)}" if reason else ""
         reason = None

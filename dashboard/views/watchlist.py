@@ -3,6 +3,7 @@ caseworkers' file (Excel or CSV, the ``oopwatch export`` writer) to download."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import pandas as pd
@@ -24,11 +25,25 @@ def rules_text(rules: str | None) -> str:
     return sep.join(rule_label(r) for r in (rules or "").split(";") if r)
 
 
+URL_FILTERS = ("status", "stage", "region")  # a link may preset them (?status=new: overview)
+
+
+def preset_from_url() -> None:
+    """A link such as the overview's "new this week" (``?status=new``) presets its filters once
+    and leaves the URL, so that changing them afterwards is not undone on the next click."""
+    for name in URL_FILTERS:
+        value = st.query_params.get(name)
+        if value is not None:
+            st.session_state[f"wl.{name}"] = value
+            del st.query_params[name]
+
+
 def filters(snapshot: str) -> dict[str, object] | None:
     """The filter controls; None when the watch-list has no year at all."""
     years = data.watch_years(snapshot)
     if not years:
         return None
+    preset_from_url()
     top = st.columns(3)
     year = top[0].selectbox(t("wl.year"), years, key="wl.year")
     region = region_selector(snapshot, key="wl.region", container=top[1])
@@ -36,7 +51,7 @@ def filters(snapshot: str) -> dict[str, object] | None:
     category = choice(
         t("wl.category"), list(categories), "wl.category", categories.get, container=top[2]
     )
-    row = st.columns(3)
+    row = st.columns(4)
     rule = choice(t("wl.rule"), data.watch_rules(snapshot), "wl.rule", rule_label, row[0])
     severity = choice(
         t("wl.severity"), list(data.SEVERITIES), "wl.severity", lambda s: t(f"sev.{s}"), row[1]
@@ -44,10 +59,32 @@ def filters(snapshot: str) -> dict[str, object] | None:
     status = choice(
         t("wl.status"), ["new", "continuing"], "wl.status", lambda s: t(f"status.{s}"), row[2]
     )
+    stage = choice(t("wl.stage"), list(data.STAGE_FILTERS), "wl.stage", stage_label, row[3])
     return {
-        "year": year, "region": region, "rule": rule,
-        "severity": severity, "status": status, "category": category,
+        "year": year, "region": region, "rule": rule, "severity": severity,
+        "status": status, "category": category, "stage": stage,
     }  # fmt: skip
+
+
+def stage_label(stage: str) -> str:
+    """A follow-up stage (or ``waiting``: no outcome FOLLOW_UP_DAYS days after export)."""
+    return t(f"stage.{stage}", days=data.FOLLOW_UP_DAYS)
+
+
+def place(township: str | None, village: str | None) -> str:
+    """Township and village together: many villages share a name (高家村 ×4 in one county)."""
+    parts = [p for p in (township, village) if p and not ui.missing(p)]
+    return " ".join(parts) or "—"
+
+
+def threshold_text(threshold: object, compared: object, oop: object) -> str:
+    """The threshold, and when it is the household's (household_burden) the household's OOP it
+    is compared with: ``¥3,956.00（户 ¥4,000.01）``."""
+    if ui.missing(threshold):
+        return ""
+    if ui.missing(compared) or compared == oop:
+        return ui.yuan(threshold)
+    return t("wl.household_line", line=ui.yuan(threshold), oop=ui.yuan(compared))
 
 
 def shown_table(frame: pd.DataFrame, snapshot: str) -> pd.DataFrame:
@@ -56,26 +93,39 @@ def shown_table(frame: pd.DataFrame, snapshot: str) -> pd.DataFrame:
     categories = data.category_labels(snapshot, lang)
     return pd.DataFrame(
         {
+            t("wcol.status"): [t(f"status.{s}") for s in frame["status"]],
             t("wcol.person"): frame["person"],
             t("wcol.name"): frame["name"],
-            t("wcol.village"): frame["village"],
+            t("wcol.village"): [
+                place(a, b) for a, b in zip(frame["township"], frame["village"], strict=True)
+            ],
             t("wcol.category"): [categories.get(c, c) for c in frame["category"]],
             t("wcol.oop"): [ui.yuan(v) for v in frame["oop"]],
-            t("wcol.threshold"): [ui.yuan(v) if v is not None else "" for v in frame["threshold"]],
+            t("wcol.threshold"): [
+                threshold_text(*v)
+                for v in zip(frame["threshold"], frame["compared_oop"], frame["oop"], strict=True)
+            ],
             t("wcol.rules"): [rules_text(r) for r in frame["rules"]],
             t("wcol.severity"): [t(f"sev.{s}") for s in frame["severity"]],
-            t("wcol.status"): [t(f"status.{s}") for s in frame["status"]],
-            t("wcol.stage"): [t(f"stage.{s}") for s in frame["stage"]],
+            t("wcol.stage"): [stage_label(s) for s in frame["stage"]],
         }
     )
 
 
-# Widths that fit the table in a laptop's window. The rules' long explanations and the weeks on
-# the list are in the downloads and on each person's page, not here.
-WIDTHS = {  # pixels: the whole table fits beside the sidebar in a 1400-pixel window
-    "wcol.person": 160, "wcol.name": 65, "wcol.village": 75, "wcol.category": 90,
-    "wcol.oop": 95, "wcol.threshold": 85, "wcol.rules": 150, "wcol.severity": 65,
-    "wcol.status": 60, "wcol.stage": 95,
+# Widths that fit the table in a laptop's window, per language (English words are longer).
+# The rules' long explanations and the weeks on the list are on each person's page and in the
+# downloads, not here.
+WIDTHS = {
+    "zh": {
+        "wcol.status": 50, "wcol.person": 150, "wcol.name": 60, "wcol.village": 130,
+        "wcol.category": 90, "wcol.oop": 95, "wcol.threshold": 150, "wcol.rules": 150,
+        "wcol.severity": 60, "wcol.stage": 95,
+    },
+    "en": {
+        "wcol.status": 85, "wcol.person": 150, "wcol.name": 60, "wcol.village": 150,
+        "wcol.category": 150, "wcol.oop": 95, "wcol.threshold": 190, "wcol.rules": 200,
+        "wcol.severity": 70, "wcol.stage": 110,
+    },
 }  # fmt: skip
 MONEY = ("wcol.oop", "wcol.threshold")
 
@@ -86,8 +136,111 @@ def column_widths() -> dict[str, object]:
         t(key): st.column_config.Column(width=width)
         if key not in MONEY
         else st.column_config.TextColumn(width=width, alignment="right")
-        for key, width in WIDTHS.items()
+        for key, width in WIDTHS[language()].items()
     }
+
+
+OPEN = "wl.open"  # session state: the drill-down place a clicked row asked for
+
+
+def clicked(key: str) -> int | None:
+    """The row a click chose in the table ``key``: a selected row or any cell of it."""
+    state = st.session_state.get(key)
+    if not state:
+        return None
+    selection = state["selection"]
+    if selection.get("rows"):
+        return int(selection["rows"][0])
+    cells = selection.get("cells") or []
+    return int(cells[0][0]) if cells else None
+
+
+def on_row(key: str, places: list[dict[str, str]]) -> None:
+    """Callback of a table: the place of the clicked row, opened when the page runs."""
+    row = clicked(key)
+    if row is not None:
+        st.session_state[OPEN] = places[row]
+
+
+def open_clicked() -> None:
+    """Go to the drill-down at the place a clicked row asked for (person or household)."""
+    target = st.session_state.pop(OPEN, None)
+    if target:
+        st.switch_page("views/drilldown.py", query_params=target)
+
+
+def person_places(frame: pd.DataFrame, year: int) -> list[dict[str, str]]:
+    """Where each listed person opens: their page inside the drill-down (by link token)."""
+    return [
+        {"year": str(year), "region": v or "", "household": h or "", "person": p or ""}
+        for v, h, p in zip(
+            frame["village_code"], frame["household_id"], frame["token"], strict=True
+        )  # fmt: skip
+    ]
+
+
+def people_view(snapshot: str, chosen: dict[str, object]) -> int | None:
+    """One row per listed person (new first); a click on a row or cell opens the person."""
+    frame, total = data.watchlist_page(snapshot, **chosen)
+    if frame.empty:
+        return None
+    st.markdown(t("wl.count", total=ui.count(total), shown=ui.count(len(frame))))
+    if total > len(frame):
+        st.warning(t("wl.limited", shown=ui.count(len(frame))))
+    table = shown_table(frame, snapshot)
+    key = f"wl.table.{language()}"
+    places = person_places(frame, int(chosen["year"]))
+    opens = data.access().sees_names  # viewers get figures, no way to a person
+    if opens:
+        st.caption(t("wl.hint"))
+    st.dataframe(
+        table, hide_index=True, column_config=column_widths(),
+        height=600 if len(table) > 16 else "auto", key=key,
+        on_select=(lambda: on_row(key, places)) if opens else "ignore",
+        selection_mode=["single-row", "single-cell"],
+    )  # fmt: skip
+    return total
+
+
+def households_view(snapshot: str, chosen: dict[str, object]) -> int | None:
+    """One row per household with listed members (one visit each); a click opens it."""
+    frame, total = data.watchlist_households(snapshot, **chosen)
+    if frame.empty:
+        return None
+    st.markdown(t("wl.count_households", total=ui.count(total), shown=ui.count(len(frame))))
+    sep = "、" if language() == "zh" else ", "
+    shown = pd.DataFrame(
+        {
+            t("wcol.new"): frame["new"],
+            t("col.household"): frame["household_id"],
+            t("wcol.members"): [sep.join(n or "—" for n in names) for names in frame["names"]],
+            t("wcol.village"): [
+                place(a, b) for a, b in zip(frame["township"], frame["village"], strict=True)
+            ],
+            t("wcol.listed"): frame["listed"],
+            t("wcol.severity"): [t(f"sev.{s}") for s in frame["severity"]],
+            t("wcol.listed_oop"): [ui.yuan(v) for v in frame["listed_oop"]],
+            t("col.household_oop"): [ui.yuan(v) for v in frame["household_oop"]],
+            t("wcol.stage"): [sep.join(stage_label(s) for s in sorted(v)) for v in frame["stages"]],
+        }
+    )
+    key = f"wl.households.{language()}"
+    year = str(chosen["year"])
+    places = [
+        {"year": year, "region": v or "", "household": h or ""}
+        for v, h in zip(frame["village_code"], frame["household_id"], strict=True)
+    ]
+    opens = data.access().sees_names
+    if opens:
+        st.caption(t("wl.hint_households"))
+    right = st.column_config.TextColumn(alignment="right")
+    st.dataframe(
+        shown, hide_index=True, height=600 if len(shown) > 16 else "auto", key=key,
+        column_config={t("wcol.listed_oop"): right, t("col.household_oop"): right},
+        on_select=(lambda: on_row(key, places)) if opens else "ignore",
+        selection_mode=["single-row", "single-cell"],
+    )  # fmt: skip
+    return total
 
 
 def downloads(snapshot: str, chosen: dict[str, object], rows: int) -> None:
@@ -190,6 +343,7 @@ def waiting_section(snapshot: str, year: int, region: str) -> None:
 
 def main() -> None:
     """Render the page."""
+    open_clicked()  # a row clicked in the previous run: go there
     st.title(t("wl.title"))
     snapshot = snapshot_or_stop()
     data_as_of(snapshot)
@@ -197,18 +351,19 @@ def main() -> None:
     if chosen is None:
         st.info(t("wl.none"))
         return
-    frame, total = data.watchlist_page(snapshot, **chosen)
-    if frame.empty:
+    by = st.segmented_control(
+        t("wl.by"), ["person", "household"], default="person", key="wl.by",
+        format_func=lambda v: t(f"wl.by.{v}"), required=True,
+    )  # fmt: skip
+    view = households_view if by == "household" else people_view
+    total = view(snapshot, {**chosen, "today": dt.date.today()})
+    if total is None:
         st.info(t("wl.empty"))
         return
-    st.markdown(t("wl.count", total=ui.count(total), shown=ui.count(len(frame))))
-    if total > len(frame):
-        st.warning(t("wl.limited", shown=ui.count(len(frame))))
-    table = shown_table(frame, snapshot)
-    config = column_widths()
-    height = 600 if len(table) > 16 else "auto"
-    st.dataframe(table, hide_index=True, column_config=config, height=height)
-    downloads(snapshot, chosen, total)
+    listed = {k: v for k, v in chosen.items() if k != "stage"}  # the file: every stage
+    if chosen["stage"]:
+        st.caption(t("wl.download_all_stages"))
+    downloads(snapshot, listed, data.watchlist_page(snapshot, **listed)[1])
     waiting_section(snapshot, chosen["year"], chosen["region"])
 
 

@@ -176,16 +176,18 @@ def _watch_entries_migration(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"ALTER TABLE watch_runs ADD COLUMN IF NOT EXISTS {column} VARCHAR")
     latest = "(SELECT max(run_id) FROM rule_runs)"
     con.execute(
-        f"""INSERT INTO watch_entries
-        SELECT person_id, year, run_id, CASE WHEN run_id < {latest} THEN run_id + 1 END,
-               run_id - weeks_on_list + 1, rules, oop, threshold, severity, first_flagged,
-               explain_zh, explain_en, name, household_id, village_code, category
+        f"""INSERT INTO watch_entries BY NAME
+        SELECT person_id, year, run_id AS from_run,
+               CASE WHEN run_id < {latest} THEN run_id + 1 END AS to_run,
+               run_id - weeks_on_list + 1 AS since_run, rules, oop, threshold, severity,
+               first_flagged, explain_zh, explain_en, name, household_id, village_code, category
         FROM watch_runs ORDER BY run_id, person_id, year"""
     )
     con.execute(
-        f"""INSERT INTO flag_entries
-        SELECT person_id, year, rule_id, run_id, CASE WHEN run_id < {latest} THEN run_id + 1 END,
-               oop, threshold, severity, note_zh, note_en, explain_zh, explain_en
+        f"""INSERT INTO flag_entries BY NAME
+        SELECT person_id, year, rule_id, run_id AS from_run,
+               CASE WHEN run_id < {latest} THEN run_id + 1 END AS to_run, oop, threshold,
+               severity, note_zh, note_en, explain_zh, explain_en
         FROM flags ORDER BY run_id, person_id, year"""
     )
     for view in ("watchlist", "case_status_live"):  # they read the tables; made again next

@@ -16,6 +16,10 @@ CREATE TABLE IF NOT EXISTS flag_entries (
     note_zh      VARCHAR,
     note_en      VARCHAR,
     explain_zh   VARCHAR,
-    explain_en   VARCHAR
+    explain_en   VARCHAR,
+    compared_oop DECIMAL(14,2)  -- what threshold is compared with (the household's OOP for
+                                -- household_burden, else the person's)
 );
+-- Stores made before compared_oop (a new column goes last, as in a store made now).
+ALTER TABLE flag_entries ADD COLUMN IF NOT EXISTS compared_oop DECIMAL(14,2);
 CREATE INDEX IF NOT EXISTS flag_entries_person ON flag_entries (person_id);

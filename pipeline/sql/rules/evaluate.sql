@@ -9,14 +9,14 @@
 -- The entries that hold now (the previous run's) of the people this run decides.
 CREATE OR REPLACE TEMP TABLE flags_before AS
 SELECT person_id, year, rule_id, oop, threshold, severity, note_zh, note_en, explain_zh,
-       explain_en
+       explain_en, compared_oop
 FROM flag_entries
 WHERE to_run IS NULL
   AND (NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FROM rule_scope));
 
 CREATE OR REPLACE TEMP TABLE flags_now AS
 SELECT person_id, year, rule_id, oop, threshold, severity, note_zh, note_en, explain_zh,
-       explain_en
+       explain_en, compared AS compared_oop
 FROM fired;
 
 -- Ended (the rule no longer fires, or fires with other figures or words), then opened.
@@ -27,13 +27,14 @@ WHERE f.to_run IS NULL
 
 INSERT INTO flag_entries
 SELECT person_id, year, rule_id, (SELECT run_id FROM eval_params), NULL, oop, threshold,
-       severity, note_zh, note_en, explain_zh, explain_en
+       severity, note_zh, note_en, explain_zh, explain_en, compared_oop
 FROM (SELECT * FROM flags_now EXCEPT SELECT * FROM flags_before)
 ORDER BY person_id, year, rule_id;
 
 CREATE OR REPLACE TEMP TABLE watch_before AS
 SELECT person_id, year, rules, oop, threshold, severity, explain_zh, explain_en, name,
-       household_id, village_code, category, since_run, first_flagged
+       household_id, village_code, category, threshold_rule, compared_oop, since_run,
+       first_flagged
 FROM watch_entries
 WHERE to_run IS NULL
   AND (NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FROM rule_scope));
@@ -46,17 +47,21 @@ WITH per_person AS (
            list_sort(list({'version': version, 'rule_id': rule_id, 'zh': explain_zh,
                            'en': explain_en})) AS fired_rules,
            max(oop) AS oop,
-           arg_min(threshold, version) FILTER (WHERE threshold IS NOT NULL) AS threshold,
+           -- the first rule's (by version) threshold, the rule it belongs to and what it is
+           -- compared with (a household_burden line is the household's, beside its OOP)
+           arg_min({'threshold': threshold, 'rule_id': rule_id, 'compared': compared}, version)
+               FILTER (WHERE threshold IS NOT NULL) AS line,
            max(severity_rank(severity)) AS base_rank,
            bool_or(threshold IS NOT NULL AND threshold > 0
-                   AND oop >= threshold * (SELECT ratio_to_raise FROM severity_policy))
+                   AND compared >= threshold * (SELECT ratio_to_raise FROM severity_policy))
                AS far_over,
            count(*) AS n_rules
     FROM fired
     GROUP BY person_id, year
 ),
 ranked AS (
-    SELECT pp.* EXCLUDE (fired_rules),
+    SELECT pp.* EXCLUDE (fired_rules, line), pp.line.threshold AS threshold,
+           pp.line.rule_id AS threshold_rule, pp.line.compared AS compared_oop,
            array_to_string(list_transform(pp.fired_rules, lambda f: f.rule_id), ';') AS rules,
            array_to_string(list_transform(pp.fired_rules, lambda f: f.zh), '；') AS explain_zh,
            array_to_string(list_transform(pp.fired_rules, lambda f: f.en), '; ') AS explain_en,
@@ -79,7 +84,7 @@ SELECT r.person_id, r.year, r.rules, r.oop, r.threshold,
        r.explain_zh || CASE WHEN r.rank > r.base_rank THEN
            '；风险等级 ' || ['低', '中', '高'][r.base_rank] || ' → ' || ['低', '中', '高'][r.rank]
            || '：' || concat_ws('；',
-               CASE WHEN r.far_over THEN '个人负担达到预警线的 '
+               CASE WHEN r.far_over THEN '负担达到预警线的 '
                     || (SELECT ratio_to_raise FROM severity_policy) || ' 倍' END,
                CASE WHEN r.by_category THEN coalesce(c.label_zh, r.category) END,
                CASE WHEN r.by_rules THEN '同时触发 ' || r.n_rules || ' 条规则' END)
@@ -87,12 +92,12 @@ SELECT r.person_id, r.year, r.rules, r.oop, r.threshold,
        r.explain_en || CASE WHEN r.rank > r.base_rank THEN
            '; severity ' || ['low', 'medium', 'high'][r.base_rank] || ' -> '
            || ['low', 'medium', 'high'][r.rank] || ': ' || concat_ws('; ',
-               CASE WHEN r.far_over THEN 'OOP at least '
+               CASE WHEN r.far_over THEN 'burden at least '
                     || (SELECT ratio_to_raise FROM severity_policy) || ' times the line' END,
                CASE WHEN r.by_category THEN coalesce(c.label_en, r.category) END,
                CASE WHEN r.by_rules THEN r.n_rules || ' rules at once' END)
            ELSE '' END AS explain_en,
-       r.name, r.household_id, r.village_code, r.category
+       r.name, r.household_id, r.village_code, r.category, r.threshold_rule, r.compared_oop
 FROM ranked AS r
 LEFT JOIN codes AS c ON c.domain = 'category' AND c.code = r.category;
 
@@ -110,7 +115,8 @@ WHERE w.to_run IS NULL AND w.person_id = gone.person_id AND w.year = gone.year;
 INSERT INTO watch_entries
 SELECT o.person_id, o.year, e.run_id, NULL, coalesce(b.since_run, e.run_id), o.rules, o.oop,
        o.threshold, o.severity, coalesce(b.first_flagged, e.evaluated_at), o.explain_zh,
-       o.explain_en, o.name, o.household_id, o.village_code, o.category
+       o.explain_en, o.name, o.household_id, o.village_code, o.category, o.threshold_rule,
+       o.compared_oop
 FROM watch_opened AS o
 CROSS JOIN eval_params AS e
 LEFT JOIN watch_before AS b USING (person_id, year)

@@ -14,7 +14,8 @@ people_years AS (
 )
 SELECT x.person_id, x.year, r.rule_id, r.version, x.oop, NULL, r.severity, NULL, NULL,
        render(r.explain_zh, x.year, x.oop, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
-       render(r.explain_en, x.year, x.oop, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+       render(r.explain_en, x.year, x.oop, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+       x.oop
 FROM people_years AS x
 JOIN township_rules AS r ON r.township_code = coalesce(x.township_code, '')
 WHERE r.kind = 'no_active_enrolment' AND r.enabled

@@ -19,6 +19,7 @@ SELECT person_id, year, rule_id, version, oop, income_line, severity, basis_zh, 
        render(template_zh, year, oop, income_line, category_share, yuan, basis_zh,
               NULL, NULL, NULL, NULL),
        render(template_en, year, oop, income_line, category_share, yuan, basis_en,
-              NULL, NULL, NULL, NULL)
+              NULL, NULL, NULL, NULL),
+       oop
 FROM priced
 WHERE oop > income_line;

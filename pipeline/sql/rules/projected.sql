@@ -45,6 +45,7 @@ SELECT person_id, year, rule_id, version, oop, target, severity, NULL, NULL,
        render(template_zh, year, oop, target, NULL, NULL, NULL, projected_oop, NULL, NULL,
               window_days),
        render(template_en, year, oop, target, NULL, NULL, NULL, projected_oop, NULL, NULL,
-              window_days)
+              window_days),
+       oop
 FROM candidates
 WHERE oop <= target AND projected_oop > target;

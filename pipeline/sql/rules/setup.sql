@@ -75,7 +75,9 @@ CREATE OR REPLACE TEMP TABLE fired (
     note_zh     VARCHAR,
     note_en     VARCHAR,
     explain_zh  VARCHAR,
-    explain_en  VARCHAR
+    explain_en  VARCHAR,
+    compared    DECIMAL(14,2)  -- what the threshold is compared with: the person's OOP, or the
+                               -- household's for household_burden
 );
 
 -- Fill an explanation template; placeholders a rule does not use stay absent.

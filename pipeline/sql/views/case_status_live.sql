@@ -2,8 +2,11 @@
 -- case_status_live (stored as the table case_status by marts/case_status.sql at every write:
 -- ingest, export, returns, so that the dashboard reads it without the joins):
 -- one row per person-year on the current watch-list, ever exported or with an outcome, and how
--- far its follow-up got: flagged → exported → visited (any outcome) → helped (assistance granted
--- or an amount above 0). Only current (not superseded) outcomes count.
+-- far its follow-up got: flagged → exported → visited (someone was seen: visited, assistance
+-- applied, no need) → helped (assistance granted or an amount above 0). An outcome that is no
+-- visit is its own stage, never counted as visited: unreachable (无法联系: tried, nobody met),
+-- moved (已迁出) and deceased (已故) when that is the latest outcome. Only current (not
+-- superseded) outcomes count.
 CREATE OR REPLACE VIEW case_status_live AS
 WITH listed AS (
     SELECT person_id, year, village_code, severity, status
@@ -27,6 +30,7 @@ events AS (
            arg_max(outcome, (coalesce(visit_date, DATE '1900-01-01'), event_id)) AS last_outcome,
            CAST(coalesce(sum(assistance), 0) AS DECIMAL(14,2)) AS assistance_total,
            bool_or(outcome = 'assistance_granted') AS granted,
+           bool_or(outcome IN ('visited', 'assistance_applied', 'no_need')) AS met,
            count(*) AS outcomes
     FROM case_events
     WHERE superseded_by IS NULL
@@ -46,7 +50,9 @@ SELECT k.person_id, k.year,
        coalesce(ev.assistance_total, 0)::DECIMAL(14,2) AS assistance_total,
        coalesce(ev.outcomes, 0) AS outcomes,
        CASE WHEN ev.granted OR ev.assistance_total > 0 THEN 'helped'
-            WHEN ev.person_id IS NOT NULL THEN 'visited'
+            WHEN ev.last_outcome IN ('moved', 'deceased') THEN ev.last_outcome
+            WHEN ev.met THEN 'visited'
+            WHEN ev.person_id IS NOT NULL THEN 'unreachable'
             WHEN x.person_id IS NOT NULL THEN 'exported'
             ELSE 'flagged' END AS stage
 FROM keys AS k
