@@ -53,6 +53,30 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "deceased": ("已故", "deceased"),
 }
 
+# Relations to the head of household as rosters write them (GB/T 4761 names and common short
+# forms); any other text is shown as written.
+RELATIONS: dict[str, tuple[str, str]] = {
+    "户主": ("户主", "head of household"),
+    "本人": ("本人", "self"),
+    "配偶": ("配偶", "spouse"),
+    "子女": ("子女", "child"),
+    "子": ("子", "son"),
+    "儿子": ("儿子", "son"),
+    "女": ("女", "daughter"),
+    "女儿": ("女儿", "daughter"),
+    "父母": ("父母", "parent"),
+    "父亲": ("父亲", "father"),
+    "母亲": ("母亲", "mother"),
+    "孙子女": ("孙子女", "grandchild"),
+    "孙子": ("孙子", "grandson"),
+    "孙女": ("孙女", "granddaughter"),
+    "祖父母": ("祖父母", "grandparent"),
+    "兄弟姐妹": ("兄弟姐妹", "sibling"),
+    "儿媳": ("儿媳", "daughter-in-law"),
+    "女婿": ("女婿", "son-in-law"),
+    "其他": ("其他", "other"),
+}
+
 STATUSES: dict[str, tuple[str, str]] = {
     "new": ("新增", "New"),
     "continuing": ("持续", "Continuing"),
@@ -555,6 +579,10 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "col.name": {"zh": "名称", "en": "Name"},
     "col.flagged": {"zh": "预警人数", "en": "Flagged"},
+    "col.flagged_new": {"zh": "本周新增", "en": "New this week"},
+    "col.new_members": {"zh": "本周新增", "en": "New this week"},
+    "col.status": {"zh": "新增/持续", "en": "New / continuing"},
+    "col.why": {"zh": "预警原因", "en": "Why flagged"},
     "col.flag_rate": {"zh": "预警率", "en": "Flag rate"},
     "col.oop_median": {"zh": "个人负担中位数", "en": "Median out-of-pocket"},
     "col.participation": {"zh": "参保率", "en": "Participation"},
@@ -629,6 +657,7 @@ LABELS: dict[str, dict[str, str]] = {
     "severity.medium": {"zh": "中", "en": "Medium"},
     "severity.low": {"zh": "低", "en": "Low"},
     **{f"status.{k}": {"zh": zh, "en": en} for k, (zh, en) in STATUSES.items()},
+    **{f"relation.{k}": {"zh": zh, "en": en} for k, (zh, en) in RELATIONS.items()},
     "change.entered": {"zh": "进入名单", "en": "Entered"},
     "ov.new_week.open": {"zh": "查看本周新增", "en": "See who is new"},
     "ov.attention": {"zh": "需要关注（按乡镇）", "en": "What needs attention, by township"},

@@ -251,8 +251,9 @@ def next_breadcrumb(page: object, previous: str) -> str:
     pytest.fail(f"the breadcrumb stayed {previous!r}")
 
 
-def click_first_row(page: object) -> None:
-    """Select the first row of the (only) table by its checkbox cell in the grid's canvas."""
+def click_first_row(page: object, x: int = 18) -> None:
+    """Click the first row of the (only) table in the grid's canvas: by default its checkbox
+    (row marker column), else the cell ``x`` pixels from the table's left edge."""
     grid = page.locator('[data-testid="stDataFrame"]')
     grid.locator("canvas").first.wait_for()
     settle(page)
@@ -260,7 +261,7 @@ def click_first_row(page: object) -> None:
     grid.first.hover()  # the grid draws its selection column and tools on hover
     box = grid.first.bounding_box()
     assert box is not None
-    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # row marker column, first data row
+    page.mouse.click(box["x"] + x, box["y"] + 35 + 17)  # first data row
 
 
 def query(page: object) -> dict[str, str]:
@@ -282,11 +283,11 @@ def test_drill_down_to_a_person_and_switch_language(
     crumbs = [breadcrumb_text(page)]
     assert crumbs[0] == "全国"
 
-    for heading, digits in DRILL_LEVELS:
+    for i, (heading, digits) in enumerate(DRILL_LEVELS):
         page.get_by_role("heading", name=heading).wait_for()
         settle(page)
         before = page.url
-        click_first_row(page)
+        click_first_row(page, x=18 if i % 2 else 90)  # the row's checkbox, or its name cell
         page.wait_for_url(lambda u, before=before: u != before)
         region = query(page).get("region", "")
         assert re.fullmatch(rf"\d{{{digits}}}", region), page.url
@@ -309,7 +310,7 @@ def test_drill_down_to_a_person_and_switch_language(
     assert crumbs[-1] == f"{crumbs[-2]} › 家庭 {household}", crumbs
     no_exception(page)
 
-    click_first_row(page)
+    click_first_row(page, x=200)  # the member's name
     page.wait_for_url(lambda u: "person=" in u)
     page.get_by_role("heading", name="人员详情").wait_for()
     settle(page)
@@ -355,6 +356,35 @@ def test_drill_down_to_a_person_and_switch_language(
     fresh.get_by_role("button", name="See this household in the drill-down").wait_for()
     no_exception(fresh)
     fresh.close()
+    no_exception(page)
+
+
+def test_a_click_on_a_watch_list_cell_opens_the_person(
+    server: tuple[str, Path, Path], browser: object, tmp_path: Path
+) -> None:
+    """Not only the checkbox: a click on the name opens the person inside the drill-down."""
+    url, _, _ = server
+    page = new_page(browser)
+    page.goto(f"{url}/watchlist")
+    page.get_by_role("heading", name="因病返贫风险预警名单").wait_for()
+    settle(page)
+    click_first_row(page, x=40 + 50 + 150 + 30)  # marker, status, ID, then the name
+    page.wait_for_url(lambda u: "/drilldown" in u and "person=" in u)
+    page.get_by_role("heading", name="人员详情").wait_for()
+    settle(page)
+    params = query(page)
+    assert re.fullmatch(r"[0-9a-f]+", params["person"]) and params["household"], page.url
+    assert not FULL_ID.search(page.url)
+    no_exception(page)
+
+    page.goto(f"{url}/watchlist")  # back on the list, nothing opens by itself
+    page.get_by_role("heading", name="因病返贫风险预警名单").wait_for()
+    settle(page)
+    page.get_by_text("按户（一户一次走访）").click()
+    settle(page)
+    click_first_row(page, x=150)  # a household's members
+    page.wait_for_url(lambda u: "household=" in u and "person=" not in u)
+    page.get_by_role("heading", name="家庭成员").wait_for()
     no_exception(page)
 
 

@@ -284,3 +284,46 @@ def test_person_page_year_picker_follows_the_url(app_db: Path, target: Target) -
     )[0][0]
     metric = next(m for m in at.metric if m.label == f"{years[1]}年个人负担")
     assert metric.value == ui.yuan(oop)
+
+
+def test_new_this_week_and_why_in_the_drill_down(app_db: Path, target: Target) -> None:
+    """Region tables count who is new this week; a household's members say new or continuing
+    and why they are flagged; English shows relations in English."""
+    at = open_drill(year="2026")
+    table = at.dataframe[0].value
+    expected = dict(
+        snapshot_sql(
+            app_db,
+            """SELECT coalesce(n.name, substr(w.village_code, 1, 2)),
+                      count(*) FILTER (WHERE w.status = 'new')
+               FROM watchlist AS w
+               LEFT JOIN region_names AS n ON n.level = 1 AND n.code = substr(w.village_code, 1, 2)
+               WHERE w.year = 2026 AND w.village_code IS NOT NULL GROUP BY 1""",
+        )
+    )
+    shown = dict(zip(table["名称"], table["本周新增"], strict=True))
+    assert {k: v for k, v in shown.items() if k in expected} == expected
+
+    at = open_drill(year="2026", region=target.village_code, household=target.household_id)
+    members = at.dataframe[0].value
+    rows = snapshot_sql(
+        app_db,
+        """SELECT p.name, w.status, w.explain_zh, p.relation FROM people AS p
+           LEFT JOIN watchlist AS w ON w.person_id = p.person_id AND w.year = 2026
+           WHERE p.household_id = ?""",
+        [target.household_id],
+    )
+    why = dict(zip(members["姓名"], members["预警原因"], strict=True))
+    status = dict(zip(members["姓名"], members["新增/持续"], strict=True))
+    for name, state, explain, _relation in rows:
+        assert why[name] == (explain or "")
+        assert status[name] == {"new": "新增", "continuing": "持续", None: ""}[state]
+    assert why[target.name], "the flagged person's reason is in the table"
+
+    run(at.sidebar.radio[0].set_value("en"))
+    english = {"户主": "head of household", "配偶": "spouse", "子女": "child", "父母": "parent",
+               "孙子女": "grandchild", "其他": "other"}  # fmt: skip
+    relations = dict(zip(at.dataframe[0].value["Name"], at.dataframe[0].value["Relation"],
+                         strict=True))  # fmt: skip
+    for name, _s, _e, relation in rows:
+        assert relations[name] == english.get(relation, relation or "—")

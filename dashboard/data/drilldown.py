@@ -99,7 +99,7 @@ def region_children(snapshot: str, year: int, code: str) -> pd.DataFrame:
 
 HOUSEHOLD_COLUMNS = [
     "household_id", "members", "household_oop", "household_income", "income_known",
-    "flagged_members",
+    "flagged_members", "new_members",
 ]  # fmt: skip
 
 
@@ -113,18 +113,20 @@ def village_households(snapshot: str, year: int, village_code: str) -> pd.DataFr
     rows = _rows(
         snapshot,
         """WITH members AS (  -- person-years of the village, and flagged people without one
-               SELECT py.household_id, py.person_id, w.person_id IS NOT NULL AS flagged
+               SELECT py.household_id, py.person_id, w.person_id IS NOT NULL AS flagged,
+                      w.status = 'new' AS new
                FROM person_year AS py
                LEFT JOIN watchlist AS w ON w.person_id = py.person_id AND w.year = py.year
                WHERE py.village_code = ? AND py.year = ?
                UNION ALL
-               SELECT w.household_id, w.person_id, true
+               SELECT w.household_id, w.person_id, true, w.status = 'new'
                FROM watchlist AS w
                ANTI JOIN person_year AS py USING (person_id, year)
                WHERE w.village_code = ? AND w.year = ?
            )
            SELECT m.household_id, coalesce(h.members, 0), h.household_oop, h.household_income,
-                  coalesce(h.income_known, false), count(*) FILTER (WHERE m.flagged)
+                  coalesce(h.income_known, false), count(*) FILTER (WHERE m.flagged),
+                  count(*) FILTER (WHERE m.new)
            FROM members AS m
            LEFT JOIN household_year AS h ON h.household_id = m.household_id AND h.year = ?
            WHERE m.household_id IS NOT NULL
@@ -133,12 +135,13 @@ def village_households(snapshot: str, year: int, village_code: str) -> pd.DataFr
         [village_code, year, village_code, year, year],
     )
     frame = pd.DataFrame.from_records(rows, columns=HOUSEHOLD_COLUMNS)
-    return frame.astype({"members": "int64", "flagged_members": "int64", "income_known": bool})
+    counts = {"members": "int64", "flagged_members": "int64", "new_members": "int64"}
+    return frame.astype({**counts, "income_known": bool})
 
 
 MEMBER_COLUMNS = [
     "person_id", "name", "relation", "category", "village_code", "oop", "claims", "rules",
-    "severity",
+    "severity", "status", "explain_zh", "explain_en",
 ]  # fmt: skip
 
 
@@ -147,7 +150,8 @@ MEMBER_COLUMNS = [
 def household_members(
     snapshot: str, year: int, household_id: str, village: str | None = None
 ) -> pd.DataFrame:
-    """Everyone of a household (flagged first, then by OOP) with their OOP and flags in ``year``.
+    """Everyone of a household (flagged first, then by OOP) with their OOP and flags in ``year``
+    (rules, severity, new or continuing, and why: the explanations).
 
     ``person_id`` is for links only: pages show :func:`pipeline.schema.mask_id` of it. With the
     household's ``village`` the scans skip every other village's blocks (tables are stored by
@@ -169,7 +173,7 @@ def household_members(
         [household_id, *at, household_id, year, *at],
     )
     flags = _latest_watch(snapshot, [r[0] for r in rows], year)
-    rows = [(*r, *flags.get(r[0], (None, None))) for r in rows]
+    rows = [(*r, *flags.get(r[0], (None,) * 5)) for r in rows]
     rows.sort(key=lambda r: (r[7] is None, -(r[5] or 0), r[0]))
     frame = pd.DataFrame.from_records(rows, columns=MEMBER_COLUMNS)
     return frame.astype({"claims": "int64"})
@@ -184,19 +188,24 @@ def _in_village(village: str | None) -> tuple[str, list[str]]:
     return (" AND village_code = ?", [village]) if village else ("", [])
 
 
-def _latest_watch(snapshot: str, people: list[str], year: int) -> dict[str, tuple[str, str]]:
-    """Rules and severity of those of ``people`` on the current list for ``year``."""
+def _latest_watch(snapshot: str, people: list[str], year: int) -> dict[str, tuple]:
+    """Rules, severity, status (new in the latest run or continuing) and explanations of those
+    of ``people`` on the current list for ``year``."""
     if not people:
         return {}
     marks = ", ".join("?" * len(people))
     rows = _rows(
         snapshot,
         f"""WITH w AS MATERIALIZED (SELECT * FROM watch_entries WHERE person_id IN ({marks}))
-            SELECT person_id, rules, severity FROM w
+            SELECT person_id, rules, severity,
+                   CASE WHEN since_run = (SELECT max(run_id) FROM rule_runs) THEN 'new'
+                        ELSE 'continuing' END,
+                   explain_zh, explain_en
+            FROM w
             WHERE year = ? AND to_run IS NULL""",  # noqa: S608
         [*people, year],
     )
-    return {r[0]: (r[1], r[2]) for r in rows}
+    return {r[0]: tuple(r[1:]) for r in rows}
 
 
 @guarded(household_in_region())

@@ -21,6 +21,7 @@ from dashboard.ui import (
     chart_text,
     code_label,
     data_as_of,
+    keyed_label,
     md,
     pct,
     refuse,
@@ -33,6 +34,7 @@ from pipeline.access import auth
 from pipeline.schema import mask_id
 
 CHART_ROWS = 20
+CLICK = ["single-row", "single-cell"]  # a click on a row's marker or on any of its cells opens it
 
 
 # ---------------------------------------------------------------- where we are (the URL)
@@ -69,12 +71,14 @@ def go(**params: str | int | None) -> None:
 
 
 def picked(key: str, values: list[str]) -> str | None:
-    """The value a table row (single-row selection) or a "go to" select under ``key`` chose."""
+    """The value a table row (a row or any cell of it clicked) or a "go to" select under ``key``
+    chose."""
     state = st.session_state.get(key)
     if state is None or isinstance(state, str):
         return state
-    rows = state["selection"]["rows"]
-    return values[rows[0]] if rows else None
+    selection = state["selection"]
+    rows = selection.get("rows") or [cell[0] for cell in selection.get("cells") or []]
+    return values[int(rows[0])] if rows else None
 
 
 def on_pick(key: str, values: list[str], param: str, **also: str | None) -> None:
@@ -169,6 +173,7 @@ def children_table(children: pd.DataFrame, key: str) -> None:
             ],
             t("col.people"): children["people"],
             t("col.flagged"): children["flagged"],
+            t("col.flagged_new"): children["flagged_new"],
             t("col.flag_rate"): [pct(v) for v in children["flag_rate"]],
             t("col.oop"): [ui.yuan(v) for v in children["oop"]],
             t("col.oop_median"): [ui.yuan(v) for v in children["oop_median"]],
@@ -179,6 +184,7 @@ def children_table(children: pd.DataFrame, key: str) -> None:
     config = {
         t("col.people"): st.column_config.NumberColumn(format="localized"),
         t("col.flagged"): st.column_config.NumberColumn(format="localized"),
+        t("col.flagged_new"): st.column_config.NumberColumn(format="localized"),
         **{t(c): right for c in ("col.flag_rate", "col.oop", "col.oop_median")},
         t("col.participation"): right,
     }
@@ -188,7 +194,7 @@ def children_table(children: pd.DataFrame, key: str) -> None:
         hide_index=True,
         column_config=config,
         on_select=lambda: on_pick(key, codes, "region", household=None),
-        selection_mode="single-row",
+        selection_mode=CLICK,
         key=key,
     )
 
@@ -261,7 +267,7 @@ def village_view(snapshot: str, year: int, code: str) -> None:
             hide_index=True,
             column_config={t("col.household_oop"): right, t("col.income"): right},
             on_select=lambda: on_pick(table_key, ids, "household"),
-            selection_mode="single-row",
+            selection_mode=CLICK,
             key=table_key,
         )
         go_to(
@@ -283,6 +289,7 @@ def households_table(households: pd.DataFrame, with_ids: bool) -> pd.DataFrame:
         t("col.household_oop"): [ui.yuan(v) for v in households["household_oop"]],
         t("col.income"): [ui.yuan(v) if known else unknown for v, known in incomes],
         t("col.flagged_members"): households["flagged_members"],
+        t("col.new_members"): households["new_members"],
     }
     return pd.DataFrame(columns)
 
@@ -354,10 +361,17 @@ def household_view(snapshot: str, year: int, household: str, village: str) -> No
         {
             t("col.person_id"): masked,
             t("col.person_name"): members["name"],
-            t("col.relation"): members["relation"].fillna("—"),
+            t("col.relation"): [keyed_label("relation", r) for r in members["relation"]],
             t("col.category"): [code_label(snapshot, "category", c) for c in members["category"]],
             t("col.oop"): [ui.yuan(v) for v in members["oop"]],
+            t("col.status"): [
+                keyed_label("status", s) if not ui.missing(s) else "" for s in members["status"]
+            ],
             t("col.rules"): [rule_list(r) for r in members["rules"]],
+            t("col.why"): [
+                "" if ui.missing(v) else v
+                for v in members["explain_zh" if language() == "zh" else "explain_en"]
+            ],
         }
     )
     tokens = [data.person_token(snapshot, p) for p in members["person_id"]]
@@ -369,7 +383,7 @@ def household_view(snapshot: str, year: int, household: str, village: str) -> No
         hide_index=True,
         column_config={t("col.oop"): st.column_config.TextColumn(alignment="right")},
         on_select=lambda: on_person(table_key, tokens, **target),
-        selection_mode="single-row",
+        selection_mode=CLICK,
         key=table_key,
     )
     go_to(

@@ -127,7 +127,7 @@ def members_frame(snapshot: str, person: data.Person, members: pd.DataFrame) -> 
                 for p in members["person_id"]
             ],
             t("col.person_name"): members["name"],
-            t("col.relation"): members["relation"].fillna("—"),
+            t("col.relation"): [keyed_label("relation", r) for r in members["relation"]],
             t("col.category"): [code_label(snapshot, "category", c) for c in members["category"]],
             t("col.oop"): [ui.yuan(v) for v in members["oop"]],
             t("col.rules"): [rule_list(r) for r in members["rules"]],
