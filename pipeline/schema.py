@@ -32,6 +32,7 @@ ROSTER = (
     Column("category", "人员类别", True),
     Column("household_income", "家庭年收入", typed=True),
     Column("risk_cause", "主要风险类型"),
+    Column("phone", "联系电话"),  # v1.1: personal data, masked on screen
 )
 
 ENROLMENT = (
@@ -145,6 +146,15 @@ def mask_id(person_id: str | None) -> str | None:
     if len(person_id) <= 8:
         return "*" * len(person_id)
     return person_id[:4] + "*" * (len(person_id) - 8) + person_id[-4:]
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """Mask a phone number for display: ``13800000001`` -> ``138****0001``."""
+    if not phone:
+        return None
+    if len(phone) <= 7:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
 _ID_RUN = re.compile(r"\d{14,17}[0-9Xx]")

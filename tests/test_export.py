@@ -13,13 +13,16 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 
 from pipeline import labels, schema, store
 from pipeline.cases import export
-from tests.conftest import CASE_YEAR, FORMULA_NAME, person_key
+from tests.conftest import CASE_YEAR, FORMULA_NAME, make_id, person_key
 
-ZH_HEADERS = [zh for zh, _en in labels.LIST_COLUMNS.values()]
-EN_HEADERS = [en for _zh, en in labels.LIST_COLUMNS.values()]
+# the list's columns when the roster has no phone numbers (the phone column is left out)
+ZH_HEADERS = [zh for key, (zh, _en) in labels.LIST_COLUMNS.items() if key != "phone"]
+OUTCOME = get_column_letter(ZH_HEADERS.index("走访结果") + 1)
+EN_HEADERS = [en for key, (_zh, en) in labels.LIST_COLUMNS.items() if key != "phone"]
 # list order: severity high first, then OOP highest first
 ORDER_2026 = ["a_high", "a_dibao", "b_medium", "a_formula", "b_general"]
 BOM = b"\xef\xbb\xbf"
@@ -55,7 +58,7 @@ def test_workbook_list_cover_and_log(cli, db: Path, case_store: dict, tmp_path: 
     sheet = book["名单"]
     assert [c.value for c in sheet[1]] == ZH_HEADERS
     assert sheet.freeze_panes == "D2"
-    assert sheet.auto_filter.ref == "A1:T6"
+    assert sheet.auto_filter.ref == "A1:V6"  # 22 columns
     assert sheet.max_row == 6
 
     ids = [sheet.cell(r, 2).value for r in range(2, 7)]
@@ -74,7 +77,7 @@ def test_workbook_list_cover_and_log(cli, db: Path, case_store: dict, tmp_path: 
     assert first["新增/持续"].value == "新增"
     assert first["在名单周数"].value == 1
     assert first["最近就诊机构"].value == "哈医大一院", "the claim with the latest settle date"
-    assert first["最近诊断"].value == "C34.9"
+    assert first["最近诊断"].value == "C34.9 支气管和肺恶性肿瘤"  # the code with its ICD-10 title
     assert first["年度个人负担（元）"].value == 25000
     assert first["年度个人负担（元）"].number_format == "¥#,##0.00"
     assert first["预警线（元）"].number_format == "¥#,##0.00"
@@ -86,13 +89,14 @@ def test_workbook_list_cover_and_log(cli, db: Path, case_store: dict, tmp_path: 
     assert fills["走访结果"] != fills["姓名"]
     assert fills["走访日期"] == fills["备注"] == fills["救助金额（元）"] == fills["走访结果"]
     # widths fit Chinese text: the explanation column is wider than the name column
-    assert sheet.column_dimensions["K"].width > sheet.column_dimensions["C"].width
+    explain = get_column_letter(ZH_HEADERS.index("预警说明") + 1)
+    assert sheet.column_dimensions[explain].width > sheet.column_dimensions["C"].width
 
     name = sheet.cell(ORDER_2026.index("a_formula") + 2, 3)
     assert name.value == FORMULA_NAME and name.data_type == "s"
 
     (outcome,) = [v for v in sheet.data_validations.dataValidation if v.type == "list"]
-    assert str(outcome.sqref) == "R2:R6"
+    assert str(outcome.sqref) == f"{OUTCOME}2:{OUTCOME}6"
     assert outcome.formula1 == '"' + ",".join(z for z, _e in labels.OUTCOMES.values()) + '"'
     assert outcome.formula1 == '"已走访,已申请救助,已获救助,无需帮扶,无法联系,已迁出,已故"'
 
@@ -181,13 +185,15 @@ def test_csv_has_bom_and_defuses_formulas(cli, db: Path, case_store: dict, tmp_p
     assert [r[1] for r in rows[1:]] == [schema.mask_id(case_store[k]) for k in ORDER_2026]
     formula = rows[1 + ORDER_2026.index("a_formula")]
     assert formula[2] == "'" + FORMULA_NAME
-    assert rows[1][6] == "25000.00" and rows[1][7] == "10000.00"
+    at = {h: i for i, h in enumerate(ZH_HEADERS)}
+    assert rows[1][at["年度个人负担（元）"]] == "25000.00"
+    assert rows[1][at["预警线（元）"]] == "10000.00"
     # first flagged in data terms (issue 17): the data's date of the run that first listed them
     first_run_date = query(
         """SELECT min(r.as_of) FROM watchlist AS w
            JOIN rule_runs AS r ON r.run_id = w.run_id - w.weeks_on_list + 1"""
     )[0][0]
-    assert rows[1][12] == first_run_date.isoformat()
+    assert rows[1][at["首次预警日期"]] == first_run_date.isoformat()
     assert all(r[-4:] == ["", "", "", ""] for r in rows[1:])
     assert len(by_key) == 5
     assert not any(pid in content.decode("utf-8-sig") for pid in case_store.values())
@@ -242,10 +248,12 @@ def test_split_one_sheet_per_division(cli, db, case_store, tmp_path, split, shee
     for name, rows in sheets.items():
         sheet = book[name]
         assert sheet.max_row == rows + 1
-        assert sheet.auto_filter.ref == f"A1:T{rows + 1}"
+        assert sheet.auto_filter.ref == f"A1:V{rows + 1}"
         assert sheet.freeze_panes == "D2"
         (outcome,) = [v for v in sheet.data_validations.dataValidation if v.type == "list"]
-        assert str(outcome.sqref) == ("R2" if rows == 1 else f"R2:R{rows + 1}")
+        assert str(outcome.sqref) == (
+            f"{OUTCOME}2" if rows == 1 else f"{OUTCOME}2:{OUTCOME}{rows + 1}"
+        )
     cover = cover_values(book)
     assert {name: cover[name] for name in sheets} == sheets
     assert sum(sheets.values()) == cover["名单人数"] == 5
@@ -291,3 +299,62 @@ def test_sheet_names_are_valid_and_unique():
     assert names[3] == "Sheet" and names[4] == "History~2" and names[5] == "封面~2"
     assert all(len(n) <= 31 and not re.search(r"[\[\]:*?/\\]", n) for n in names)
     assert export.text_width("方正县ab") == 8
+
+
+def test_township_head_phone_and_print_setup(
+    cli, db: Path, case_store: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The roster's phone numbers (v1.1) and the head of each household come out in the list,
+    beside the township; the sheet prints A4 landscape, one page wide, the header on every
+    page."""
+    from tests.conftest import CASE_PEOPLE, CASE_VILLAGES, write_csv
+
+    rows = []
+    for key, (seq, _c, village, name, category, _b) in CASE_PEOPLE.items():
+        code, village_name = CASE_VILLAGES[village]
+        phone = f"138 0000 {seq:04d}" if key != "b_medium" else ""
+        rows.append((case_store[key], name, f"H{seq}", "户主", code, village_name, category, phone))
+    # a second member of a_high's household H1, its head now someone else
+    spouse = (make_id(950, county="230124"), "张妻", "H1", "户主", CASE_VILLAGES["A1"][0],
+              CASE_VILLAGES["A1"][1], "out_of_poverty", "")  # fmt: skip
+    rows[0] = (*rows[0][:3], "配偶", *rows[0][4:])
+    header = ["person_id", "name", "household_id", "relation", "village_code", "village_name",
+              "category", "phone"]  # fmt: skip
+    write_csv(tmp_path / "w2" / "roster.csv", header, [*rows, spouse])
+    assert cli("ingest", tmp_path / "w2", "--db", db).exit_code == 0
+    out = tmp_path / "list.xlsx"
+    assert cli("export", "--db", db, "--year", CASE_YEAR, "--out", out).exit_code == 0
+    sheet = openpyxl.load_workbook(out)["名单"]
+    headers = [c.value for c in sheet[1]]
+    assert headers[:7] == ["案件编号", "身份证号（脱敏）", "姓名", "户主姓名", "联系电话", "户编号",
+                           "乡镇（街道）"]  # fmt: skip
+    table = {r[0]: dict(zip(headers, r, strict=True))
+             for r in sheet.iter_rows(min_row=2, values_only=True)}  # fmt: skip
+    key = {k: f"{CASE_YEAR}-{person_key(db, case_store[k])}" for k in case_store}
+    assert table[key["a_high"]]["户主姓名"] == "张妻"
+    assert table[key["a_high"]]["联系电话"] == "13800000001"
+    assert table[key["b_medium"]]["联系电话"] is None
+    assert table[key["a_dibao"]]["户主姓名"] == "李四"
+    assert table[key["a_high"]]["乡镇（街道）"] == "方正镇"
+    assert table[key["a_dibao"]]["乡镇（街道）"] == "会发镇"
+    assert table[key["b_general"]]["最近诊断"] == "J44.9 其他慢性阻塞性肺病"
+    setup = sheet.page_setup
+    assert (setup.orientation, setup.paperSize, setup.fitToHeight) == ("landscape", 9, 0)
+    assert setup.fitToWidth in (None, 1), "one page wide (1 is the default, left out)"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$1:$1"
+
+    # the person page shows the phone masked, like IDs
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import data
+    from tests.conftest import REPO
+
+    monkeypatch.setenv("OOPWATCH_DB", str(db))
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=30).run()
+    at.switch_page("views/person.py")
+    at.query_params["person"] = data.person_token(data.current(db), case_store["a_high"])
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = " ".join(c.value for c in at.caption)
+    assert "联系电话：138****0001" in captions and "13800000001" not in captions

@@ -11,14 +11,18 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 
 from pipeline import labels, schema, store
 from pipeline.cases import returns
 from tests.conftest import CASE_YEAR, person_key
 
 TODAY = dt.date.today()
-ZH_HEADERS = [zh for zh, _en in labels.LIST_COLUMNS.values()]
+# the list's columns when the roster has no phone numbers (the phone column is left out)
+ZH_HEADERS = [zh for key, (zh, _en) in labels.LIST_COLUMNS.items() if key != "phone"]
 UNKNOWN_KEY = f"{CASE_YEAR}-0123456789abcdef"
+VISIT_DATE = ZH_HEADERS.index("走访日期")  # 0-based; the outcome follows it
+AMOUNT_COLUMN = get_column_letter(ZH_HEADERS.index("救助金额（元）") + 1)
 
 
 def case_key(db: Path, person_id: str, year: int = CASE_YEAR) -> str:
@@ -107,7 +111,7 @@ def filled(cli, db: Path, case_store: dict, tmp_path: Path) -> dict[str, object]
     }  # fmt: skip
     extra = sheet.max_row + 1
     sheet.cell(extra, 1, UNKNOWN_KEY)
-    sheet.cell(extra, 18, "已走访")
+    sheet.cell(extra, ZH_HEADERS.index("走访结果") + 1, "已走访")
     rows_at["unknown"] = extra
     out = tmp_path / "returned" / "list-filled.xlsx"
     out.parent.mkdir()
@@ -248,7 +252,7 @@ def test_same_values_from_another_file_add_nothing(cli, db, case_store, filled, 
         rows = list(csv.reader(fh))
     for row in rows[1:]:
         if row[0] == case_key(db, ids["b_medium"]):
-            row[16:18] = ["2026-03-11", "visited"]
+            row[VISIT_DATE : VISIT_DATE + 2] = ["2026-03-11", "visited"]
     back = tmp_path / "list-back.csv"
     with open(back, "w", encoding="utf-8-sig", newline="") as fh:
         csv.writer(fh).writerows(rows)
@@ -268,7 +272,7 @@ def write_return_csv(path: Path, rows: list[list[str]], headers: list[str] = ZH_
         writer = csv.writer(fh)
         writer.writerow(headers)
         for key, date, outcome, amount, notes in rows:
-            writer.writerow([key, *[""] * 15, date, outcome, amount, notes])
+            writer.writerow([key, *[""] * (len(headers) - 5), date, outcome, amount, notes])
     return path
 
 
@@ -525,7 +529,7 @@ def test_a_formula_without_a_saved_value_is_rejected_and_two_answers_are_reporte
     fill(sheet, case_key(db, case_store["b_medium"]), date="2026-03-02", outcome="已走访")
     twice = case_key(db, case_store["a_dibao"])
     fill(sheet, twice, date="2026-03-02", outcome="已走访")
-    sheet.append([twice, *[None] * 15, "2026-03-03", "无需帮扶", None, None])
+    sheet.append([twice, *[None] * (VISIT_DATE - 1), "2026-03-03", "无需帮扶", None, None])
     out = tmp_path / "filled.xlsx"
     book.save(out)
     result = run_returns(cli, db, out)
@@ -534,8 +538,8 @@ def test_a_formula_without_a_saved_value_is_rejected_and_two_answers_are_reporte
         (
             formula_row,
             "formula_without_value",
-            f"cell S{formula_row} holds a formula with no saved value: open and save the file "
-            "in Excel or WPS, or type the value",
+            f"cell {AMOUNT_COLUMN}{formula_row} holds a formula with no saved value: open and "
+            "save the file in Excel or WPS, or type the value",
         )
     ]
     last = sheet.max_row

@@ -94,7 +94,8 @@ def test_downloads_are_the_export_writers_files_of_the_rows_shown(app_db: Path) 
     lines = list(csv.reader(io.StringIO(raw[len(BOM) :].decode("utf-8"))))
     assert lines[0][:3] == ["案件编号", "身份证号（脱敏）", "姓名"]
     assert [r[1] for r in lines[1:]] == masked
-    assert {r[8] for r in lines[1:]} == {"高"}
+    severity = lines[0].index("风险等级")
+    assert {r[severity] for r in lines[1:]} == {"高"}
     assert not FULL_ID.search(raw.decode("utf-8-sig"))
 
     content, _, _ = data.watchlist_file(snap, **chosen, lang="zh", kind="xlsx")

@@ -35,6 +35,7 @@ class Person:
     category: str | None
     household_income: Decimal | None
     on_roster: bool
+    phone: str | None = None  # the roster's (v1.1); shown masked
 
 
 @guarded(at_least("caseworker"), shape=_person_in_region)
@@ -51,13 +52,13 @@ def find_person(snapshot: str, key: str, household_id: str | None = None) -> Per
     rows = _rows(
         snapshot,
         f"""SELECT person_id, name, household_id, relation, village_code, category,
-                   household_income, on_roster
+                   household_income, on_roster, phone
             FROM people JOIN person_keys AS k USING (person_id)
             WHERE {where} AND k.token = ?
             LIMIT 1""",
         [*params, key.lower()],
     )
-    return Person(*rows[0][:7], bool(rows[0][7])) if rows else None
+    return Person(*rows[0][:7], bool(rows[0][7]), rows[0][8]) if rows else None
 
 
 FUND_LAYERS = ["total_cost", "basic_paid", "critical_paid", "assistance_paid", "other_paid", "oop"]

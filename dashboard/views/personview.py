@@ -29,8 +29,9 @@ from dashboard.ui import (
     rule_list,
     snapshot_or_stop,
 )
+from pipeline import labels
 from pipeline.access import auth
-from pipeline.schema import mask_id
+from pipeline.schema import mask_id, mask_phone
 
 DRILL_PAGE = "views/drilldown.py"
 STATIC_PLOT = {"staticPlot": True}
@@ -105,7 +106,10 @@ def header(
     )
     cols[2].metric(t("person.status"), status)
     places = page.places if page else {}
-    st.caption(f"{t('person.location')}：{md(location(places, person.village_code))}")
+    where = f"{t('person.location')}：{md(location(places, person.village_code))}"
+    if person.phone:  # masked like IDs: the number itself is in the caseworker's file
+        where += f"　{t('person.phone')}：{mask_phone(person.phone)}"
+    st.caption(where)
     place = back and person.household_id and person.village_code
     if place and st.button(t("person.back"), icon=":material/account_tree:", key="person.back"):
         st.switch_page(
@@ -116,6 +120,11 @@ def header(
                 "household": person.household_id,
             },
         )
+
+
+def diagnosis(code: object) -> str:
+    """A diagnosis code with its ICD-10 title in the session's language (``—`` when none)."""
+    return "—" if ui.missing(code) or not code else labels.diagnosis_text(str(code), language())
 
 
 def members_frame(snapshot: str, person: data.Person, members: pd.DataFrame) -> pd.DataFrame:
@@ -144,7 +153,7 @@ def timeline_figure(snapshot: str, claims: pd.DataFrame, year: int) -> go.Figure
             "visit": [code_label(snapshot, "visit_type", v) for v in claims["visit_type"]],
             "total": [ui.yuan(v) for v in claims["total_cost"]],
             "hospital": [chart_text(v) for v in claims["hospital"].fillna("—")],
-            "diagnosis": [chart_text(v) for v in claims["diagnosis"].fillna("—")],
+            "diagnosis": [chart_text(diagnosis(v)) for v in claims["diagnosis"]],
         }
     )
     fig = px.scatter(
@@ -285,7 +294,7 @@ def claims_frame(snapshot: str, claims: pd.DataFrame) -> pd.DataFrame:
                 code_label(snapshot, "visit_type", v) for v in claims["visit_type"]
             ],
             **{t(f"fund.{k}"): [ui.yuan(v) for v in claims[k]] for k in data.FUND_LAYERS},
-            t("col.diagnosis"): claims["diagnosis"].fillna("—"),
+            t("col.diagnosis"): [diagnosis(v) for v in claims["diagnosis"]],
             t("col.hospital"): claims["hospital"].fillna("—"),
         }
     )

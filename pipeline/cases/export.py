@@ -79,6 +79,8 @@ class ListRow(NamedTuple):
     county_name: str | None
     township_code: str | None
     township_name: str | None
+    householder: str | None
+    phone: str | None
 
 
 @dataclass
@@ -267,9 +269,15 @@ def _region_text(data: ExportData, lang: str) -> str:
     return f"{data.region_name or data.region}（{data.region}）"
 
 
-def list_columns(full_ids: bool, lang: str) -> list[tuple[str, str]]:
-    """(key, header) of every list column in order, follow-up columns last."""
-    return [(key, labels.header(key, lang, full_ids)) for key in labels.LIST_COLUMNS]
+def list_columns(data: ExportData, lang: str) -> list[tuple[str, str]]:
+    """(key, header) of every list column in order, follow-up columns last; a phone column
+    only when the roster gave someone on the list a phone number."""
+    phones = any(row.phone for row in data.rows)
+    return [
+        (key, labels.header(key, lang, data.full_ids))
+        for key in labels.LIST_COLUMNS
+        if key != "phone" or phones
+    ]
 
 
 def row_values(row: ListRow, lang: str) -> dict[str, object]:
@@ -278,7 +286,10 @@ def row_values(row: ListRow, lang: str) -> dict[str, object]:
         "case_key": row.case_key,
         "id": row.shown_id,
         "name": row.name,
+        "householder": row.householder,
+        "phone": row.phone,
         "household_id": row.household_id,
+        "township": row.township_name,
         "village": row.village_name,
         "category": label(labels.CATEGORIES, row.category, lang),
         "oop": row.oop,
@@ -290,7 +301,7 @@ def row_values(row: ListRow, lang: str) -> dict[str, object]:
         "first_flagged": row.first_flagged,
         "weeks_on_list": row.weeks_on_list,
         "last_hospital": row.last_hospital,
-        "last_diagnosis": row.last_diagnosis,
+        "last_diagnosis": labels.diagnosis_text(row.last_diagnosis, lang) or None,
         "visit_date": None,
         "outcome": None,
         "assistance": None,
@@ -322,7 +333,7 @@ def csv_safe(value: object) -> str:
 def csv_bytes(data: ExportData, lang: str = "zh") -> bytes:
     """The list as CSV, UTF-8 with BOM: the workbook's list columns, follow-up columns blank."""
     _check_lang(lang)
-    columns = list_columns(data.full_ids, lang)
+    columns = list_columns(data, lang)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([h for _k, h in columns])
@@ -407,7 +418,7 @@ def _write_list(
 ) -> None:  # fmt: skip
     """One list sheet: header, rows, widths, frozen panes, autofilter, the outcome drop-down."""
     sheet = book.add_worksheet(name)
-    columns = list_columns(data.full_ids, lang)
+    columns = list_columns(data, lang)
     widths = [text_width(h) for _k, h in columns]
     for col, (key, head) in enumerate(columns):
         style = fmt.follow_header if key in labels.FOLLOW_UP else fmt.header
@@ -443,6 +454,13 @@ def _write_list(
             sheet.set_column(col, col, width)
     sheet.set_row(0, 30)
     sheet.freeze_panes(1, keys.index("name") + 1)
+    # Printed for the visit: A4 landscape, every column on one page wide, the header row on
+    # every page, and the sheet's name and page numbers in the footer.
+    sheet.set_paper(9)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
+    sheet.set_footer("&L&A&R&P / &N")
     sheet.autofilter(0, 0, len(rows), len(columns) - 1)
     if rows:
         _validations(sheet, keys, len(rows), lang)

@@ -253,7 +253,7 @@ class CsvSink:
         self._fh = open(self.path, "wb")  # noqa: SIM115 - closed by close()
         if self.fmt.encoding == "utf-8-sig":
             self._fh.write(b"\xef\xbb\xbf")
-        names = [c.zh if self.fmt.zh else c.name for c in COLUMNS[self.kind]]
+        names = [c.zh if self.fmt.zh else c.name for c in written(self.kind)]
         self._fh.write(self._encode((",".join(names) + "\n").encode()))
 
     def write(self, cols: dict[str, pa.Array]) -> None:
@@ -264,7 +264,7 @@ class CsvSink:
         self.open()
         assert self._fh is not None
         table = pa.table(
-            [cols[c.name] for c in COLUMNS[self.kind]], names=list(cols_order(self.kind))
+            [cols[c.name] for c in written(self.kind)], names=list(cols_order(self.kind))
         )
         buf = io.BytesIO()
         options = pacsv.WriteOptions(include_header=False, quoting_style="none")
@@ -279,9 +279,17 @@ class CsvSink:
             self._fh = None
 
 
+NOT_GENERATED = {"phone"}  # optional columns the synthetic extracts leave out (no phone numbers)
+
+
+def written(kind: str) -> tuple:
+    """The contract's columns of an extract that the generator writes, in file order."""
+    return tuple(c for c in COLUMNS[kind] if c.name not in NOT_GENERATED)
+
+
 def cols_order(kind: str) -> tuple[str, ...]:
     """Canonical column names of an extract, in file order."""
-    return tuple(c.name for c in COLUMNS[kind])
+    return tuple(c.name for c in written(kind))
 
 
 # --------------------------------------------------------------------------------------------

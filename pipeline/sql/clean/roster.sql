@@ -36,6 +36,8 @@ SELECT
     m_income AS household_income,
     risk_cause,
     extra,
+    -- a phone number as written, spaces and dashes dropped (stored last, as in older stores)
+    NULLIF(replace(replace(phone, ' ', ''), '-', ''), '') AS phone,
     problem.reason AS reason,
     problem.detail AS detail,
     CASE WHEN problem IS NOT NULL THEN __RAW__ END AS raw

@@ -11,5 +11,7 @@ CREATE TABLE IF NOT EXISTS roster_rows (
     category          VARCHAR,
     household_income  DECIMAL(14,2),
     risk_cause        VARCHAR,
-    extra             JSON
+    extra             JSON,
+    phone             VARCHAR  -- v1.1, optional (last: stores made before add it at the end)
 );
+ALTER TABLE roster_rows ADD COLUMN IF NOT EXISTS phone VARCHAR;

@@ -1,9 +1,10 @@
--- reads: watchlist, rule_runs, claims_effective, person_keys, region_names
+-- reads: watchlist, rule_runs, claims_effective, person_keys, region_names, people
 -- The rows of one export, kept as the connection's temp table export_list (counts.sql and
 -- new_since.sql read it): the latest rule run's watch-list filtered, with the case key
 -- ({year}-{the person's key in person_keys}), the ID
--- to show (masked unless full_ids), village, county and township names, and the person's last
--- claim of the year (hospital, diagnosis). A NULL filter list means no filter.
+-- to show (masked unless full_ids), village, county and township names, the person's last
+-- claim of the year (hospital, diagnosis), the head of the household's name (a caseworker asks
+-- for them at the door) and the roster's phone number, if any. A NULL filter list means no filter.
 -- Parameters: year, region prefix, rules[], severities[], statuses[], categories[], full_ids.
 CREATE OR REPLACE TEMP TABLE export_list AS
 WITH params AS (
@@ -32,6 +33,12 @@ last_claim AS (
     WHERE c.settle_date >= make_date((SELECT year FROM params), 1, 1)
       AND c.settle_date < make_date((SELECT year FROM params) + 1, 1, 1)
     GROUP BY c.person_id
+),
+heads AS (
+    SELECT household_id, min(name) AS householder
+    FROM people
+    WHERE relation IN ('户主', '本人') AND household_id IN (SELECT household_id FROM listed)
+    GROUP BY household_id
 )
 SELECT l.year || '-' || k.token AS case_key,
        l.person_id,
@@ -51,11 +58,14 @@ SELECT l.year || '-' || k.token AS case_key,
        lc.hospital AS last_hospital, lc.diagnosis AS last_diagnosis,
        substr(l.village_code, 1, 6) AS county_code, cn.name AS county_name,
        substr(l.village_code, 1, 9) AS township_code, tn.name AS township_name,
+       h.householder, pe.phone,
        l.year,
        CASE l.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END AS severity_rank
 FROM listed AS l
 CROSS JOIN params AS p
 LEFT JOIN last_claim AS lc USING (person_id)
+LEFT JOIN heads AS h ON h.household_id = l.household_id
+LEFT JOIN people AS pe ON pe.person_id = l.person_id
 LEFT JOIN person_keys AS k USING (person_id)
 LEFT JOIN rule_runs AS since ON since.run_id = l.run_id - l.weeks_on_list + 1
 LEFT JOIN rule_runs AS now_run ON now_run.run_id = l.run_id

@@ -22,8 +22,9 @@ enrolment_only AS (
     GROUP BY person_id
 )
 SELECT person_id, name, household_id, relation, village_code, village_name, category,
-       household_income, risk_cause, true AS on_roster
+       household_income, risk_cause, true AS on_roster, phone
 FROM roster_latest
 UNION ALL
-SELECT person_id, name, household_id, NULL, village_code, NULL, 'general', NULL, NULL, false
+SELECT person_id, name, household_id, NULL, village_code, NULL, 'general', NULL, NULL, false,
+       NULL
 FROM enrolment_only;
