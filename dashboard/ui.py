@@ -95,15 +95,9 @@ def region_name(code: str, name: str | None) -> str:
 
 def reason_text(code: str) -> str:
     """What a reject reason code means, in the session's language (the code if unknown)."""
-    from pipeline import schema
+    from pipeline import labels
 
-    for prefix in ("missing", "unknown"):
-        if code.startswith(prefix + "_"):
-            column = code[len(prefix) + 1 :]
-            headers = {c.name: c.zh for cols in schema.COLUMNS.values() for c in cols}
-            shown = headers.get(column, column) if language() == "zh" else column
-            return t(f"reason.{prefix}", column=shown)
-    return keyed_label("reason", code)
+    return labels.reason_label(code, language())
 
 
 # What could turn text into markup: emphasis, code, links and images ([ ]), HTML and autolinks

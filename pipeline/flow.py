@@ -76,7 +76,11 @@ class Hooks:
     """Where an import reports progress; the CLI's terminal display overrides these no-ops."""
 
     def notify(self, message: str) -> None:
-        """One step of the import, as a line."""
+        """One step of the import, as a line (internal detail: model names, counts)."""
+
+    def step(self, name: str, path: Path | None = None) -> None:
+        """A stage a clerk follows: ``check``, ``already``, ``read`` (with the file),
+        ``store``, ``totals``, ``rules``, ``commit``, ``publish``."""
 
     @contextmanager
     def file_step(
@@ -127,9 +131,12 @@ def ingest(
     report.skipped = skipped
     stale = None if report.import_id is not None or not publish else store.stale_reason(db, con)
     if stale is not None:
+        hooks.step("publish")
         notify(f"{stale}: publishing it now")
         report.caught_up = stale
     if publish and (report.import_id is not None or stale is not None):
+        if stale is None:
+            hooks.step("publish")
         notify("publishing a read snapshot")
         report.snapshot = store.close_and_publish(con, db)
     else:
@@ -153,6 +160,7 @@ def _ingest(
     report_of: dict[int, FileReport] = {}  # id(source) -> its report (a file may come twice)
     seen: dict[str, str] = {}
     for src in sources:
+        hooks.step("check", src.path)
         notify(f"checking {src.path} ({src.size / 1e6:.1f} MB)")
         with hooks.file_step(src.path, "checking", size=src.size) as advance:
             read.fingerprint(src, advance)
@@ -160,6 +168,7 @@ def _ingest(
         earlier = already_imported(con, src.sha256) or seen.get(src.sha256)
         if earlier:
             rep.already_imported = earlier
+            hooks.step("already", src.path)
             notify(f"{src.path}: already imported ({earlier}); nothing changes")
         else:
             seen[src.sha256] = f"this import as {src.path}"
@@ -188,6 +197,7 @@ def _ingest(
         clean_sql = {k: store.sql(f"clean/{k}.sql") for k in schema.KINDS}
         for src in new:
             next_file += 1
+            hooks.step("read", src.path)
             notify(
                 f"reading and checking {src.path} ({src.kind}, {src.fmt}, {src.size / 1e6:.1f} MB)"
             )
@@ -200,6 +210,7 @@ def _ingest(
             staged_by_id[next_file] = staged
         # Every read is done (its row order gave the lines); stores and models need no order.
         con.execute("SET preserve_insertion_order = false")
+        hooks.step("store")
         for kind in schema.KINDS:
             if by_kind[kind]:
                 notify(f"storing {kind} and their rejects")
@@ -228,9 +239,11 @@ def _ingest(
             )  # fmt: skip
         if within:
             refuse_outside(con, import_id, within)
+        hooks.step("totals")
         notify("refreshing person-year totals")
         since_file = models.weekly_start(con, first_new)
         models.refresh_models(con, notify, since_file)
+        hooks.step("rules")
         notify(f"evaluating rules (fingerprint {ruleset.fingerprint})")
         run_id = rules.evaluate(con, ruleset, import_id, since_file)
         for table in ("touched", "touched_households"):
@@ -250,6 +263,7 @@ def _ingest(
             "UPDATE import_batches SET finished_at = ? WHERE import_id = ?",
             [dt.datetime.now(), import_id],
         )
+        hooks.step("commit")
         notify("committing")
         con.execute("COMMIT")
     except BaseException:

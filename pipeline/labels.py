@@ -133,9 +133,9 @@ COVER: dict[str, tuple[str, str]] = {
     "all": ("全部", "all"),
     "how": (
         "请在名单右侧浅黄色列填写走访日期、走访结果（下拉选择）、救助金额和备注，"
-        "保存后交回，用 oopwatch returns 导入。可排序、筛选或删除行，请勿修改案件编号。",
+        "保存后交回医保部门，由其导入系统。可排序、筛选或删除行，请勿修改案件编号。",
         "Fill in the light-yellow columns on the right (visit date, outcome from the drop-down, "
-        "assistance, notes), save and hand the file back for `oopwatch returns`. Sorting, "
+        "assistance, notes), save and hand the file back to the bureau to import. Sorting, "
         "filtering and deleting rows is fine; do not change the case keys.",
     ),
 }
@@ -285,15 +285,16 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Data as of {day} (latest settlement date); imported {when} (import {n})",
     },
     "data.none": {
-        "zh": "尚无数据：请先运行 `oopwatch ingest 文件或文件夹 --db {db}` 导入数据。",
-        "en": "No data yet: run `oopwatch ingest PATH... --db {db}` to import extracts.",
+        "zh": "尚无数据：请管理员在“导入数据”页上传本周的数据文件（数据库：{db}）。",
+        "en": "No data yet: an admin uploads this week's extracts on the Import page "
+        "(store: {db}).",
     },
     "data.snapshot": {"zh": "快照：{name}", "en": "Snapshot: {name}"},
     "data.damaged": {
         "zh": "最新的数据快照无法读取（{problem}），当前显示上一份完好的快照 {name}。"
-        "请运行 `oopwatch serve` 或 `oopwatch flag` 重新发布。",
+        "请联系系统管理员重新发布数据。",
         "en": "The newest data snapshot cannot be read ({problem}); showing the last good one, "
-        "{name}. Run `oopwatch serve` or `oopwatch flag` to publish again.",
+        "{name}. Ask the system administrator to publish the data again.",
     },
     "data.demo": {
         "zh": "演示数据：本页显示的是由 sample_data/ 生成的合成数据，不是真实参保人员数据。",
@@ -317,16 +318,17 @@ LABELS: dict[str, dict[str, str]] = {
         "(new first, then by severity and out-of-pocket, highest first)",
     },
     "wl.limited": {
-        "zh": "仅显示前 {shown} 人，请缩小筛选范围或导出全部名单（oopwatch export）。",
-        "en": "Only the first {shown} are shown: narrow the filters, or use `oopwatch export`.",
+        "zh": "仅显示前 {shown} 人，请缩小筛选范围，或用下方按钮下载全部名单。",
+        "en": "Only the first {shown} are shown: narrow the filters, or download the whole "
+        "list below.",
     },
     "wl.download": {"zh": "下载走访名单（Excel）", "en": "Download for caseworkers (Excel)"},
     "wl.download_csv": {"zh": "下载名单（CSV）", "en": "Download (CSV)"},
     "wl.download_help": {
-        "zh": "符合当前筛选条件的全部 {rows} 人，身份证号已脱敏；与 oopwatch export 同一格式，"
-        "走访结果可用 oopwatch returns 导回。下载会记入导出日志。",
-        "en": "All {rows} people the filters match, IDs masked; the same file as oopwatch "
-        "export, and visit outcomes come back with oopwatch returns. Downloads are logged.",
+        "zh": "符合当前筛选条件的全部 {rows} 人，身份证号已脱敏；走访后填写黄色列交回，"
+        "即可导回系统。下载会记入导出日志。",
+        "en": "All {rows} people the filters match, IDs masked; caseworkers fill in the yellow "
+        "columns and hand the file back to be imported. Downloads are logged.",
     },
     "wl.waiting": {
         "zh": "已导出超过 {days} 天仍无走访结果：{n} 人",
@@ -703,6 +705,77 @@ LABELS: dict[str, dict[str, str]] = {
     **{f"status.{k}": {"zh": zh, "en": en} for k, (zh, en) in STATUSES.items()},
     **{f"relation.{k}": {"zh": zh, "en": en} for k, (zh, en) in RELATIONS.items()},
     "change.entered": {"zh": "进入名单", "en": "Entered"},
+    # ---- what `oopwatch ingest` prints (a clerk's terminal: Chinese unless --lang en)
+    "ingest.step.check": {"zh": "检查文件 {file}", "en": "checking {file}"},
+    "ingest.step.already": {
+        "zh": "已导入过，跳过 {file}",
+        "en": "imported before, skipped: {file}",
+    },
+    "ingest.step.read": {"zh": "读取并校验 {file}", "en": "reading and checking {file}"},
+    "ingest.step.store": {"zh": "保存数据", "en": "storing the rows"},
+    "ingest.step.totals": {"zh": "计算人员年度合计", "en": "totals per person and year"},
+    "ingest.step.rules": {"zh": "执行预警规则", "en": "evaluating the rules"},
+    "ingest.step.commit": {"zh": "提交", "en": "committing"},
+    "ingest.step.publish": {"zh": "发布给仪表盘", "en": "publishing for the dashboard"},
+    "ingest.new_store": {
+        "zh": "新建数据库：{db} 尚不存在，本次导入将创建它。",
+        "en": "NEW STORE: {db} does not exist; this import creates it.",
+    },
+    "ingest.title": {"zh": "第 {n} 批导入 → {db}", "en": "import {n} into {db}"},
+    "ingest.col.file": {"zh": "文件", "en": "file"},
+    "ingest.col.kind": {"zh": "类型", "en": "kind"},
+    "ingest.col.format": {"zh": "格式", "en": "format"},
+    "ingest.col.read": {"zh": "读取", "en": "read"},
+    "ingest.col.loaded": {"zh": "载入", "en": "loaded"},
+    "ingest.col.rejected": {"zh": "拒绝", "en": "rejected"},
+    "ingest.col.note": {"zh": "备注", "en": "note"},
+    "ingest.total": {"zh": "合计", "en": "total"},
+    "ingest.already": {"zh": "已导入过（{when}），未再导入", "en": "already imported ({when})"},
+    "ingest.extra": {"zh": "保留额外列：{columns}", "en": "extra columns kept: {columns}"},
+    "ingest.kind.roster": {"zh": "人员名单", "en": "roster"},
+    "ingest.kind.enrolment": {"zh": "参保登记", "en": "enrolment"},
+    "ingest.kind.claims": {"zh": "结算明细", "en": "claims"},
+    "ingest.reasons": {"zh": "拒绝原因（行数最多的 8 项）：", "en": "top reject reasons:"},
+    "ingest.skipped": {"zh": "已跳过 {what}", "en": "skipped {what}"},
+    "ingest.nothing": {
+        "zh": "没有新内容：所有文件都已导入过，数据没有变化。",
+        "en": "nothing new to import: every file was imported before; nothing changed",
+    },
+    "ingest.caught_up": {
+        "zh": "仪表盘的快照落后于数据库，已补发：{why}",
+        "en": "published the store for the dashboard: {why}",
+    },
+    "ingest.claims": {
+        "zh": "结算匹配到在册人员 {matched} 条；未匹配 {unmatched} 条（已保留，等待人员名单）",
+        "en": "claims matched to a known person: {matched}; "
+        "unmatched (kept, waiting for a roster): {unmatched}",
+    },
+    "ingest.years": {"zh": "预警名单（按年度）：", "en": "watch-list by year:"},
+    "ingest.year": {
+        "zh": "{year} 年 新增 {new}、持续 {continuing}、移出 {left}",
+        "en": "{year}: {new} new, {continuing} continuing, {left} left",
+    },
+    "ingest.nobody": {"zh": "无人", "en": "nobody"},
+    "ingest.no_income": {
+        "zh": "{n} 个家庭户年缺少收入数据（不参与家庭负担评估）",
+        "en": "{n} household-years have no income figure (not assessed for household burden)",
+    },
+    "ingest.where_rejects": {
+        "zh": "被拒绝的 {n} 行（原文与原因）：仪表盘“数据质量”页，\n"
+        "  或视图 rejected_rows WHERE import_id = {id}",
+        "en": "the {n} rejected rows (text and reason): the dashboard's Data quality page,\n"
+        "  or the view rejected_rows WHERE import_id = {id}",
+    },
+    "ingest.elapsed": {"zh": "用时 {s} 秒", "en": "elapsed {s} s"},
+    "ingest.refused": {"zh": "拒绝导入（refused）：{detail}", "en": "refused: {detail}"},
+    "ingest.publish_failed": {
+        "zh": "已导入，但发布给仪表盘失败（error）：{detail}",
+        "en": "error: {detail}",
+    },
+    "ingest.failed": {
+        "zh": "导入失败：{detail}。本次导入的内容均未写入。",
+        "en": "import failed: {detail}. Nothing of this import was committed.",
+    },
     "ov.new_week.open": {"zh": "查看本周新增", "en": "See who is new"},
     "ov.attention": {"zh": "需要关注（按乡镇）", "en": "What needs attention, by township"},
     "ov.att.township": {"zh": "乡镇(街道)", "en": "Township"},
@@ -752,16 +825,16 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "auth.demo": {
         "zh": "未设置任何账号：这是本机演示模式，本计算机上的任何人都能看到全部数据。"
-        "请用 `oopwatch users add 用户名 --role admin` 添加管理员后启用登录。",
+        "添加管理员账号后即需登录（见部署说明 docs/accounts.md）。",
         "en": "No accounts: this is a local demo, and anyone on this computer sees everything. "
-        "Add an admin with `oopwatch users add NAME --role admin` to require sign-in.",
+        "Adding an admin account turns sign-in on (see docs/accounts.md).",
     },
     "auth.no_accounts_remote": {
-        "zh": "此系统尚未设置任何账号，不能向本机以外的访问者显示数据。请在服务器上运行 "
-        "`oopwatch users add 用户名 --role admin --db {db}` 添加第一个管理员。",
+        "zh": "此系统尚未设置任何账号，不能向本机以外的访问者显示数据。请系统管理员在服务器上"
+        "为数据库 {db} 添加第一个管理员账号（见部署说明 docs/accounts.md）。",
         "en": "This dashboard has no accounts, so it shows nothing to anyone but this computer. "
-        "On the server, add the first admin with "
-        "`oopwatch users add NAME --role admin --db {db}`.",
+        "The system administrator adds the first admin account for the store {db} on the "
+        "server (see docs/accounts.md).",
     },
     "auth.out_of_scope": {"zh": "不在您的管辖范围内。", "en": "Not in your region."},
     "auth.role_denied": {
@@ -833,10 +906,10 @@ LABELS: dict[str, dict[str, str]] = {
     "upload.title": {"zh": "导入数据", "en": "Import extracts"},
     "upload.caption": {
         "zh": "上传本周的名单、参保和结算文件（文件名以 roster、enrolment、claims 开头），"
-        "系统会运行 oopwatch ingest 导入到数据库，并显示导入摘要。导入会记入审计日志。",
+        "系统会把它们导入数据库，并在下方显示导入摘要。导入会记入审计日志。",
         "en": "Upload this week's roster, enrolment and claims files (file names starting with "
-        "roster, enrolment, claims): oopwatch ingest imports them into the store and its "
-        "summary shows below. Imports are logged.",
+        "roster, enrolment, claims): they are imported into the store and the summary shows "
+        "below. Imports are logged.",
     },
     "upload.files": {"zh": "选择文件", "en": "Files"},
     "upload.run": {"zh": "开始导入", "en": "Import"},
@@ -848,3 +921,22 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "upload.none": {"zh": "请先选择文件。", "en": "Choose files first."},
 }
+
+
+def say(key: str, lang: str, **values: object) -> str:
+    """The label ``key`` of LABELS in ``lang`` (zh when missing), ``{name}`` fields filled in."""
+    entry = LABELS[key]
+    text = entry.get(lang) or entry["zh"]
+    return text.format(**values) if values else text
+
+
+def reason_label(code: str, lang: str) -> str:
+    """What a reject reason code means in ``lang`` (``missing_name`` -> 缺少必填项：姓名); the
+    code itself when unknown."""
+    for prefix in ("missing", "unknown"):
+        if code.startswith(prefix + "_"):
+            column = code[len(prefix) + 1 :]
+            headers = {c.name: c.zh for cols in schema.COLUMNS.values() for c in cols}
+            shown = headers.get(column, column) if lang == "zh" else column
+            return say(f"reason.{prefix}", lang, column=shown)
+    return say(f"reason.{code}", lang) if f"reason.{code}" in LABELS else code

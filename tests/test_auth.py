@@ -420,7 +420,8 @@ def test_open_demo_on_localhost_has_a_banner(app_db: Path) -> None:
     at = AppTest.from_file(str(APP), default_timeout=30).run()
     assert at.title[0].value == "医疗费用个人负担总览"
     banner = [i.value for i in at.sidebar.info]
-    assert banner and "演示" in banner[0] and "oopwatch users add" in banner[0]
+    assert banner and "演示" in banner[0] and "添加管理员账号" in banner[0]
+    assert "oopwatch" not in banner[0], "no command lines in the interface"
     at.sidebar.radio[0].set_value("en").run()
     assert "local demo" in at.sidebar.info[0].value
 
@@ -429,7 +430,7 @@ def test_open_demo_refuses_another_address(app_db: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("OOPWATCH_ADDRESS", "0.0.0.0")
     at = AppTest.from_file(str(APP), default_timeout=30).run()
     assert not at.exception
-    assert at.error and "oopwatch users add" in at.error[0].value
+    assert at.error and "添加第一个管理员账号" in at.error[0].value
     assert not at.metric and not at.dataframe and not at.selectbox
 
 

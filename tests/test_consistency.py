@@ -51,7 +51,7 @@ def test_flagged_people_agree_on_every_page(tmp_path: Path, db: Path, cli) -> No
     assert cli("export", "--db", db, "--year", "2026", "--out", out).exit_code == 0
     with open(out, encoding="utf-8-sig", newline="") as fh:
         assert len(list(csv.DictReader(fh))) == on_list
-    assert "2026: 2 new" in result.output, result.output
+    assert "2026 年 新增 2" in result.output, result.output
 
 
 def test_the_data_date_is_the_latest_settlement_not_the_import_time(

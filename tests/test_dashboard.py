@@ -154,7 +154,8 @@ def test_no_snapshot_says_how_to_import(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("OOPWATCH_DB", str(db))
     at = run_app()
     assert not at.metric
-    assert any("oopwatch ingest" in i.value and str(db) in i.value for i in at.info)
+    assert any("导入数据" in i.value and str(db) in i.value for i in at.info)
+    assert not any("oopwatch" in i.value for i in at.info), "no command lines in the interface"
     assert not db.exists(), "the dashboard must not create the store"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -218,7 +219,7 @@ def test_unmatched_claims_count_once_a_roster_names_the_person(tmp_path, db, que
     )
     result = cli("ingest", tmp_path / "w1", "--db", db)
     assert result.exit_code == 0
-    assert "unmatched (kept, waiting for a roster): 1" in result.output
+    assert "未匹配 1 条（已保留，等待人员名单）" in result.output  # Chinese unless --lang en
     assert query("SELECT count(*) FROM person_year") == [(0,)]
     assert query("SELECT count(*) FROM unmatched_claims") == [(1,)]
 
@@ -357,8 +358,10 @@ def test_reimport_of_the_same_content_changes_nothing(tmp_path, db, query, cli):
     copy.write_bytes((tmp_path / "w" / "claims.csv").read_bytes())
     result = cli("ingest", tmp_path / "w", copy, "--db", db)
     assert result.exit_code == 0
-    assert "already imported" in result.output
-    assert "nothing changed" in result.output
+    assert "已导入过" in result.output
+    assert "没有新内容：所有文件都已导入过，数据没有变化。" in result.output
+    english = cli("ingest", tmp_path / "w", copy, "--db", db, "--lang", "en")
+    assert "already imported" in english.output and "nothing changed" in english.output
     assert (
         query("SELECT (SELECT count(*) FROM imports), (SELECT count(*) FROM rejected_rows)")
         == before
@@ -426,7 +429,7 @@ def test_killed_import_leaves_the_store_as_it_was(tmp_path, db, query):
     big.parent.mkdir()
     _big_claims(big, 4_000_000)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "ingest", str(big), "--db", str(db)],
+        [sys.executable, "-m", "pipeline.cli", "ingest", str(big), "--db", str(db), "-v"],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
@@ -519,3 +522,37 @@ def test_an_import_within_a_region_refuses_rows_outside_it(tmp_path, db, cli, qu
     write_csv(tmp_path / "w3" / "claims.csv", CLAIM_HEADER, [("C1", inside, *bill)])
     assert cli("ingest", tmp_path / "w3", "--db", db, "--within", "230124").exit_code == 0
     assert query("SELECT claim_id FROM claim_rows") == [("C1",)]
+
+
+def test_the_terminal_output_is_for_a_chinese_clerk(tmp_path, cli, monkeypatch):
+    """Chinese by default, the stages of the import but no internal step names, file names
+    shortened from the left, every line within 80 columns, a per-year breakdown and where the
+    rejected rows are; English with --lang en, the internal steps with --verbose."""
+    from rich.cells import cell_len
+
+    monkeypatch.setenv("COLUMNS", "80")
+    folder = tmp_path / "a" / "rather" / "long" / "path" / "to" / "the" / "extracts" / "week01"
+    roster(folder / "roster.csv", [(P1, "张三", "H1", VILLAGE, "dibao")])
+    claims(folder / "claims.csv", [("C1", P1, "2026-01-10", "inpatient", "30000.00", "0", "0",
+                                    "0"), ("C2", "bad", "2026-01-10", "inpatient", "1", "0", "0",
+                                    "0")])  # fmt: skip
+    db = tmp_path / "store" / "oopwatch.duckdb"
+    result = cli("ingest", folder, "--db", db)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    lines = out.splitlines()
+    assert all(cell_len(line) <= 80 for line in lines), [x for x in lines if cell_len(x) > 80]
+    for text in ("读取并校验", "计算人员年度合计", "执行预警规则", "发布给仪表盘", "第 1 批导入",
+                 "人员名单", "结算明细", "身份证号不是18位", "预警名单（按年度）：",
+                 "2026 年 新增 1、持续 0、移出 0", "用时"):  # fmt: skip
+        assert text in out, text
+    assert "…/week01/claims.csv" in out and "…/week01/roster.csv" in out
+    assert not re.search(r"\bmodel\b|mart_person_year|fingerprint|claims:", out), out
+    where = next(i for i, line in enumerate(lines) if line.startswith("被拒绝的 1 行"))
+    assert "rejected_rows WHERE import_id = 1" in lines[where + 1]
+    assert lines[-1].startswith("用时")
+
+    verbose = cli("ingest", folder, "--db", tmp_path / "v" / "o.duckdb", "-v", "--lang", "en")
+    assert "model mart_person_year" in verbose.output
+    assert "watch-list by year:" in verbose.output and "2026: 1 new" in verbose.output
+    assert "the 1 rejected rows" in verbose.output

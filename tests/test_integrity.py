@@ -473,7 +473,7 @@ def test_a_mistyped_db_never_makes_a_new_store(tmp_path, cli):
     two_people(week)
     db = tmp_path / "data" / "w2.duckdb"
     first = cli("ingest", week, "--db", db)  # the folder holds no store: made, and said so
-    assert first.exit_code == 0 and "NEW STORE" in first.output
+    assert first.exit_code == 0 and "新建数据库" in first.output
     typo = tmp_path / "data" / "w2.duckbd"
     result = cli("ingest", week, "--db", typo)
     assert result.exit_code == 2 and "holds w2.duckdb: is --db mistyped?)" in result.output

@@ -179,7 +179,7 @@ def test_second_writer_is_told_which_process_holds_the_store(tmp_path: Path) -> 
 
         done = ingest_cli(tmp_path / "w2", db)
         assert done.returncode == 2
-        assert "refused:" in done.stderr and f"process {holder.pid}" in done.stderr
+        assert "拒绝导入" in done.stderr and f"process {holder.pid}" in done.stderr
 
         # Readers are unaffected: the snapshot is still there to read.
         assert data.current(db) == snapshot
@@ -315,7 +315,7 @@ def test_an_import_committed_but_not_published_is_published_by_the_next_start(
     partial = store.snapshot_dir(db) / "snap-20261206T010203000000.partial"
     partial.write_bytes(b"\0" * 4096)  # what a killed copy leaves
 
-    again = cli("ingest", w2, "--db", db)
+    again = cli("ingest", w2, "--db", db, "--lang", "en")
     assert again.exit_code == 0, again.output
     assert "already imported" in again.output
     assert "published the store for the dashboard" in again.output

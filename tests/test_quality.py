@@ -38,6 +38,9 @@ def test_imports_table_equals_the_imports_view(app_db: Path) -> None:
     )
     assert got == [tuple(r) for r in expected]
     assert sum(table["拒收行数"]) > 0, "the sample data has rejected rows"
+    # kinds and encodings as people say them, not internal codes
+    assert set(table["类型"]) <= {"人员名单", "参保登记", "结算明细"}
+    assert not {"utf-8-sig", "claims", "roster", "enrolment"} & set(table.to_numpy().ravel())
 
 
 def test_reject_reasons_counts_and_masked_examples(app_db: Path) -> None:

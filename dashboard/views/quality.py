@@ -18,6 +18,15 @@ def _count_config(*names: str) -> dict[str, object]:
     return {name: st.column_config.NumberColumn(format="localized") for name in names}
 
 
+ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "gb18030": "GB18030"}
+
+
+def encoding_label(code: object) -> str:
+    """A file's encoding as people know it (``utf-8-sig`` is Python's name for UTF-8 with a
+    BOM); none for a workbook."""
+    return "—" if ui.missing(code) or not code else ENCODINGS.get(str(code), str(code).upper())
+
+
 def imports_section(snapshot: str) -> None:
     """Every imported file with rows read, loaded and rejected."""
     st.subheader(t("q.imports"))
@@ -26,9 +35,11 @@ def imports_section(snapshot: str) -> None:
         {
             t("qcol.import_id"): frame["import_id"],
             t("qcol.file"): frame["file"],
-            t("qcol.kind"): frame["kind"],
-            t("qcol.format"): frame["format"],
-            t("qcol.encoding"): frame["encoding"],
+            t("qcol.kind"): [ui.keyed_label("ingest.kind", k) for k in frame["kind"]],
+            t("qcol.format"): [
+                str(v).upper() if not ui.missing(v) else "—" for v in frame["format"]
+            ],
+            t("qcol.encoding"): [encoding_label(v) for v in frame["encoding"]],
             t("q.rows_read"): frame["rows_read"],
             t("q.rows_loaded"): frame["rows_loaded"],
             t("q.rows_rejected"): frame["rows_rejected"],

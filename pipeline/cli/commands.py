@@ -4,6 +4,7 @@ returns, bench. Each is thin: parse, call the stage, print."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import click
@@ -52,6 +53,16 @@ def generate(out: Path, people: int, seed: int, weeks: int, as_of: dt.datetime |
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
 @click.option(
+    "--verbose", "-v", is_flag=True, help="Print every internal step (models, counts) as well."
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default=lambda: os.environ.get("OOPWATCH_LANG", "zh"),
+    show_default="zh, or $OOPWATCH_LANG",
+    help="Language of what the import prints.",
+)
+@click.option(
     "--within",
     default="",
     metavar="CODE",
@@ -63,12 +74,13 @@ def generate(out: Path, people: int, seed: int, weeks: int, as_of: dt.datetime |
     help="Start a new store at --db (needed when its folder holds other stores).",
 )
 def ingest(
-    paths: tuple[Path, ...], db: Path, kind: str | None, quiet: bool, within: str, create: bool
-) -> None:
+    paths: tuple[Path, ...], db: Path, kind: str | None, quiet: bool, verbose: bool, lang: str,
+    within: str, create: bool,
+) -> None:  # fmt: skip
     """Import weekly extracts (files or folders) as one atomic import, then refresh totals."""
     import duckdb
 
-    from pipeline import flow, schema, store
+    from pipeline import flow, labels, schema, store
     from pipeline.cli import report
 
     if not db.exists():
@@ -79,8 +91,9 @@ def ingest(
                 err=True,
             )
             raise SystemExit(2)
-        click.secho(f"NEW STORE: {db} does not exist; this import creates it.", err=True, bold=True)
-    progress = report.ImportProgress(enabled=not quiet)
+        shown = report.short_path(str(db), 40)
+        click.secho(labels.say("ingest.new_store", lang, db=shown), err=True, bold=True)
+    progress = report.ImportProgress(enabled=not quiet, lang=lang, verbose=verbose)
     try:
         with progress:
             result = flow.ingest(
@@ -89,16 +102,16 @@ def ingest(
             )  # fmt: skip
     except (flow.ImportRefused, store.StoreLocked) as exc:
         _log_import(db, paths, None, f"refused: {str(exc)[:300]}")
-        click.echo(f"refused: {exc}", err=True)
+        click.echo(labels.say("ingest.refused", lang, detail=exc), err=True)
         raise SystemExit(2) from None
     except store.PublishFailed as exc:
         _log_import(db, paths, None, "committed; publishing failed")
-        click.echo(f"error: {exc}", err=True)
+        click.echo(labels.say("ingest.publish_failed", lang, detail=exc), err=True)
         raise SystemExit(1) from None
     except (duckdb.Error, OSError) as exc:  # a full disk, say: the transaction is not committed
         message = schema.mask_text(str(exc).splitlines()[0][:300])
         _log_import(db, paths, None, f"failed: {message}")
-        click.echo(f"import failed: {message}. Nothing of this import was committed.", err=True)
+        click.echo(labels.say("ingest.failed", lang, detail=message), err=True)
         raise SystemExit(1) from None
     files = result.files
     counts = (
@@ -107,7 +120,7 @@ def ingest(
     )
     done = f"import {result.import_id}: {counts}" if result.import_id else "nothing new"
     _log_import(db, paths, result.rows_read, done)
-    report.print_summary(result, db)
+    report.print_summary(result, db, lang)
 
 
 LOGGED_BY = "OOPWATCH_LOGGED_BY"  # set by a caller that logs the import itself (the dashboard)

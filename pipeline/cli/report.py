@@ -1,4 +1,7 @@
-"""What an import prints: a progress bar per file on a terminal, and a summary table at the end."""
+"""What an import prints: a progress bar per file on a terminal, and a summary table at the end.
+
+For a clerk: Chinese unless ``--lang en``, the stages of the import (not the models it builds:
+those with ``--verbose``), file names shortened from the left, within 80 columns."""
 
 from __future__ import annotations
 
@@ -20,10 +23,22 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from pipeline import labels
 from pipeline.flow import Hooks, ImportReport
 
 # Share of a file's bar for each step: hashing the bytes, then reading and checking its rows.
 STEPS = {"checking": (0.0, 0.2), "reading": (0.2, 1.0)}
+STEP_NAMES = {"checking": "check", "reading": "read"}
+
+
+def short_path(path: str, width: int) -> str:
+    """A file name shortened from the left to ``width`` characters: ``…/week01/claims.csv``
+    (the folder nearest the file tells weeks apart; the first folder does not)."""
+    if len(path) <= width:
+        return path
+    tail = path[-(width - 1) :]
+    cut = tail.find("/")
+    return "…" + (tail[cut:] if 0 <= cut < len(tail) - 1 else tail)
 
 
 class ImportProgress(Hooks):
@@ -32,8 +47,10 @@ class ImportProgress(Hooks):
     Piped (a scheduled job's log): plain timestamped lines instead.
     """
 
-    def __init__(self, enabled: bool = True) -> None:
+    def __init__(self, enabled: bool = True, lang: str = "zh", verbose: bool = False) -> None:
         self.enabled = enabled
+        self.lang = lang
+        self.verbose = verbose
         self.console = Console(stderr=True)
         self.live = enabled and self.console.is_terminal
         self.bars = Progress(
@@ -57,7 +74,18 @@ class ImportProgress(Hooks):
             self.bars.stop()
 
     def notify(self, message: str) -> None:
-        """One step of the import, as a line (above the bars on a terminal)."""
+        """An internal step (model names, counts): printed with --verbose only."""
+        if self.verbose:
+            self._line(message)
+
+    def step(self, name: str, path: Path | None = None) -> None:
+        """A stage of the import a clerk follows, in their language."""
+        if not self.verbose:
+            shown = short_path(str(path), 56) if path is not None else ""
+            self._line(labels.say(f"ingest.step.{name}", self.lang, file=shown))
+
+    def _line(self, message: str) -> None:
+        """One line (above the bars on a terminal), with the seconds since the start."""
         if not self.enabled:
             return
         line = f"[{time.perf_counter() - self._start:6.1f}s] {message}"
@@ -81,7 +109,8 @@ class ImportProgress(Hooks):
             return
         task = self._task(path)
         low, high = STEPS.get(step, (0.0, 1.0))
-        self.bars.update(task, description=f"{path.name} · {step}", completed=low * 100)
+        shown = labels.say(f"ingest.step.{STEP_NAMES.get(step, 'read')}", self.lang, file=path.name)
+        self.bars.update(task, description=shown, completed=low * 100)
         done = [0]
 
         def advance(n: int) -> None:
@@ -113,61 +142,86 @@ class ImportProgress(Hooks):
             self.bars.update(task, completed=high * 100)
 
 
-def watch_years(years: list[tuple[int, int, int, int]]) -> str:
-    """``2026: 2 new, 5 continuing, 1 left; 2025: …`` (newest year first)."""
-    return (
-        "; ".join(
-            f"{year}: {new:,} new, {continuing:,} continuing, {left:,} left"
-            for year, new, continuing, left in years
-        )
-        or "nobody"
-    )
+def watch_years(years: list[tuple[int, int, int, int]], lang: str = "zh") -> str:
+    """``2026 年 新增 2、持续 5、移出 1`` a line per year, the newest first."""
+    return "\n".join(
+        labels.say(
+            "ingest.year",
+            lang,
+            year=year,
+            new=f"{new:,}",
+            continuing=f"{continuing:,}",
+            left=f"{left:,}",
+        )  # fmt: skip
+        for year, new, continuing, left in years
+    ) or labels.say("ingest.nobody", lang)
 
 
-def print_summary(result: ImportReport, db: Path) -> None:
-    """Per file rows read / loaded / rejected, top reasons, claims matched, time."""
+def print_summary(result: ImportReport, db: Path, lang: str = "zh") -> None:
+    """Per file rows read / loaded / rejected, top reasons, claims matched, the watch-list by
+    year, where the rejected rows are, time."""
     console = Console()
-    table = Table(title=f"import {result.import_id or '-'} into {db}", show_lines=False)
-    for col in ("file", "kind", "format", "read", "loaded", "rejected", "note"):
-        table.add_column(col, justify="right" if col in ("read", "loaded", "rejected") else "left")
+    say = labels.say
+    title = say("ingest.title", lang, n=result.import_id or "-", db=short_path(str(db), 50))
+    table = Table(title=title, show_lines=False, box=None, padding=(0, 1))
+    numbers = ("read", "loaded", "rejected")
+    for col in ("file", "kind", "format", *numbers):
+        justify = "right" if col in numbers else "left"
+        table.add_column(say(f"ingest.col.{col}", lang), justify=justify, no_wrap=True)
+    notes = []  # below the table, one line each: a column of them squeezed the figures
     for f in result.files:
-        note = f"already imported: {f.already_imported}" if f.already_imported else ""
+        shown = short_path(f.file, 26)
+        if f.already_imported:
+            notes.append(f"{shown}: " + say("ingest.already", lang, when=f.already_imported))
         if f.extra_columns:
-            note = "extra columns kept: " + ", ".join(f.extra_columns)
+            notes.append(
+                f"{shown}: " + say("ingest.extra", lang, columns=", ".join(f.extra_columns))
+            )
         fmt = f.fmt + (f" {f.encoding}" if f.encoding else "")
         table.add_row(
-            f.file, f.kind, fmt, f"{f.rows_read:,}", f"{f.rows_loaded:,}",
-            f"{f.rows_rejected:,}", note,
+            shown, say(f"ingest.kind.{f.kind}", lang), fmt, f"{f.rows_read:,}",
+            f"{f.rows_loaded:,}", f"{f.rows_rejected:,}",
         )  # fmt: skip
     total_read = sum(f.rows_read for f in result.files)
     total_loaded = sum(f.rows_loaded for f in result.files)
     total_rejected = sum(f.rows_rejected for f in result.files)
     table.add_row(
-        "total", "", "", f"{total_read:,}", f"{total_loaded:,}", f"{total_rejected:,}", ""
-    )
+        say("ingest.total", lang), "", "", f"{total_read:,}", f"{total_loaded:,}",
+        f"{total_rejected:,}",
+    )  # fmt: skip
     console.print(table)
-    if result.reasons:
-        console.print(
-            "top reject reasons: "
-            + ", ".join(f"{reason} {n:,}" for reason, n in result.reasons[:8])
-        )
+    plain = {"markup": False, "highlight": False}
+    for note in notes:
+        console.print(note, **plain)
+    if result.reasons:  # one reason a line, the count first: a list that wraps reads badly
+        console.print(say("ingest.reasons", lang), **plain)
+        for reason, n in result.reasons[:8]:
+            console.print(f"  {n:>7,}  {labels.reason_label(reason, lang)}", **plain)
     for skipped in result.skipped:
-        console.print(f"skipped {skipped}")
+        console.print(say("ingest.skipped", lang, what=skipped), **plain)
     if result.import_id is None:
-        console.print("nothing new to import: every file was imported before; nothing changed")
+        console.print(say("ingest.nothing", lang))
         if result.caught_up:
-            console.print(f"published the store for the dashboard: {result.caught_up}")
+            console.print(say("ingest.caught_up", lang, why=result.caught_up), markup=False)
     else:
         console.print(
-            f"claims matched to a known person: {result.claims_matched:,}; "
-            f"unmatched (kept, waiting for a roster): {result.claims_unmatched:,}"
+            say(
+                "ingest.claims",
+                lang,
+                matched=f"{result.claims_matched:,}",
+                unmatched=f"{result.claims_unmatched:,}",
+            )  # fmt: skip
         )
     if result.watch:
         w = result.watch
-        console.print("watch-list by year: " + watch_years(w["years"]))
+        console.print(say("ingest.years", lang), **plain)
+        for line in watch_years(w["years"], lang).split("\n"):
+            console.print(f"  {line}", **plain)
+        if w["households_without_income"]:
+            console.print(say("ingest.no_income", lang, n=f"{w['households_without_income']:,}"))
+    if total_rejected and result.import_id is not None:
         console.print(
-            f"all years: {w['new']:,} new, {w['continuing']:,} continuing, {w['left']:,} left; "
-            f"{w['households_without_income']:,} household-years have no income figure "
-            "(not assessed for household burden)"
-        )
-    console.print(f"elapsed {result.seconds:.1f} s")
+            say("ingest.where_rejects", lang, n=f"{total_rejected:,}", id=result.import_id),
+            markup=False, highlight=False,
+        )  # fmt: skip
+    console.print(say("ingest.elapsed", lang, s=f"{result.seconds:.1f}"))
