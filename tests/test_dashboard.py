@@ -295,3 +295,19 @@ def test_people_and_people_monitored_say_what_they_count_and_empty_stages_are_sa
     assert "有结算或参保记录" in helps["人数"] and "名单" in helps["监测人数"], helps
     captions = [c.value for c in at.caption]
     assert any(c.startswith("尚无人员处于：已导出、已走访、已获帮扶") for c in captions), captions
+
+
+def test_a_region_chosen_narrows_every_table_and_chart(app_db: Path) -> None:
+    """National users: choosing a province replaces the table by province with that province's
+    divisions, and every chart reads the province only."""
+    at = run_app()
+    assert frame_with(at, "省份") is not None
+    at.selectbox(key="overview.region.zh").set_value("23").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [df for df in at.dataframe if "省份" in df.value.columns]
+    names = set(frame_with(at, "名称")["名称"])
+    cities = {
+        n for (n,) in snapshot_sql(app_db, "SELECT name FROM region_names WHERE code LIKE '23%'")
+    }
+    assert names and names <= cities
+    assert metrics(at)["人数"] == "2"  # Heilongjiang's two people

@@ -253,3 +253,32 @@ def test_stage_filter_and_a_clicked_row_opens_the_person(app_db: Path) -> None:
     assert any(s.value == "人员详情" for s in at.subheader) or "人员详情" in str(
         [m.value for m in at.markdown]
     )
+
+
+def test_selectors_offer_only_codes_that_exist(app_db: Path) -> None:
+    """Category: only categories someone on the year's list has; region: only divisions with
+    people; rule: only rules that fired."""
+    at = open_watchlist()
+    listed = [
+        r[0]
+        for r in snapshot_sql(
+            app_db,
+            """SELECT DISTINCT w.category, c.ord FROM watchlist AS w
+               JOIN codes AS c ON c.domain = 'category' AND c.code = w.category
+               WHERE w.year = 2026 ORDER BY c.ord""",
+        )
+    ]
+    options = at.selectbox(key="wl.category.zh").options
+    assert options[1:] == [
+        dict(snapshot_sql(app_db, "SELECT code, label_zh FROM codes WHERE domain = 'category'"))[c]
+        for c in listed
+    ]
+    assert (
+        len(options) - 1
+        < len(snapshot_sql(app_db, "SELECT code FROM codes WHERE domain = 'category'"))
+        or len(listed) == 6
+    )
+    fired = [r[0] for r in snapshot_sql(app_db, "SELECT DISTINCT rule_id FROM flags ORDER BY 1")]
+    assert sorted(at.selectbox(key="wl.rule.zh").options[1:]) == sorted(
+        at.selectbox(key="wl.rule.zh").format_func(r) for r in fired
+    )

@@ -144,6 +144,7 @@ from dashboard.data.watchlist import (  # noqa: F401
     download_file,
     full_id_file,
     record_download,
+    watch_categories,
     watch_rules,
     watch_years,
     watchlist_file,

@@ -39,6 +39,19 @@ def watch_rules(snapshot: str) -> list[str]:
 
 @open_to_all
 @st.cache_data(max_entries=32, show_spinner=False)
+def watch_categories(snapshot: str, year: int) -> list[str]:
+    """Categories of the people on the year's watch-list (a filter offers only these)."""
+    rows = _rows(
+        snapshot,
+        """SELECT category FROM (SELECT DISTINCT category FROM watch_page WHERE year = ?)
+           JOIN codes ON codes.domain = 'category' AND codes.code = category ORDER BY ord""",
+        [year],
+    )
+    return [r[0] for r in rows]
+
+
+@open_to_all
+@st.cache_data(max_entries=32, show_spinner=False)
 def watch_years(snapshot: str) -> list[int]:
     """Years on the current watch-list, newest first."""
     rows = _rows(

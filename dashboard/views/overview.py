@@ -326,7 +326,7 @@ def main() -> None:
         trend_chart(snapshot, year, region)
         funnel_chart(snapshot, year, region)
     attention(snapshot, year, region)
-    if data.access().national:
+    if data.access().national and not region:  # a region chosen narrows this too
         by_province(snapshot, year, line)
     else:
         breakdown(snapshot, year, region, line)

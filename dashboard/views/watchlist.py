@@ -48,9 +48,8 @@ def filters(snapshot: str) -> dict[str, object] | None:
     year = top[0].selectbox(t("wl.year"), years, key="wl.year")
     region = region_selector(snapshot, key="wl.region", container=top[1])
     categories = data.category_labels(snapshot, language())
-    category = choice(
-        t("wl.category"), list(categories), "wl.category", categories.get, container=top[2]
-    )
+    listed = data.watch_categories(snapshot, year)  # only categories someone on the list has
+    category = choice(t("wl.category"), listed, "wl.category", categories.get, container=top[2])
     row = st.columns(4)
     rule = choice(t("wl.rule"), data.watch_rules(snapshot), "wl.rule", rule_label, row[0])
     severity = choice(
