@@ -363,8 +363,8 @@ LABELS: dict[str, dict[str, str]] = {
         "deceased {deceased}",
     },
     "ov.funnel": {
-        "zh": "跟进漏斗（预警 → 导出 → 走访 → 帮扶）",
-        "en": "Follow-up: flagged → exported → visited → helped",
+        "zh": "跟进漏斗",
+        "en": "Follow-up funnel",
     },
     "ov.funnel_waiting": {
         "zh": "导出超过{days}天无结果",

@@ -72,9 +72,9 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
 CODES: dict[str, dict[str, tuple[str, str]]] = {
     "category": {
         "destitute": ("特困人员", "Destitute"),
-        "dibao": ("低保对象", "Dibao (minimum living guarantee)"),
+        "dibao": ("低保对象", "Dibao"),  # minimum living guarantee: short, for tables at 1024 px
         "dibao_edge": ("低保边缘人口", "Dibao edge"),
-        "monitored": ("防止返贫监测对象", "Monitored (return-to-poverty risk)"),
+        "monitored": ("防止返贫监测对象", "Monitored"),  # for return to poverty
         "out_of_poverty": ("脱贫人口", "Out of poverty"),
         "general": ("普通参保人员", "General insured"),
     },

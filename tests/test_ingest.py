@@ -556,3 +556,16 @@ def test_the_terminal_output_is_for_a_chinese_clerk(tmp_path, cli, monkeypatch):
     assert "model mart_person_year" in verbose.output
     assert "watch-list by year:" in verbose.output and "2026: 1 new" in verbose.output
     assert "the 1 rejected rows" in verbose.output
+
+
+def test_an_older_stores_code_labels_follow_this_version(tmp_path, db, query):
+    """Labels changed since a store was made (shorter English categories) reach it on open."""
+    roster(tmp_path / "w" / "roster.csv", [(P1, "张三", "H1", VILLAGE, "dibao")])
+    flow.ingest([tmp_path / "w"], db)
+    con = store.open_store(db)
+    con.execute("UPDATE codes SET label_en = 'Dibao (long)' WHERE code = 'dibao'")
+    con.close()
+    store.open_store(db).close()
+    assert query("SELECT label_en FROM codes WHERE domain = 'category' AND code = 'dibao'") == [
+        ("Dibao",)
+    ]

