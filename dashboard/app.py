@@ -11,6 +11,7 @@ if str(REPO) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from dashboard import data  # noqa: E402
 from dashboard.i18n import language_switch, t  # noqa: E402
 from dashboard.search import sidebar_search  # noqa: E402
 from dashboard.session import forget_look, gate  # noqa: E402
@@ -46,6 +47,7 @@ page = st.navigation(pages)
 if page.url_path not in ("person", "drilldown"):  # (the drill-down forgets it when it shows none)
     forget_look(auth.PERSON_VIEW)  # the next person opened is a new look (audit)
 banners()
+data.keep_warm(str(data.db_path()))  # once per server: every new snapshot warmed as it appears
 with allowed():  # a page that asks for data outside the user's region or role ends here
     sidebar_search()
     page.run()

@@ -154,3 +154,4 @@ from dashboard.data.watchlist import (  # noqa: F401
 
 # The one query of the snapshot follower that pages call with the store's path: open to all.
 open_to_all(snapshot_problem)
+from dashboard.data.warm import keep_warm, warm  # noqa: E402, F401
