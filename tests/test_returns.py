@@ -581,3 +581,30 @@ def test_outcomes_that_are_no_visit_are_their_own_stage(cli, db: Path, case_stor
         "flagged": 5, "exported": 4, "visited": 1, "helped": 0, "unreachable": 1, "moved": 1,
         "deceased": 1, "on_list": 5, "waiting": 0,
     }  # fmt: skip
+
+
+def test_the_person_page_shows_exports_visits_assistance_and_notes(
+    cli, db: Path, case_store: dict, filled: dict, monkeypatch: pytest.MonkeyPatch
+):
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import data
+    from tests.conftest import REPO
+
+    fill(filled["book"]["名单"], case_key(db, case_store["a_high"]), notes="家中有两位老人")
+    filled["book"].save(filled["file"])
+    assert run_returns(cli, db, filled["file"]).exit_code == 0
+    monkeypatch.setenv("OOPWATCH_DB", str(db))
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=30).run()
+    at.switch_page("views/person.py")
+    at.query_params["person"] = data.person_token(data.current(db), case_store["a_high"])
+    at.query_params["year"] = str(CASE_YEAR)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = next(df.value for df in at.dataframe if "事项" in df.value.columns)
+    rows = table.to_dict("records")
+    assert rows[0]["事项"] == f"导出到走访名单 {filled['export_id']}"
+    assert rows[1] == {
+        "日期": "2026-03-10", "事项": "走访结果", "走访结果": "已获救助", "救助金额": "¥1,500.50",
+        "备注": "家中有两位老人",
+    }  # fmt: skip

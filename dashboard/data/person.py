@@ -21,6 +21,7 @@ from dashboard.data.access import (
 )
 from dashboard.data.drilldown import _in_village, household_members, region_ancestors
 from dashboard.data.snapshots import _by_index, _rows
+from pipeline import schema
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,28 @@ def person_changes(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=CHANGE_COLUMNS)
 
 
+FOLLOWUP_COLUMNS = ["day", "kind", "export_id", "outcome", "assistance", "notes", "superseded"]
+
+
+@guarded(person_in_region())
+@st.cache_data(max_entries=256, show_spinner=False)
+def person_followup(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
+    """The person-year's follow-up, oldest first: every export that listed them and every
+    visit outcome returned (corrected ones marked), with assistance and the caseworker's notes
+    (IDs in the notes masked)."""
+    rows = _rows(
+        snapshot,
+        """SELECT day, kind, export_id, outcome, assistance, notes, superseded
+           FROM case_history
+           WHERE person_id = ? AND year = ? AND kind IN ('exported', 'outcome')
+           ORDER BY happened_at, kind""",
+        [person_id, year],
+    )
+    frame = pd.DataFrame.from_records(rows, columns=FOLLOWUP_COLUMNS)
+    frame["notes"] = [schema.mask_text(n) if isinstance(n, str) else n for n in frame["notes"]]
+    return frame
+
+
 @dataclass(frozen=True)
 class PersonPage:
     """Everything a person's page shows for one year (see the functions named like the fields)."""
@@ -252,6 +275,7 @@ class PersonPage:
     flags: pd.DataFrame
     history: pd.DataFrame
     changes: pd.DataFrame
+    followup: pd.DataFrame
 
 
 _PAGE_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="oopwatch-person")
@@ -262,7 +286,7 @@ _PAGE_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="oopwatch-pers
 def person_page(
     snapshot: str, person_id: str, year: int, village: str | None, household: str | None
 ) -> PersonPage:
-    """A person's page data, its seven queries run at once on their own cursors.
+    """A person's page data, its eight queries run at once on their own cursors.
 
     DuckDB releases the GIL while it runs a query, so the claims scan (the longest) overlaps
     with the six index and village-pruned lookups: the page waits for the slowest, not the sum.
@@ -281,6 +305,7 @@ def person_page(
         "flags": (raw(person_flags), (snapshot, person_id, year)),
         "history": (raw(person_flag_history), (snapshot, person_id, year)),
         "changes": (raw(person_changes), (snapshot, person_id, year)),
+        "followup": (raw(person_followup), (snapshot, person_id, year)),
     }
     futures = {name: _PAGE_POOL.submit(job[0], *job[1]) for name, job in jobs.items() if job}
     results = {name: future.result() for name, future in futures.items()}
@@ -292,6 +317,7 @@ def person_page(
         flags=results["flags"],
         history=results["history"],
         changes=results["changes"],
+        followup=results["followup"],
     )
 
 

@@ -382,6 +382,40 @@ def draw(year: int, loaded: Loaded) -> None:
         st.caption(t("person.changes.none"))
     else:
         st.dataframe(shown.changes, hide_index=True)
+    followup_section(page)
+
+
+def followup_section(page: data.PersonPage) -> None:
+    """Exports that listed the person and the visits' outcomes, assistance and notes."""
+    st.subheader(t("person.followup"))
+    frame = page.followup
+    if frame.empty:
+        st.caption(t("person.followup.none"))
+        return
+    lang = language()
+    kinds = {"exported": t("event.exported"), "outcome": t("event.outcome")}
+    shown = pd.DataFrame(
+        {
+            t("col.when"): [str(v) if not ui.missing(v) else "—" for v in frame["day"]],
+            t("col.event"): [
+                kinds[k]
+                + (f" {e}" if k == "exported" and e else "")
+                + (t("event.corrected") if s else "")
+                for k, e, s in zip(
+                    frame["kind"], frame["export_id"], frame["superseded"], strict=True
+                )
+            ],  # fmt: skip
+            t("col.outcome"): [
+                labels.label(labels.OUTCOMES, o, lang) if not ui.missing(o) else ""
+                for o in frame["outcome"]
+            ],
+            t("col.assistance"): [
+                ui.yuan(v) if not ui.missing(v) else "" for v in frame["assistance"]
+            ],
+            t("col.notes"): [n if not ui.missing(n) else "" for n in frame["notes"]],
+        }
+    )
+    st.dataframe(shown, hide_index=True)
 
 
 def show(snapshot: str, person: data.Person, year: int) -> None:
