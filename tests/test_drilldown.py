@@ -214,7 +214,7 @@ def test_person_page_masks_the_id_and_shows_the_year(app_db: Path, target: Targe
     )[0][0]
     bullets = "\n".join(m.value for m in at.markdown if m.value.startswith("- **"))
     assert all(part in bullets for part in explain.split("；")), explain
-    tables = [d.value for d in at.dataframe]
+    tables = [d.value for d in [*at.dataframe, *at.table]]
     runs = next(t for t in tables if "在预警名单" in t.columns)
     assert len(runs) == len(WEEKS)
     assert runs["在预警名单"].iloc[0] == "是"

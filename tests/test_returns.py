@@ -601,7 +601,7 @@ def test_the_person_page_shows_exports_visits_assistance_and_notes(
     at.query_params["year"] = str(CASE_YEAR)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    table = next(df.value for df in at.dataframe if "事项" in df.value.columns)
+    table = next(df.value for df in at.table if "事项" in df.value.columns)
     rows = table.to_dict("records")
     assert rows[0]["事项"] == f"导出到走访名单 {filled['export_id']}"
     assert rows[1] == {
