@@ -231,15 +231,14 @@ def region_level_view(snapshot: str, year: int, code: str) -> None:
     st.subheader(heading)
     st.caption(t("drill.hint"))
     names = [region_name(c, n) for c, n in zip(children["code"], children["name"], strict=True)]
-    left, right = st.columns([3, 2])
-    with left:
-        children_table(children, key=f"drill.table.{year}.{code}")
-        go_to(
-            t("drill.go"), list(children["code"]), names, key=f"drill.go.{year}.{code}",
-            on_change=on_pick, kwargs={"param": "region", "household": None},
-        )  # fmt: skip
-    with right:
-        flagged_chart(names, list(children["flagged"]), t("drill.chart", what=heading))
+    # the table the page's width, the chart under it: side by side, a 1024-pixel window cut
+    # the table's columns and the chart's title
+    children_table(children, key=f"drill.table.{year}.{code}")
+    go_to(
+        t("drill.go"), list(children["code"]), names, key=f"drill.go.{year}.{code}",
+        on_change=on_pick, kwargs={"param": "region", "household": None},
+    )  # fmt: skip
+    flagged_chart(names, list(children["flagged"]), t("drill.chart", what=heading))
 
 
 # ---------------------------------------------------------------- village and household
@@ -258,24 +257,21 @@ def village_view(snapshot: str, year: int, code: str) -> None:
     st.caption(t("drill.hint"))
     shown = households_table(households, with_ids=True)
     right = st.column_config.TextColumn(alignment="right")
-    left_col, right_col = st.columns([3, 2])
     ids = [str(h) for h in households["household_id"]]
     table_key = f"drill.households.{year}.{code}"
-    with left_col:
-        st.dataframe(
-            shown,
-            hide_index=True,
-            column_config={t("col.household_oop"): right, t("col.income"): right},
-            on_select=lambda: on_pick(table_key, ids, "household"),
-            selection_mode=CLICK,
-            key=table_key,
-        )
-        go_to(
-            t("drill.go.household"), ids, ids, key=f"drill.go.hh.{year}.{code}",
-            on_change=on_pick, kwargs={"param": "household"},
-        )  # fmt: skip
-    with right_col:
-        household_chart(households)
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_config={t("col.household_oop"): right, t("col.income"): right},
+        on_select=lambda: on_pick(table_key, ids, "household"),
+        selection_mode=CLICK,
+        key=table_key,
+    )
+    go_to(
+        t("drill.go.household"), ids, ids, key=f"drill.go.hh.{year}.{code}",
+        on_change=on_pick, kwargs={"param": "household"},
+    )  # fmt: skip
+    household_chart(households)
 
 
 def households_table(households: pd.DataFrame, with_ids: bool) -> pd.DataFrame:

@@ -60,8 +60,7 @@ def rejects_section(snapshot: str) -> None:
         return
     shown = pd.DataFrame(
         {
-            t("qcol.reason"): reasons["reason"],
-            t("qcol.reason_text"): reasons["reason"].map(reason_text),
+            t("qcol.reason"): reasons["reason"].map(reason_text),  # words, not the code
             t("qcol.rows"): reasons["rows"],
             t("qcol.files"): reasons["files"],
         }
@@ -75,7 +74,7 @@ def rejects_section(snapshot: str) -> None:
         st.dataframe(
             pd.DataFrame(
                 {
-                    t("qcol.reason"): examples["reason"],
+                    t("qcol.reason"): examples["reason"].map(reason_text),
                     t("qcol.file"): examples["file"],
                     t("qcol.line"): examples["line"],
                     t("qcol.raw"): examples["raw"],
