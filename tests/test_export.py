@@ -358,3 +358,34 @@ def test_township_head_phone_and_print_setup(
     assert not at.exception, [e.value for e in at.exception]
     captions = " ".join(c.value for c in at.caption)
     assert "联系电话：138****0001" in captions and "13800000001" not in captions
+
+
+def test_by_household_keeps_a_households_members_together(cli, sample_store: Path, tmp_path):
+    """--by-household: each household's members in one block, the blocks in the order of their
+    most urgent member (severity, then OOP), members in list order; the same rows as the list."""
+    from tests.authkit import copy_store
+
+    db = copy_store(sample_store, tmp_path / "s" / "oopwatch.duckdb")
+    plain, grouped = tmp_path / "plain.csv", tmp_path / "grouped.csv"
+    assert cli("export", "--db", db, "--year", "2026", "--out", plain).exit_code == 0
+    done = cli("export", "--db", db, "--year", "2026", "--out", grouped, "--by-household")
+    assert done.exit_code == 0, done.output
+
+    def read(path: Path) -> list[dict[str, str]]:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            return list(csv.DictReader(fh))
+
+    before, after = read(plain), read(grouped)
+    assert sorted(r["案件编号"] for r in before) == sorted(r["案件编号"] for r in after)
+    households = [r["户编号"] for r in after]
+    blocks = [h for i, h in enumerate(households) if i == 0 or households[i - 1] != h]
+    assert len(blocks) == len(set(households)), "each household's members in one block"
+    assert len(set(households)) < len(households), "the sample has households of several"
+    rank = {r["案件编号"]: i for i, r in enumerate(before)}  # list order
+    first = {}
+    for r in after:
+        first.setdefault(r["户编号"], rank[r["案件编号"]])
+    assert [first[h] for h in blocks] == sorted(first[h] for h in blocks)
+    for h in blocks:
+        members = [rank[r["案件编号"]] for r in after if r["户编号"] == h]
+        assert members == sorted(members)

@@ -211,6 +211,7 @@ def watchlist_file(
     lang: str = "zh",
     kind: str = "xlsx",
     made_by: str = "dashboard",
+    by_household: bool = False,
 ) -> tuple[bytes, int, str]:
     """The filtered watch-list as the caseworkers' file (the ``oopwatch export`` writer): its
     bytes, its row count and its sha256. IDs masked; every row matching the filters."""
@@ -220,7 +221,7 @@ def watchlist_file(
             cur, year, region,
             rules=[rule] if rule else None, severities=[severity] if severity else None,
             statuses=[status] if status else None, categories=[category] if category else None,
-            made_by=made_by,
+            made_by=made_by, by_household=by_household,
         )  # fmt: skip
     finally:
         cur.close()
@@ -243,13 +244,16 @@ def record_download(db: Path, user: str, target: str, filters: dict, rows: int, 
 def download_file(
     snapshot: str, file_name: str, year: int, region: str = "", rule: str | None = None,
     severity: str | None = None, status: str | None = None, category: str | None = None,
-    lang: str = "zh", kind: str = "xlsx",
+    lang: str = "zh", kind: str = "xlsx", by_household: bool = False,
 ) -> bytes:  # fmt: skip
-    """The watch-list file a caseworker downloads (masked IDs), logged under their name."""
+    """The watch-list file a caseworker downloads (masked IDs), logged under their name;
+    ``by_household``: a household's members together, as the list grouped by household."""
     who = access()
     chosen = {"year": year, "region": region, "rule": rule, "severity": severity,
               "status": status, "category": category}  # fmt: skip
-    body, rows, sha = watchlist_file(snapshot, **chosen, lang=lang, kind=kind, made_by=who.user)
+    body, rows, sha = watchlist_file(
+        snapshot, **chosen, lang=lang, kind=kind, made_by=who.user, by_household=by_household
+    )
     record_download(db_path(), who.user, file_name, {**chosen, "lang": lang}, rows, sha)
     return body
 

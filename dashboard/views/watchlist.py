@@ -247,7 +247,9 @@ def households_view(snapshot: str, chosen: dict[str, object]) -> int | None:
     return total
 
 
-def downloads(snapshot: str, chosen: dict[str, object], rows: int) -> None:
+def downloads(
+    snapshot: str, chosen: dict[str, object], rows: int, by_household: bool = False
+) -> None:
     """The caseworkers' file of every row the filters match, in Excel and CSV. Each is built
     when its button is clicked (a national list at 1M people takes seconds, a page view must
     not) and then written to the audit log (who, when, filters, rows, sha256). Viewers get no
@@ -263,8 +265,9 @@ def downloads(snapshot: str, chosen: dict[str, object], rows: int) -> None:
         def content() -> bytes:  # runs on the click, outside the script run: as ``who``
             with data.acting_as(who):
                 return data.download_file(
-                    snapshot, f"{stem}.{kind}", **chosen, lang=lang, kind=kind
-                )
+                    snapshot, f"{stem}.{kind}", **chosen, lang=lang, kind=kind,
+                    by_household=by_household,
+                )  # fmt: skip
 
         return content
 
@@ -364,7 +367,8 @@ def main() -> None:
     listed = {k: v for k, v in chosen.items() if k != "stage"}  # the file: every stage
     if chosen["stage"]:
         st.caption(t("wl.download_all_stages"))
-    downloads(snapshot, listed, data.watchlist_page(snapshot, **listed)[1])
+    rows = data.watchlist_page(snapshot, **listed)[1]
+    downloads(snapshot, listed, rows, by_household=by == "household")
     waiting_section(snapshot, chosen["year"], chosen["region"])
 
 

@@ -185,12 +185,14 @@ def fetch(
     categories: Iterable[str] | None = None,
     full_ids: bool = False,
     made_by: str | None = None,
+    by_household: bool = False,
 ) -> ExportData:
     """The watch-list rows of ``year`` (latest rule run) under the filters, and the cover's facts.
 
     Reads only (works on a read-only snapshot). Filters: ``region`` a village-code prefix of 2/4/
     6/9/12 digits; the others lists of codes (rule ids, high/medium/low, new/continuing, category
-    codes), empty or None for all.
+    codes), empty or None for all. ``by_household``: members of a household together (one visit
+    each), the household of the most urgent member first.
     """
     region = check_region(region)
     filters = {
@@ -203,7 +205,8 @@ def fetch(
         store.sql("export/export_list.sql"),
         [int(year), region, *[v or None for v in filters.values()], bool(full_ids)],
     )
-    rows = [ListRow(*r) for r in con.execute(store.sql("export/rows.sql")).fetchall()]
+    order = "export/rows_by_household.sql" if by_household else "export/rows.sql"
+    rows = [ListRow(*r) for r in con.execute(store.sql(order)).fetchall()]
     counts = con.execute(store.sql("export/counts.sql")).fetchall()
     facts = con.execute(
         store.sql("export/facts.sql"), [region, REGION_LEVELS.get(len(region), 0)]
@@ -689,6 +692,7 @@ def export(
     severities: Iterable[str] | None = None,
     statuses: Iterable[str] | None = None,
     categories: Iterable[str] | None = None,
+    by_household: bool = False,
 ) -> ExportResult:
     """Write the watch-list file, log it in the store, publish a snapshot (``oopwatch export``)."""
     started = time.perf_counter()
@@ -702,7 +706,10 @@ def export(
     con = open_current(db)
     try:
         _require_data(con, year, region)
-        data = fetch(con, year, region, rules, severities, statuses, categories, full_ids)
+        data = fetch(
+            con, year, region, rules, severities, statuses, categories, full_ids,
+            by_household=by_household,
+        )  # fmt: skip
         content = xlsx_bytes(data, lang, split) if fmt == "xlsx" else csv_bytes(data, lang)
         write_atomically(out, content)
         sha = hashlib.sha256(content).hexdigest()

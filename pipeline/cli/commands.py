@@ -269,6 +269,10 @@ def rules_show(region: str, year: int, rules_dir: Path | None) -> None:
     help="One sheet per county or township (.xlsx only).",
 )  # fmt: skip
 @click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
+@click.option(
+    "--by-household", "by_household", is_flag=True,
+    help="A household's members together (one visit each), the most urgent household first.",
+)  # fmt: skip
 @click.option("--rule", "rules", multiple=True, help="Only people flagged by this rule id.")
 @click.option(
     "--severity", "severities", multiple=True, type=click.Choice(["high", "medium", "low"])
@@ -277,7 +281,7 @@ def rules_show(region: str, year: int, rules_dir: Path | None) -> None:
 @click.option("--category", "categories", multiple=True, help="Only this category code.")
 def export(
     db: Path, year: int, out: Path, region: str, lang: str, full_ids: bool, split: str | None,
-    force: bool, rules: tuple[str, ...], severities: tuple[str, ...],
+    force: bool, by_household: bool, rules: tuple[str, ...], severities: tuple[str, ...],
     statuses: tuple[str, ...], categories: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Write the watch-list for caseworkers (.xlsx with follow-up columns, or .csv); IDs masked."""
@@ -289,6 +293,7 @@ def export(
         result = exporting.export(
             db, year, out, region=region, lang=lang, full_ids=full_ids, split=split, force=force,
             rules=rules, severities=severities, statuses=statuses, categories=categories,
+            by_household=by_household,
         )  # fmt: skip
     except (exporting.ExportRefused, store.StoreLocked) as exc:
         click.echo(f"refused: {exc}", err=True)
