@@ -52,6 +52,7 @@ def places(db: Path) -> dict[str, str]:
     return {
         "overview": "",
         "watchlist": "watchlist",
+        "watchlist-households": "watchlist",  # then shown by household (a click)
         "quality": "quality",
         "drill-national": drill(),
         "drill-county": drill(region=village[:6]),
@@ -64,12 +65,20 @@ def places(db: Path) -> dict[str, str]:
     }
 
 
-def shoot(page, url: str, path: Path, width: int) -> None:  # noqa: ANN001
-    """Open ``url``, wait for the run to end and the charts to draw, save a full-page PNG."""
+CLICKS = {"watchlist-households": ("按户（一户一次走访）", "By household (one visit each)")}
+
+
+def shoot(page, url: str, path: Path, width: int, click: str | None = None) -> None:  # noqa: ANN001
+    """Open ``url`` (and click the text ``click``), wait for the run to end and the charts to
+    draw, save a full-page PNG."""
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(url)
     page.locator('[data-testid="stApp"]').wait_for()
     settle(page)
+    if click:
+        page.get_by_text(click, exact=True).click()
+        page.wait_for_timeout(300)
+        settle(page)
     page.wait_for_timeout(800)  # charts lay out
     height = page.evaluate(
         """() => Math.max(...[...document.querySelectorAll(
@@ -114,7 +123,8 @@ def main() -> None:
                         sep = "&" if "?" in where else "?"
                         url = f"{base}/{where}" + (f"{sep}lang=en" if lang == "en" else "")
                         path = args.out / f"{name}-{width}-{lang}.png"
-                        shoot(page, url, path, width)
+                        texts = CLICKS.get(name)
+                        shoot(page, url, path, width, texts[lang == "en"] if texts else None)
                         print(path, flush=True)
                 page.close()
             browser.close()
