@@ -237,10 +237,18 @@ def households_view(snapshot: str, chosen: dict[str, object]) -> int | None:
     opens = data.access().sees_names
     if opens:
         st.caption(t("wl.hint_households"))
-    right = st.column_config.TextColumn(alignment="right")
+    right = st.column_config.TextColumn(alignment="right", width=110)
+    config = {
+        t("wcol.listed_oop"): right, t("col.household_oop"): right,
+        t("wcol.members"): st.column_config.TextColumn(width=300),  # up to 6 names whole
+        t("wcol.village"): st.column_config.TextColumn(width=150),
+        t("wcol.stage"): st.column_config.TextColumn(width=120),
+        t("wcol.new"): st.column_config.NumberColumn(width=70, pinned=True),
+        t("col.household"): st.column_config.TextColumn(width=120, pinned=True),
+    }  # fmt: skip
     st.dataframe(
         shown, hide_index=True, height=600 if len(shown) > 16 else "auto", key=key,
-        column_config={t("wcol.listed_oop"): right, t("col.household_oop"): right},
+        column_config=config,
         on_select=(lambda: on_row(key, places)) if opens else "ignore",
         selection_mode=["single-row", "single-cell"],
     )  # fmt: skip
