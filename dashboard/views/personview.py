@@ -174,9 +174,9 @@ def timeline_figure(snapshot: str, claims: pd.DataFrame, year: int) -> go.Figure
     )
     fig.update_traces(marker={"size": 10, "opacity": 0.8})
     fig.update_layout(
-        margin={"t": 48, "b": 8, "l": 8, "r": 8},
-        height=380,
-        legend={"orientation": "h", "y": -0.2},
+        margin={"t": 72, "b": 8, "l": 8, "r": 8},
+        height=340,
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "title": None},
     )
     return fig
 
@@ -360,18 +360,17 @@ def draw(year: int, loaded: Loaded) -> None:
     shown, page = loaded.shown, loaded.page
     if shown.members is not None:
         st.subheader(t("person.members", year=year))
-        config = {t("col.oop"): st.column_config.TextColumn(alignment="right")}
-        st.dataframe(shown.members, hide_index=True, column_config=config)
+        st.table(shown.members, hide_index=True)  # a few rows; wraps rather than scrolls
     # Static plots (no hover, zoom or mode bar): the waterfall's bars carry their amounts and the
     # claims table below has each claim's details; interactive ones cost the browser 0.1-0.25 s
     # more per person opened (measured in Chromium at 1M people).
-    left, right = st.columns(2)
+    # One chart above the other: side by side, a 1024-pixel window overlapped their axis labels
     if shown.timeline is None:
-        left.info(t("person.no_claims", year=year))
+        st.info(t("person.no_claims", year=year))
     else:
-        left.plotly_chart(shown.timeline, config=STATIC_PLOT)
+        st.plotly_chart(shown.timeline, config=STATIC_PLOT)
     if shown.waterfall is not None:
-        right.plotly_chart(shown.waterfall, config=STATIC_PLOT)
+        st.plotly_chart(shown.waterfall, config=STATIC_PLOT)
     if shown.claims is not None:
         st.expander(t("person.claims")).dataframe(shown.claims, hide_index=True)
     rules_fired(page.flags, year, page.watch)
