@@ -174,9 +174,10 @@ def timeline_figure(snapshot: str, claims: pd.DataFrame, year: int) -> go.Figure
     )
     fig.update_traces(marker={"size": 10, "opacity": 0.8})
     fig.update_layout(
-        margin={"t": 72, "b": 8, "l": 8, "r": 8},
-        height=340,
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "title": None},
+        margin={"t": 48, "b": 8, "l": 8, "r": 8},
+        height=380,
+        # under the axis title, not over it (nor over the chart's title)
+        legend={"orientation": "h", "y": -0.28, "yanchor": "top", "x": 0, "title": None},
     )
     return fig
 
