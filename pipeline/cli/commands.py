@@ -227,9 +227,12 @@ def rules_check(folder: Path | None) -> None:
             click.echo(f"error: {problem}", err=True)
         click.echo(f"{len(exc.problems)} problem(s) in {folder}", err=True)
         raise SystemExit(1) from None
+    policy = ruleset.assistance
     click.echo(
         f"ok: {len(ruleset.rules)} rules, {len(ruleset.regions)} region file(s), "
-        f"{len(ruleset.incomes)} reference incomes; fingerprint {ruleset.fingerprint}"
+        f"{len(ruleset.incomes)} reference incomes; assistance policy: {len(policy.items)} "
+        f"item(s), {len(policy.caps)} cap(s), {len(policy.tilted)} tilted tier(s) in "
+        f"{len(policy.files)} file(s); fingerprint {ruleset.fingerprint}"
     )
 
 

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from pipeline import schema
+from pipeline.rules import assistance as assistance_policy
 
 # rules/ of the repository; in an installed wheel, its copy inside this package
 _REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
@@ -91,6 +92,7 @@ class RuleSet:
     incomes: list[tuple[str, int, Decimal, str]]  # (region code, '' national; year; yuan; source)
     fingerprint: str
     text: dict[str, str]  # file name -> content, stored with every evaluation run
+    assistance: assistance_policy.Policy = field(default_factory=assistance_policy.Policy)
 
 
 def _division_codes() -> set[str]:
@@ -309,13 +311,15 @@ def load(folder: Path = RULES_DIR) -> RuleSet:
     incomes = _load_incomes(folder / "reference" / "rural_income.csv", problems)
     for region in regions.values():
         incomes += [(region.code, year, yuan, src) for year, yuan, src in region.incomes]
+    assistance = assistance_policy.load(folder, divisions, problems)
     if problems:
         raise RulesError(problems)
     files = [default, *sorted((folder / "regions").glob("*.toml"))]
     files.append(folder / "reference" / "rural_income.csv")
+    files += assistance.files
     text = {str(p.relative_to(folder)): p.read_text(encoding="utf-8") for p in files}
     digest = hashlib.sha256(json.dumps(text, sort_keys=True).encode()).hexdigest()[:16]
-    return RuleSet(folder, rules, severity, regions, incomes, digest, text)
+    return RuleSet(folder, rules, severity, regions, incomes, digest, text, assistance)
 
 
 def resolve(ruleset: RuleSet, region: str) -> list[Rule]:
@@ -399,4 +403,5 @@ def describe(ruleset: RuleSet, region: str, year: int) -> str:
             else:
                 yuan, note = income
                 lines.append(f"    reference income: {yuan} yuan, {note}")
+    lines += assistance_policy.describe(ruleset.assistance, region, year)
     return "\n".join(lines)
