@@ -197,7 +197,7 @@ def _load_file(
     policy.files.append(path)
 
 
-def _groups_for(policy: Policy, region: str) -> dict[str, list[str]]:
+def groups_for(policy: Policy, region: str) -> dict[str, list[str]]:
     """The visit-type groups in force in ``region``: the default's, overridden per group."""
     merged: dict[str, list[str]] = {}
     for code in ["", *(region[:n] for n in (2, 4, 6, 9) if len(region) >= n)]:
@@ -210,7 +210,7 @@ def _cross_checks(policy: Policy, divisions: set[str], problems: list[str]) -> N
         if region and region not in divisions:
             problems.append(f"assistance region {region} is not in the division list (MCA codes)")
     for item in policy.items:
-        groups = _groups_for(policy, item.region)
+        groups = groups_for(policy, item.region)
         if item.group not in groups:
             problems.append(
                 f"{item.file}: item {item.category}/{item.group}: group {item.group!r} is not "
@@ -279,7 +279,7 @@ def in_force(policy: Policy, region: str, year: int) -> tuple[list[Item], list[C
 def describe(policy: Policy, region: str, year: int) -> list[str]:
     """The assistance policy in force, one line per value with the file it comes from."""
     items, caps, tilted = in_force(policy, region, year)
-    groups = _groups_for(policy, region)
+    groups = groups_for(policy, region)
     lines = [f"medical assistance policy in force in {region or '(default)'} for {year}:"]
     if not items:
         lines.append("  none (no category gets assistance)")

@@ -10,6 +10,7 @@ import duckdb
 
 from pipeline import store
 from pipeline.models import build_marts
+from pipeline.rules import assistance
 from pipeline.rules.ruleset import KINDS, RuleSet, resolve
 
 _RULE_ROW_TYPES = {
@@ -64,6 +65,7 @@ def compile_to(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
         FROM rule_rows"""
     )
     con.execute("DROP TABLE rule_rows")
+    _compile_assistance(con, ruleset)
     con.execute(
         """CREATE OR REPLACE TEMP TABLE income_ref
         (region_code VARCHAR, year BIGINT, yuan DECIMAL(14,2), source VARCHAR)"""
@@ -145,8 +147,50 @@ def evaluate(
     # whole, about 3.6 s of a 1M-people weekly import (README "Performance"); update them per
     # touched region, and keep the watch-list page's order in its query instead of storage.
     store.run_script(con, "rules/evaluate.sql")
+    store.run_folder(con, "assistance")  # the medical-assistance replay (issue 18)
     build_marts(con)
     return run_id
+
+
+def _compile_assistance(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
+    """Write the temp tables the assistance replay reads: assist_items (one row per item and
+    visit type of its group), assist_caps and assist_tilted (one row per category)."""
+    policy = ruleset.assistance
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE assist_items (region_code VARCHAR, year_from INTEGER,
+        year_to INTEGER, category VARCHAR, grp VARCHAR, visit_type VARCHAR,
+        ratio DECIMAL(6,4), deductible DECIMAL(14,2), deductible_share DECIMAL(6,4),
+        cap_name VARCHAR)"""
+    )
+    items = [
+        (i.region, *i.years, i.category, i.group, visit, str(i.ratio),
+         None if i.deductible is None else str(i.deductible),
+         None if i.deductible_share is None else str(i.deductible_share), i.cap)
+        for i in policy.items
+        for visit in assistance.groups_for(policy, i.region).get(i.group, [])
+    ]  # fmt: skip
+    if items:
+        con.executemany("INSERT INTO assist_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", items)
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE assist_caps (region_code VARCHAR, year_from INTEGER,
+        year_to INTEGER, name VARCHAR, amount DECIMAL(14,2))"""
+    )
+    caps = [(c.region, *c.years, c.name, str(c.amount)) for c in policy.caps]
+    if caps:
+        con.executemany("INSERT INTO assist_caps VALUES (?, ?, ?, ?, ?)", caps)
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE assist_tilted (region_code VARCHAR, year_from INTEGER,
+        year_to INTEGER, category VARCHAR, deductible DECIMAL(14,2), ratio DECIMAL(6,4),
+        cap DECIMAL(14,2))"""
+    )
+    tiers = [
+        (t.region, *t.years, category, str(t.deductible), str(t.ratio),
+         None if t.cap is None else str(t.cap))
+        for t in policy.tilted
+        for category in t.categories
+    ]  # fmt: skip
+    if tiers:
+        con.executemany("INSERT INTO assist_tilted VALUES (?, ?, ?, ?, ?, ?, ?)", tiers)
 
 
 def _code_version() -> str:

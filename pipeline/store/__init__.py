@@ -16,7 +16,7 @@ from pipeline.store.db import (
     scalar,
     work_dir,
 )
-from pipeline.store.files import SQL_DIR, models_version, run_script, sql
+from pipeline.store.files import SQL_DIR, models_version, run_folder, run_script, sql
 from pipeline.store.keys import PERSON_KEY_HEX, person_key, person_key_macro, person_key_secret
 from pipeline.store.snapshots import (
     PublishFailed,
@@ -37,6 +37,6 @@ __all__ = [
     "close_and_publish", "code_macros", "connect", "current_snapshot", "index_claim_rows",
     "last_good_snapshot", "mark_demo", "missing_store", "models_version", "open_store",
     "other_stores", "person_key", "person_key_macro", "person_key_secret", "pointer_path",
-    "publish", "require", "run_script", "scalar", "snapshot_dir", "snapshot_problem",
+    "publish", "require", "run_folder", "run_script", "scalar", "snapshot_dir", "snapshot_problem",
     "snapshot_version", "snapshots", "sql", "stale_reason", "work_dir",
 ]  # fmt: skip

@@ -1,0 +1,159 @@
+-- reads: claims_effective, people, roster_rows, import_files, assist_items, assist_caps, assist_tilted, township_income
+-- The medical-assistance replay, claim by claim (issue 18): every claim in force, in settlement
+-- order (settle_date, then claim_id) per person and year, through the policy in force for the
+-- person's region and the category they had on the claim's date. Set-based: each step is a
+-- running sum over the ordered claims, never a loop.
+--   remainder  in_scope_cost - basic_paid - critical_paid, at least 0 (total_cost when the
+--              in-scope cost is missing)
+--   deductible consumed cumulatively per person, year and visit-type group: the part of the
+--              remainder above it, times the ratio
+--   cap        a yearly amount shared by the groups that name it: reached mid-claim, the rest
+--              of the claim gets nothing
+--   tilted     倾斜救助, last: the part of the year's remaining OOP (after the regular share)
+--              above its deductible, times its ratio, within its cap
+-- Entitled amounts are running totals rounded to the cent; a claim's is the difference of two,
+-- so a person-year's claims add up exactly to its rounded total.
+-- Category on a date: the roster row in force then (rows take effect on the day their file was
+-- imported; the first known row also covers the time before it).
+CREATE OR REPLACE TABLE assist_claims AS
+WITH roster_periods AS (
+    SELECT r.person_id, r.category,
+           CASE WHEN row_number() OVER w = 1 THEN DATE '1900-01-01'
+                ELSE CAST(f.imported_at AS DATE) END AS valid_from,
+           coalesce(CAST(lead(f.imported_at) OVER w AS DATE), DATE '9999-12-31') AS valid_to
+    FROM roster_rows AS r
+    JOIN import_files AS f USING (file_id)
+    WINDOW w AS (PARTITION BY r.person_id ORDER BY r.file_id, r.line)
+),
+claims AS (
+    SELECT c.claim_id, c.person_id, c.year, c.settle_date, c.visit_type, c.total_cost,
+           c.basic_paid, c.critical_paid, c.assistance_paid, c.other_paid, c.in_scope_cost,
+           p.village_code,
+           coalesce(rp.category, p.category) AS category,
+           rp.person_id IS NOT NULL AS category_from_roster,
+           greatest(coalesce(c.in_scope_cost, c.total_cost) - c.basic_paid - c.critical_paid, 0)
+               AS remainder
+    FROM claims_effective AS c
+    JOIN people AS p USING (person_id)
+    LEFT JOIN roster_periods AS rp
+        ON rp.person_id = c.person_id
+       AND c.settle_date >= rp.valid_from AND c.settle_date < rp.valid_to
+),
+itemised AS (
+    -- the most specific region's item for the claim's category and visit type that year
+    SELECT c.*, i.grp, i.ratio, i.deductible, i.deductible_share, i.cap_name,
+           i.region_code AS policy_region
+    FROM claims AS c
+    LEFT JOIN assist_items AS i
+        ON starts_with(coalesce(c.village_code, ''), i.region_code)
+       AND c.year BETWEEN i.year_from AND i.year_to
+       AND i.category = c.category AND i.visit_type = c.visit_type
+    QUALIFY row_number() OVER (PARTITION BY c.claim_id
+                               ORDER BY length(i.region_code) DESC NULLS LAST) = 1
+),
+deducted AS (
+    SELECT x.*,
+           coalesce(x.deductible, round(x.deductible_share * inc.yuan, 2), 0) AS deductible_yuan,
+           sum(x.remainder) OVER g AS running_remainder
+    FROM itemised AS x
+    LEFT JOIN township_income AS inc
+        ON inc.township_code = coalesce(substr(x.village_code, 1, 9), '') AND inc.year = x.year
+    WINDOW g AS (PARTITION BY x.person_id, x.year, x.grp
+                 ORDER BY x.settle_date, x.claim_id ROWS UNBOUNDED PRECEDING)
+),
+regular AS (
+    SELECT d.*,
+           least(d.remainder, greatest(d.deductible_yuan - (d.running_remainder - d.remainder), 0))
+               AS deductible_used,
+           coalesce(d.ratio, 0) * (greatest(d.running_remainder - d.deductible_yuan, 0)
+                                   - greatest(d.running_remainder - d.remainder
+                                              - d.deductible_yuan, 0)) AS uncapped
+    FROM deducted AS d
+),
+with_cap AS (
+    -- the most specific region's amount for the cap the item names
+    SELECT r.*, cap.amount AS cap_amount
+    FROM regular AS r
+    LEFT JOIN assist_caps AS cap
+        ON cap.name = r.cap_name AND starts_with(coalesce(r.village_code, ''), cap.region_code)
+       AND r.year BETWEEN cap.year_from AND cap.year_to
+    QUALIFY row_number() OVER (PARTITION BY r.claim_id
+                               ORDER BY length(cap.region_code) DESC NULLS LAST) = 1
+),
+capped AS (
+    SELECT w.*, sum(w.uncapped) OVER k AS running_uncapped
+    FROM with_cap AS w
+    WINDOW k AS (PARTITION BY w.person_id, w.year, coalesce(w.cap_name, '#' || w.grp)
+                 ORDER BY w.settle_date, w.claim_id ROWS UNBOUNDED PRECEDING)
+),
+shared AS (
+    SELECT c.*,
+           CASE WHEN c.cap_amount IS NULL THEN c.uncapped
+                ELSE least(c.running_uncapped, c.cap_amount)
+                     - least(c.running_uncapped - c.uncapped, c.cap_amount) END AS regular_share,
+           CASE WHEN c.cap_amount IS NULL THEN NULL
+                ELSE greatest(c.cap_amount - c.running_uncapped, 0) END AS cap_left
+    FROM capped AS c
+),
+with_tier AS (
+    -- the most specific region's tilted tier for the category
+    SELECT s.*, t.deductible AS tilted_deductible, t.ratio AS tilted_ratio, t.cap AS tilted_cap,
+           s.total_cost - s.basic_paid - s.critical_paid - s.other_paid - s.regular_share
+               AS left_after
+    FROM shared AS s
+    LEFT JOIN assist_tilted AS t
+        ON t.category = s.category AND starts_with(coalesce(s.village_code, ''), t.region_code)
+       AND s.year BETWEEN t.year_from AND t.year_to
+    QUALIFY row_number() OVER (PARTITION BY s.claim_id
+                               ORDER BY length(t.region_code) DESC NULLS LAST) = 1
+),
+tilted AS (
+    -- the year's remaining OOP after the regular share, running
+    SELECT w.*, sum(w.left_after) OVER y AS running_left
+    FROM with_tier AS w
+    WINDOW y AS (PARTITION BY w.person_id, w.year ORDER BY w.settle_date, w.claim_id
+                 ROWS UNBOUNDED PRECEDING)
+),
+tilted_share AS (
+    SELECT t.*,
+           coalesce(t.tilted_ratio, 0) * (
+               greatest(t.running_left - coalesce(t.tilted_deductible, 0), 0)
+               - greatest(t.running_left - t.left_after - coalesce(t.tilted_deductible, 0), 0))
+               AS tilted_uncapped
+    FROM tilted AS t
+),
+totals AS (
+    SELECT t.*,
+           sum(t.tilted_uncapped) OVER y AS running_tilted
+    FROM tilted_share AS t
+    WINDOW y AS (PARTITION BY t.person_id, t.year ORDER BY t.settle_date, t.claim_id
+                 ROWS UNBOUNDED PRECEDING)
+),
+entitled AS (
+    SELECT t.*,
+           CASE WHEN t.tilted_cap IS NULL THEN t.tilted_uncapped
+                ELSE least(t.running_tilted, t.tilted_cap)
+                     - least(t.running_tilted - t.tilted_uncapped, t.tilted_cap) END
+               AS tilted_part
+    FROM totals AS t
+),
+rounded AS (
+    SELECT e.*,
+           sum(e.regular_share + e.tilted_part) OVER y AS running_entitled
+    FROM entitled AS e
+    WINDOW y AS (PARTITION BY e.person_id, e.year ORDER BY e.settle_date, e.claim_id
+                 ROWS UNBOUNDED PRECEDING)
+)
+SELECT claim_id, person_id, year, settle_date, visit_type, category, category_from_roster,
+       village_code, policy_region, grp AS visit_group,
+       CAST(remainder AS DECIMAL(14,2)) AS remainder,
+       CAST(deductible_used AS DECIMAL(14,2)) AS deductible_used,
+       coalesce(ratio, 0) AS ratio,
+       CAST(cap_left AS DECIMAL(14,2)) AS cap_left,
+       CAST(round(running_entitled, 2)
+            - round(running_entitled - regular_share - tilted_part, 2) AS DECIMAL(14,2))
+           AS entitled,
+       CAST(round(tilted_part, 2) AS DECIMAL(14,2)) AS tilted,
+       assistance_paid AS paid
+FROM rounded
+ORDER BY person_id, year, settle_date, claim_id;

@@ -1,0 +1,186 @@
+"""The medical-assistance replay (issue 18): hand-computed cases to the cent, through a real
+import into a real store with a rules folder of their own."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from pipeline import flow, rules
+from tests.conftest import make_id, write_csv
+
+VILLAGE = "230124100201"  # 方正县 方正镇 东风村 (Heilongjiang)
+HEADER = ["claim_id", "person_id", "settle_date", "visit_type", "total_cost", "basic_paid",
+          "critical_paid", "assistance_paid", "other_paid", "in_scope_cost"]  # fmt: skip
+D = Decimal
+
+POLICY = """
+effective_from = 2022
+[groups]
+inpatient = ["inpatient"]
+chronic = ["chronic"]
+
+[[item]]
+category = "dibao"
+group = "inpatient"
+ratio = "0.70"
+deductible = "1000"
+cap = "year"
+
+[[item]]
+category = "dibao"
+group = "chronic"
+ratio = "0.30"
+cap = "year"
+
+[[item]]
+category = "monitored"
+group = "inpatient"
+ratio = "0.70"
+
+[[item]]
+category = "monitored"
+group = "chronic"
+ratio = "0.30"
+
+[[cap]]
+name = "year"
+amount = "5000"
+"""
+TILTED = """
+region = "230124"
+[[tilted]]
+categories = ["monitored"]
+deductible = "5000"
+ratio = "0.70"
+cap = "1000"
+"""
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> Path:
+    """The shipped rules with this test's assistance policy (and a county's tilted tier)."""
+    folder = tmp_path / "rules"
+    shutil.copytree(rules.RULES_DIR, folder)
+    shutil.rmtree(folder / "assistance")
+    (folder / "assistance" / "regions").mkdir(parents=True)
+    (folder / "assistance" / "default.toml").write_text(POLICY, encoding="utf-8")
+    (folder / "assistance" / "regions" / "230124.toml").write_text(TILTED, encoding="utf-8")
+    return folder
+
+
+def roster(folder: Path, rows: list[tuple[str, str]]) -> None:
+    header = ["person_id", "name", "household_id", "village_code", "category"]
+    rows_out = [(pid, "某", f"H{i}", VILLAGE, cat) for i, (pid, cat) in enumerate(rows)]
+    write_csv(folder / "roster.csv", header, rows_out)
+
+
+def claims(query, person: str) -> list[tuple]:
+    return query(
+        """SELECT claim_id, in_scope_remainder, deductible_used, ratio, cap_left, tilted,
+                  entitled, paid, difference
+           FROM assistance_claims WHERE person_id = ? ORDER BY settle_date""",
+        [person],
+    )
+
+
+def test_deductible_and_a_shared_cap_crossed_inside_claims(tmp_path, db, query, policy):
+    """dibao: inpatient 70% above a 1,000 deductible, chronic 30%, one 5,000 cap for both."""
+    p = make_id(1)
+    week = tmp_path / "w"
+    roster(week, [(p, "dibao")])
+    write_csv(week / "claims.csv", HEADER, [
+        # remainder 2,800 - 1,500 = 1,300; 1,000 of it the deductible; 300 x 70% = 210.00
+        ("C1", p, "2026-01-10", "inpatient", "3000.00", "1500.00", "0", "210.00", "0", "2800.00"),
+        # no in-scope cost: 1,000 - 200 = 800 x 30% = 240.00 (cap used: 450)
+        ("C2", p, "2026-02-10", "chronic", "1000.00", "200.00", "0", "0", "0", ""),
+        # 11,000 - 4,000 - 1,000 = 6,000 x 70% = 4,200.00 (cap used: 4,650)
+        ("C3", p, "2026-03-10", "inpatient", "12000.00", "4000.00", "1000.00", "4200.00", "0",
+         "11000.00"),
+        # 1,500 x 70% = 1,050, but only 350 of the cap is left: 350.00 (paid 1,050: over)
+        ("C4", p, "2026-04-10", "inpatient", "2000.00", "500.00", "0", "1050.00", "0",
+         "2000.00"),
+        # the cap is used up: 0.00
+        ("C5", p, "2026-05-10", "chronic", "500.00", "0", "0", "0", "0", "500.00"),
+    ])  # fmt: skip
+    flow.ingest([week], db, rules_dir=policy)
+    assert claims(query, p) == [
+        ("C1", D("1300.00"), D("1000.00"), D("0.7000"), D("4790.00"), D("0.00"), D("210.00"),
+         D("210.00"), D("0.00")),
+        ("C2", D("800.00"), D("0.00"), D("0.3000"), D("4550.00"), D("0.00"), D("240.00"),
+         D("0.00"), D("240.00")),
+        ("C3", D("6000.00"), D("0.00"), D("0.7000"), D("350.00"), D("0.00"), D("4200.00"),
+         D("4200.00"), D("0.00")),
+        ("C4", D("1500.00"), D("0.00"), D("0.7000"), D("0.00"), D("0.00"), D("350.00"),
+         D("1050.00"), D("-700.00")),
+        ("C5", D("500.00"), D("0.00"), D("0.3000"), D("0.00"), D("0.00"), D("0.00"), D("0.00"),
+         D("0.00")),
+    ]  # fmt: skip
+    assert query(
+        """SELECT category, entitled, paid, shortfall, overpaid, claims_short, claims
+           FROM assistance_replay WHERE person_id = ?""",
+        [p],
+    ) == [("dibao", D("5000.00"), D("5460.00"), D("0.00"), D("460.00"), 1, 5)]
+
+
+def test_tilted_tier_and_a_reversal(tmp_path, db, query, policy):
+    """monitored in a county with a tilted tier: above 5,000 of the year's remaining OOP, 70%,
+    at most 1,000. A reversal of a claim takes it out of the replay as it does of OOP."""
+    m = make_id(2)
+    week = tmp_path / "w1"
+    roster(week, [(m, "monitored")])
+    write_csv(week / "claims.csv", HEADER, [
+        # 10,000 x 70% = 7,000; left 20,000 - 10,000 - 7,000 = 3,000 (year: 3,000)
+        ("T1", m, "2026-01-10", "inpatient", "20000.00", "10000.00", "0", "0", "0", "20000.00"),
+        # 6,000 x 70% = 4,200; left 1,800 (year: 4,800)
+        ("T2", m, "2026-02-10", "inpatient", "10000.00", "4000.00", "0", "0", "0", "10000.00"),
+        # 3,000 x 30% = 900; left 2,100 (year: 6,900): 1,900 above 5,000 x 70% = 1,330, cap 1,000
+        ("T3", m, "2026-03-10", "chronic", "3000.00", "0", "0", "0", "0", "3000.00"),
+    ])  # fmt: skip
+    flow.ingest([week], db, rules_dir=policy)
+    got = [(c[0], c[5], c[6]) for c in claims(query, m)]
+    assert got == [("T1", D("0.00"), D("7000.00")), ("T2", D("0.00"), D("4200.00")),
+                   ("T3", D("1000.00"), D("1900.00"))]  # fmt: skip
+    assert query("SELECT entitled, shortfall FROM assistance_replay WHERE person_id = ?", [m]) == [
+        (D("13100.00"), D("13100.00"))
+    ]
+    # T2 reversed: T3's remaining OOP is now 3,000 + 2,100 = 5,100: 100 x 70% = 70.00 tilted
+    week2 = tmp_path / "w2"
+    reversal = ("R2", m, "2026-03-20", "inpatient", "-10000.00", "-4000.00", "0", "0", "T2")
+    write_csv(week2 / "claims.csv", [*HEADER[:8], "reverses"], [reversal])
+    flow.ingest([week2], db, rules_dir=policy)
+    got = [(c[0], c[5], c[6]) for c in claims(query, m)]
+    assert got == [("T1", D("0.00"), D("7000.00")), ("T3", D("70.00"), D("970.00"))]
+    assert query("SELECT entitled FROM assistance_replay WHERE person_id = ?", [m]) == [
+        (D("7970.00"),)
+    ]
+
+
+def test_a_correction_and_the_category_on_the_claims_date(tmp_path, db, query, policy):
+    """A corrected claim is replayed as corrected. The category is the one on the claim's date:
+    a person general when their claims were settled and dibao only from a later roster gets
+    nothing for those claims, though the roster now says dibao."""
+    p, q = make_id(3), make_id(4)
+    week = tmp_path / "w1"
+    roster(week, [(p, "dibao"), (q, "general")])
+    write_csv(week / "claims.csv", HEADER, [
+        ("K1", p, "2026-01-10", "chronic", "1000.00", "0", "0", "0", "0", "1000.00"),
+        ("K2", q, "2026-01-10", "chronic", "1000.00", "0", "0", "0", "0", "1000.00"),
+    ])  # fmt: skip
+    flow.ingest([week], db, rules_dir=policy)
+    assert query("SELECT person_id, entitled FROM assistance_replay ORDER BY 1") == sorted(
+        [(p, D("300.00")), (q, D("0.00"))]
+    )
+    week2 = tmp_path / "w2"
+    roster(week2, [(q, "dibao")])  # q becomes dibao today, after K2 was settled
+    write_csv(week2 / "claims.csv", HEADER, [  # K1 corrected: basic insurance paid 400
+        ("K1", p, "2026-01-10", "chronic", "1000.00", "400.00", "0", "0", "0", "1000.00"),
+    ])  # fmt: skip
+    flow.ingest([week2], db, rules_dir=policy)
+    assert query(
+        "SELECT person_id, category, entitled FROM assistance_replay ORDER BY 1"
+    ) == sorted([(p, "dibao", D("180.00")), (q, "general", D("0.00"))])
+    assert query("SELECT category FROM people WHERE person_id = ?", [q]) == [("dibao",)]
