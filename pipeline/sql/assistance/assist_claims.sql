@@ -28,9 +28,8 @@ WITH roster_periods AS (
 claims AS (
     SELECT c.claim_id, c.person_id, c.year, c.settle_date, c.visit_type, c.total_cost,
            c.basic_paid, c.critical_paid, c.assistance_paid, c.other_paid, c.in_scope_cost,
-           p.village_code,
+           p.village_code, coalesce(substr(p.village_code, 1, 9), '') AS township,
            coalesce(rp.category, p.category) AS category,
-           rp.person_id IS NOT NULL AS category_from_roster,
            greatest(coalesce(c.in_scope_cost, c.total_cost) - c.basic_paid - c.critical_paid, 0)
                AS remainder
     FROM claims_effective AS c
@@ -39,17 +38,59 @@ claims AS (
         ON rp.person_id = c.person_id
        AND c.settle_date >= rp.valid_from AND c.settle_date < rp.valid_to
 ),
-itemised AS (
-    -- the most specific region's item for the claim's category and visit type that year
-    SELECT c.*, i.grp, i.ratio, i.deductible, i.deductible_share, i.cap_name,
-           i.region_code AS policy_region
+places AS (SELECT DISTINCT township, year FROM claims),
+-- The policy resolved once per township and year (region files go down to townships): the
+-- most specific region's item per category and visit type, cap per name, tilted tier per
+-- category. Joining these small tables costs the claims a hash join each, not a search.
+items AS (
+    SELECT pl.township, pl.year, i.category, i.visit_type, i.grp, i.ratio, i.deductible,
+           i.deductible_share, i.cap_name, i.region_code AS policy_region
+    FROM places AS pl
+    JOIN assist_items AS i
+        ON starts_with(pl.township, i.region_code) AND pl.year BETWEEN i.year_from AND i.year_to
+    QUALIFY row_number() OVER (PARTITION BY pl.township, pl.year, i.category, i.visit_type
+                               ORDER BY length(i.region_code) DESC) = 1
+),
+caps AS (
+    SELECT pl.township, pl.year, c.name, c.amount
+    FROM places AS pl
+    JOIN assist_caps AS c
+        ON starts_with(pl.township, c.region_code) AND pl.year BETWEEN c.year_from AND c.year_to
+    QUALIFY row_number() OVER (PARTITION BY pl.township, pl.year, c.name
+                               ORDER BY length(c.region_code) DESC) = 1
+),
+tiers AS (
+    SELECT pl.township, pl.year, t.category, t.deductible, t.ratio, t.cap
+    FROM places AS pl
+    JOIN assist_tilted AS t
+        ON starts_with(pl.township, t.region_code) AND pl.year BETWEEN t.year_from AND t.year_to
+    QUALIFY row_number() OVER (PARTITION BY pl.township, pl.year, t.category
+                               ORDER BY length(t.region_code) DESC) = 1
+),
+itemised_all AS (
+    SELECT c.*, i.grp, i.ratio, i.deductible, i.deductible_share, i.cap_name, i.policy_region,
+           cap.amount AS cap_amount, t.deductible AS tilted_deductible,
+           t.ratio AS tilted_ratio, t.cap AS tilted_cap
     FROM claims AS c
-    LEFT JOIN assist_items AS i
-        ON starts_with(coalesce(c.village_code, ''), i.region_code)
-       AND c.year BETWEEN i.year_from AND i.year_to
-       AND i.category = c.category AND i.visit_type = c.visit_type
-    QUALIFY row_number() OVER (PARTITION BY c.claim_id
-                               ORDER BY length(i.region_code) DESC NULLS LAST) = 1
+    LEFT JOIN items AS i USING (township, year, category, visit_type)
+    LEFT JOIN caps AS cap ON cap.township = c.township AND cap.year = c.year
+                         AND cap.name = i.cap_name
+    LEFT JOIN tiers AS t ON t.township = c.township AND t.year = c.year
+                        AND t.category = c.category
+),
+-- Only the person-years with something to replay (a claim under an item or a tilted tier) go
+-- through the running sums, each claim numbered once in settlement order (seq); everyone
+-- else's claims are entitled to nothing.
+covered AS (
+    SELECT DISTINCT person_id, year FROM itemised_all
+    WHERE grp IS NOT NULL OR tilted_ratio IS NOT NULL
+),
+itemised AS (
+    SELECT x.*,
+           row_number() OVER (PARTITION BY x.person_id, x.year
+                              ORDER BY x.settle_date, x.claim_id) AS seq
+    FROM itemised_all AS x
+    SEMI JOIN covered USING (person_id, year)
 ),
 deducted AS (
     SELECT x.*,
@@ -57,9 +98,9 @@ deducted AS (
            sum(x.remainder) OVER g AS running_remainder
     FROM itemised AS x
     LEFT JOIN township_income AS inc
-        ON inc.township_code = coalesce(substr(x.village_code, 1, 9), '') AND inc.year = x.year
+        ON inc.township_code = x.township AND inc.year = x.year
     WINDOW g AS (PARTITION BY x.person_id, x.year, x.grp
-                 ORDER BY x.settle_date, x.claim_id ROWS UNBOUNDED PRECEDING)
+                 ORDER BY x.seq ROWS UNBOUNDED PRECEDING)
 ),
 regular AS (
     SELECT d.*,
@@ -70,21 +111,11 @@ regular AS (
                                               - d.deductible_yuan, 0)) AS uncapped
     FROM deducted AS d
 ),
-with_cap AS (
-    -- the most specific region's amount for the cap the item names
-    SELECT r.*, cap.amount AS cap_amount
-    FROM regular AS r
-    LEFT JOIN assist_caps AS cap
-        ON cap.name = r.cap_name AND starts_with(coalesce(r.village_code, ''), cap.region_code)
-       AND r.year BETWEEN cap.year_from AND cap.year_to
-    QUALIFY row_number() OVER (PARTITION BY r.claim_id
-                               ORDER BY length(cap.region_code) DESC NULLS LAST) = 1
-),
 capped AS (
     SELECT w.*, sum(w.uncapped) OVER k AS running_uncapped
-    FROM with_cap AS w
+    FROM regular AS w
     WINDOW k AS (PARTITION BY w.person_id, w.year, coalesce(w.cap_name, '#' || w.grp)
-                 ORDER BY w.settle_date, w.claim_id ROWS UNBOUNDED PRECEDING)
+                 ORDER BY w.seq ROWS UNBOUNDED PRECEDING)
 ),
 shared AS (
     SELECT c.*,
@@ -96,22 +127,16 @@ shared AS (
     FROM capped AS c
 ),
 with_tier AS (
-    -- the most specific region's tilted tier for the category
-    SELECT s.*, t.deductible AS tilted_deductible, t.ratio AS tilted_ratio, t.cap AS tilted_cap,
+    SELECT s.*,
            s.total_cost - s.basic_paid - s.critical_paid - s.other_paid - s.regular_share
                AS left_after
     FROM shared AS s
-    LEFT JOIN assist_tilted AS t
-        ON t.category = s.category AND starts_with(coalesce(s.village_code, ''), t.region_code)
-       AND s.year BETWEEN t.year_from AND t.year_to
-    QUALIFY row_number() OVER (PARTITION BY s.claim_id
-                               ORDER BY length(t.region_code) DESC NULLS LAST) = 1
 ),
 tilted AS (
     -- the year's remaining OOP after the regular share, running
     SELECT w.*, sum(w.left_after) OVER y AS running_left
     FROM with_tier AS w
-    WINDOW y AS (PARTITION BY w.person_id, w.year ORDER BY w.settle_date, w.claim_id
+    WINDOW y AS (PARTITION BY w.person_id, w.year ORDER BY w.seq
                  ROWS UNBOUNDED PRECEDING)
 ),
 tilted_share AS (
@@ -126,7 +151,7 @@ totals AS (
     SELECT t.*,
            sum(t.tilted_uncapped) OVER y AS running_tilted
     FROM tilted_share AS t
-    WINDOW y AS (PARTITION BY t.person_id, t.year ORDER BY t.settle_date, t.claim_id
+    WINDOW y AS (PARTITION BY t.person_id, t.year ORDER BY t.seq
                  ROWS UNBOUNDED PRECEDING)
 ),
 entitled AS (
@@ -141,10 +166,10 @@ rounded AS (
     SELECT e.*,
            sum(e.regular_share + e.tilted_part) OVER y AS running_entitled
     FROM entitled AS e
-    WINDOW y AS (PARTITION BY e.person_id, e.year ORDER BY e.settle_date, e.claim_id
+    WINDOW y AS (PARTITION BY e.person_id, e.year ORDER BY e.seq
                  ROWS UNBOUNDED PRECEDING)
 )
-SELECT claim_id, person_id, year, settle_date, visit_type, category, category_from_roster,
+SELECT claim_id, person_id, year, settle_date, visit_type, category,
        village_code, policy_region, grp AS visit_group,
        CAST(remainder AS DECIMAL(14,2)) AS remainder,
        CAST(deductible_used AS DECIMAL(14,2)) AS deductible_used,
@@ -156,4 +181,8 @@ SELECT claim_id, person_id, year, settle_date, visit_type, category, category_fr
        CAST(round(tilted_part, 2) AS DECIMAL(14,2)) AS tilted,
        assistance_paid AS paid
 FROM rounded
-ORDER BY person_id, year, settle_date, claim_id;
+UNION ALL
+SELECT claim_id, person_id, year, settle_date, visit_type, category, village_code, NULL, NULL,
+       CAST(remainder AS DECIMAL(14,2)), 0, 0, NULL, 0, 0, assistance_paid
+FROM itemised_all
+ANTI JOIN covered USING (person_id, year);
