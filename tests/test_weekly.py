@@ -81,6 +81,7 @@ def differences_from_full(db: Path) -> dict[str, int]:
 
 
 RUN_TABLES = ("flags", "watch_runs", "watch_changes")
+REPLAY_TABLES = ("assist_claims", "assist_replay")  # the assistance replay, kept per person
 
 
 def rule_differences_from_full(db: Path) -> dict[str, int]:
@@ -95,6 +96,8 @@ def rule_differences_from_full(db: Path) -> dict[str, int]:
         run = con.execute("SELECT max(run_id) FROM rule_runs").fetchall()[0][0]
         for table in RUN_TABLES:
             con.execute(f"CREATE TEMP TABLE kept_{table} AS FROM {table} WHERE run_id = ?", [run])
+        for table in REPLAY_TABLES:
+            con.execute(f"CREATE TEMP TABLE kept_{table} AS FROM {table}")
         for table in ("watch_entries", "flag_entries"):  # as the previous run left them
             con.execute(f"DELETE FROM {table} WHERE from_run = ?", [run])
             con.execute(f"UPDATE {table} SET to_run = NULL WHERE to_run = ?", [run])
@@ -114,6 +117,11 @@ def rule_differences_from_full(db: Path) -> dict[str, int]:
                                                   EXCEPT ALL SELECT {cols} FROM {full}))
                          + (SELECT count(*) FROM (SELECT {cols} FROM {full}
                                                   EXCEPT ALL SELECT {cols} FROM kept_{table}))"""
+            ).fetchall()[0][0]
+        for table in REPLAY_TABLES:  # the weekly replay of the touched people = a full replay
+            found[table] = con.execute(
+                f"""SELECT (SELECT count(*) FROM (FROM kept_{table} EXCEPT ALL FROM {table}))
+                         + (SELECT count(*) FROM (FROM {table} EXCEPT ALL FROM kept_{table}))"""
             ).fetchall()[0][0]
         con.execute("ROLLBACK")
     finally:
@@ -141,7 +149,7 @@ def test_generated_weeks_updated_in_place_equal_a_full_rebuild(tmp_path, db, cli
         assert touched_since_build(db) > touched, week  # this import updated in place
         touched = touched_since_build(db)
         assert differences_from_full(db) == dict.fromkeys(UPDATED, 0), week
-        assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0), week
+        assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES + REPLAY_TABLES, 0), week
     assert weekly_always == [True, True, True]  # each week kept the unchanged people's results
     assert rows(db, "SELECT count(*) > 100 FROM watchlist WHERE status = 'continuing'") == [(True,)]
     # The generated weeks do hold corrections and reversals of earlier weeks' claims.
@@ -190,7 +198,7 @@ def test_moves_corrections_and_late_people_updated_in_place(tmp_path, db, weekly
     assert touched_since_build(db) == 5  # P1 (C1 corrected), P2, P3, P4, P5
     assert rows(db, "SELECT line, reason FROM rejected_rows") == [(3, "claim_id_other_person")]
     assert differences_from_full(db) == dict.fromkeys(UPDATED, 0)
-    assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0)
+    assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES + REPLAY_TABLES, 0)
 
     w3 = tmp_path / "w3"  # the claim R2 reversed arrives: it never counts
     write_csv(w3 / "claims.csv", CLAIM_HEADER, [
@@ -200,7 +208,7 @@ def test_moves_corrections_and_late_people_updated_in_place(tmp_path, db, weekly
     flow.ingest([w3], db)
     assert touched_since_build(db) == 7
     assert differences_from_full(db) == dict.fromkeys(UPDATED, 0)
-    assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0)
+    assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES + REPLAY_TABLES, 0)
     assert weekly_always == [True, True]
 
     # By hand: P1 keeps C1 as corrected (1,500.00), C5 (100.00) and C6 (50.00); P2 C2
@@ -263,7 +271,7 @@ def test_a_new_enrolment_year_or_new_rules_evaluate_everyone(tmp_path, db, weekl
         (P2, 2025),
         (P2, 2026),
     ]
-    assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0)
+    assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES + REPLAY_TABLES, 0)
 
     # Other rules (a lower line for over_line): everyone is evaluated again.
     rules_dir = tmp_path / "rules"
@@ -306,7 +314,7 @@ def test_projected_flags_follow_the_data_date_for_untouched_people(tmp_path, db,
     assert rows(db, "SELECT person_id, change FROM watch_history WHERE run_id = 2") == [
         (P1, "left")
     ]
-    assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0)
+    assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES + REPLAY_TABLES, 0)
 
 
 def test_a_run_by_other_rule_code_is_not_kept(tmp_path, db, weekly_always):
@@ -331,7 +339,7 @@ def test_a_run_by_other_rule_code_is_not_kept(tmp_path, db, weekly_always):
     assert rows(db, "SELECT person_id, rules, weeks_on_list FROM watchlist") == [
         (P1, "oop_line", 3)
     ]
-    assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0)
+    assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES + REPLAY_TABLES, 0)
 
 
 def entries(db: Path) -> list[tuple]:
@@ -356,7 +364,7 @@ def test_a_run_writes_only_the_entries_that_changed(tmp_path, db, weekly_always)
     for n, claims in enumerate(weeks, start=1):
         write_csv(tmp_path / f"w{n}" / "claims.csv", CLAIM_HEADER + ["reverses"], claims)
         flow.ingest([tmp_path / f"w{n}"], db)
-        assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES, 0), n
+        assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES + REPLAY_TABLES, 0), n
         if n == 2:  # run 2 wrote nothing: the entries of run 1 hold
             assert entries(db) == [(1, None, 1, Decimal("30000.00"))]
             assert rows(db, "SELECT DISTINCT from_run, to_run FROM flag_entries") == [(1, None)]

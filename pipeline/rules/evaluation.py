@@ -147,9 +147,9 @@ def evaluate(
     # whole, about 3.6 s of a 1M-people weekly import (README "Performance"); update them per
     # touched region, and keep the watch-list page's order in its query instead of storage.
     store.run_script(con, "rules/evaluate.sql")
-    # The medical-assistance replay (issue 18), in full every run. TODO(performance): 32 s at
-    # 1M people (9.9M claims, 4.1M of them replayed) against a target of 10 s; replay only the
-    # touched people after a weekly import, and carry fewer columns through the running sums.
+    # The medical-assistance replay (issue 18): in full, or after a weekly import for the people
+    # the rules decide again. TODO(performance): a full replay took 36 s at 1M people (9.9M
+    # claims, 4.1M of them replayed) against a target of 10 s.
     store.run_folder(con, "assistance")
     build_marts(con)
     return run_id

@@ -1,4 +1,4 @@
--- reads: claims_effective, people, roster_rows, import_files, assist_items, assist_caps, assist_tilted, township_income
+-- reads: claims_effective, people, roster_rows, import_files, assist_items, assist_caps, assist_tilted, township_income, rule_scope
 -- The medical-assistance replay, claim by claim (issue 18): every claim in force, in settlement
 -- order (settle_date, then claim_id) per person and year, through the policy in force for the
 -- person's region and the category they had on the claim's date. Set-based: each step is a
@@ -15,7 +15,12 @@
 -- so a person-year's claims add up exactly to its rounded total.
 -- Category on a date: the roster row in force then (rows take effect on the day their file was
 -- imported; the first known row also covers the time before it).
-CREATE OR REPLACE TABLE assist_claims AS
+-- After a weekly import only the people the rules decide again (rule_scope: everyone touched)
+-- are replayed; everyone else's rows hold (tests/test_weekly.py compares with a full replay).
+DELETE FROM assist_claims
+WHERE NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FROM rule_scope);
+
+INSERT INTO assist_claims BY NAME
 WITH roster_periods AS (
     SELECT r.person_id, r.category,
            CASE WHEN row_number() OVER w = 1 THEN DATE '1900-01-01'
@@ -25,7 +30,7 @@ WITH roster_periods AS (
     JOIN import_files AS f USING (file_id)
     WINDOW w AS (PARTITION BY r.person_id ORDER BY r.file_id, r.line)
 ),
-claims AS (
+claims AS MATERIALIZED (
     SELECT c.claim_id, c.person_id, c.year, c.settle_date, c.visit_type, c.total_cost,
            c.basic_paid, c.critical_paid, c.assistance_paid, c.other_paid, c.in_scope_cost,
            p.village_code, coalesce(substr(p.village_code, 1, 9), '') AS township,
@@ -37,6 +42,8 @@ claims AS (
     LEFT JOIN roster_periods AS rp
         ON rp.person_id = c.person_id
        AND c.settle_date >= rp.valid_from AND c.settle_date < rp.valid_to
+    WHERE NOT getvariable('rules_incremental')
+       OR c.person_id IN (SELECT person_id FROM rule_scope)
 ),
 places AS (SELECT DISTINCT township, year FROM claims),
 -- The policy resolved once per township and year (region files go down to townships): the
@@ -67,7 +74,7 @@ tiers AS (
     QUALIFY row_number() OVER (PARTITION BY pl.township, pl.year, t.category
                                ORDER BY length(t.region_code) DESC) = 1
 ),
-itemised_all AS (
+itemised_all AS MATERIALIZED (
     SELECT c.*, i.grp, i.ratio, i.deductible, i.deductible_share, i.cap_name, i.policy_region,
            cap.amount AS cap_amount, t.deductible AS tilted_deductible,
            t.ratio AS tilted_ratio, t.cap AS tilted_cap
@@ -81,41 +88,45 @@ itemised_all AS (
 -- Only the person-years with something to replay (a claim under an item or a tilted tier) go
 -- through the running sums, each claim numbered once in settlement order (seq); everyone
 -- else's claims are entitled to nothing.
-covered AS (
+covered AS MATERIALIZED (
     SELECT DISTINCT person_id, year FROM itemised_all
     WHERE grp IS NOT NULL OR tilted_ratio IS NOT NULL
 ),
 itemised AS (
-    SELECT x.*,
+    -- narrow rows for the running sums (each window sorts what it carries): the ids, the
+    -- claim's number in settlement order, and the few amounts and parameters the steps use
+    SELECT x.claim_id, x.person_id, x.year,
            row_number() OVER (PARTITION BY x.person_id, x.year
-                              ORDER BY x.settle_date, x.claim_id) AS seq
+                              ORDER BY x.settle_date, x.claim_id) AS seq,
+           x.remainder, x.grp, coalesce(x.ratio, 0) AS ratio,
+           coalesce(x.deductible, round(x.deductible_share * inc.yuan, 2), 0) AS deductible_yuan,
+           coalesce(x.cap_name, '#' || x.grp) AS cap_key, x.cap_amount,
+           x.total_cost - x.basic_paid - x.critical_paid - x.other_paid AS oop_before,
+           x.tilted_deductible, x.tilted_ratio, x.tilted_cap
     FROM itemised_all AS x
     SEMI JOIN covered USING (person_id, year)
+    LEFT JOIN township_income AS inc ON inc.township_code = x.township AND inc.year = x.year
 ),
 deducted AS (
-    SELECT x.*,
-           coalesce(x.deductible, round(x.deductible_share * inc.yuan, 2), 0) AS deductible_yuan,
-           sum(x.remainder) OVER g AS running_remainder
+    SELECT x.*, sum(x.remainder) OVER g AS running_remainder
     FROM itemised AS x
-    LEFT JOIN township_income AS inc
-        ON inc.township_code = x.township AND inc.year = x.year
-    WINDOW g AS (PARTITION BY x.person_id, x.year, x.grp
-                 ORDER BY x.seq ROWS UNBOUNDED PRECEDING)
+    WINDOW g AS (PARTITION BY x.person_id, x.year, x.grp ORDER BY x.seq
+                 ROWS UNBOUNDED PRECEDING)
 ),
 regular AS (
     SELECT d.*,
            least(d.remainder, greatest(d.deductible_yuan - (d.running_remainder - d.remainder), 0))
                AS deductible_used,
-           coalesce(d.ratio, 0) * (greatest(d.running_remainder - d.deductible_yuan, 0)
-                                   - greatest(d.running_remainder - d.remainder
-                                              - d.deductible_yuan, 0)) AS uncapped
+           d.ratio * (greatest(d.running_remainder - d.deductible_yuan, 0)
+                      - greatest(d.running_remainder - d.remainder - d.deductible_yuan, 0))
+               AS uncapped
     FROM deducted AS d
 ),
 capped AS (
     SELECT w.*, sum(w.uncapped) OVER k AS running_uncapped
     FROM regular AS w
-    WINDOW k AS (PARTITION BY w.person_id, w.year, coalesce(w.cap_name, '#' || w.grp)
-                 ORDER BY w.seq ROWS UNBOUNDED PRECEDING)
+    WINDOW k AS (PARTITION BY w.person_id, w.year, w.cap_key ORDER BY w.seq
+                 ROWS UNBOUNDED PRECEDING)
 ),
 shared AS (
     SELECT c.*,
@@ -126,18 +137,12 @@ shared AS (
                 ELSE greatest(c.cap_amount - c.running_uncapped, 0) END AS cap_left
     FROM capped AS c
 ),
-with_tier AS (
-    SELECT s.*,
-           s.total_cost - s.basic_paid - s.critical_paid - s.other_paid - s.regular_share
-               AS left_after
-    FROM shared AS s
-),
 tilted AS (
     -- the year's remaining OOP after the regular share, running
-    SELECT w.*, sum(w.left_after) OVER y AS running_left
-    FROM with_tier AS w
-    WINDOW y AS (PARTITION BY w.person_id, w.year ORDER BY w.seq
-                 ROWS UNBOUNDED PRECEDING)
+    SELECT s.*, s.oop_before - s.regular_share AS left_after,
+           sum(s.oop_before - s.regular_share) OVER y AS running_left
+    FROM shared AS s
+    WINDOW y AS (PARTITION BY s.person_id, s.year ORDER BY s.seq ROWS UNBOUNDED PRECEDING)
 ),
 tilted_share AS (
     SELECT t.*,
@@ -148,11 +153,9 @@ tilted_share AS (
     FROM tilted AS t
 ),
 totals AS (
-    SELECT t.*,
-           sum(t.tilted_uncapped) OVER y AS running_tilted
+    SELECT t.*, sum(t.tilted_uncapped) OVER y AS running_tilted
     FROM tilted_share AS t
-    WINDOW y AS (PARTITION BY t.person_id, t.year ORDER BY t.seq
-                 ROWS UNBOUNDED PRECEDING)
+    WINDOW y AS (PARTITION BY t.person_id, t.year ORDER BY t.seq ROWS UNBOUNDED PRECEDING)
 ),
 entitled AS (
     SELECT t.*,
@@ -163,26 +166,29 @@ entitled AS (
     FROM totals AS t
 ),
 rounded AS (
-    SELECT e.*,
+    SELECT e.claim_id, e.remainder, e.deductible_used, e.ratio, e.cap_left,
+           e.regular_share, e.tilted_part,
            sum(e.regular_share + e.tilted_part) OVER y AS running_entitled
     FROM entitled AS e
-    WINDOW y AS (PARTITION BY e.person_id, e.year ORDER BY e.seq
-                 ROWS UNBOUNDED PRECEDING)
+    WINDOW y AS (PARTITION BY e.person_id, e.year ORDER BY e.seq ROWS UNBOUNDED PRECEDING)
 )
-SELECT claim_id, person_id, year, settle_date, visit_type, category,
-       village_code, policy_region, grp AS visit_group,
-       CAST(remainder AS DECIMAL(14,2)) AS remainder,
-       CAST(deductible_used AS DECIMAL(14,2)) AS deductible_used,
-       coalesce(ratio, 0) AS ratio,
-       CAST(cap_left AS DECIMAL(14,2)) AS cap_left,
-       CAST(round(running_entitled, 2)
-            - round(running_entitled - regular_share - tilted_part, 2) AS DECIMAL(14,2))
+SELECT a.claim_id, a.person_id, a.year, a.settle_date, a.visit_type, a.category,
+       a.village_code, a.policy_region, a.grp AS visit_group,
+       CAST(r.remainder AS DECIMAL(14,2)) AS remainder,
+       CAST(r.deductible_used AS DECIMAL(14,2)) AS deductible_used,
+       r.ratio,
+       CAST(r.cap_left AS DECIMAL(14,2)) AS cap_left,
+       CAST(round(r.running_entitled, 2)
+            - round(r.running_entitled - r.regular_share - r.tilted_part, 2) AS DECIMAL(14,2))
            AS entitled,
-       CAST(round(tilted_part, 2) AS DECIMAL(14,2)) AS tilted,
-       assistance_paid AS paid
-FROM rounded
+       CAST(round(r.tilted_part, 2) AS DECIMAL(14,2)) AS tilted,
+       a.assistance_paid AS paid
+FROM rounded AS r
+JOIN itemised_all AS a USING (claim_id)
 UNION ALL
-SELECT claim_id, person_id, year, settle_date, visit_type, category, village_code, NULL, NULL,
-       CAST(remainder AS DECIMAL(14,2)), 0, 0, NULL, 0, 0, assistance_paid
+SELECT claim_id, person_id, year, settle_date, visit_type, category, village_code,
+       NULL AS policy_region, NULL AS visit_group, CAST(remainder AS DECIMAL(14,2)) AS remainder,
+       0 AS deductible_used, 0 AS ratio, NULL AS cap_left, 0 AS entitled, 0 AS tilted,
+       assistance_paid AS paid
 FROM itemised_all
 ANTI JOIN covered USING (person_id, year);

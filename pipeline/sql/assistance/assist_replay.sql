@@ -1,9 +1,12 @@
--- reads: assist_claims
+-- reads: assist_claims, rule_scope
 -- The replay per person-year: what the policy entitled them to, what was paid, the shortfall
 -- (entitled - paid, where positive: 应救未救 / 救助不足) and the overpayment (paid - entitled,
 -- where positive, reported apart and never a risk), the claims paid short, and the policy's
 -- region (the most specific region file used; '' the default).
-CREATE OR REPLACE TABLE assist_replay AS
+DELETE FROM assist_replay
+WHERE NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FROM rule_scope);
+
+INSERT INTO assist_replay BY NAME
 SELECT person_id, year,
        arg_max(category, (settle_date, claim_id)) AS category,
        CAST(sum(entitled) AS DECIMAL(14,2)) AS entitled,
@@ -14,5 +17,5 @@ SELECT person_id, year,
        count(*) AS claims,
        max(policy_region) AS policy_region
 FROM assist_claims
-GROUP BY person_id, year
-ORDER BY person_id, year;
+WHERE NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FROM rule_scope)
+GROUP BY person_id, year;

@@ -1,0 +1,21 @@
+-- reads: nothing (a table of the store)
+-- The medical-assistance replay claim by claim (sql/assistance/assist_claims.sql writes it after
+-- every rule run: in full, or after a weekly import for the people the rules decide again).
+CREATE TABLE IF NOT EXISTS assist_claims (
+    claim_id         VARCHAR,
+    person_id        VARCHAR,
+    year             BIGINT,
+    settle_date      DATE,
+    visit_type       VARCHAR,
+    category         VARCHAR,        -- the person's category on the claim's date
+    village_code     VARCHAR,
+    policy_region    VARCHAR,        -- the most specific region file of the item ('' default)
+    visit_group      VARCHAR,
+    remainder        DECIMAL(14,2),  -- in-scope cost - basic - critical, at least 0
+    deductible_used  DECIMAL(14,2),
+    ratio            DECIMAL(6,4),
+    cap_left         DECIMAL(14,2),
+    entitled         DECIMAL(14,2),
+    tilted           DECIMAL(14,2),
+    paid             DECIMAL(14,2)
+);
