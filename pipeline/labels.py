@@ -650,6 +650,30 @@ LABELS: dict[str, dict[str, str]] = {
     "col.claim_id": {"zh": "结算流水号", "en": "Claim"},
     "col.threshold": {"zh": "标准", "en": "Threshold"},
     "person.phone": {"zh": "联系电话", "en": "Phone"},
+    "person.assistance": {
+        "zh": "{year}年医疗救助测算（按政策逐笔重算）",
+        "en": "Medical assistance in {year}, replayed claim by claim",
+    },
+    "person.assistance.none": {
+        "zh": "{year}年没有结算记录。",
+        "en": "No claims in {year}.",
+    },
+    "assist.entitled": {"zh": "按政策应救助", "en": "Owed by the policy"},
+    "assist.paid": {"zh": "实际救助", "en": "Paid"},
+    "assist.shortfall": {"zh": "少救助（应救未救）", "en": "Owed and not paid"},
+    "assist.overpaid": {"zh": "多救助", "en": "Paid above the policy"},
+    "assist.help": {
+        "zh": "按医疗救助政策逐笔重算：政策范围内个人负担减去起付线后乘以救助比例，"
+        "不超过年度限额，再加倾斜救助。",
+        "en": "Each claim replayed through the assistance policy (rules/assistance/): the in-scope "
+        "remainder above the deductible times the ratio, within the yearly cap, plus the tilted "
+        "tier.",
+    },
+    "assist.claims": {"zh": "逐笔测算（{n} 笔）", "en": "Claim by claim ({n})"},
+    "assist.remainder": {"zh": "政策范围内负担", "en": "In-scope remainder"},
+    "assist.deductible": {"zh": "计入起付线", "en": "Deductible used"},
+    "assist.ratio": {"zh": "救助比例", "en": "Ratio"},
+    "assist.difference": {"zh": "差额", "en": "Difference"},
     "person.followup": {"zh": "跟进记录（导出与走访）", "en": "Follow-up (exports and visits)"},
     "person.followup.none": {
         "zh": "尚未导出到走访名单，也没有回收走访结果。",

@@ -184,3 +184,39 @@ def test_a_correction_and_the_category_on_the_claims_date(tmp_path, db, query, p
         "SELECT person_id, category, entitled FROM assistance_replay ORDER BY 1"
     ) == sorted([(p, "dibao", D("180.00")), (q, "general", D("0.00"))])
     assert query("SELECT category FROM people WHERE person_id = ?", [q]) == [("dibao",)]
+
+
+def test_the_person_page_shows_what_was_owed_and_paid(
+    tmp_path, db, policy, monkeypatch: pytest.MonkeyPatch
+):
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import data
+    from tests.conftest import REPO
+
+    p = make_id(5)
+    week = tmp_path / "w"
+    roster(week, [(p, "monitored")])
+    write_csv(week / "claims.csv", HEADER, [
+        # 6,000 x 70% = 4,200 owed, 2,000 paid: 2,200 owed and not paid
+        ("A1", p, "2026-04-01", "inpatient", "10000.00", "4000.00", "0", "2000.00", "0",
+         "10000.00"),
+        # 1,000 x 30% = 300 owed, 300 paid
+        ("A2", p, "2026-05-01", "chronic", "1000.00", "0", "0", "300.00", "0", ""),
+    ])  # fmt: skip
+    flow.ingest([week], db, rules_dir=policy)
+    monkeypatch.setenv("OOPWATCH_DB", str(db))
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=30).run()
+    at.switch_page("views/person.py")
+    at.query_params["person"] = data.person_token(data.current(db), p)
+    at.query_params["year"] = "2026"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    figures = {m.label: m.value for m in at.metric}
+    assert figures["按政策应救助"] == "¥4,500.00"
+    assert figures["实际救助"] == "¥2,300.00"
+    assert figures["少救助（应救未救）"] == "¥2,200.00"
+    table = next(t.value for t in at.table if "差额" in t.value.columns)
+    assert list(table["差额"]) == ["¥2,200.00", "¥0.00"]
+    assert list(table["救助比例"]) == ["70%", "30%"]
+    assert list(table["就诊类型"]) == ["住院", "门诊慢特病"]

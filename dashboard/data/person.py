@@ -242,6 +242,27 @@ def person_changes(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=CHANGE_COLUMNS)
 
 
+ASSIST_COLUMNS = [
+    "settle_date", "visit_type", "category", "remainder", "deductible_used", "ratio", "cap_left",
+    "tilted", "entitled", "paid",
+]  # fmt: skip
+
+
+@guarded(person_in_region())
+@st.cache_data(max_entries=256, show_spinner=False)
+def person_assistance(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
+    """The medical-assistance replay of the person's claims in ``year``, in settlement order:
+    what the policy entitled each claim to and what was paid (``assist_claims``)."""
+    rows = _rows(
+        snapshot,
+        f"""WITH a AS MATERIALIZED ({_by_index("assist_claims", "person_id")})
+            SELECT {", ".join(ASSIST_COLUMNS)} FROM a
+            WHERE year = ? ORDER BY settle_date, claim_id""",  # noqa: S608
+        [person_id, year],
+    )
+    return pd.DataFrame.from_records(rows, columns=ASSIST_COLUMNS)
+
+
 FOLLOWUP_COLUMNS = ["day", "kind", "export_id", "outcome", "assistance", "notes", "superseded"]
 
 
@@ -276,6 +297,7 @@ class PersonPage:
     history: pd.DataFrame
     changes: pd.DataFrame
     followup: pd.DataFrame
+    assistance: pd.DataFrame
 
 
 _PAGE_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="oopwatch-person")
@@ -286,7 +308,7 @@ _PAGE_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="oopwatch-pers
 def person_page(
     snapshot: str, person_id: str, year: int, village: str | None, household: str | None
 ) -> PersonPage:
-    """A person's page data, its eight queries run at once on their own cursors.
+    """A person's page data, its nine queries run at once on their own cursors.
 
     DuckDB releases the GIL while it runs a query, so the claims scan (the longest) overlaps
     with the six index and village-pruned lookups: the page waits for the slowest, not the sum.
@@ -306,6 +328,7 @@ def person_page(
         "history": (raw(person_flag_history), (snapshot, person_id, year)),
         "changes": (raw(person_changes), (snapshot, person_id, year)),
         "followup": (raw(person_followup), (snapshot, person_id, year)),
+        "assistance": (raw(person_assistance), (snapshot, person_id, year)),
     }
     futures = {name: _PAGE_POOL.submit(job[0], *job[1]) for name, job in jobs.items() if job}
     results = {name: future.result() for name, future in futures.items()}
@@ -318,6 +341,7 @@ def person_page(
         history=results["history"],
         changes=results["changes"],
         followup=results["followup"],
+        assistance=results["assistance"],
     )
 
 

@@ -19,3 +19,5 @@ CREATE TABLE IF NOT EXISTS assist_claims (
     tilted           DECIMAL(14,2),
     paid             DECIMAL(14,2)
 );
+-- A person's page reads their claims' replay by person_id.
+CREATE INDEX IF NOT EXISTS assist_claims_person ON assist_claims (person_id);
