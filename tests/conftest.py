@@ -210,3 +210,21 @@ def case_store(_case_template: tuple[Path, dict[str, str]], db: Path) -> dict[st
     shutil.copyfile(template, db)
     store.publish(db)
     return dict(ids)
+
+
+# ---------------------------------------------------------------- accounts of two counties
+
+
+@pytest.fixture(scope="module")
+def secured(sample_store: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """The sample store copied, with two counties' accounts (see tests.authkit.Secured)."""
+    from tests.authkit import make_secured
+
+    return make_secured(sample_store, tmp_path_factory.mktemp("secured"))
+
+
+@pytest.fixture
+def secured_app(secured, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201
+    """The secured store as the dashboard under test sees it (env OOPWATCH_DB)."""
+    monkeypatch.setenv("OOPWATCH_DB", str(secured.db))
+    return secured

@@ -23,23 +23,10 @@ from dashboard import data
 from pipeline import flow, schema, store
 from pipeline.access import activity, auth
 from pipeline.cli import main
-from tests.authkit import APP, PASSWORD, County, Secured, make_secured, page_text, signed_in
+from tests.authkit import APP, PASSWORD, County, Secured, page_text, signed_in
 from tests.conftest import CLAIM_HEADER, make_id, snapshot_sql, write_csv
 
 OUT_OF_SCOPE = "不在您的管辖范围内。"
-
-
-@pytest.fixture(scope="module")
-def secured(sample_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Secured:
-    """The sample store copied, with two counties' accounts (see tests.authkit.Secured)."""
-    return make_secured(sample_store, tmp_path_factory.mktemp("secured"))
-
-
-@pytest.fixture
-def secured_app(secured: Secured, monkeypatch: pytest.MonkeyPatch) -> Secured:
-    """The secured store as the dashboard under test sees it (env OOPWATCH_DB)."""
-    monkeypatch.setenv("OOPWATCH_DB", str(secured.db))
-    return secured
 
 
 FULL_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")

@@ -3,26 +3,13 @@ number, within the user's region, leading into the drill-down."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from dashboard import data
 from pipeline.access import auth
 from pipeline.schema import mask_id
-from tests.authkit import Secured, make_secured, signed_in
+from tests.authkit import Secured, signed_in
 from tests.conftest import snapshot_sql
-
-
-@pytest.fixture(scope="module")
-def secured(sample_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Secured:
-    return make_secured(sample_store, tmp_path_factory.mktemp("secured"))
-
-
-@pytest.fixture
-def secured_app(secured: Secured, monkeypatch: pytest.MonkeyPatch) -> Secured:
-    monkeypatch.setenv("OOPWATCH_DB", str(secured.db))
-    return secured
 
 
 def test_search_terms() -> None:
