@@ -33,6 +33,7 @@ ROSTER = (
     Column("household_income", "家庭年收入", typed=True),
     Column("risk_cause", "主要风险类型"),
     Column("phone", "联系电话"),  # v1.1: personal data, masked on screen
+    Column("category_since", "认定日期", typed=True),  # v1.1: the date the category took effect
 )
 
 ENROLMENT = (

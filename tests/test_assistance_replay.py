@@ -220,3 +220,34 @@ def test_the_person_page_shows_what_was_owed_and_paid(
     assert list(table["差额"]) == ["¥2,200.00", "¥0.00"]
     assert list(table["救助比例"]) == ["70%", "30%"]
     assert list(table["就诊类型"]) == ["住院", "门诊慢特病"]
+
+
+def test_a_category_dated_by_the_roster_splits_the_year(tmp_path, db, query, policy):
+    """认定日期 (category_since, v1.1): general until 2026-03-01, dibao from then: the claim
+    before gets nothing, the claim after 30% of its chronic remainder; each says which date
+    its category rests on."""
+    p = make_id(6)
+    week = tmp_path / "w1"
+    roster(week, [(p, "general")])
+    write_csv(week / "claims.csv", HEADER, [
+        ("S1", p, "2026-02-10", "chronic", "1000.00", "0", "0", "0", "0", "1000.00"),
+        ("S2", p, "2026-03-10", "chronic", "1000.00", "0", "0", "0", "0", "1000.00"),
+    ])  # fmt: skip
+    flow.ingest([week], db, rules_dir=policy)
+    week2 = tmp_path / "w2"
+    write_csv(week2 / "roster.csv",
+              ["person_id", "name", "household_id", "village_code", "category", "category_since"],
+              [(p, "某", "H0", VILLAGE, "dibao", "2026-03-01")])  # fmt: skip
+    flow.ingest([week2], db, rules_dir=policy)
+    assert query(
+        """SELECT claim_id, category, category_dated, entitled FROM assistance_claims
+           WHERE person_id = ? ORDER BY claim_id""",
+        [p],
+    ) == [("S1", "general", "import_date", D("0.00")),
+          ("S2", "dibao", "category_since", D("300.00"))]  # fmt: skip
+    bad = tmp_path / "w3"
+    write_csv(bad / "roster.csv",
+              ["person_id", "name", "household_id", "village_code", "category", "category_since"],
+              [(p, "某", "H0", VILLAGE, "dibao", "2026-13-01")])  # fmt: skip
+    flow.ingest([bad], db, rules_dir=policy)
+    assert query("SELECT reason FROM rejected_rows WHERE file LIKE '%w3%'") == [("bad_date",)]

@@ -279,7 +279,7 @@ class CsvSink:
             self._fh = None
 
 
-NOT_GENERATED = {"phone"}  # optional columns the synthetic extracts leave out (no phone numbers)
+NOT_GENERATED = {"phone", "category_since"}  # optional columns the synthetic extracts leave out
 
 
 def written(kind: str) -> tuple:

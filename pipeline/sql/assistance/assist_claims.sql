@@ -13,28 +13,38 @@
 --              above its deductible, times its ratio, within its cap
 -- Entitled amounts are running totals rounded to the cent; a claim's is the difference of two,
 -- so a person-year's claims add up exactly to its rounded total.
--- Category on a date: the roster row in force then (rows take effect on the day their file was
--- imported; the first known row also covers the time before it).
+-- Category on a date: the roster row in force then. A row takes effect on its category_since
+-- (认定日期, contract v1.1) or, without one, on the day its file was imported; the first known
+-- row also covers the time before it. category_dated says which a claim's category rests on.
 -- After a weekly import only the people the rules decide again (rule_scope: everyone touched)
 -- are replayed; everyone else's rows hold (tests/test_weekly.py compares with a full replay).
 DELETE FROM assist_claims
 WHERE NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FROM rule_scope);
 
 INSERT INTO assist_claims BY NAME
-WITH roster_periods AS (
-    SELECT r.person_id, r.category,
-           CASE WHEN row_number() OVER w = 1 THEN DATE '1900-01-01'
-                ELSE CAST(f.imported_at AS DATE) END AS valid_from,
-           coalesce(CAST(lead(f.imported_at) OVER w AS DATE), DATE '9999-12-31') AS valid_to
+WITH roster_dated AS (
+    SELECT r.person_id, r.category, r.file_id, r.line,
+           coalesce(r.category_since, CAST(f.imported_at AS DATE)) AS since,
+           r.category_since IS NOT NULL AS dated
     FROM roster_rows AS r
     JOIN import_files AS f USING (file_id)
-    WINDOW w AS (PARTITION BY r.person_id ORDER BY r.file_id, r.line)
+),
+roster_periods AS (
+    -- in file order, each row holds from its date until the earliest date of a later row (a
+    -- later row dated earlier overrides from its own date; periods never overlap)
+    SELECT person_id, category, dated,
+           CASE WHEN row_number() OVER w = 1 THEN DATE '1900-01-01' ELSE since END AS valid_from,
+           coalesce(min(since) OVER (w ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING),
+                    DATE '9999-12-31') AS valid_to
+    FROM roster_dated
+    WINDOW w AS (PARTITION BY person_id ORDER BY file_id, line)
 ),
 claims AS MATERIALIZED (
     SELECT c.claim_id, c.person_id, c.year, c.settle_date, c.visit_type, c.total_cost,
            c.basic_paid, c.critical_paid, c.assistance_paid, c.other_paid, c.in_scope_cost,
            p.village_code, coalesce(substr(p.village_code, 1, 9), '') AS township,
            coalesce(rp.category, p.category) AS category,
+           CASE WHEN rp.dated THEN 'category_since' ELSE 'import_date' END AS category_dated,
            greatest(coalesce(c.in_scope_cost, c.total_cost) - c.basic_paid - c.critical_paid, 0)
                AS remainder
     FROM claims_effective AS c
@@ -173,7 +183,7 @@ rounded AS (
     WINDOW y AS (PARTITION BY e.person_id, e.year ORDER BY e.seq ROWS UNBOUNDED PRECEDING)
 )
 SELECT a.claim_id, a.person_id, a.year, a.settle_date, a.visit_type, a.category,
-       a.village_code, a.policy_region, a.grp AS visit_group,
+       a.category_dated, a.village_code, a.policy_region, a.grp AS visit_group,
        CAST(r.remainder AS DECIMAL(14,2)) AS remainder,
        CAST(r.deductible_used AS DECIMAL(14,2)) AS deductible_used,
        r.ratio,
@@ -186,8 +196,8 @@ SELECT a.claim_id, a.person_id, a.year, a.settle_date, a.visit_type, a.category,
 FROM rounded AS r
 JOIN itemised_all AS a USING (claim_id)
 UNION ALL
-SELECT claim_id, person_id, year, settle_date, visit_type, category, village_code,
-       NULL AS policy_region, NULL AS visit_group, CAST(remainder AS DECIMAL(14,2)) AS remainder,
+SELECT claim_id, person_id, year, settle_date, visit_type, category, category_dated,
+       village_code, NULL AS policy_region, NULL AS visit_group, CAST(remainder AS DECIMAL(14,2)) AS remainder,
        0 AS deductible_used, 0 AS ratio, NULL AS cap_left, 0 AS entitled, 0 AS tilted,
        assistance_paid AS paid
 FROM itemised_all

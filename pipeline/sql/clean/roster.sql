@@ -5,7 +5,8 @@ WITH s AS (
         upper(person_id) AS pid,
         TRY_CAST(substr(upper(person_id), 1, 17) AS BIGINT) AS id17,
         code_category(category) AS category_code,
-        money(household_income) AS m_income
+        money(household_income) AS m_income,
+        parse_date(category_since) AS since_day
     FROM stage
 ),
 checked AS (
@@ -19,7 +20,8 @@ checked AS (
         village_problem(village_code),
         missing('category', category),
         code_problem('category', category, category_code),
-        money_problem('household_income', household_income, m_income, false)
+        money_problem('household_income', household_income, m_income, false),
+        date_problem('category_since', category_since, since_day)
     ) AS problem
     FROM s
 )
@@ -38,6 +40,7 @@ SELECT
     extra,
     -- a phone number as written, spaces and dashes dropped (stored last, as in older stores)
     NULLIF(replace(replace(phone, ' ', ''), '-', ''), '') AS phone,
+    since_day AS category_since,
     problem.reason AS reason,
     problem.detail AS detail,
     CASE WHEN problem IS NOT NULL THEN __RAW__ END AS raw

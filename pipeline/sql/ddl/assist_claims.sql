@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS assist_claims (
     settle_date      DATE,
     visit_type       VARCHAR,
     category         VARCHAR,        -- the person's category on the claim's date
+    category_dated   VARCHAR,        -- by the roster's category_since, or its import date
     village_code     VARCHAR,
     policy_region    VARCHAR,        -- the most specific region file of the item ('' default)
     visit_group      VARCHAR,
@@ -21,3 +22,5 @@ CREATE TABLE IF NOT EXISTS assist_claims (
 );
 -- A person's page reads their claims' replay by person_id.
 CREATE INDEX IF NOT EXISTS assist_claims_person ON assist_claims (person_id);
+-- Stores whose replay predates category_dated (rows are inserted by name).
+ALTER TABLE assist_claims ADD COLUMN IF NOT EXISTS category_dated VARCHAR;
