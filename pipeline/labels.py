@@ -659,6 +659,15 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "No claims in {year}.",
     },
     "assist.entitled": {"zh": "按政策应救助", "en": "Owed by the policy"},
+    "ov.assistance": {
+        "zh": "医疗救助（按政策逐笔重算）",
+        "en": "Medical assistance, replayed against the policy",
+    },
+    "ov.people_short": {"zh": "少救助人数", "en": "People paid short"},
+    "ov.overpaid": {
+        "zh": "另有超出政策的救助 {amount}（单独列示，不作为风险）",
+        "en": "Paid above the policy: {amount} (shown apart, not a risk)",
+    },
     "assist.paid": {"zh": "实际救助", "en": "Paid"},
     "assist.shortfall": {"zh": "少救助（应救未救）", "en": "Owed and not paid"},
     "assist.overpaid": {"zh": "多救助", "en": "Paid above the policy"},

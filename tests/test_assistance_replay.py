@@ -251,3 +251,40 @@ def test_a_category_dated_by_the_roster_splits_the_year(tmp_path, db, query, pol
               [(p, "某", "H0", VILLAGE, "dibao", "2026-13-01")])  # fmt: skip
     flow.ingest([bad], db, rules_dir=policy)
     assert query("SELECT reason FROM rejected_rows WHERE file LIKE '%w3%'") == [("bad_date",)]
+
+
+def test_overview_and_drill_down_show_the_replay(app_db: Path) -> None:
+    """The overview's assistance figures and the drill-down's shortfall column equal the replay
+    summed in SQL (per person-year, never netted across people)."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import ui
+    from tests.conftest import REPO, snapshot_sql
+
+    entitled, paid, shortfall, short = snapshot_sql(
+        app_db,
+        """SELECT sum(entitled), sum(paid), sum(shortfall), count(*) FILTER (WHERE shortfall > 0)
+           FROM assistance_replay WHERE year = 2026""",
+    )[0]
+    assert short > 0, "the sample's own payments differ from the default policy"
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=30).run()
+    assert not at.exception, [e.value for e in at.exception]
+    figures = {m.label: m.value for m in at.metric}
+    assert figures["按政策应救助"] == ui.yuan(entitled)
+    assert figures["实际救助"] == ui.yuan(paid)
+    assert figures["少救助（应救未救）"] == ui.yuan(shortfall)
+    assert figures["少救助人数"] == ui.count(short)
+
+    at.switch_page("views/drilldown.py").run()
+    table = at.dataframe[0].value
+    expected = dict(
+        snapshot_sql(
+            app_db,
+            """SELECT n.name, sum(r.shortfall) FROM assistance_replay AS r
+               JOIN people AS p USING (person_id)
+               JOIN region_names AS n ON n.level = 1 AND n.code = substr(p.village_code, 1, 2)
+               WHERE r.year = 2026 GROUP BY 1""",
+        )
+    )
+    shown = dict(zip(table["名称"], table["少救助（应救未救）"], strict=True))
+    assert shown == {name: ui.yuan(v) for name, v in expected.items()}

@@ -47,8 +47,10 @@ REGION_COLUMNS = [
     "level", "code", "parent_code", "name", "people", "roster_people", "enrolled_active",
     "participation", "flagged", "flagged_new", "flag_rate", "households", "claims",
     "total_cost", "basic_paid", "critical_paid", "assistance_paid", "other_paid", "oop",
-    "oop_median",
+    "oop_median", "shortfall",
 ]  # fmt: skip
+# region_year with the assistance replay's shortfall (region_assistance) of the same region
+_REGIONS = "region_year LEFT JOIN region_assistance USING (level, code, year)"
 _REGION_SELECT = ", ".join(REGION_COLUMNS)
 _REGION_INTS = {
     c: "int64"
@@ -73,7 +75,7 @@ def region_path(snapshot: str, year: int, code: str) -> pd.DataFrame:
     """
     rows = _rows(
         snapshot,
-        f"""SELECT {_REGION_SELECT} FROM region_year
+        f"""SELECT {_REGION_SELECT} FROM {_REGIONS}
             WHERE year = ? AND list_contains(?, code) ORDER BY level""",
         [year, region_ancestors(code)],
     )
@@ -89,7 +91,7 @@ def region_children(snapshot: str, year: int, code: str) -> pd.DataFrame:
     """
     rows = _rows(
         snapshot,
-        f"""SELECT {_REGION_SELECT} FROM region_year
+        f"""SELECT {_REGION_SELECT} FROM {_REGIONS}
             WHERE year = ? AND parent_code = ?
             ORDER BY flagged DESC, flag_rate DESC NULLS LAST, code""",
         [year, code],

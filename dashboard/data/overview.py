@@ -421,3 +421,28 @@ def week_leavers(snapshot: str, year: int, region: str = "", limit: int = 500) -
     frame = pd.DataFrame.from_records(rows, columns=LEFT_COLUMNS)
     frame["person"] = [schema.mask_id(p) for p in frame["person"]]
     return frame
+
+
+@dataclass(frozen=True)
+class Assistance:
+    """A region's medical assistance in a year, replayed against the policy (money Decimal)."""
+
+    entitled: Decimal
+    paid: Decimal
+    shortfall: Decimal
+    overpaid: Decimal
+    people_short: int
+
+
+@guarded(in_region())
+@st.cache_data(max_entries=128, show_spinner=False)
+def region_assistance(snapshot: str, year: int, region: str = "") -> Assistance | None:
+    """What the assistance policy entitled the region's people to in ``year``, what was paid,
+    the shortfall, the overpayment and the people paid short (``region_assistance``)."""
+    rows = _rows(
+        snapshot,
+        """SELECT entitled, paid, shortfall, overpaid, people_short FROM region_assistance
+           WHERE code = ? AND year = ?""",
+        [region, year],
+    )
+    return Assistance(*rows[0][:4], int(rows[0][4])) if rows else None

@@ -49,6 +49,7 @@ def warm(snapshot: str, langs: tuple[str, ...] = ("zh", "en")) -> None:
         overview.watch_by_rule(snapshot, year, region)
         overview.list_trend(snapshot, year, region)
         overview.case_funnel(snapshot, year, region)
+        overview.region_assistance(snapshot, year, region)
         overview.attention_by_township(snapshot, year, region, dt.date.today())
         overview.week_leavers(snapshot, year, region)
         overview.overview_by_province(snapshot, year)

@@ -178,6 +178,9 @@ def children_table(children: pd.DataFrame, key: str) -> None:
             t("col.oop"): [ui.yuan(v) for v in children["oop"]],
             t("col.oop_median"): [ui.yuan(v) for v in children["oop_median"]],
             t("col.participation"): [pct(v) for v in children["participation"]],
+            t("assist.shortfall"): [
+                ui.yuan(v) if not ui.missing(v) else "—" for v in children["shortfall"]
+            ],
         }
     )
     right = st.column_config.TextColumn(alignment="right")
@@ -187,6 +190,7 @@ def children_table(children: pd.DataFrame, key: str) -> None:
         t("col.flagged_new"): st.column_config.NumberColumn(format="localized"),
         **{t(c): right for c in ("col.flag_rate", "col.oop", "col.oop_median")},
         t("col.participation"): right,
+        t("assist.shortfall"): right,
     }
     codes = [str(c) for c in children["code"]]
     st.dataframe(

@@ -248,6 +248,22 @@ def funnel_chart(snapshot: str, year: int, region: str) -> None:
     st.metric(t("ov.funnel_waiting", days=days), ui.count(counts["waiting"]))
 
 
+def assistance(snapshot: str, year: int, region: str) -> None:
+    """Medical assistance replayed against the policy: owed, paid, owed and not paid, and the
+    people paid short (issue 18)."""
+    figures = data.region_assistance(snapshot, year, region)
+    if figures is None or not (figures.entitled or figures.paid):
+        return
+    st.subheader(t("ov.assistance"))
+    cells = ui.metric_cells(4)
+    cells[0].metric(t("assist.entitled"), ui.yuan(figures.entitled), help=t("assist.help"))
+    cells[1].metric(t("assist.paid"), ui.yuan(figures.paid))
+    cells[2].metric(t("assist.shortfall"), ui.yuan(figures.shortfall))
+    cells[3].metric(t("ov.people_short"), ui.count(figures.people_short))
+    if figures.overpaid:
+        st.caption(t("ov.overpaid", amount=ui.yuan(figures.overpaid)))
+
+
 def attention(snapshot: str, year: int, region: str) -> None:
     """For a county chief: per township, who is new this week, not visited yet, overdue and
     could not be reached; then who left the list this week and why."""
@@ -329,6 +345,7 @@ def main() -> None:
             cost_chart(figures)
         trend_chart(snapshot, year, region)
         funnel_chart(snapshot, year, region)
+    assistance(snapshot, year, region)
     attention(snapshot, year, region)
     if data.access().national and not region:  # a region chosen narrows this too
         by_province(snapshot, year, line)
