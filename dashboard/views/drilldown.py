@@ -185,6 +185,8 @@ def children_table(children: pd.DataFrame, key: str) -> None:
     )
     right = st.column_config.TextColumn(alignment="right")
     config = {
+        # the name stays in view while a narrow window scrolls the figures sideways
+        t("col.name"): st.column_config.TextColumn(pinned=True),
         t("col.people"): st.column_config.NumberColumn(format="localized"),
         t("col.flagged"): st.column_config.NumberColumn(format="localized"),
         t("col.flagged_new"): st.column_config.NumberColumn(format="localized"),
