@@ -151,8 +151,10 @@ def test_overview_renders_in_chromium(server: tuple[str, Path, Path], tmp_path: 
     assert "黑龙江省" in text  # the sample data includes Heilongjiang
     assert "数据截至" in text
     assert "演示数据：本页显示的是由 sample_data/ 生成的合成数据" in text  # serve with no --db
-    # 4 headline figures, 5 of the watch-list, 1 of the follow-up (exports waiting for an outcome)
-    assert len(metric_values) == 10, metric_values
+    # 4 headline figures, 5 of the watch-list, 1 of the follow-up (exports waiting for an
+    # outcome), 4 of the assistance replay (owed, paid, owed and not paid, people paid short)
+    assert len(metric_values) == 14, metric_values
+    assert all(re.fullmatch(r"¥[\d,]+\.\d\d", v) for v in metric_values[10:13]), metric_values
     people, claims, oop, over = metric_values[:4]
     assert re.fullmatch(r"\d{1,3}\.\d\d%", metric_values[5]), metric_values  # participation
     assert re.fullmatch(r"[1-9][\d,]*", people) and re.fullmatch(r"[1-9][\d,]*", claims)
