@@ -64,7 +64,6 @@ def warm(snapshot: str, langs: tuple[str, ...] = ("zh", "en")) -> None:
             chosen = {"year": first, "region": region, "rule": None, "severity": None,
                       "status": None, "category": None}  # fmt: skip
             watchlist.watchlist_page(snapshot, **chosen, stage=None, today=dt.date.today())
-            watchlist.watchlist_page(snapshot, **chosen)  # the downloads' row count
             overview.waiting_cases(snapshot, first, region)
         # the drill-down as it opens: the provinces
         drilldown.region_path(snapshot, year, region)

@@ -375,7 +375,9 @@ def main() -> None:
     listed = {k: v for k, v in chosen.items() if k != "stage"}  # the file: every stage
     if chosen["stage"]:
         st.caption(t("wl.download_all_stages"))
-    rows = data.watchlist_page(snapshot, **listed)[1]
+    # the file's people: the table's count, unless it counted households or one stage only
+    same = by == "person" and not chosen["stage"]
+    rows = total if same else data.watchlist_page(snapshot, **listed)[1]
     downloads(snapshot, listed, rows, by_household=by == "household")
     waiting_section(snapshot, chosen["year"], chosen["region"])
 

@@ -28,6 +28,8 @@ WITH roster_dated AS (
            r.category_since IS NOT NULL AS dated
     FROM roster_rows AS r
     JOIN import_files AS f USING (file_id)
+    WHERE NOT getvariable('rules_incremental')
+       OR r.person_id IN (SELECT person_id FROM rule_scope)
 ),
 roster_periods AS (
     -- in file order, each row holds from its date until the earliest date of a later row (a
