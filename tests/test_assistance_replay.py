@@ -288,3 +288,47 @@ def test_overview_and_drill_down_show_the_replay(app_db: Path) -> None:
     )
     shown = dict(zip(table["名称"], table["少救助（应救未救）"], strict=True))
     assert shown == {name: ui.yuan(v) for name, v in expected.items()}
+
+
+def test_replaying_in_batches_gives_the_same_rows(tmp_path, db, query, policy, monkeypatch):
+    """People go through the replay in batches (memory at 1M people): any number of batches
+    gives the rows one batch gives."""
+    from pipeline.rules import evaluation
+
+    people = [make_id(10 + i) for i in range(12)]
+    week = tmp_path / "w"
+    roster(week, [(p, "dibao" if i % 2 else "monitored") for i, p in enumerate(people)])
+    write_csv(week / "claims.csv", HEADER, [
+        (f"B{i}-{n}", p, f"2026-0{n + 1}-10", "inpatient" if n % 2 else "chronic",
+         f"{3000 + 700 * i + 1000 * n}.00", "1000.00", "0", "0", "0", "")
+        for i, p in enumerate(people) for n in range(4)
+    ])  # fmt: skip
+    flow.ingest([week], db, rules_dir=policy)
+    whole = query("SELECT * FROM assist_claims ORDER BY claim_id")
+    assert len(whole) == 48
+    assert query("SELECT sum(entitled) > 0 FROM assist_claims") == [(True,)]
+    monkeypatch.setattr(evaluation, "ASSIST_CLAIMS_PER_BATCH", 7)  # 48 claims: 7 batches
+    con = store_open(db)
+    try:
+        con.execute("SET VARIABLE rules_incremental = false")
+        con.execute("CREATE OR REPLACE TEMP TABLE rule_scope (person_id VARCHAR)")
+        rules_setup(con, policy)
+        evaluation.replay_assistance(con)
+        assert con.execute("SELECT getvariable('assist_batches')").fetchall() == [(7,)]
+        assert con.execute("SELECT * FROM assist_claims ORDER BY claim_id").fetchall() == whole
+    finally:
+        con.close()
+
+
+def store_open(db: Path):  # noqa: ANN201
+    from pipeline import store
+
+    return store.open_store(db)
+
+
+def rules_setup(con, folder: Path) -> None:  # noqa: ANN001
+    """The temp tables the replay reads (policy, reference incomes), as a rule run makes them."""
+    from pipeline import store
+
+    rules.compile_to(con, rules.load(folder))
+    store.run_script(con, "rules/setup.sql")

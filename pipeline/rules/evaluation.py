@@ -147,12 +147,26 @@ def evaluate(
     # whole, about 3.6 s of a 1M-people weekly import (README "Performance"); update them per
     # touched region, and keep the watch-list page's order in its query instead of storage.
     store.run_script(con, "rules/evaluate.sql")
-    # The medical-assistance replay (issue 18): in full, or after a weekly import for the people
-    # the rules decide again. TODO(performance): a full replay took 36 s at 1M people (9.9M
-    # claims, 4.1M of them replayed) against a target of 10 s.
-    store.run_folder(con, "assistance")
+    replay_assistance(con)
     build_marts(con)
     return run_id
+
+
+ASSIST_CLAIMS_PER_BATCH = 1_500_000  # claims replayed at once (10M at once ran out of memory)
+
+
+def replay_assistance(con: duckdb.DuckDBPyConnection) -> None:
+    """The medical-assistance replay (issue 18, sql/assistance/): in full, or after a weekly
+    import for the people the rules decide again; people in batches of about
+    ASSIST_CLAIMS_PER_BATCH claims. TODO(performance): a full replay took 36 s at 1M people
+    (9.9M claims, 4.1M of them replayed) against a target of 10 s."""
+    claims = con.execute("SELECT coalesce(sum(claims), 0) FROM mart_person_year").fetchall()[0][0]
+    batches = max(1, -(-int(claims) // ASSIST_CLAIMS_PER_BATCH))
+    con.execute("SET VARIABLE assist_batches = ?", [batches])
+    for batch in range(batches):
+        con.execute("SET VARIABLE assist_batch = ?", [batch])
+        store.run_script(con, "assistance/assist_claims.sql")
+    store.run_script(con, "assistance/assist_replay.sql")
 
 
 def _compile_assistance(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:

@@ -18,8 +18,11 @@
 -- row also covers the time before it. category_dated says which a claim's category rests on.
 -- After a weekly import only the people the rules decide again (rule_scope: everyone touched)
 -- are replayed; everyone else's rows hold (tests/test_weekly.py compares with a full replay).
+-- People go through in batches (hash(person_id) % assist_batches = assist_batch, set by
+-- pipeline/rules/evaluation.py): the running sums of 10M claims at once ran out of memory.
 DELETE FROM assist_claims
-WHERE NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FROM rule_scope);
+WHERE (NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FROM rule_scope))
+  AND hash(person_id) % getvariable('assist_batches') = getvariable('assist_batch');
 
 INSERT INTO assist_claims BY NAME
 WITH roster_dated AS (
@@ -28,8 +31,9 @@ WITH roster_dated AS (
            r.category_since IS NOT NULL AS dated
     FROM roster_rows AS r
     JOIN import_files AS f USING (file_id)
-    WHERE NOT getvariable('rules_incremental')
-       OR r.person_id IN (SELECT person_id FROM rule_scope)
+    WHERE (NOT getvariable('rules_incremental')
+           OR r.person_id IN (SELECT person_id FROM rule_scope))
+      AND hash(r.person_id) % getvariable('assist_batches') = getvariable('assist_batch')
 ),
 roster_periods AS (
     -- in file order, each row holds from its date until the earliest date of a later row (a
@@ -54,8 +58,9 @@ claims AS MATERIALIZED (
     LEFT JOIN roster_periods AS rp
         ON rp.person_id = c.person_id
        AND c.settle_date >= rp.valid_from AND c.settle_date < rp.valid_to
-    WHERE NOT getvariable('rules_incremental')
-       OR c.person_id IN (SELECT person_id FROM rule_scope)
+    WHERE (NOT getvariable('rules_incremental')
+           OR c.person_id IN (SELECT person_id FROM rule_scope))
+      AND hash(c.person_id) % getvariable('assist_batches') = getvariable('assist_batch')
 ),
 places AS (SELECT DISTINCT township, year FROM claims),
 -- The policy resolved once per township and year (region files go down to townships): the
