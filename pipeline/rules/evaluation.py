@@ -160,7 +160,11 @@ def replay_assistance(con: duckdb.DuckDBPyConnection) -> None:
     import for the people the rules decide again; people in batches of about
     ASSIST_CLAIMS_PER_BATCH claims. TODO(performance): a full replay took 36 s at 1M people
     (9.9M claims, 4.1M of them replayed) against a target of 10 s."""
-    claims = con.execute("SELECT coalesce(sum(claims), 0) FROM mart_person_year").fetchall()[0][0]
+    claims = con.execute(  # the claims this run replays: everyone's, or the rule scope's
+        """SELECT coalesce(sum(claims), 0) FROM mart_person_year
+           WHERE NOT getvariable('rules_incremental')
+              OR person_id IN (SELECT person_id FROM rule_scope)"""
+    ).fetchall()[0][0]
     batches = max(1, -(-int(claims) // ASSIST_CLAIMS_PER_BATCH))
     con.execute("SET VARIABLE assist_batches = ?", [batches])
     for batch in range(batches):
