@@ -13,7 +13,7 @@ from pipeline import rules
 from pipeline.rules import assistance
 
 
-def test_the_shipped_policy_in_force(cli) -> None:
+def test_the_shipped_policy_in_force(cli, tmp_path: Path) -> None:
     ruleset = rules.load()
     items, caps, tilted = assistance.in_force(ruleset.assistance, "140123", 2026)  # Shanxi
     got = {(i.category, i.group): (i.ratio, i.deductible, i.cap) for i in items}
@@ -31,7 +31,15 @@ def test_the_shipped_policy_in_force(cli) -> None:
     assert [(c.name, c.amount) for c in caps] == [("dibao_year", Decimal("60000"))]
     assert tilted == []
     assert all(i.source for i in items), "each number with the statement it comes from"
-    # the example county adds a dibao_edge item with a share-of-income deductible and a tilted tier
+    # the shipped example (not in force) copied into regions/: the county adds a dibao_edge
+    # item with a share-of-income deductible and a tilted tier
+    assert assistance.in_force(ruleset.assistance, "230224101201", 2026)[2] == []
+    folder = tmp_path / "rules"
+    shutil.copytree(rules.RULES_DIR, folder)
+    (folder / "assistance" / "regions").mkdir(exist_ok=True)
+    shutil.copy(folder / "assistance" / "examples" / "230224.toml",
+                folder / "assistance" / "regions" / "230224.toml")  # fmt: skip
+    ruleset = rules.load(folder)
     items, _caps, tilted = assistance.in_force(ruleset.assistance, "230224101201", 2026)
     edge = next(i for i in items if i.category == "dibao_edge")
     assert (edge.ratio, edge.deductible_share) == (Decimal("0.60"), Decimal("0.10"))
@@ -40,13 +48,15 @@ def test_the_shipped_policy_in_force(cli) -> None:
     ]
     assert assistance.in_force(ruleset.assistance, "140123", 2021) == ([], [], [])
 
-    shown = cli("rules", "show", "--region", "230224", "--year", "2026").output
+    shown = cli("rules", "show", "--rules", folder, "--region", "230224", "--year", "2026").output
     assert "dibao / inpatient (inpatient): ratio 0.70, no deductible, cap dibao_year" in shown
     assert "(rules/assistance/default.toml: 低保对象住院救助比例 70%，年度救助限额 6 万元)" in shown
     assert "tilted tier for destitute, dibao, monitored, dibao_edge: above 5000 yuan" in shown
     assert "(rules/assistance/regions/230224.toml:" in shown
-    checked = cli("rules", "check").output
+    checked = cli("rules", "check", folder).output
     assert "assistance policy: 10 item(s), 1 cap(s), 1 tilted tier(s) in 2 file(s)" in checked
+    shipped = cli("rules", "check").output
+    assert "assistance policy: 9 item(s), 1 cap(s), 0 tilted tier(s) in 1 file(s)" in shipped
 
 
 @pytest.mark.parametrize(

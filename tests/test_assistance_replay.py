@@ -4,6 +4,7 @@ import into a real store with a rules folder of their own."""
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -332,3 +333,95 @@ def rules_setup(con, folder: Path) -> None:  # noqa: ANN001
 
     rules.compile_to(con, rules.load(folder))
     store.run_script(con, "rules/setup.sql")
+
+
+def test_the_shortfall_rule_fires_above_the_tolerance_with_its_explanation(
+    tmp_path, db, query, policy
+):
+    """assistance_shortfall: a shortfall of exactly 50.00 is within the tolerance; 50.01 is a
+    finding (medium for a monitored person under 1,000); a dibao person is high whatever the
+    amount; the explanation names the policy, the amounts and the claim paid short the most."""
+    (policy / "assistance" / "default.toml").write_text(
+        'name_zh = "测试医疗救助政策"\nname_en = "the test policy"\n' + POLICY, encoding="utf-8"
+    )
+    edge, over, dibao = make_id(21), make_id(22), make_id(23)
+    week = tmp_path / "w1"
+    roster(week, [(edge, "monitored"), (over, "monitored"), (dibao, "dibao")])
+    write_csv(week / "claims.csv", HEADER, [
+        # 1,000 x 30% = 300.00 owed; 250.00 paid: 50.00 short, not flagged
+        ("E1", edge, "2026-02-01", "chronic", "1000.00", "0", "0", "250.00", "0", "1000.00"),
+        # 300.00 owed, 249.99 paid: 50.01 short
+        ("O1", over, "2026-02-01", "chronic", "1000.00", "0", "0", "249.99", "0", "1000.00"),
+        # inpatient 3,000: (3,000 - 1,000 deductible) x 70% = 1,400.00 owed; 1,000.00 paid
+        ("D1", dibao, "2026-03-01", "inpatient", "3000.00", "0", "0", "1000.00", "0", "3000.00"),
+        # chronic 100: 30.00 owed, 30.00 paid
+        ("D2", dibao, "2026-03-05", "chronic", "100.00", "0", "0", "30.00", "0", "100.00"),
+    ])  # fmt: skip
+    flow.ingest([week], db, rules_dir=policy)
+    got = query(
+        """SELECT person_id, severity, explain_zh, explain_en FROM flags
+           WHERE rule_id = 'assistance_shortfall' ORDER BY person_id"""
+    )
+    assert got == sorted([
+        (over, "medium",
+         "按测试医疗救助政策应救助 300.00 元，实际 249.99 元，少 50.01 元"
+         "（门诊慢特病，防止返贫监测对象，救助比例30%；类别依据名单导入日期）",
+         "Under the test policy: owed 300.00 yuan of medical assistance, paid 249.99 yuan, "
+         "50.01 yuan short (chronic / special outpatient, Monitored, ratio 30%; category as of "
+         "the roster row's import date)"),
+        (dibao, "high",
+         "按测试医疗救助政策应救助 1,430.00 元，实际 1,030.00 元，少 400.00 元"
+         "（住院，低保对象，救助比例70%；类别依据名单导入日期）",
+         "Under the test policy: owed 1,430.00 yuan of medical assistance, paid 1,030.00 yuan, "
+         "400.00 yuan short (inpatient, Dibao, ratio 70%; category as of the roster row's "
+         "import date)"),
+    ])  # fmt: skip
+    assert query("SELECT count(*) FROM flags WHERE person_id = ?", [edge]) == [(0,)]
+    assert query(
+        "SELECT person_id, rules FROM watchlist WHERE person_id IN (?, ?) ORDER BY 1",
+        [over, dibao],
+    ) == sorted([(over, "assistance_shortfall"), (dibao, "assistance_shortfall")])
+
+
+MANIFEST_VS_REPLAY = """
+WITH m AS (
+    SELECT person_id, CAST(year AS BIGINT) AS year, CAST(shortfall AS DECIMAL(14,2)) AS shortfall
+    FROM read_csv(?, all_varchar = true)
+    WHERE CAST(shortfall AS DECIMAL(14,2)) > 0
+),
+r AS (SELECT person_id, year, shortfall FROM assistance_replay WHERE shortfall > 0)
+SELECT (SELECT count(*) FROM m), (SELECT count(*) FROM (FROM m EXCEPT FROM r)),
+       (SELECT count(*) FROM (FROM r EXCEPT FROM m))
+"""
+
+
+def _manifest_agrees(folder: Path, db: Path, query) -> int:
+    """Import every week of a generated folder; the replay's shortfalls must be exactly the
+    manifest's (person, year and yuan); returns how many the manifest lists."""
+    flow.ingest(sorted(folder.glob("week*")), db)
+    listed, missed, extra = query(MANIFEST_VS_REPLAY, [str(folder / "assistance_manifest.csv")])[0]
+    assert (missed, extra) == (0, 0), "every injected shortfall found, nothing else"
+    return listed
+
+
+def test_the_sample_pays_by_policy_except_its_injected_defects(db, query):
+    """The generator pays assistance by the default policy and writes the defects it injected
+    to a manifest: the replay of the sample finds exactly those, to the cent."""
+    from tests.conftest import REPO
+
+    listed = _manifest_agrees(REPO / "sample_data", db, query)
+    assert listed == 25
+    assert query(
+        """SELECT count(DISTINCT person_id) FROM flags WHERE rule_id = 'assistance_shortfall'"""
+    ) == query(
+        """SELECT count(DISTINCT person_id) FROM assistance_replay WHERE shortfall > 50"""
+    )
+
+
+@pytest.mark.slow
+def test_the_replay_finds_every_injected_defect_at_100k_people(tmp_path, db, query):
+    """At 100k people: every injected shortfall found, nothing else flagged short."""
+    from pipeline.tools.generate import generate
+
+    generate(tmp_path / "gen", people=100_000, seed=18, weeks=2, as_of=date(2026, 11, 20))
+    assert _manifest_agrees(tmp_path / "gen", db, query) > 500

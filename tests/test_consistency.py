@@ -124,8 +124,9 @@ def test_a_raised_severity_says_why(tmp_path: Path, db: Path, query) -> None:
         (raised, "2026", "residents", "active"), (plain, "2026", "residents", "active"),
     ])  # fmt: skip
     write_csv(tmp_path / "w" / "claims.csv", CLAIM_HEADER, [
-        ("C1", raised, "2026-03-01", "inpatient", "12000.00", "0", "0", "0"),
-        ("C2", plain, "2026-03-01", "inpatient", "12000.00", "0", "0", "0"),
+        # outpatient: no assistance is owed for it, so the only rules are the OOP lines
+        ("C1", raised, "2026-03-01", "outpatient", "12000.00", "0", "0", "0"),
+        ("C2", plain, "2026-03-01", "outpatient", "12000.00", "0", "0", "0"),
     ])  # fmt: skip
     flow.ingest([tmp_path / "w"], db)
     rows = dict((p, (s, zh, en)) for p, s, zh, en in query(

@@ -217,7 +217,8 @@ def test_week_folder_layout(weekly) -> None:
         assert (folder / "claims.csv").exists()
     assert (out / "week01" / "roster.csv").exists()
     assert (out / "week01" / "enrolment.csv").exists()
-    assert len(list(out.rglob("*.csv"))) == summary["files"]
+    assert len(list(out.glob("week*/*.csv"))) == summary["files"]
+    assert (out / "assistance_manifest.csv").exists()  # beside the weeks, never imported
     # Week 1 holds everything up to as_of - 7 (W - 1), later weeks 7 days each; corrections
     # keep the settle date of the claim they replace.
     end1 = AS_OF - dt.timedelta(days=7 * (WEEKS - 1))

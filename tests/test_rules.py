@@ -22,11 +22,13 @@ def people(folder: Path, rows: list[tuple]) -> None:
 
 
 def bill(folder: Path, rows: list[tuple[str, str, str, str]], name: str = "claims.csv") -> None:
-    """Claims (claim_id, person, date, oop): total = oop, nothing paid, so OOP is exact."""
+    """Claims (claim_id, person, date, oop): total = oop, nothing paid, so OOP is exact.
+    Outpatient: the default assistance policy covers none, so no assistance is owed and the
+    assistance_shortfall rule stays out of these tests of the OOP rules."""
     write_csv(
         folder / name,
         CLAIM_HEADER,
-        [(cid, pid, day, "inpatient", oop, "0", "0", "0") for cid, pid, day, oop in rows],
+        [(cid, pid, day, "outpatient", oop, "0", "0", "0") for cid, pid, day, oop in rows],
     )
 
 
@@ -281,7 +283,7 @@ def test_rules_check_names_each_problem(tmp_path, cli, extra, region, message):
 def test_rules_check_and_show_on_the_shipped_rules(cli):
     result = cli("rules", "check")
     assert result.exit_code == 0
-    assert result.output.startswith("ok: 5 rules, 2 region file(s)")
+    assert result.output.startswith("ok: 6 rules, 2 region file(s)")
     shown = cli("rules", "show", "--region", "230224", "--year", "2026").output
     assert "line = 10000.00  (23.toml)" in shown
     assert "- oop_income [over_income_share] on" in shown
@@ -318,7 +320,7 @@ def test_leaving_because_assistance_was_paid_later(tmp_path, db, query):
     write_csv(
         tmp_path / "w2" / "claims.csv",
         CLAIM_HEADER,
-        [("C1", person, "2026-03-01", "inpatient", "12000.00", "0", "0", "3000.00")],
+        [("C1", person, "2026-03-01", "outpatient", "12000.00", "0", "0", "3000.00")],
     )
     flow.ingest([tmp_path / "w2"], db)
     assert query("SELECT count(*) FROM watchlist") == [(0,)]

@@ -321,7 +321,7 @@ def test_a_run_by_other_rule_code_is_not_kept(tmp_path, db, weekly_always):
     """After an upgrade that changes the rules' SQL, a weekly import evaluates everyone."""
     people = [(P1, "甲", "H1", VILLAGE_A, "dibao"), (P2, "乙", "H2", VILLAGE_A, "dibao")]
     write_csv(tmp_path / "w1" / "roster.csv", ROSTER_HEADER, people)
-    big = [("C1", P1, "2026-03-02", "inpatient", "30000.00", "0", "0", "0")]
+    big = [("C1", P1, "2026-03-02", "outpatient", "30000.00", "0", "0", "0")]
     write_csv(tmp_path / "w1" / "claims.csv", CLAIM_HEADER, big)
     flow.ingest([tmp_path / "w1"], db)
     small = [("C2", P2, "2026-03-03", "outpatient", "10.00", "0", "0", "0")]

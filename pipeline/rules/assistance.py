@@ -74,6 +74,7 @@ class Policy:
     caps: list[Cap] = field(default_factory=list)
     tilted: list[Tilted] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    names: dict[str, tuple[str, str]] = field(default_factory=dict)  # region -> (zh, en)
 
 
 def _number(value: object) -> Decimal | None:
@@ -141,6 +142,9 @@ def _load_file(
     base = _years(name, {"effective_from": data.get("effective_from", 1990),
                          "effective_to": data.get("effective_to", OPEN_END)},
                   (1990, OPEN_END), problems)  # fmt: skip
+    if "name_zh" in data or "name_en" in data:  # how explanations name the policy
+        zh = str(data.get("name_zh", data.get("name_en", "")))
+        policy.names[region] = (zh, str(data.get("name_en", zh)))
     groups = data.get("groups", {})
     if not isinstance(groups, dict):
         problems.append(f"{name}: [groups] must be a table of group = [visit types]")

@@ -19,6 +19,7 @@ _RULE_ROW_TYPES = {
     "effective_to": "BIGINT", "line": "VARCHAR", "share": "VARCHAR",
     "share_categories": "VARCHAR[]", "share_values": "VARCHAR[]", "line_rule": "VARCHAR",
     "window_days": "BIGINT", "min_claims": "BIGINT", "min_days": "BIGINT",
+    "tolerance": "VARCHAR", "high_from": "VARCHAR", "high_categories": "VARCHAR[]",
     "label_zh": "VARCHAR", "label_en": "VARCHAR", "explain_zh": "VARCHAR", "explain_en": "VARCHAR",
 }  # fmt: skip
 
@@ -38,6 +39,9 @@ def compile_to(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
                 "share": str(params["share"]) if "share" in params else None,
                 "share_categories": list(shares), "share_values": [str(v) for v in shares.values()],
                 "line_rule": params.get("line_rule"),
+                "tolerance": str(params["tolerance"]) if "tolerance" in params else None,
+                "high_from": str(params["high_from"]) if "high_from" in params else None,
+                "high_categories": list(params.get("high_categories", [])),
                 "window_days": params.get("window_days"),
                 "min_claims": params.get("min_claims_in_window"),
                 "min_days": params.get("min_days_of_year"),
@@ -58,8 +62,10 @@ def compile_to(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE rule_params AS
-        SELECT * EXCLUDE (line, share, share_categories, share_values),
+        SELECT * EXCLUDE (line, share, share_categories, share_values, tolerance, high_from),
                CAST(line AS DECIMAL(14,2)) AS line, CAST(share AS DECIMAL(6,4)) AS share,
+               CAST(tolerance AS DECIMAL(14,2)) AS tolerance,
+               CAST(high_from AS DECIMAL(14,2)) AS high_from,
                map(share_categories,
                    list_transform(share_values, lambda v: CAST(v AS DECIMAL(6,4)))) AS shares
         FROM rule_rows"""
@@ -140,6 +146,7 @@ def evaluate(
     if incremental:  # projected first, for everyone: who it flags widens the scope
         store.run_script(con, "rules/projected.sql")
         store.run_script(con, "rules/rule_scope.sql")
+    replay_assistance(con)  # before the rules: assistance_shortfall reads it
     for kind in KINDS:
         if not (incremental and kind == "projected"):
             store.run_script(con, f"rules/{kind}.sql")
@@ -147,7 +154,6 @@ def evaluate(
     # whole, about 3.6 s of a 1M-people weekly import (README "Performance"); update them per
     # touched region, and keep the watch-list page's order in its query instead of storage.
     store.run_script(con, "rules/evaluate.sql")
-    replay_assistance(con)
     build_marts(con)
     return run_id
 
@@ -171,12 +177,23 @@ def replay_assistance(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("SET VARIABLE assist_batch = ?", [batch])
         store.run_script(con, "assistance/assist_claims.sql")
     store.run_script(con, "assistance/assist_replay.sql")
+    # the contract view, created here: it reads claims_effective, which the models create
+    store.run_script(con, "assistance/assistance_claims.sql")
 
 
 def _compile_assistance(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
     """Write the temp tables the assistance replay reads: assist_items (one row per item and
     visit type of its group), assist_caps and assist_tilted (one row per category)."""
     policy = ruleset.assistance
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE assist_names (region_code VARCHAR, name_zh VARCHAR,
+        name_en VARCHAR)"""
+    )
+    if policy.names:
+        con.executemany(
+            "INSERT INTO assist_names VALUES (?, ?, ?)",
+            [(region, zh, en) for region, (zh, en) in policy.names.items()],
+        )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE assist_items (region_code VARCHAR, year_from INTEGER,
         year_to INTEGER, category VARCHAR, grp VARCHAR, visit_type VARCHAR,

@@ -36,6 +36,11 @@ KINDS: dict[str, dict[str, str]] = {
     },
     "household_burden": {"share": "share"},
     "no_active_enrolment": {},
+    "assistance_shortfall": {
+        "tolerance": "amount",
+        "high_from": "amount",
+        "high_categories": "categories",
+    },
 }
 RULE_FIELDS = {
     "id", "kind", "label_zh", "label_en", "explain_zh", "explain_en", "severity",
@@ -137,6 +142,14 @@ def _check_params(where: str, kind: str, params: dict, rule_ids: set[str]) -> li
         elif typ == "rule":
             if value not in rule_ids:
                 problems.append(f"{where}: {name} = {value!r} names no rule")
+        elif typ == "categories":
+            unknown = [c for c in value if c not in schema.CODES["category"]] if isinstance(
+                value, list) else [value]
+            if unknown:
+                cats = ", ".join(schema.CODES["category"])
+                problems.append(
+                    f"{where}: {name} = {value!r}: not a list of categories (categories: {cats})"
+                )
         elif typ == "shares":
             if not isinstance(value, dict):
                 problems.append(f"{where}: shares must be a table of category = share")

@@ -124,8 +124,25 @@ LEVEL_DEDUCTIBLE = np.array([30_000, 60_000, 120_000, 150_000])  # cents
 LEVEL_RATIO = np.array([0.70, 0.65, 0.58, 0.55])
 CRITICAL_THRESHOLD = np.array([750_000] * 5 + [1_500_000])  # cents, by category; halved for poor
 CRITICAL_RATIO = 0.6
-ASSIST_RATIO = np.array([1.0, 0.7, 0.5, 0.5, 0.0, 0.0])  # by category
-ASSIST_START = np.array([0, 0, 100_000, 100_000, 0, 0])  # cents, by category
+# Medical assistance as rules/assistance/default.toml states it (Shanxi 2022): basis points of the
+# in-scope remainder (in-scope cost - basic - critical), by category and visit type (inpatient,
+# outpatient, chronic, pharmacy); no deductible; rounded to the cent half up per claim, as the
+# replay does. Its 60,000-yuan yearly cap for dibao people is not applied: a generated dibao
+# person paid above it shows as overpaid, never as a shortfall.
+ASSIST_BP = np.array([
+    [10_000, 0, 6_000, 2_000],  # destitute
+    [7_000, 0, 3_000, 1_000],   # dibao
+    [0, 0, 0, 0],               # dibao_edge
+    [7_000, 0, 3_000, 1_000],   # monitored
+    [0, 0, 0, 0],               # out_of_poverty
+    [0, 0, 0, 0],               # general
+], dtype=np.int64)  # fmt: skip
+# Known assistance defects injected for people the policy covers (written to the manifest, for
+# the replay to find): index 1 paid short (half of what the policy owes), 2 paid nothing.
+ASSIST_DEFECTS = ("", "paid_short", "paid_nothing")
+ASSIST_KEEP_BP = np.array([10_000, 5_000, 0], dtype=np.int64)  # of the owed amount, paid
+DEFECT_SHARE = (0.01, 0.005)  # of the covered people: paid short, paid nothing
+MANIFEST = "assistance_manifest.csv"
 SUBSIDY_SHARE = np.array([1.0, 1.0, 0.5, 0.5, 0.0, 0.0])  # of the residents' premium, by category
 
 CLAIM_DIRTY = (
@@ -458,6 +475,8 @@ class Population:
     change_week: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
     change_cat: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     change_risk: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    defect: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))  # ASSIST_DEFECTS
+    unlisted: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # roster row dirty
 
     @property
     def households(self) -> int:
@@ -670,6 +689,25 @@ def plan_weeks(rng: np.random.Generator, pop: Population, weeks: int) -> None:
         pop.change_cat[chosen] = new_cat
         cause = rng.choice(len(RISK_CAUSES), len(chosen), p=RISK_P)
         pop.change_risk[chosen] = np.where(new_cat == MONITORED, cause, -1)
+
+
+def plan_defects(rng: np.random.Generator, pop: Population) -> None:
+    """Choose the people whose medical assistance is paid short or not at all (ASSIST_DEFECTS):
+    among those the default policy covers whose category never changes (their roster category
+    is the one their claims are paid by all the time)."""
+    people = len(pop.p_cat)
+    pop.defect = np.zeros(people, np.int8)
+    pop.unlisted = np.zeros(people, bool)
+    hh = pop.p_hh
+    steady = (pop.change_week[hh] == 0) & (pop.p_cat == pop.hh_cat[hh])
+    covered = np.flatnonzero(steady & (ASSIST_BP[pop.p_cat].sum(axis=1) > 0))
+    if len(covered) == 0:
+        return
+    shuffled = rng.permutation(covered)
+    short = round(DEFECT_SHARE[0] * len(covered))
+    nothing = round(DEFECT_SHARE[1] * len(covered))
+    pop.defect[shuffled[:short]] = 1
+    pop.defect[shuffled[short : short + nothing]] = 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -1099,7 +1137,8 @@ def settle(c: dict[str, np.ndarray], total: np.ndarray) -> dict[str, np.ndarray]
     critical = np.floor((after - before) * CRITICAL_RATIO).astype(np.int64)
     critical = np.minimum(critical, rest)
     rest = rest - critical
-    assist = np.floor(np.maximum(rest - c["assist_start"], 0) * c["assist_ratio"]).astype(np.int64)
+    owed = (rest * c["assist_bp"] + 5_000) // 10_000
+    assist = owed * c["assist_keep"] // 10_000
     left = total - basic - critical - assist
     other = np.floor(left * c["other_share"]).astype(np.int64)
     return {
@@ -1242,9 +1281,8 @@ def _costs(
     )
     cols["crit_on"] = (ip | (chr_ & severe)).astype(np.int64)
     cols["threshold"] = CRITICAL_THRESHOLD[cat]
-    assisted = ip | chr_
-    cols["assist_ratio"] = np.where(assisted, ASSIST_RATIO[cat], 0.0)
-    cols["assist_start"] = np.where(assisted, ASSIST_START[cat], 0)
+    cols["assist_bp"] = ASSIST_BP[cat, cols["visit"]]
+    cols["assist_keep"] = ASSIST_KEEP_BP[pop.defect[ch.p0 + cols["person"]]]
     other_on = rng.random(m) < np.where(ip, 0.04, 0.002)
     cols["other_share"] = np.where(other_on, rng.uniform(0.2, 0.6, m), 0.0)
     cols["cat"] = cat
@@ -1488,6 +1526,7 @@ class Stats:
     unmatched: int = 0
     no_active_enrolment: int = 0
     over_line: np.ndarray = field(default_factory=lambda: np.zeros(2, np.int64))
+    manifest: list[tuple[str, int, str, int, int]] = field(default_factory=list)
 
 
 def _by_week(week: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
@@ -1557,6 +1596,8 @@ def _emit_people(
         ("enrolment", enrol, render_enrolment, len(ENROLMENT_DIRTY)),
     ):
         dirty = pick_dirty(rng, len(frame), ntypes, np.ones(len(frame), bool))
+        if kind == "roster":  # a person whose roster row is rejected has no category to replay
+            pop.unlisted[ch.p0 + frame.cols["local"][dirty >= 0]] = True
         stats.dirty[kind] += int((dirty >= 0).sum())
         stats.rows[kind] += len(frame)
         for k, idx in _by_week(frame.cols["week"]):
@@ -1600,6 +1641,34 @@ def _emit_claims(
     stats.over_line += np.bincount(
         np.arange(len(per)) % 2, weights=per > OOP_LINE_CENTS, minlength=2
     ).astype(np.int64)
+    # The injected assistance defects, per person-year over the claims that count: what the
+    # policy owes and what was paid.
+    defect = pop.defect[ch.p0 + c["person"]]
+    hit = plan.counts & (defect > 0) & ~pop.unlisted[ch.p0 + c["person"]]
+    if hit.any():
+        rest = np.maximum(c["in_scope"] - c["basic"] - c["critical"], 0)
+        owed = (rest * c["assist_bp"] + 5_000) // 10_000
+        keys = key[hit]
+        uniq, inv = np.unique(keys, return_inverse=True)
+        owed_sum = np.bincount(inv, weights=owed[hit]).astype(np.int64)
+        paid_sum = np.bincount(inv, weights=c["assist"][hit]).astype(np.int64)
+        local = uniq // 2
+        ids = ch.person_id.take(pa.array(local)).to_pylist()
+        y0 = span.years[0]
+        for pid, k, o, pd_, lp in zip(ids, uniq, owed_sum, paid_sum, local, strict=True):
+            kind = ASSIST_DEFECTS[pop.defect[ch.p0 + lp]]
+            stats.manifest.append((pid, y0 + int(k % 2), kind, int(o), int(pd_)))
+
+
+def _write_manifest(path: Path, rows: list[tuple[str, int, str, int, int]]) -> None:
+    """The injected assistance defects, one row per person-year (sorted): what the default
+    policy owes over the claims that count, what was paid and the shortfall, in yuan."""
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        stream.write("person_id,year,defect,owed,paid,shortfall\n")
+        for pid, year, kind, owed, paid in sorted(rows):
+            stream.write(
+                f"{pid},{year},{kind},{owed / 100:.2f},{paid / 100:.2f},{(owed - paid) / 100:.2f}\n"
+            )
 
 
 def generate(out: Path, *, people: int, seed: int, weeks: int, as_of: dt.date) -> dict[str, object]:
@@ -1612,6 +1681,7 @@ def generate(out: Path, *, people: int, seed: int, weeks: int, as_of: dt.date) -
     geo = build_geo(np.random.default_rng([root, 1]), people)
     pop = build_population(np.random.default_rng([root, 2]), geo, people, span)
     plan_weeks(np.random.default_rng([root, 3]), pop, weeks)
+    plan_defects(np.random.default_rng([root, 6]), pop)
     writer = Writer(out, weeks)
     stats = Stats()
     hospitals = pa.array(geo.hospitals)
@@ -1634,6 +1704,7 @@ def generate(out: Path, *, people: int, seed: int, weeks: int, as_of: dt.date) -
                 flush=True,
             )
     files = writer.close()
+    _write_manifest(out / MANIFEST, stats.manifest)
     y0, y1 = span.years
     return {
         "out": str(out),
@@ -1660,6 +1731,8 @@ def generate(out: Path, *, people: int, seed: int, weeks: int, as_of: dt.date) -
         "unknown_division_households": int(pop.hh_fake.sum()),
         "lowercase_x_claim_rows": stats.lower_x,
         "people_without_active_enrolment": stats.no_active_enrolment,
+        "assistance_defect_person_years": len(stats.manifest),
+        "assistance_defect_shortfall": f"{sum(o - p for *_, o, p in stats.manifest) / 100:.2f}",
         f"oop_over_10k_{y0}": int(stats.over_line[0]),
         f"oop_over_10k_{y1}": int(stats.over_line[1]),
         f"oop_over_10k_share_{y0}": round(stats.over_line[0] / people, 4),

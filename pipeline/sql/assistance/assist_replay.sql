@@ -27,7 +27,8 @@ years AS (
            coalesce(r.category, p.category) AS category,
            coalesce(r.entitled, 0) AS entitled,
            m.assistance_paid AS paid,
-           coalesce(r.claims_short, 0) AS claims_short, r.policy_region
+           coalesce(r.claims_short, 0) AS claims_short, r.policy_region,
+           r.person_id IS NOT NULL AS replayed
     FROM mart_person_year AS m
     JOIN people AS p USING (person_id)
     LEFT JOIN replayed AS r USING (person_id, year)
@@ -40,5 +41,5 @@ SELECT person_id, year, category,
        CAST(paid AS DECIMAL(14,2)) AS paid,
        CAST(greatest(entitled - paid, 0) AS DECIMAL(14,2)) AS shortfall,
        CAST(greatest(paid - entitled, 0) AS DECIMAL(14,2)) AS overpaid,
-       claims_short, claims, policy_region
+       claims_short, claims, policy_region, replayed
 FROM years;

@@ -10,5 +10,8 @@ CREATE TABLE IF NOT EXISTS assist_replay (
     overpaid       DECIMAL(14,2),
     claims_short   BIGINT,
     claims         BIGINT,
-    policy_region  VARCHAR
+    policy_region  VARCHAR,
+    replayed       BOOLEAN         -- its claims are in assist_claims (a person the policy can cover)
 );
+-- Stores from before replayed (rows are inserted by name).
+ALTER TABLE assist_replay ADD COLUMN IF NOT EXISTS replayed BOOLEAN;
