@@ -5,6 +5,20 @@
 -- rule's. There is no line: threshold stays empty, so the list's line is another rule's.
 -- The explanation names the policy, the claim paid short the most (its visit type, category,
 -- ratio) and what that category rests on: the roster's 认定日期 or the row's import date.
+-- The explanation in one language: the usual placeholders, then the replay's.
+CREATE OR REPLACE TEMP MACRO render_shortfall(t, year, oop, policy, entitled, paid, shortfall,
+                                              visit, category, ratio, basis) AS
+    replace(replace(replace(replace(replace(replace(replace(replace(
+        render(t, year, oop, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+        '{policy}', policy),
+        '{entitled}', money_text(entitled)),
+        '{paid}', money_text(paid)),
+        '{shortfall}', money_text(shortfall)),
+        '{visit}', coalesce(visit, '')),
+        '{category}', coalesce(category, '')),
+        '{ratio}', coalesce(share_text(ratio), '')),
+        '{category_basis}', basis);
+
 INSERT INTO fired
 WITH short AS (
     SELECT a.person_id, a.year, a.rule_id, a.version, a.oop, a.severity, a.template_zh,
@@ -41,28 +55,14 @@ SELECT person_id, year, rule_id, version, oop, NULL,
                  OR list_contains(high_categories, category) THEN 'high'
             ELSE severity END,
        NULL, NULL,
-       replace(replace(replace(replace(replace(replace(replace(replace(
-           render(template_zh, year, oop, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
-           '{policy}', policy_zh),
-           '{entitled}', money_text(entitled)),
-           '{paid}', money_text(paid)),
-           '{shortfall}', money_text(shortfall)),
-           '{visit}', coalesce(visit_zh, '')),
-           '{category}', coalesce(category_zh, '')),
-           '{ratio}', coalesce(share_text(claim.ratio), '')),
-           '{category_basis}', CASE claim.dated WHEN 'category_since' THEN '类别依据名单认定日期'
-                                                ELSE '类别依据名单导入日期' END),
-       replace(replace(replace(replace(replace(replace(replace(replace(
-           render(template_en, year, oop, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
-           '{policy}', policy_en),
-           '{entitled}', money_text(entitled)),
-           '{paid}', money_text(paid)),
-           '{shortfall}', money_text(shortfall)),
-           '{visit}', coalesce(lower(visit_en), '')),
-           '{category}', coalesce(category_en, '')),
-           '{ratio}', coalesce(share_text(claim.ratio), '')),
-           '{category_basis}', CASE claim.dated WHEN 'category_since'
-                                    THEN 'category as of the roster''s effective date'
-                                    ELSE 'category as of the roster row''s import date' END),
+       render_shortfall(template_zh, year, oop, policy_zh, entitled, paid, shortfall, visit_zh,
+                        category_zh, claim.ratio,
+                        CASE claim.dated WHEN 'category_since' THEN '类别依据名单认定日期'
+                                         ELSE '类别依据名单导入日期' END),
+       render_shortfall(template_en, year, oop, policy_en, entitled, paid, shortfall,
+                        lower(visit_en), category_en, claim.ratio,
+                        CASE claim.dated WHEN 'category_since'
+                             THEN 'category as of the roster''s effective date'
+                             ELSE 'category as of the roster row''s import date' END),
        oop
 FROM named;
