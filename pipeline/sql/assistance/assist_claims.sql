@@ -1,6 +1,6 @@
 -- reads: claims_effective, people, roster_rows, import_files, assist_items, assist_caps, assist_tilted, township_income, rule_scope
--- The medical-assistance replay, claim by claim (issue 18): every claim in force of the people it can cover, in settlement
--- order (settle_date, then claim_id) per person and year, through the policy in force for the
+-- The medical-assistance replay, claim by claim (issue 18): every claim in force of the people
+-- it can cover, in settlement order (settle_date, then claim_id) per person and year, through the policy in force for the
 -- person's region and the category they had on the claim's date. Set-based: each step is a
 -- running sum over the ordered claims, never a loop.
 --   remainder  in_scope_cost - basic_paid - critical_paid, at least 0 (total_cost when the
@@ -84,12 +84,15 @@ several_periods AS (
     WHERE person_id IN (SELECT person_id FROM scope WHERE several)
 ),
 scoped_claims AS MATERIALIZED (
-    SELECT c.claim_id, c.person_id, c.year, c.settle_date, c.visit_type, c.total_cost,
-           c.basic_paid, c.critical_paid, c.assistance_paid, c.other_paid, c.in_scope_cost,
-           p.village_code, coalesce(substr(p.village_code, 1, 9), '') AS township,
+    -- narrow: the amounts the steps use, computed here
+    SELECT c.claim_id, c.person_id, c.year, c.settle_date, c.visit_type, p.village_code,
+           coalesce(substr(p.village_code, 1, 9), '') AS township,
            p.category, p.dated, coalesce(p.several, false) AS several,
-           greatest(coalesce(c.in_scope_cost, c.total_cost) - c.basic_paid - c.critical_paid, 0)
-               AS remainder
+           c.assistance_paid AS paid,
+           CAST(greatest(coalesce(c.in_scope_cost, c.total_cost) - c.basic_paid
+                         - c.critical_paid, 0) AS DECIMAL(13,2)) AS remainder,
+           CAST(c.total_cost - c.basic_paid - c.critical_paid - c.other_paid
+                AS DECIMAL(18,6)) AS oop_before
     FROM claims_effective AS c
     JOIN scope AS p USING (person_id)
 ),
@@ -151,15 +154,12 @@ itemised AS MATERIALIZED (
     -- keeps in 64 bits (a running sum of DECIMAL(14,2) is DECIMAL(38,2), 128 bits, and every
     -- product after it too); each window below sorts what it carries
     SELECT c.claim_id, c.person_id, c.year, c.settle_date, c.visit_type, c.category,
-           c.category_dated, c.village_code, i.policy_region, i.grp,
-           c.assistance_paid AS paid,
-           CAST(c.remainder AS DECIMAL(13,2)) AS remainder,
+           c.category_dated, c.village_code, i.policy_region, i.grp, c.paid, c.remainder,
            CAST(coalesce(i.ratio, 0) AS DECIMAL(5,4)) AS ratio,
            CAST(coalesce(i.deductible_yuan, 0) AS DECIMAL(13,2)) AS deductible_yuan,
            coalesce(i.cap_name, '#' || i.grp) AS cap_key,
            CAST(cap.amount AS DECIMAL(18,6)) AS cap_amount,
-           CAST(c.total_cost - c.basic_paid - c.critical_paid - c.other_paid
-                AS DECIMAL(18,6)) AS oop_before,
+           c.oop_before,
            CAST(t.deductible AS DECIMAL(18,6)) AS tilted_deductible,
            CAST(t.ratio AS DECIMAL(5,4)) AS tilted_ratio,
            CAST(t.cap AS DECIMAL(18,6)) AS tilted_cap,

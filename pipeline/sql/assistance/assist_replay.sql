@@ -13,7 +13,8 @@ WHERE NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FRO
 INSERT INTO assist_replay BY NAME
 WITH replayed AS (
     SELECT person_id, year,
-           arg_max(category, (settle_date, claim_id)) AS category,
+           -- (a category holds from a date: claims of one day share theirs)
+           arg_max(category, settle_date) AS category,
            sum(entitled) AS entitled,
            count(*) FILTER (WHERE entitled > paid) AS claims_short,
            max(policy_region) AS policy_region
