@@ -35,6 +35,9 @@ LIST_COLUMNS: dict[str, tuple[str, str]] = {
     "severity": ("风险等级", "Severity"),
     "rules": ("触发规则", "Rules"),
     "explain": ("预警说明", "Explanation"),
+    "assist_entitled": ("按政策应救助（元）", "Assistance owed by policy (yuan)"),
+    "assist_paid": ("实际救助（元）", "Assistance paid (yuan)"),
+    "assist_shortfall": ("少救助（元）", "Assistance short (yuan)"),
     "status": ("新增/持续", "New / continuing"),
     "first_flagged": ("首次预警日期", "First flagged"),
     "weeks_on_list": ("在名单周数", "Weeks on list"),
@@ -98,6 +101,7 @@ RULES: dict[str, tuple[str, str]] = {
     "projected": ("预计年内超线", "Projected over the line"),
     "household_burden": ("家庭负担过重", "Household burden"),
     "coverage_gap": ("未正常参保", "No active enrolment"),
+    "assistance_shortfall": ("医疗救助不足", "Medical assistance paid short"),
 }
 CATEGORIES: dict[str, tuple[str, str]] = schema.CODES["category"]
 

@@ -166,6 +166,16 @@ CASE_PEOPLE = {
 }  # fmt: skip
 
 
+def list_headers(lang: int = 0) -> list[str]:
+    """The case store's list headers (0 zh, 1 en): no phone column (the roster gives none) and
+    no medical-assistance columns (nobody on it is paid short)."""
+    from pipeline import labels
+    from pipeline.cases import export
+
+    skip = {"phone", *export.ASSIST_COLUMNS}
+    return [pair[lang] for key, pair in labels.LIST_COLUMNS.items() if key not in skip]
+
+
 def build_case_store(folder: Path, db: Path) -> dict[str, str]:
     """A Heilongjiang store (flat 10,000 yuan line) of the hand-made CASE_PEOPLE; their IDs.
 
@@ -182,7 +192,9 @@ def build_case_store(folder: Path, db: Path) -> dict[str, str]:
         ids[key] = pid
         roster.append((pid, name, f"H{seq}", code, village_name, category))
         for n, (day, oop, hospital, diagnosis) in enumerate(bills):
-            claims.append((f"C{seq}-{n}", pid, day, "inpatient", oop, "0", "0", "0",
+            # outpatient: no medical assistance is owed for it, so the lists hold the OOP
+            # rules only (tests/test_assistance_replay.py covers the assistance columns)
+            claims.append((f"C{seq}-{n}", pid, day, "outpatient", oop, "0", "0", "0",
                            hospital, diagnosis))  # fmt: skip
     header = ["person_id", "name", "household_id", "village_code", "village_name", "category"]
     write_csv(folder / "roster.csv", header, roster)

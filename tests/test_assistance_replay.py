@@ -3,6 +3,7 @@ import into a real store with a rules folder of their own."""
 
 from __future__ import annotations
 
+import csv
 import shutil
 from datetime import date
 from decimal import Decimal
@@ -336,7 +337,7 @@ def rules_setup(con, folder: Path) -> None:  # noqa: ANN001
 
 
 def test_the_shortfall_rule_fires_above_the_tolerance_with_its_explanation(
-    tmp_path, db, query, policy
+    tmp_path, db, query, policy, cli
 ):
     """assistance_shortfall: a shortfall of exactly 50.00 is within the tolerance; 50.01 is a
     finding (medium for a monitored person under 1,000); a dibao person is high whatever the
@@ -377,6 +378,20 @@ def test_the_shortfall_rule_fires_above_the_tolerance_with_its_explanation(
          "import date)"),
     ])  # fmt: skip
     assert query("SELECT count(*) FROM flags WHERE person_id = ?", [edge]) == [(0,)]
+    # the medical-assistance section's list: only those paid short, with owed / paid / short
+    out = tmp_path / "short.csv"
+    done = cli("export", "--db", db, "--year", "2026", "--out", out,
+               "--rule", "assistance_shortfall")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    with out.open(encoding="utf-8-sig", newline="") as stream:
+        table = list(csv.DictReader(stream))
+    assert [(r["姓名"], r["按政策应救助（元）"], r["实际救助（元）"], r["少救助（元）"])
+            for r in table] == [("某", "1430.00", "1030.00", "400.00"),
+                                ("某", "300.00", "249.99", "50.01")]  # fmt: skip
+    plain = tmp_path / "plain.csv"
+    assert cli("export", "--db", db, "--year", "2026", "--out", plain,
+               "--rule", "oop_line").exit_code == 0  # fmt: skip
+    assert "少救助" not in plain.read_text(encoding="utf-8-sig"), "only on a list paid short"
     assert query(
         "SELECT person_id, rules FROM watchlist WHERE person_id IN (?, ?) ORDER BY 1",
         [over, dibao],
@@ -413,9 +428,7 @@ def test_the_sample_pays_by_policy_except_its_injected_defects(db, query):
     assert listed == 25
     assert query(
         """SELECT count(DISTINCT person_id) FROM flags WHERE rule_id = 'assistance_shortfall'"""
-    ) == query(
-        """SELECT count(DISTINCT person_id) FROM assistance_replay WHERE shortfall > 50"""
-    )
+    ) == query("""SELECT count(DISTINCT person_id) FROM assistance_replay WHERE shortfall > 50""")
 
 
 @pytest.mark.slow

@@ -17,12 +17,12 @@ from openpyxl.utils import get_column_letter
 
 from pipeline import labels, schema, store
 from pipeline.cases import export
-from tests.conftest import CASE_YEAR, FORMULA_NAME, make_id, person_key
+from tests.conftest import CASE_YEAR, FORMULA_NAME, list_headers, make_id, person_key
 
 # the list's columns when the roster has no phone numbers (the phone column is left out)
-ZH_HEADERS = [zh for key, (zh, _en) in labels.LIST_COLUMNS.items() if key != "phone"]
+ZH_HEADERS = list_headers(0)
 OUTCOME = get_column_letter(ZH_HEADERS.index("走访结果") + 1)
-EN_HEADERS = [en for key, (_zh, en) in labels.LIST_COLUMNS.items() if key != "phone"]
+EN_HEADERS = list_headers(1)
 # list order: severity high first, then OOP highest first
 ORDER_2026 = ["a_high", "a_dibao", "b_medium", "a_formula", "b_general"]
 BOM = b"\xef\xbb\xbf"

@@ -13,13 +13,13 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
-from pipeline import labels, schema, store
+from pipeline import schema, store
 from pipeline.cases import returns
-from tests.conftest import CASE_YEAR, person_key
+from tests.conftest import CASE_YEAR, list_headers, person_key
 
 TODAY = dt.date.today()
 # the list's columns when the roster has no phone numbers (the phone column is left out)
-ZH_HEADERS = [zh for key, (zh, _en) in labels.LIST_COLUMNS.items() if key != "phone"]
+ZH_HEADERS = list_headers(0)
 UNKNOWN_KEY = f"{CASE_YEAR}-0123456789abcdef"
 VISIT_DATE = ZH_HEADERS.index("走访日期")  # 0-based; the outcome follows it
 AMOUNT_COLUMN = get_column_letter(ZH_HEADERS.index("救助金额（元）") + 1)

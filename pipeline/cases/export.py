@@ -47,6 +47,7 @@ FORMATS = ("xlsx", "csv")
 CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 SHEET_BAD_CHARS = re.compile(r"[\[\]:*?/\\]")
 MAX_WIDTH = 60
+ASSIST_COLUMNS = ("assist_entitled", "assist_paid", "assist_shortfall")
 
 
 class ExportRefused(schema.MaskedError):
@@ -81,6 +82,9 @@ class ListRow(NamedTuple):
     township_name: str | None
     householder: str | None
     phone: str | None
+    assist_entitled: Decimal | None
+    assist_paid: Decimal | None
+    assist_shortfall: Decimal | None
 
 
 @dataclass
@@ -274,12 +278,18 @@ def _region_text(data: ExportData, lang: str) -> str:
 
 def list_columns(data: ExportData, lang: str) -> list[tuple[str, str]]:
     """(key, header) of every list column in order, follow-up columns last; a phone column
-    only when the roster gave someone on the list a phone number."""
-    phones = any(row.phone for row in data.rows)
+    only when the roster gave someone on the list a phone number; the medical-assistance
+    replay's owed / paid / short only when someone on the list was paid short
+    (assistance_shortfall, the medical-assistance section's list)."""
+    shown = set(labels.LIST_COLUMNS)
+    if not any(row.phone for row in data.rows):
+        shown.discard("phone")
+    if not any("assistance_shortfall" in row.rules.split(";") for row in data.rows):
+        shown -= set(ASSIST_COLUMNS)
     return [
         (key, labels.header(key, lang, data.full_ids))
         for key in labels.LIST_COLUMNS
-        if key != "phone" or phones
+        if key in shown
     ]
 
 
@@ -300,6 +310,9 @@ def row_values(row: ListRow, lang: str) -> dict[str, object]:
         "severity": label(labels.SEVERITIES, row.severity, lang),
         "rules": rule_labels(row.rules, lang),
         "explain": row.explain_zh if lang == "zh" else row.explain_en,
+        "assist_entitled": row.assist_entitled,
+        "assist_paid": row.assist_paid,
+        "assist_shortfall": row.assist_shortfall,
         "status": label(labels.STATUSES, row.status, lang),
         "first_flagged": row.first_flagged,
         "weeks_on_list": row.weeks_on_list,

@@ -143,8 +143,11 @@ def _check_params(where: str, kind: str, params: dict, rule_ids: set[str]) -> li
             if value not in rule_ids:
                 problems.append(f"{where}: {name} = {value!r} names no rule")
         elif typ == "categories":
-            unknown = [c for c in value if c not in schema.CODES["category"]] if isinstance(
-                value, list) else [value]
+            unknown = (
+                [c for c in value if c not in schema.CODES["category"]]
+                if isinstance(value, list)
+                else [value]
+            )
             if unknown:
                 cats = ", ".join(schema.CODES["category"])
                 problems.append(

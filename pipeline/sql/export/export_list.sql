@@ -1,10 +1,11 @@
--- reads: watchlist, rule_runs, claims_effective, person_keys, region_names, people
+-- reads: watchlist, rule_runs, claims_effective, person_keys, region_names, people, assist_replay
 -- The rows of one export, kept as the connection's temp table export_list (counts.sql and
 -- new_since.sql read it): the latest rule run's watch-list filtered, with the case key
 -- ({year}-{the person's key in person_keys}), the ID
 -- to show (masked unless full_ids), village, county and township names, the person's last
 -- claim of the year (hospital, diagnosis), the head of the household's name (a caseworker asks
--- for them at the door) and the roster's phone number, if any. A NULL filter list means no filter.
+-- for them at the door), the roster's phone number, if any, and the medical-assistance replay's
+-- owed, paid and short for the person-year. A NULL filter list means no filter.
 -- Parameters: year, region prefix, rules[], severities[], statuses[], categories[], full_ids.
 CREATE OR REPLACE TEMP TABLE export_list AS
 WITH params AS (
@@ -59,6 +60,7 @@ SELECT l.year || '-' || k.token AS case_key,
        substr(l.village_code, 1, 6) AS county_code, cn.name AS county_name,
        substr(l.village_code, 1, 9) AS township_code, tn.name AS township_name,
        h.householder, pe.phone,
+       ar.entitled AS assist_entitled, ar.paid AS assist_paid, ar.shortfall AS assist_shortfall,
        l.year,
        CASE l.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END AS severity_rank
 FROM listed AS l
@@ -67,6 +69,7 @@ LEFT JOIN last_claim AS lc USING (person_id)
 LEFT JOIN heads AS h ON h.household_id = l.household_id
 LEFT JOIN people AS pe ON pe.person_id = l.person_id
 LEFT JOIN person_keys AS k USING (person_id)
+LEFT JOIN assist_replay AS ar ON ar.person_id = l.person_id AND ar.year = l.year
 LEFT JOIN rule_runs AS since ON since.run_id = l.run_id - l.weeks_on_list + 1
 LEFT JOIN rule_runs AS now_run ON now_run.run_id = l.run_id
 LEFT JOIN region_names AS vn ON vn.code = l.village_code AND vn.level = 5
