@@ -16,6 +16,7 @@ def main() -> None:
 
 for command in (
     commands.generate, commands.ingest, commands.serve, commands.flag, commands.rules_group,
-    commands.export, commands.returns_command, commands.bench, accounts.users, accounts.audit,
+    commands.export, commands.whatif_command, commands.returns_command, commands.bench,
+    accounts.users, accounts.audit,
 ):  # fmt: skip
     main.add_command(command)

@@ -1,5 +1,5 @@
 """The commands of the data flow and its tools: generate, ingest, serve, flag, rules, export,
-returns, bench. Each is thin: parse, call the stage, print."""
+whatif, returns, bench. Each is thin: parse, call the stage, print."""
 
 from __future__ import annotations
 
@@ -316,6 +316,48 @@ def export(
     click.echo(f"IDs: {ids}")
     click.echo(f"sha256: {result.sha256}")
     click.echo(f"seconds: {result.seconds:.1f}")
+
+
+@click.command(name="whatif")
+@db_option
+@click.option(
+    "--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+    required=True, help="The alternative rules folder (lines, shares, assistance policy).",
+)  # fmt: skip
+@click.option("--year", type=int, default=None, help="Year (default: the latest with claims).")
+@click.option("--region", default="", help="Division code prefix: 2, 4, 6, 9 or 12 digits.")
+@click.option(
+    "--out", "out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="Also write the comparison as .xlsx.",
+)  # fmt: skip
+def whatif_command(
+    db: Path, rules_dir: Path, year: int | None, region: str, out: Path | None
+) -> None:
+    """Evaluate an alternative rules folder against the store, side by side with now; writes
+    nothing to the store."""
+    from pipeline import rules
+    from pipeline.rules import whatif
+
+    existing(db)
+    try:
+        ruleset = rules.load(rules_dir)
+    except rules.RulesError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        raise SystemExit(1) from None
+    try:
+        result = whatif.whatif(db, ruleset, year, region)
+    except whatif.WhatIfRefused as exc:
+        click.echo(f"refused: {exc}", err=True)
+        raise SystemExit(2) from None
+    for line in whatif.report(result):
+        click.echo(line)
+    if out is not None:
+        if out.suffix.lower() != ".xlsx":
+            click.echo(f"refused: {out} must end in .xlsx", err=True)
+            raise SystemExit(2)
+        whatif.write_xlsx(result, out)
+        click.echo(f"wrote {out}")
 
 
 @click.command(name="returns")

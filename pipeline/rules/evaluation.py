@@ -161,7 +161,7 @@ def evaluate(
 ASSIST_CLAIMS_PER_BATCH = 3_500_000  # claims scanned per batch (about half are replayed)
 
 
-def replay_assistance(con: duckdb.DuckDBPyConnection) -> None:
+def replay_assistance(con: duckdb.DuckDBPyConnection, contract_view: bool = True) -> None:
     """The medical-assistance replay (issue 18, sql/assistance/): in full, or after a weekly
     import for the people the rules decide again; people in batches of about
     ASSIST_CLAIMS_PER_BATCH claims (9.4 s at 1M people: 9.9M claims, 5.0M of people the
@@ -177,8 +177,8 @@ def replay_assistance(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("SET VARIABLE assist_batch = ?", [batch])
         store.run_script(con, "assistance/assist_claims.sql")
     store.run_script(con, "assistance/assist_replay.sql")
-    # the contract view, created here: it reads claims_effective, which the models create
-    store.run_script(con, "assistance/assistance_claims.sql")
+    if contract_view:  # created here: it reads claims_effective, which the models create
+        store.run_script(con, "assistance/assistance_claims.sql")
 
 
 def _compile_assistance(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:

@@ -1,0 +1,205 @@
+"""What-if: an alternative rules folder evaluated against a store without writing to it.
+
+The latest good snapshot is opened read-only; the alternative's rule kinds fill the temp table
+``fired`` and its assistance replay fills temp tables that shadow ``assist_claims`` and
+``assist_replay``, so neither the store nor any run changes. The comparison is SQL
+(``pipeline/sql/whatif/``); this module only orchestrates.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from pipeline import schema, store
+from pipeline.rules.evaluation import compile_to, replay_assistance
+from pipeline.rules.ruleset import KINDS, RuleSet
+
+CHILD_LENGTH = {0: 2, 2: 4, 4: 6, 6: 9, 9: 12, 12: 12}  # region code length -> child's
+
+
+class WhatIfRefused(Exception):
+    """A what-if that cannot run as asked; the message says why."""
+
+
+@dataclass
+class WhatIf:
+    """Flagged now and under the alternative, and what the assistance policy would cost."""
+
+    year: int
+    region: str
+    snapshot: str
+    seconds: float
+    by_rule: list[tuple[str, int, int]] = field(default_factory=list)
+    by_region: list[tuple] = field(default_factory=list)
+    by_category: list[tuple[str, int, int, int, int]] = field(default_factory=list)
+    changes: list[tuple] = field(default_factory=list)
+
+    @property
+    def totals(self) -> dict[str, object]:
+        """Flagged now / alternative, entering, leaving, assistance owed now / alternative and
+        paid, and the yuan the change would cost (owed under the alternative minus paid)."""
+        now = sum(r[2] for r in self.by_region)
+        alt = sum(r[3] for r in self.by_region)
+        owed_now = sum((r[6] for r in self.by_region), Decimal("0.00"))
+        owed_alt = sum((r[7] for r in self.by_region), Decimal("0.00"))
+        paid = sum((r[8] for r in self.by_region), Decimal("0.00"))
+        return {
+            "now": now, "alt": alt,
+            "entering": sum(r[4] for r in self.by_region),
+            "leaving": sum(r[5] for r in self.by_region),
+            "owed_now": owed_now, "owed_alt": owed_alt, "paid": paid,
+            "cost": owed_alt - paid, "extra": owed_alt - owed_now,
+        }  # fmt: skip
+
+
+def _connect(db: Path) -> tuple[duckdb.DuckDBPyConnection, Path]:
+    snapshot = store.last_good_snapshot(db)
+    if snapshot is None:
+        raise WhatIfRefused(f"{db} has no readable snapshot yet: import data first")
+    con = duckdb.connect(str(snapshot), read_only=True)
+    con.execute(f"SET memory_limit = '{store.MEMORY_LIMIT}'")
+    return con, snapshot
+
+
+def _evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
+    """The alternative's rule kinds and assistance replay, into temp tables only."""
+    compile_to(con, ruleset)
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE eval_params AS
+        SELECT 0 AS run_id, NULL::BIGINT AS import_id, current_localtimestamp() AS evaluated_at,
+               coalesce((SELECT max(last_settle_date) FROM mart_person_year), current_date)
+                   AS as_of,
+               ? AS fingerprint""",
+        [ruleset.fingerprint],
+    )
+    con.execute("SET VARIABLE rules_incremental = false")
+    con.execute("CREATE OR REPLACE TEMP TABLE rule_scope (person_id VARCHAR)")
+    store.run_script(con, "rules/setup.sql")
+    con.execute("CREATE OR REPLACE TEMP VIEW applicable AS SELECT * FROM applicable_every")
+    con.execute("CREATE OR REPLACE TEMP VIEW rule_scope_people AS SELECT * FROM people")
+    # The store's replay as it is (store_assist_replay), then temp tables that shadow its two
+    # tables for the alternative's replay (``main.`` would name the temp schema's main too).
+    name = con.execute("SELECT current_database()").fetchall()[0][0]
+    stored = f'"{name}".main'
+    con.execute(f"CREATE OR REPLACE TEMP VIEW store_assist_replay AS FROM {stored}.assist_replay")
+    for table in ("assist_claims", "assist_replay"):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS FROM {stored}.{table} LIMIT 0")
+    replay_assistance(con, contract_view=False)
+    for kind in KINDS:
+        store.run_script(con, f"rules/{kind}.sql")
+
+
+def whatif(db: Path, ruleset: RuleSet, year: int | None = None, region: str = "") -> WhatIf:
+    """Evaluate ``ruleset`` against the store's latest snapshot for ``year`` (default: the
+    latest year with claims) and ``region`` (a division code prefix, '' everywhere)."""
+    if region and not (region.isdigit() and len(region) in CHILD_LENGTH):
+        raise WhatIfRefused(f"region {region!r} is not a 2/4/6/9/12-digit division code")
+    t0 = time.perf_counter()
+    con, snapshot = _connect(db)
+    try:
+        if year is None:
+            year = con.execute("SELECT max(year) FROM mart_person_year").fetchall()[0][0]
+            if year is None:
+                raise WhatIfRefused(f"{db} holds no claims or enrolment yet")
+        _evaluate(con, ruleset)
+        con.execute(store.sql("whatif/whatif_people.sql"), [int(year), region])
+        result = WhatIf(int(year), region, snapshot.name, 0.0)
+        result.by_rule = con.execute(store.sql("whatif/by_rule.sql")).fetchall()
+        child = CHILD_LENGTH[len(region)]
+        result.by_region = con.execute(store.sql("whatif/by_region.sql"), [child]).fetchall()
+        result.by_category = con.execute(store.sql("whatif/by_category.sql")).fetchall()
+        result.changes = [
+            (change, schema.mask_id(pid), *rest)
+            for change, pid, *rest in con.execute(store.sql("whatif/changes.sql")).fetchall()
+        ]
+    finally:
+        con.close()
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _yuan(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def report(result: WhatIf) -> list[str]:
+    """The what-if side by side, as lines for the terminal."""
+    t = result.totals
+    where = result.region or "all regions"
+    lines = [
+        f"what-if for {result.year}, {where} (store snapshot {result.snapshot}; "
+        f"{result.seconds:.1f} s; nothing written)",
+        f"{'':28}{'now':>10}{'alternative':>14}",
+        f"{'people flagged':28}{t['now']:>10,}{t['alt']:>14,}"
+        f"   entering {t['entering']:,}, leaving {t['leaving']:,}",
+        "by rule:",
+        *(f"  {rule:26}{now:>10,}{alt:>14,}" for rule, now, alt in result.by_rule),
+        "by category:",
+        *(
+            f"  {cat:26}{now:>10,}{alt:>14,}   +{ent:,} -{lea:,}"
+            for cat, now, alt, ent, lea in result.by_category
+        ),
+        "by region (flagged; medical assistance owed now / under the alternative / paid, yuan):",
+        *(
+            f"  {code:12} {name[:12]:13}{now:>10,}{alt:>14,}   +{ent:,} -{lea:,}   "
+            f"{_yuan(on)} / {_yuan(oa)} / {_yuan(paid)}"
+            for code, name, now, alt, ent, lea, on, oa, paid in result.by_region
+        ),
+        f"medical assistance: owed now {_yuan(t['owed_now'])} yuan, under the alternative "
+        f"{_yuan(t['owed_alt'])} yuan, paid {_yuan(t['paid'])} yuan",
+        f"the alternative would owe {_yuan(t['cost'])} yuan more than was paid "
+        f"({_yuan(t['extra'])} yuan more than the policy in force owes)",
+    ]
+    return lines
+
+
+SHEETS = {
+    "summary": ["figure", "now", "alternative"],
+    "by_rule": ["rule_id", "now", "alternative"],
+    "by_category": ["category", "now", "alternative", "entering", "leaving"],
+    "by_region": ["code", "name", "now", "alternative", "entering", "leaving",
+                  "owed_now", "owed_alternative", "paid"],
+    "changes": ["change", "person_id (masked)", "name", "village_code", "category",
+                "rules_now", "rules_alternative"],
+}  # fmt: skip
+
+
+def write_xlsx(result: WhatIf, path: Path) -> None:
+    """The same as the report, one sheet per table (money as numbers formatted ¥#,##0.00)."""
+    import xlsxwriter
+
+    t = result.totals
+    tables = {
+        "summary": [
+            ("year", result.year, result.year),
+            ("region", result.region or "all", result.region or "all"),
+            ("people flagged", t["now"], t["alt"]),
+            ("entering / leaving", t["entering"], t["leaving"]),
+            ("assistance owed (yuan)", t["owed_now"], t["owed_alt"]),
+            ("assistance paid (yuan)", t["paid"], t["paid"]),
+            ("owed minus paid (yuan)", t["owed_now"] - t["paid"], t["cost"]),
+        ],
+        "by_rule": result.by_rule,
+        "by_category": result.by_category,
+        "by_region": result.by_region,
+        "changes": result.changes,
+    }
+    book = xlsxwriter.Workbook(str(path))
+    money = book.add_format({"num_format": "¥#,##0.00"})
+    bold = book.add_format({"bold": True})
+    for name, rows in tables.items():
+        sheet = book.add_worksheet(name)
+        sheet.write_row(0, 0, SHEETS[name], bold)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row):
+                if isinstance(value, Decimal):
+                    sheet.write_number(r, c, float(value), money)
+                elif value is not None:
+                    sheet.write(r, c, value)
+        sheet.set_column(0, len(SHEETS[name]) - 1, 16)
+    book.close()
