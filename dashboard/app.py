@@ -38,6 +38,8 @@ pages = [
     st.Page(HERE / "views" / "drilldown.py", title=t("nav.drilldown"), icon=":material/map:"),
     st.Page(HERE / "views" / "person.py", title=t("nav.person"), icon=":material/person:"),
 ]
+if who.is_admin or len(who.scope) <= 2:  # the policy lab: admins, national and provincial
+    pages.append(st.Page(HERE / "views" / "lab.py", title=t("nav.lab"), icon=":material/tune:"))
 if who.is_admin:
     pages += [
         st.Page(HERE / "views" / "upload.py", title=t("nav.upload"), icon=":material/upload:"),

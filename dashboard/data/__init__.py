@@ -24,6 +24,7 @@ from dashboard.data.access import (  # noqa: F401
     guarded,
     household_in_region,
     in_region,
+    lab_scope,
     names_for,
     national,
     national_admin,
@@ -113,6 +114,7 @@ from dashboard.data.person import (  # noqa: F401
     search_people,
     search_terms,
 )
+from dashboard.data.policy import policy_parameters, policy_whatif  # noqa: F401
 from dashboard.data.quality import (  # noqa: F401
     EXPORT_LOG_COLUMNS,
     RETURN_LOG_COLUMNS,

@@ -162,6 +162,12 @@ def national(who: auth.Access, params: Params) -> None:
         raise OutOfScope("national")
 
 
+def lab_scope(who: auth.Access, params: Params) -> None:
+    """The policy lab: admins and national or provincial users."""
+    if not (who.is_admin or len(who.scope) <= 2):
+        raise RoleDenied("the policy lab", "admin, national or provincial")
+
+
 def national_admin(who: auth.Access, params: Params) -> None:
     """Rows that carry no region (rejected rows, unmatched claims): national admins only."""
     at_least("admin")(who, params)

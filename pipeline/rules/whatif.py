@@ -99,26 +99,34 @@ def whatif(db: Path, ruleset: RuleSet, year: int | None = None, region: str = ""
     latest year with claims) and ``region`` (a division code prefix, '' everywhere)."""
     if region and not (region.isdigit() and len(region) in CHILD_LENGTH):
         raise WhatIfRefused(f"region {region!r} is not a 2/4/6/9/12-digit division code")
-    t0 = time.perf_counter()
     con, snapshot = _connect(db)
     try:
-        if year is None:
-            year = con.execute("SELECT max(year) FROM mart_person_year").fetchall()[0][0]
-            if year is None:
-                raise WhatIfRefused(f"{db} holds no claims or enrolment yet")
-        _evaluate(con, ruleset)
-        con.execute(store.sql("whatif/whatif_people.sql"), [int(year), region])
-        result = WhatIf(int(year), region, snapshot.name, 0.0)
-        result.by_rule = con.execute(store.sql("whatif/by_rule.sql")).fetchall()
-        child = CHILD_LENGTH[len(region)]
-        result.by_region = con.execute(store.sql("whatif/by_region.sql"), [child]).fetchall()
-        result.by_category = con.execute(store.sql("whatif/by_category.sql")).fetchall()
-        result.changes = [
-            (change, schema.mask_id(pid), *rest)
-            for change, pid, *rest in con.execute(store.sql("whatif/changes.sql")).fetchall()
-        ]
+        return compare(con, ruleset, year, region, snapshot.name)
     finally:
         con.close()
+
+
+def compare(
+    con: duckdb.DuckDBPyConnection, ruleset: RuleSet, year: int | None, region: str,
+    snapshot: str,
+) -> WhatIf:  # fmt: skip
+    """The what-if on an open read-only connection of its own (its temp tables are its own)."""
+    t0 = time.perf_counter()
+    if year is None:
+        year = con.execute("SELECT max(year) FROM mart_person_year").fetchall()[0][0]
+        if year is None:
+            raise WhatIfRefused("the store holds no claims or enrolment yet")
+    _evaluate(con, ruleset)
+    con.execute(store.sql("whatif/whatif_people.sql"), [int(year), region])
+    result = WhatIf(int(year), region, snapshot, 0.0)
+    result.by_rule = con.execute(store.sql("whatif/by_rule.sql")).fetchall()
+    child = CHILD_LENGTH[len(region)]
+    result.by_region = con.execute(store.sql("whatif/by_region.sql"), [child]).fetchall()
+    result.by_category = con.execute(store.sql("whatif/by_category.sql")).fetchall()
+    result.changes = [
+        (change, schema.mask_id(pid), *rest)
+        for change, pid, *rest in con.execute(store.sql("whatif/changes.sql")).fetchall()
+    ]
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -203,3 +211,136 @@ def write_xlsx(result: WhatIf, path: Path) -> None:
                     sheet.write(r, c, value)
         sheet.set_column(0, len(SHEETS[name]) - 1, 16)
     book.close()
+
+
+# ---------------------------------------------------------------- the policy lab's parameters
+
+
+@dataclass
+class Parameters:
+    """What the policy lab edits for one region and year: the monitoring line (oop_line), the
+    income shares per category (oop_income), and the assistance ratio per category and
+    visit-type group with the caps by name (rules/assistance/)."""
+
+    line: Decimal | None
+    shares: dict[str, Decimal]
+    ratios: dict[tuple[str, str], Decimal]
+    cap_names: dict[tuple[str, str], str | None]
+    caps: dict[str, Decimal]
+
+
+def parameters(ruleset: RuleSet, region: str, year: int) -> Parameters:
+    """The parameters in force in ``region`` and ``year``."""
+    from pipeline.rules import assistance
+    from pipeline.rules.ruleset import resolve
+
+    line, shares = None, {}
+    for rule in resolve(ruleset, region):
+        if not (rule.enabled and rule.effective_from <= year <= rule.effective_to):
+            continue
+        if rule.id == "oop_line":
+            line = Decimal(str(rule.params["line"]))
+        elif rule.id == "oop_income":
+            shares = {c: Decimal(str(v)) for c, v in rule.params.get("shares", {}).items()}
+    items, caps, _ = assistance.in_force(ruleset.assistance, region, year)
+    return Parameters(
+        line, shares,
+        {(i.category, i.group): i.ratio for i in items},
+        {(i.category, i.group): i.cap for i in items},
+        {c.name: c.amount for c in caps},
+    )  # fmt: skip
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _toml_table(header: str, table: dict) -> list[str]:
+    """A table: its scalars under ``header``, then its sub-tables (one level of nesting)."""
+    lines = [header] if header else []
+    lines += [f"{k} = {_toml_value(v)}" for k, v in table.items() if not isinstance(v, dict)]
+    for key, sub in table.items():
+        if isinstance(sub, dict):
+            name = header.strip("[]") + "." + key if header else key
+            lines += _toml_table(f"[{name}]", sub)
+    return lines
+
+
+def _dump(data: dict) -> str:
+    """TOML for the shapes of rules files: scalars, tables and arrays of tables."""
+    lines = _toml_table(
+        "",
+        {
+            k: v
+            for k, v in data.items()
+            if not isinstance(v, dict | list)
+            or (isinstance(v, list) and not any(isinstance(i, dict) for i in v))
+        },
+    )
+    for key, value in data.items():
+        if isinstance(value, dict):
+            lines += ["", *_toml_table(f"[{key}]", value)]
+        elif isinstance(value, list) and any(isinstance(i, dict) for i in value):
+            for item in value:
+                lines += ["", *_toml_table(f"[[{key}]]", item)]
+    return "\n".join(lines) + "\n"
+
+
+def override_files(
+    region: str, params: Parameters, source: str, base: Path | None = None
+) -> dict[str, str]:
+    """The parameters as region files ready to put in the rules folder ``base``:
+    ``regions/<code>.toml`` (the line and the shares; the region's other overrides, if it has a
+    file, kept) and ``assistance/regions/<code>.toml`` (ratios and caps; its groups and tilted
+    tier, if it has a file, kept)."""
+    import tomllib
+
+    def existing(name: str) -> dict:
+        path = base / name if base else None
+        return tomllib.loads(path.read_text(encoding="utf-8")) if path and path.exists() else {}
+
+    rules_name = f"regions/{region}.toml"
+    rules = existing(rules_name)
+    rules.update(region=region, source=source)
+    overrides = rules.setdefault("override", [])
+
+    def override(rule_id: str) -> dict:
+        found = next((o for o in overrides if o.get("rule") == rule_id), None)
+        if found is None:
+            found = {"rule": rule_id}
+            overrides.append(found)
+        return found.setdefault("params", {})
+
+    if params.line is not None:
+        override("oop_line")["line"] = f"{params.line:.2f}"
+    if params.shares:
+        override("oop_income")["shares"] = {c: str(v) for c, v in sorted(params.shares.items())}
+    policy_name = f"assistance/regions/{region}.toml"
+    policy = existing(policy_name)
+    policy.update(region=region, source=source)
+    policy["item"] = [
+        {"category": c, "group": g, "ratio": str(r),
+         **({"cap": params.cap_names[(c, g)]} if params.cap_names.get((c, g)) else {})}
+        for (c, g), r in sorted(params.ratios.items())
+    ]  # fmt: skip
+    policy["cap"] = [{"name": n, "amount": str(a)} for n, a in sorted(params.caps.items())]
+    return {rules_name: _dump(rules), policy_name: _dump(policy)}
+
+
+def with_overrides(base: Path, files: dict[str, str], into: Path) -> Path:
+    """A copy of the rules folder ``base`` in ``into`` with ``files`` written over it."""
+    import shutil
+
+    folder = into / "rules"
+    shutil.copytree(base, folder, dirs_exist_ok=True)
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return folder
