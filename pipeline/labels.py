@@ -102,6 +102,9 @@ RULES: dict[str, tuple[str, str]] = {
     "household_burden": ("家庭负担过重", "Household burden"),
     "coverage_gap": ("未正常参保", "No active enrolment"),
     "assistance_shortfall": ("医疗救助不足", "Medical assistance paid short"),
+    "oop_rolling": ("近期个人负担过重", "Recent OOP over a share of income"),
+    "stay_line": ("单次住院个人负担过高", "One stay's OOP over a line"),
+    "oop_category_line": ("超过类别监测线", "Over the category's line"),
 }
 CATEGORIES: dict[str, tuple[str, str]] = schema.CODES["category"]
 

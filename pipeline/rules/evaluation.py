@@ -18,6 +18,7 @@ _RULE_ROW_TYPES = {
     "enabled": "BOOLEAN", "severity": "VARCHAR", "effective_from": "BIGINT",
     "effective_to": "BIGINT", "line": "VARCHAR", "share": "VARCHAR",
     "share_categories": "VARCHAR[]", "share_values": "VARCHAR[]", "line_rule": "VARCHAR",
+    "line_categories": "VARCHAR[]", "line_values": "VARCHAR[]",
     "window_days": "BIGINT", "min_claims": "BIGINT", "min_days": "BIGINT",
     "tolerance": "VARCHAR", "high_from": "VARCHAR", "high_categories": "VARCHAR[]",
     "label_zh": "VARCHAR", "label_en": "VARCHAR", "explain_zh": "VARCHAR", "explain_en": "VARCHAR",
@@ -31,6 +32,7 @@ def compile_to(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
         for version, rule in enumerate(resolve(ruleset, code)):
             params = rule.params
             shares = params.get("shares", {})
+            lines = params.get("lines", {})
             rows.append({
                 "region_code": code, "rule_id": rule.id, "version": version, "kind": rule.kind,
                 "enabled": rule.enabled, "severity": rule.severity,
@@ -38,6 +40,7 @@ def compile_to(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
                 "line": str(params["line"]) if "line" in params else None,
                 "share": str(params["share"]) if "share" in params else None,
                 "share_categories": list(shares), "share_values": [str(v) for v in shares.values()],
+                "line_categories": list(lines), "line_values": [str(v) for v in lines.values()],
                 "line_rule": params.get("line_rule"),
                 "tolerance": str(params["tolerance"]) if "tolerance" in params else None,
                 "high_from": str(params["high_from"]) if "high_from" in params else None,
@@ -62,12 +65,15 @@ def compile_to(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE rule_params AS
-        SELECT * EXCLUDE (line, share, share_categories, share_values, tolerance, high_from),
+        SELECT * EXCLUDE (line, share, share_categories, share_values, line_categories,
+                          line_values, tolerance, high_from),
                CAST(line AS DECIMAL(14,2)) AS line, CAST(share AS DECIMAL(6,4)) AS share,
                CAST(tolerance AS DECIMAL(14,2)) AS tolerance,
                CAST(high_from AS DECIMAL(14,2)) AS high_from,
                map(share_categories,
-                   list_transform(share_values, lambda v: CAST(v AS DECIMAL(6,4)))) AS shares
+                   list_transform(share_values, lambda v: CAST(v AS DECIMAL(6,4)))) AS shares,
+               map(line_categories,
+                   list_transform(line_values, lambda v: CAST(v AS DECIMAL(14,2)))) AS lines
         FROM rule_rows"""
     )
     con.execute("DROP TABLE rule_rows")
@@ -143,12 +149,15 @@ def evaluate(
     for view, table in (("applicable", "applicable_every"), ("rule_scope_people", "people")):
         rows = f"{table} SEMI JOIN rule_scope USING (person_id)" if incremental else table
         con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {rows}")
-    if incremental:  # projected first, for everyone: who it flags widens the scope
-        store.run_script(con, "rules/projected.sql")
+    kinds = kinds_in_force(con)
+    if incremental:  # the moving kinds first, for everyone: who they flag widens the scope
+        for kind in MOVING_KINDS:
+            if kind in kinds:
+                store.run_script(con, f"rules/{kind}.sql")
         store.run_script(con, "rules/rule_scope.sql")
     replay_assistance(con)  # before the rules: assistance_shortfall reads it
-    for kind in KINDS:
-        if not (incremental and kind == "projected"):
+    for kind in kinds:
+        if not (incremental and kind in MOVING_KINDS):
             store.run_script(con, f"rules/{kind}.sql")
     # TODO(performance): the marts (region_year, watch_page, case_status) are still rebuilt
     # whole, about 3.6 s of a 1M-people weekly import (README "Performance"); update them per
@@ -159,6 +168,19 @@ def evaluate(
 
 
 ASSIST_CLAIMS_PER_BATCH = 3_500_000  # claims scanned per batch (about half are replayed)
+
+
+# Kinds whose result moves with the data's date (as_of), not only with a person's own rows: they
+# read everyone, and after a weekly import run first so that who they flag widens the scope.
+MOVING_KINDS = ("projected", "rolling_window")
+
+
+def kinds_in_force(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The rule kinds with a rule enabled in some region (compile_to wrote rule_params), in the
+    engine's order: a kind no rule uses costs nothing (a per-stay line scans the claims)."""
+    rows = con.execute("SELECT DISTINCT kind FROM rule_params WHERE enabled").fetchall()
+    used = {kind for (kind,) in rows}
+    return [kind for kind in KINDS if kind in used]
 
 
 def replay_assistance(con: duckdb.DuckDBPyConnection, contract_view: bool = True) -> None:

@@ -36,6 +36,9 @@ KINDS: dict[str, dict[str, str]] = {
     },
     "household_burden": {"share": "share"},
     "no_active_enrolment": {},
+    "rolling_window": {"window_days": "int", "share": "share"},
+    "over_category_line": {"lines": "lines"},
+    "stay_over_line": {"lines": "lines"},
     "assistance_shortfall": {
         "tolerance": "amount",
         "high_from": "amount",
@@ -153,9 +156,10 @@ def _check_params(where: str, kind: str, params: dict, rule_ids: set[str]) -> li
                 problems.append(
                     f"{where}: {name} = {value!r}: not a list of categories (categories: {cats})"
                 )
-        elif typ == "shares":
+        elif typ in ("shares", "lines"):
             if not isinstance(value, dict):
-                problems.append(f"{where}: shares must be a table of category = share")
+                what = "share" if typ == "shares" else "amount"
+                problems.append(f"{where}: {name} must be a table of category = {what}")
                 continue
             for category, share in value.items():
                 if category not in schema.CODES["category"]:
@@ -165,7 +169,7 @@ def _check_params(where: str, kind: str, params: dict, rule_ids: set[str]) -> li
                     )
                 number = _amount(share)
                 if number is None or number < 0:
-                    problems.append(f"{where}: share for {category} = {share!r} is not a number")
+                    problems.append(f"{where}: {name} for {category} = {share!r} is not a number")
     return problems
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 
 from pipeline import schema, store
-from pipeline.rules.evaluation import compile_to, replay_assistance
-from pipeline.rules.ruleset import KINDS, RuleSet
+from pipeline.rules.evaluation import compile_to, kinds_in_force, replay_assistance
+from pipeline.rules.ruleset import RuleSet
 
 CHILD_LENGTH = {0: 2, 2: 4, 4: 6, 6: 9, 9: 12, 12: 12}  # region code length -> child's
 
@@ -90,7 +90,7 @@ def _evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
     for table in ("assist_claims", "assist_replay"):
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS FROM {stored}.{table} LIMIT 0")
     replay_assistance(con, contract_view=False)
-    for kind in KINDS:
+    for kind in kinds_in_force(con):
         store.run_script(con, f"rules/{kind}.sql")
 
 

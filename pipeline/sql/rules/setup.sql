@@ -57,7 +57,8 @@ LEFT JOIN region_names AS pn ON pn.code = substr(b.township_code, 1, 2) AND pn.l
 -- which pipeline/rules/ defines as all of this or, after a weekly import, only the rows of
 -- the people whose rules may fire differently (rule_scope); the projected rule reads all.
 CREATE OR REPLACE TEMP VIEW applicable_every AS
-SELECT py.*, r.rule_id, r.version, r.kind, r.severity, r.line, r.share, r.shares, r.line_rule,
+SELECT py.*, r.rule_id, r.version, r.kind, r.severity, r.line, r.share, r.shares, r.lines,
+       r.line_rule,
        r.window_days, r.min_claims, r.min_days, r.tolerance, r.high_from, r.high_categories,
        r.explain_zh AS template_zh,
        r.explain_en AS template_en

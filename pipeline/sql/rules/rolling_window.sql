@@ -1,0 +1,43 @@
+-- reads: applicable_every, claims_effective, eval_params, rule_params, township_income
+-- Kind rolling_window: the OOP of the claims settled in the last window_days days up to the
+-- data's date (as_of) strictly greater than share x the reference rural income (township_income:
+-- the previous year's, as over_income_share uses), e.g. Yunnan's 90 days and 80%. It belongs to
+-- the year of as_of and, like projected, reads everyone: the window moves with the data's date.
+-- What the line is compared with is the window's OOP ({window_oop} in the explanation).
+SET VARIABLE rolling_start = (
+    SELECT (SELECT as_of FROM eval_params) - to_days(coalesce(max(window_days), 0))
+    FROM rule_params WHERE kind = 'rolling_window'
+);
+
+INSERT INTO fired
+WITH params AS (SELECT as_of FROM eval_params),
+windows AS (SELECT DISTINCT window_days FROM rule_params WHERE kind = 'rolling_window'),
+recent AS (
+    SELECT c.person_id, w.window_days,
+           sum(c.total_cost - c.basic_paid - c.critical_paid - c.assistance_paid - c.other_paid)
+               AS window_oop
+    FROM claims_effective AS c
+    CROSS JOIN params
+    JOIN windows AS w ON c.settle_date > params.as_of - to_days(w.window_days)
+    WHERE c.settle_date > getvariable('rolling_start') AND c.settle_date <= params.as_of
+    GROUP BY c.person_id, w.window_days
+),
+priced AS (
+    SELECT a.*, i.yuan, i.basis_zh, i.basis_en,
+           CAST(r.window_oop AS DECIMAL(14,2)) AS window_oop,
+           CAST(round(a.share * i.yuan, 2) AS DECIMAL(14,2)) AS window_line
+    FROM applicable_every AS a
+    CROSS JOIN params
+    JOIN recent AS r USING (person_id, window_days)
+    JOIN township_income AS i
+        ON i.township_code = coalesce(a.township_code, '') AND i.year = a.year
+    WHERE a.kind = 'rolling_window' AND a.year = year(params.as_of)
+)
+SELECT person_id, year, rule_id, version, oop, window_line, severity, basis_zh, basis_en,
+       replace(render(template_zh, year, oop, window_line, share, yuan, basis_zh, NULL, NULL,
+                      NULL, window_days), '{window_oop}', money_text(window_oop)),
+       replace(render(template_en, year, oop, window_line, share, yuan, basis_en, NULL, NULL,
+                      NULL, window_days), '{window_oop}', money_text(window_oop)),
+       window_oop
+FROM priced
+WHERE window_oop > window_line;
