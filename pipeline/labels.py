@@ -747,6 +747,8 @@ LABELS: dict[str, dict[str, str]] = {
     "fund.assistance_paid": {"zh": "医疗救助", "en": "Medical assistance"},
     "fund.other_paid": {"zh": "其他保障", "en": "Other payments"},
     "fund.oop": {"zh": "个人负担", "en": "Out-of-pocket"},
+    "fund.owed_not_paid": {"zh": "应救未救", "en": "Owed, not paid"},
+    "fund.oop_if_paid": {"zh": "足额救助后个人负担", "en": "OOP had it been paid"},
     "rule.oop_line": {"zh": "超过监测线", "en": "Over the monitoring line"},
     "rule.oop_income": {"zh": "超过收入比例", "en": "Over the income share"},
     "rule.projected": {"zh": "预计年内超线", "en": "Projected over the line"},

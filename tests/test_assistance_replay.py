@@ -4,6 +4,7 @@ import into a real store with a rules folder of their own."""
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from datetime import date
 from decimal import Decimal
@@ -222,6 +223,12 @@ def test_the_person_page_shows_what_was_owed_and_paid(
     assert list(table["差额"]) == ["¥2,200.00", "¥0.00"]
     assert list(table["救助比例"]) == ["70%", "30%"]
     assert list(table["就诊类型"]) == ["住院", "门诊慢特病"]
+    # the waterfall ends with the part owed and not paid and the OOP had it been paid:
+    # OOP 11,000 - 4,000 - 2,300 = 4,700.00; less 2,200.00 owed = 2,500.00
+    charts = [json.loads(c.proto.spec)["data"][0] for c in at.get("plotly_chart")]
+    spec = next(c for c in charts if c.get("type") == "waterfall")
+    assert spec["x"][-3:] == ["个人负担", "应救未救", "足额救助后个人负担"]
+    assert spec["y"][-3:] == [4700.0, -2200.0, 2500.0]
 
 
 def test_a_category_dated_by_the_roster_splits_the_year(tmp_path, db, query, policy):

@@ -188,15 +188,22 @@ def waterfall_values(row: dict) -> list[Decimal]:
     return [Decimal(row["total_cost"]), *(-v for v in paid), Decimal(row["oop"])]
 
 
-def waterfall_figure(row: dict, year: int) -> go.Figure:
-    """Total cost → basic → critical → assistance → other → OOP for the year."""
+def waterfall_figure(row: dict, year: int, short: Decimal = Decimal(0)) -> go.Figure:
+    """Total cost → basic → critical → assistance → other → OOP for the year; when the
+    assistance policy owed more than was paid, then the part owed and not paid (应救未救) and
+    the OOP the person would have had with it paid."""
     values = waterfall_values(row)
     labels = [t(f"fund.{k}") for k in data.FUND_LAYERS]
+    measure = ["absolute", "relative", "relative", "relative", "relative", "total"]
+    if short > 0:
+        values += [-short, values[-1] - short]
+        labels += [t("fund.owed_not_paid"), t("fund.oop_if_paid")]
+        measure += ["relative", "total"]
     fig = go.Figure(
         go.Waterfall(
             x=labels,
             y=[float(v) for v in values],
-            measure=["absolute", "relative", "relative", "relative", "relative", "total"],
+            measure=measure,
             text=[ui.yuan(abs(v)) for v in values],
             textposition="outside",
             connector={"line": {"color": "#999"}},
@@ -323,6 +330,13 @@ class Loaded:
     shown: Shown
 
 
+def shortfall(claims: pd.DataFrame) -> Decimal:
+    """What the assistance policy owed the person-year and was not paid (0 when none)."""
+    if claims.empty:
+        return Decimal(0)
+    return max(sum(claims["entitled"]) - sum(claims["paid"]), Decimal(0))
+
+
 def build(
     snapshot: str, person: data.Person, year: int, row: dict | None, page: data.PersonPage
 ) -> Shown:
@@ -331,7 +345,7 @@ def build(
     return Shown(
         members=None if page.members is None else members_frame(snapshot, person, page.members),
         timeline=None if claims.empty else timeline_figure(snapshot, claims, year),
-        waterfall=None if row is None else waterfall_figure(row, year),
+        waterfall=None if row is None else waterfall_figure(row, year, shortfall(page.assistance)),
         claims=None if claims.empty else claims_frame(snapshot, claims),
         history=history_frame(page.history),
         changes=None if page.changes.empty else changes_frame(page.changes),
