@@ -9,7 +9,7 @@ import duckdb
 
 NUMBERS = (
     "ingest_s", "ingest_peak_rss_mb", "floor_read_s", "pandas_s", "pandas_peak_rss_mb",
-    "weekly_s", "rules_s", "db_mb", "cat_s",
+    "weekly_s", "rules_s", "db_mb", "cat_s", "replay_s", "whatif_s",
 )  # fmt: skip
 
 
