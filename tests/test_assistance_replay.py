@@ -407,32 +407,38 @@ def test_the_shortfall_rule_fires_above_the_tolerance_with_its_explanation(
 
 MANIFEST_VS_REPLAY = """
 WITH m AS (
-    SELECT person_id, CAST(year AS BIGINT) AS year, CAST(shortfall AS DECIMAL(14,2)) AS shortfall
+    SELECT person_id, CAST(year AS BIGINT) AS year,
+           CAST(owed AS DECIMAL(14,2)) - CAST(paid AS DECIMAL(14,2)) AS owed_minus_paid
     FROM read_csv(?, all_varchar = true)
-    WHERE CAST(shortfall AS DECIMAL(14,2)) > 0
+    WHERE owed <> paid
 ),
-r AS (SELECT person_id, year, shortfall FROM assistance_replay WHERE shortfall > 0)
+r AS (
+    SELECT person_id, year, entitled - paid AS owed_minus_paid
+    FROM assistance_replay WHERE entitled <> paid
+)
 SELECT (SELECT count(*) FROM m), (SELECT count(*) FROM (FROM m EXCEPT FROM r)),
        (SELECT count(*) FROM (FROM r EXCEPT FROM m))
 """
 
 
 def _manifest_agrees(folder: Path, db: Path, query) -> int:
-    """Import every week of a generated folder; the replay's shortfalls must be exactly the
-    manifest's (person, year and yuan); returns how many the manifest lists."""
+    """Import every week of a generated folder; wherever the replay's entitlement differs from
+    what was paid must be exactly the manifest's person-years and yuan, and nowhere else
+    (short and over); returns how many the manifest lists."""
     flow.ingest(sorted(folder.glob("week*")), db)
     listed, missed, extra = query(MANIFEST_VS_REPLAY, [str(folder / "assistance_manifest.csv")])[0]
-    assert (missed, extra) == (0, 0), "every injected shortfall found, nothing else"
+    assert (missed, extra) == (0, 0), "every injected difference found, nothing else"
     return listed
 
 
 def test_the_sample_pays_by_policy_except_its_injected_defects(db, query):
     """The generator pays assistance by the default policy and writes the defects it injected
-    to a manifest: the replay of the sample finds exactly those, to the cent."""
+    (paid short, paid nothing, paid to someone the roster does not list) to a manifest: the
+    replay of the sample finds exactly those, to the cent."""
     from tests.conftest import REPO
 
     listed = _manifest_agrees(REPO / "sample_data", db, query)
-    assert listed == 25
+    assert listed == 28
     assert query(
         """SELECT count(DISTINCT person_id) FROM flags WHERE rule_id = 'assistance_shortfall'"""
     ) == query("""SELECT count(DISTINCT person_id) FROM assistance_replay WHERE shortfall > 50""")

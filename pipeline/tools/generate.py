@@ -36,6 +36,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -296,7 +297,7 @@ class CsvSink:
             self._fh = None
 
 
-NOT_GENERATED = {"phone", "category_since"}  # optional columns the synthetic extracts leave out
+NOT_GENERATED = {"phone"}  # optional columns the synthetic extracts leave out
 
 
 def written(kind: str) -> tuple:
@@ -476,7 +477,8 @@ class Population:
     change_cat: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     change_risk: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     defect: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))  # ASSIST_DEFECTS
-    unlisted: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # roster row dirty
+    base_rejected: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # roster row
+    change_rejected: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # its change
 
     @property
     def households(self) -> int:
@@ -697,7 +699,8 @@ def plan_defects(rng: np.random.Generator, pop: Population) -> None:
     is the one their claims are paid by all the time)."""
     people = len(pop.p_cat)
     pop.defect = np.zeros(people, np.int8)
-    pop.unlisted = np.zeros(people, bool)
+    pop.base_rejected = np.zeros(people, bool)
+    pop.change_rejected = np.zeros(people, bool)
     hh = pop.p_hh
     steady = (pop.change_week[hh] == 0) & (pop.p_cat == pop.hh_cat[hh])
     covered = np.flatnonzero(steady & (ASSIST_BP[pop.p_cat].sum(axis=1) > 0))
@@ -927,8 +930,9 @@ def pick_dirty(rng: np.random.Generator, n: int, kinds: int, eligible: np.ndarra
 # --------------------------------------------------------------------------------------------
 
 
-def roster_frame(pop: Population, ch: Chunk, weekly: bool) -> Frame:
-    """Roster rows of a chunk: everyone once, plus category-change rows in weekly mode."""
+def roster_frame(pop: Population, ch: Chunk, weekly: bool, span: Span) -> Frame:
+    """Roster rows of a chunk: everyone once, plus category-change rows in weekly mode, which
+    say the new category took effect (category_since) on the first day of their week."""
     local = np.arange(ch.n)
     hh = pop.p_hh[ch.p0 : ch.p1]
     week = np.maximum(pop.late_week[hh], 1) if weekly else np.ones(ch.n, np.int16)
@@ -941,6 +945,7 @@ def roster_frame(pop: Population, ch: Chunk, weekly: bool) -> Frame:
             "cat": cat,
             "risk": risk,
             "week": week.astype(np.int16),
+            "since": np.full(ch.n, -1, np.int64),
         }
     )
     if not weekly:
@@ -952,16 +957,25 @@ def roster_frame(pop: Population, ch: Chunk, weekly: bool) -> Frame:
             "cat": pop.change_cat[hh[changed]],
             "risk": pop.change_risk[hh[changed]],
             "week": pop.change_week[hh[changed]],
+            "since": change_day(span, pop.change_week[hh[changed]]),
         }
     )
     return Frame.concat([base, updates])
 
 
+def change_day(span: Span, week: np.ndarray) -> np.ndarray:
+    """Day offset a category change of ``week`` takes effect: the first day of that week."""
+    return span.n_days - 7 * (max(span.weeks, 1) - week.astype(np.int64) + 1)
+
+
 def render_roster(
-    f: Frame, pop: Population, ch: Chunk, fmt: Fmt, dirty: np.ndarray, rng: np.random.Generator
-) -> dict[str, pa.Array]:
+    f: Frame, pop: Population, ch: Chunk, fmt: Fmt, dirty: np.ndarray, rng: np.random.Generator,
+    dates: dict[str, pa.Array] | None = None,
+) -> dict[str, pa.Array]:  # fmt: skip
     """Roster string columns for a frame in a folder's language, dirty rows applied."""
     local = pa.array(f.cols["local"])
+    since = f.cols["since"]
+    day = dates[fmt.date_style].take(pa.array(np.maximum(since, 0))) if dates else None
     hh = pop.p_hh[ch.p0 + f.cols["local"]]
     cols = {
         "person_id": ch.person_id.take(local),
@@ -971,6 +985,9 @@ def render_roster(
         "village_code": ch.village_code.take(local),
         "village_name": ch.village_name.take(local),
         "category": labels("category", f.cols["cat"], fmt.zh),
+        "category_since": pc.if_else(pa.array(since < 0), _nulls(len(since)), day)
+        if day is not None
+        else _nulls(len(since)),
         "household_income": money(pop.hh_income[hh], pop.hh_income[hh] < 0),
         "risk_cause": texts(RISK_CAUSES, f.cols["risk"]),
     }
@@ -1588,16 +1605,21 @@ def _emit_people(
 ) -> None:
     """Write a chunk's roster and enrolment rows into their week folders."""
     weekly = span.weeks >= 2
-    roster = roster_frame(pop, ch, weekly)
+    roster = roster_frame(pop, ch, weekly, span)
+    dates = {
+        style: span.date_strings(style) for style in {f.date_style for f in writer.fmts.values()}
+    }
     enrol, gaps = enrolment_frame(rng, pop, ch, span, weekly)
     stats.no_active_enrolment += gaps
     for kind, frame, render, ntypes in (
-        ("roster", roster, render_roster, len(ROSTER_DIRTY)),
+        ("roster", roster, partial(render_roster, dates=dates), len(ROSTER_DIRTY)),
         ("enrolment", enrol, render_enrolment, len(ENROLMENT_DIRTY)),
     ):
         dirty = pick_dirty(rng, len(frame), ntypes, np.ones(len(frame), bool))
-        if kind == "roster":  # a person whose roster row is rejected has no category to replay
-            pop.unlisted[ch.p0 + frame.cols["local"][dirty >= 0]] = True
+        if kind == "roster":  # rejected rows: the replay does not see that category
+            bad = dirty >= 0
+            pop.base_rejected[ch.p0 + frame.cols["local"][: ch.n][bad[: ch.n]]] = True
+            pop.change_rejected[ch.p0 + frame.cols["local"][ch.n :][bad[ch.n :]]] = True
         stats.dirty[kind] += int((dirty >= 0).sum())
         stats.rows[kind] += len(frame)
         for k, idx in _by_week(frame.cols["week"]):
@@ -1641,22 +1663,39 @@ def _emit_claims(
     stats.over_line += np.bincount(
         np.arange(len(per)) % 2, weights=per > OOP_LINE_CENTS, minlength=2
     ).astype(np.int64)
-    # The injected assistance defects, per person-year over the claims that count: what the
-    # policy owes and what was paid.
-    defect = pop.defect[ch.p0 + c["person"]]
-    hit = plan.counts & (defect > 0) & ~pop.unlisted[ch.p0 + c["person"]]
+    # What the replay will find, per person-year over the claims that count: the policy owed by
+    # the category the roster gives on each claim's date (a change from the first day of its
+    # week, which the payer did not follow), against what was paid (the injected defects too).
+    person = ch.p0 + c["person"]
+    hh = pop.p_hh[person]
+    # (someone whose only roster row was rejected is known from the enrolment, as general)
+    changed = (pop.change_week[hh] > 0) & ~pop.change_rejected[person]
+    unrostered = pop.base_rejected[person] & ~changed
+    after = c["off"] >= change_day(span, pop.change_week[hh])
+    new_cat = changed & (pop.base_rejected[person] | after)
+    cat_seen = np.where(new_cat, pop.change_cat[hh], pop.p_cat[person])
+    cat_seen = np.where(unrostered, GENERAL, cat_seen)
+    rest = np.maximum(c["in_scope"] - c["basic"] - c["critical"], 0)
+    owed = (rest * ASSIST_BP[cat_seen, c["visit"]] + 5_000) // 10_000
+    hit = plan.counts & ((owed != c["assist"]) | (pop.defect[person] > 0))
     if hit.any():
-        rest = np.maximum(c["in_scope"] - c["basic"] - c["critical"], 0)
-        owed = (rest * c["assist_bp"] + 5_000) // 10_000
-        keys = key[hit]
-        uniq, inv = np.unique(keys, return_inverse=True)
-        owed_sum = np.bincount(inv, weights=owed[hit]).astype(np.int64)
-        paid_sum = np.bincount(inv, weights=c["assist"][hit]).astype(np.int64)
+        uniq = np.unique(key[hit])
+        # a person-year's whole claims, not only those that differ
+        every = np.isin(key, uniq) & plan.counts
+        inv_all = np.searchsorted(uniq, key[every])
+        owed_sum = np.bincount(inv_all, weights=owed[every], minlength=len(uniq)).astype(np.int64)
+        paid_sum = np.bincount(inv_all, weights=c["assist"][every], minlength=len(uniq)).astype(
+            np.int64
+        )
         local = uniq // 2
         ids = ch.person_id.take(pa.array(local)).to_pylist()
         y0 = span.years[0]
         for pid, k, o, pd_, lp in zip(ids, uniq, owed_sum, paid_sum, local, strict=True):
-            kind = ASSIST_DEFECTS[pop.defect[ch.p0 + lp]]
+            changes = pop.change_week[pop.p_hh[ch.p0 + lp]] > 0
+            kind = ASSIST_DEFECTS[pop.defect[ch.p0 + lp]] or (
+                "category_change" if changes else
+                "not_on_roster" if pop.base_rejected[ch.p0 + lp] else "other"
+            )  # fmt: skip
             stats.manifest.append((pid, y0 + int(k % 2), kind, int(o), int(pd_)))
 
 
