@@ -185,13 +185,19 @@ def kinds_in_force(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def replay_assistance(con: duckdb.DuckDBPyConnection, contract_view: bool = True) -> None:
     """The medical-assistance replay (issue 18, sql/assistance/): in full, or after a weekly
-    import for the people the rules decide again; people in batches of about
+    import for the people it touched; people in batches of about
     ASSIST_CLAIMS_PER_BATCH claims (9.4 s at 1M people: 9.9M claims, 5.0M of people the
     policy covers, 3 batches; the batches keep it within the default memory limit)."""
-    claims = con.execute(  # the claims this run replays: everyone's, or the rule scope's
+    incremental = con.execute("SELECT getvariable('rules_incremental')").fetchall()[0][0]
+    con.execute(  # after a weekly import, the people it touched (sql/weekly/touched.sql)
+        "CREATE OR REPLACE TEMP TABLE replay_scope AS SELECT DISTINCT person_id FROM touched"
+        if incremental
+        else "CREATE OR REPLACE TEMP TABLE replay_scope (person_id VARCHAR)"
+    )
+    claims = con.execute(  # the claims this run replays: everyone's, or the touched people's
         """SELECT coalesce(sum(claims), 0) FROM mart_person_year
            WHERE NOT getvariable('rules_incremental')
-              OR person_id IN (SELECT person_id FROM rule_scope)"""
+              OR person_id IN (SELECT person_id FROM replay_scope)"""
     ).fetchall()[0][0]
     batches = max(1, -(-int(claims) // ASSIST_CLAIMS_PER_BATCH))
     con.execute("SET VARIABLE assist_batches = ?", [batches])

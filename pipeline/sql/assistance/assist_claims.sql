@@ -1,4 +1,4 @@
--- reads: claims_effective, people, roster_rows, import_files, assist_items, assist_caps, assist_tilted, township_income, rule_scope
+-- reads: claims_effective, people, roster_rows, import_files, assist_items, assist_caps, assist_tilted, township_income, replay_scope
 -- The medical-assistance replay, claim by claim (issue 18): every claim in force of the people
 -- it can cover, in settlement order (settle_date, then claim_id) per person and year, through the policy in force for the
 -- person's region and the category they had on the claim's date. Set-based: each step is a
@@ -19,12 +19,13 @@
 -- Category on a date: the roster row in force then. A row takes effect on its category_since
 -- (认定日期, contract v1.1) or, without one, on the day its file was imported; the first known
 -- row also covers the time before it. category_dated says which a claim's category rests on.
--- After a weekly import only the people the rules decide again (rule_scope: everyone touched)
--- are replayed; everyone else's rows hold (tests/test_weekly.py compares with a full replay).
+-- After a weekly import only the people it touched (replay_scope: their claims or roster rows
+-- changed) are replayed; everyone else's rows hold (tests/test_weekly.py compares with a full
+-- replay). The rules' wider scope (projected) would replay people whose inputs did not change.
 -- People go through in batches (hash(person_id) % assist_batches = assist_batch, set by
 -- pipeline/rules/evaluation.py): the running sums of 10M claims at once ran out of memory.
 DELETE FROM assist_claims
-WHERE (NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FROM rule_scope))
+WHERE (NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FROM replay_scope))
   AND hash(person_id) % getvariable('assist_batches') = getvariable('assist_batch');
 
 INSERT INTO assist_claims BY NAME
@@ -44,7 +45,7 @@ scope_people AS MATERIALIZED (
     FROM people AS p
     SEMI JOIN candidates USING (person_id)
     WHERE (NOT getvariable('rules_incremental')
-           OR p.person_id IN (SELECT person_id FROM rule_scope))
+           OR p.person_id IN (SELECT person_id FROM replay_scope))
       AND hash(p.person_id) % getvariable('assist_batches') = getvariable('assist_batch')
 ),
 roster_dated AS (

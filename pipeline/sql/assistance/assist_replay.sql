@@ -1,4 +1,4 @@
--- reads: assist_claims, mart_person_year, people, rule_scope
+-- reads: assist_claims, mart_person_year, people, replay_scope
 -- The replay per person-year with claims: what the policy entitled them to, what was paid, the
 -- shortfall (entitled - paid, where positive: 应救未救 / 救助不足) and the overpayment (paid -
 -- entitled, where positive, reported apart and never a risk), the claims paid short, and the
@@ -8,7 +8,7 @@
 -- the policy covers, or only claims no item covers) is entitled to nothing and has the
 -- person's current category.
 DELETE FROM assist_replay
-WHERE NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FROM rule_scope);
+WHERE NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FROM replay_scope);
 
 INSERT INTO assist_replay BY NAME
 WITH replayed AS (
@@ -20,7 +20,7 @@ WITH replayed AS (
            max(policy_region) AS policy_region
     FROM assist_claims
     WHERE NOT getvariable('rules_incremental')
-       OR person_id IN (SELECT person_id FROM rule_scope)
+       OR person_id IN (SELECT person_id FROM replay_scope)
     GROUP BY person_id, year
 ),
 years AS (
@@ -35,7 +35,7 @@ years AS (
     LEFT JOIN replayed AS r USING (person_id, year)
     WHERE m.claims > 0
       AND (NOT getvariable('rules_incremental')
-           OR m.person_id IN (SELECT person_id FROM rule_scope))
+           OR m.person_id IN (SELECT person_id FROM replay_scope))
 )
 SELECT person_id, year, category,
        CAST(entitled AS DECIMAL(14,2)) AS entitled,

@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS assist_claims (
     tilted           DECIMAL(14,2),
     paid             DECIMAL(14,2)
 );
--- A person's page reads their claims' replay by person_id.
-CREATE INDEX IF NOT EXISTS assist_claims_person ON assist_claims (person_id);
+-- No index: an ART index on person_id made every weekly import's commit rewrite it (5M keys
+-- at 1M people); a person's page scans the column instead, beside its other queries.
+DROP INDEX IF EXISTS assist_claims_person;
 -- Stores whose replay predates category_dated (rows are inserted by name).
 ALTER TABLE assist_claims ADD COLUMN IF NOT EXISTS category_dated VARCHAR;
