@@ -749,11 +749,6 @@ LABELS: dict[str, dict[str, str]] = {
     "fund.oop": {"zh": "个人负担", "en": "Out-of-pocket"},
     "fund.owed_not_paid": {"zh": "应救未救", "en": "Owed, not paid"},
     "fund.oop_if_paid": {"zh": "足额救助后个人负担", "en": "OOP had it been paid"},
-    "rule.oop_line": {"zh": "超过监测线", "en": "Over the monitoring line"},
-    "rule.oop_income": {"zh": "超过收入比例", "en": "Over the income share"},
-    "rule.projected": {"zh": "预计年内超线", "en": "Projected over the line"},
-    "rule.household_burden": {"zh": "家庭负担过重", "en": "Household burden"},
-    "rule.coverage_gap": {"zh": "未正常参保", "en": "No active enrolment"},
     "severity.high": {"zh": "高", "en": "High"},
     "severity.medium": {"zh": "中", "en": "Medium"},
     "severity.low": {"zh": "低", "en": "Low"},
@@ -922,6 +917,11 @@ LABELS: dict[str, dict[str, str]] = {
     "lab.col.category": {"zh": "人员类别", "en": "Category"},
     "lab.col.share": {"zh": "比例", "en": "Share"},
     "lab.col.group": {"zh": "就诊类别", "en": "Visit group"},
+    "lab.col.rule": {"zh": "预警规则", "en": "Rule"},
+    "lab.pair": {"zh": "{a}（{b}）", "en": "{a} ({b})"},
+    "lab.group.inpatient": {"zh": "住院", "en": "Inpatient"},
+    "lab.group.chronic": {"zh": "门诊慢特病", "en": "Chronic outpatient"},
+    "lab.group.special_drug": {"zh": "特药门诊（药店）", "en": "Special drugs (pharmacy)"},
     "lab.col.ratio": {"zh": "救助比例", "en": "Ratio"},
     "lab.col.cap": {"zh": "限额名称", "en": "Cap"},
     "lab.col.amount": {"zh": "金额（元）", "en": "Amount (yuan)"},
@@ -1019,6 +1019,8 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "upload.none": {"zh": "请先选择文件。", "en": "Choose files first."},
 }
+# The rules' names (RULES above), as the dashboard looks them up: "rule.<id>".
+LABELS.update({f"rule.{k}": {"zh": zh, "en": en} for k, (zh, en) in RULES.items()})
 
 
 def say(key: str, lang: str, **values: object) -> str:

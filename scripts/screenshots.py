@@ -3,7 +3,8 @@
 Serves a store (``oopwatch serve --db``) and opens, in Debian's headless Chromium (as the tests
 do): the overview, the watch-list (by person and by household), the quality page, the drill-down
 at the national, county, village and household levels and at the flagged person with the highest
-OOP, the person page, and the admin pages (upload, audit log). Writes
+OOP, the person page, the person paid the most short by the assistance replay, the policy lab,
+and the admin pages (upload, audit log). Writes
 ``OUT/{page}-{width}-{lang}.png``, full page.
 
 Usage: uv run python scripts/screenshots.py --db STORE --out FOLDER [--widths 1400,1024]
@@ -42,6 +43,11 @@ def places(db: Path) -> dict[str, str]:
                ORDER BY w.year DESC, w.oop DESC LIMIT 1"""
         ).fetchall()[0]
         token = con.execute("SELECT token FROM person_keys WHERE person_id = ?", [pid]).fetchall()
+        short = con.execute(  # the person paid the most short by the assistance replay
+            """SELECT r.year, k.token FROM assist_replay AS r
+               JOIN person_keys AS k USING (person_id)
+               ORDER BY r.shortfall DESC, r.person_id LIMIT 1"""
+        ).fetchall()
     finally:
         con.close()
     token = token[0][0]
@@ -60,6 +66,12 @@ def places(db: Path) -> dict[str, str]:
         "drill-household": drill(region=village, household=household),
         "drill-person": drill(region=village, household=household, person=token),
         "person": "person?" + urlencode({"year": year, "person": token}),
+        **(
+            {"person-replay": "person?" + urlencode({"year": short[0][0], "person": short[0][1]})}
+            if short
+            else {}
+        ),
+        "lab": "lab",
         "upload": "upload",
         "audit": "audit",
     }

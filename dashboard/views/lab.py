@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import data, ui
 from dashboard.i18n import language, t
+from pipeline.labels import LABELS
 from pipeline.rules import whatif
 
 
@@ -54,7 +55,8 @@ def editors(params: whatif.Parameters, labels: dict[str, str]) -> tuple:
     ratios = right.data_editor(
         pd.DataFrame({
             t("lab.col.category"): [labels.get(c, c) for c, _ in keys],
-            t("lab.col.group"): [g for _, g in keys],
+            t("lab.col.group"): [t(f"lab.group.{g}") if f"lab.group.{g}" in LABELS else g
+                                 for _, g in keys],  # fmt: skip
             t("lab.col.ratio"): [float(params.ratios[k]) for k in keys],
         }),  # fmt: skip
         disabled=[t("lab.col.category"), t("lab.col.group")], hide_index=True, key="lab.ratios",
@@ -74,14 +76,14 @@ def results(result: whatif.WhatIf, files: dict[str, str], labels: dict[str, str]
     """The two states side by side, a chart by category, the tables and the downloads."""
     tot = result.totals
     figures = [
-        (f"{t('lab.flagged')}（{t('lab.now')}）", ui.count(tot["now"])),
-        (f"{t('lab.flagged')}（{t('lab.alt')}）", ui.count(tot["alt"])),
+        (t("lab.pair", a=t("lab.flagged"), b=t("lab.now")), ui.count(tot["now"])),
+        (t("lab.pair", a=t("lab.flagged"), b=t("lab.alt")), ui.count(tot["alt"])),
         (t("lab.entering"), ui.count(tot["entering"])),
         (t("lab.leaving"), ui.count(tot["leaving"])),
-        (f"{t('lab.owed')}（{t('lab.now')}）", ui.yuan(tot["owed_now"])),
-        (f"{t('lab.owed')}（{t('lab.alt')}）", ui.yuan(tot["owed_alt"])),
+        (t("lab.pair", a=t("lab.owed"), b=t("lab.now")), ui.yuan(tot["owed_now"])),
+        (t("lab.pair", a=t("lab.owed"), b=t("lab.alt")), ui.yuan(tot["owed_alt"])),
         (t("lab.paid"), ui.yuan(tot["paid"])),
-        (f"{t('lab.cost')}（{t('lab.alt')}）", ui.yuan(tot["cost"])),
+        (t("lab.pair", a=t("lab.cost"), b=t("lab.alt")), ui.yuan(tot["cost"])),
     ]  # fmt: skip
     for cell, (label, value) in zip(ui.metric_cells(len(figures)), figures, strict=True):
         cell.metric(label, value)
@@ -93,14 +95,16 @@ def results(result: whatif.WhatIf, files: dict[str, str], labels: dict[str, str]
     chart.update_layout(barmode="group", title=t("lab.by_category"), height=340,
                         margin={"t": 40, "b": 10}, yaxis_title=t("lab.flagged"))  # fmt: skip
     st.plotly_chart(chart, width="stretch")
-    left, right = st.columns(2)
-    left.caption(t("lab.by_rule"))
-    left.dataframe(
-        pd.DataFrame(result.by_rule, columns=["rule", t("lab.now"), t("lab.alt")]),
+    st.caption(t("lab.by_rule"))
+    st.dataframe(
+        pd.DataFrame(
+            [(ui.keyed_label("rule", r), now, alt) for r, now, alt in result.by_rule],
+            columns=[t("lab.col.rule"), t("lab.now"), t("lab.alt")],
+        ),
         hide_index=True,
     )
-    right.caption(t("lab.by_region"))
-    right.dataframe(
+    st.caption(t("lab.by_region"))
+    st.dataframe(
         pd.DataFrame(
             [
                 (name, now, alt, ui.yuan(on), ui.yuan(oa), ui.yuan(paid))
@@ -110,8 +114,8 @@ def results(result: whatif.WhatIf, files: dict[str, str], labels: dict[str, str]
                 "",
                 t("lab.now"),
                 t("lab.alt"),
-                f"{t('lab.owed')}（{t('lab.now')}）",
-                f"{t('lab.owed')}（{t('lab.alt')}）",
+                t("lab.pair", a=t("lab.owed"), b=t("lab.now")),
+                t("lab.pair", a=t("lab.owed"), b=t("lab.alt")),
                 t("lab.paid"),
             ],  # fmt: skip
         ),
@@ -132,7 +136,8 @@ def main() -> None:
     st.caption(t("lab.caption"))
     snapshot = data.current()
     years = data.years(snapshot)
-    year = st.selectbox(t("lab.year"), years[::-1], key="lab.year") if years else None
+    newest_first = sorted(years, reverse=True)
+    year = st.selectbox(t("lab.year"), newest_first, key="lab.year") if years else None
     region = province(snapshot)
     if not region or year is None:
         st.info(t("lab.pick_province"))
