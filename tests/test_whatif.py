@@ -33,15 +33,21 @@ def alternative(folder: Path, tmp_path: Path) -> Path:
 
 
 def test_whatif_side_by_side_and_nothing_written(tmp_path, db, query, policy, cli):  # noqa: F811
-    """Now: g2 over the 10,000 line. The alternative (8,000; monitored inpatient 80%): g1
-    (9,000) enters over the line, m enters paid short (owed 8,000.00, paid 7,000.00)."""
-    g1, g2, m = make_id(31), make_id(32), make_id(33)
+    """Now: g2 over the 10,000 line; m2 short (the county's tilted tier owes 1,000.00 more:
+    22,000.00 owed, 21,000.00 paid). The alternative: a line of 8,000 and 80% for monitored
+    inpatients, paid as the policy in force is paid now. g1 (9,000) enters; m (owed 8,000.00,
+    paid 7,000.00 now) gets 1,000.00 more, so is not short; m2 (owed 24,700.00: 24,000 + 70% of
+    the 1,000 of remaining OOP above 5,000) gets 2,700.00 more: its OOP falls from 9,000.00 to
+    6,300.00, under the new line, and it stays 1,000.00 short."""
+    g1, g2, m, m2 = make_id(31), make_id(32), make_id(33), make_id(35)
     week = tmp_path / "w1"
-    roster(week, [(g1, "general"), (g2, "general"), (m, "monitored")])
+    roster(week, [(g1, "general"), (g2, "general"), (m, "monitored"), (m2, "monitored")])
     write_csv(week / "claims.csv", HEADER, [
         ("G1", g1, "2026-02-01", "outpatient", "9000.00", "0", "0", "0", "0", "9000.00"),
         ("G2", g2, "2026-02-01", "outpatient", "12000.00", "0", "0", "0", "0", "12000.00"),
         ("M1", m, "2026-02-01", "inpatient", "10000.00", "0", "0", "7000.00", "0", "10000.00"),
+        ("M2", m2, "2026-02-01", "inpatient", "30000.00", "0", "0", "21000.00", "0",
+         "30000.00"),
     ])  # fmt: skip
     flow.ingest([week], db, rules_dir=policy)
     before = query("SELECT count(*), sum(entitled) FROM assistance_replay")
@@ -51,22 +57,24 @@ def test_whatif_side_by_side_and_nothing_written(tmp_path, db, query, policy, cl
                "--out", out)  # fmt: skip
     assert done.exit_code == 0, done.output
     text = done.output
-    assert "people flagged                       1             3   entering 2, leaving 0" in text
-    assert "  assistance_shortfall               0             1" in text
+    assert "people flagged                       2             3   entering 1, leaving 0" in text
     assert "  oop_line                           1             2" in text
+    assert "  assistance_shortfall               1             1" in text
     assert (
-        "medical assistance: owed now 7,000.00 yuan, under the alternative 8,000.00 yuan, "
-        "paid 7,000.00 yuan" in text
+        "medical assistance: owed now 29,000.00 yuan, under the alternative 32,700.00 yuan, "
+        "paid 28,000.00 yuan" in text
     )
-    assert "would owe 1,000.00 yuan more than was paid (1,000.00 yuan more than" in text
+    assert "would owe 4,700.00 yuan more than was paid (3,700.00 yuan more than" in text
+    assert "would enter: 1" in text and "would leave" not in text
+    entering = [line for line in text.splitlines() if line.startswith("  2301")]
+    assert len(entering) == 1 and "**********" in entering[0], "IDs masked"
     # nothing written: the store's replay and runs are as they were
     assert query("SELECT count(*), sum(entitled) FROM assistance_replay") == before
     assert query("SELECT count(*) FROM rule_runs") == runs
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["summary", "by_rule", "by_category", "by_region", "changes"]
     changes = list(book["changes"].iter_rows(min_row=2, values_only=True))
-    assert sorted((c[0], c[6]) for c in changes) == [("enter", "assistance_shortfall"),
-                                                     ("enter", "oop_line")]  # fmt: skip
+    assert [(c[0], c[6]) for c in changes] == [("enter", "oop_line")]
     assert all("*" in c[1] for c in changes), "IDs masked"
 
 

@@ -90,8 +90,37 @@ def _evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
     for table in ("assist_claims", "assist_replay"):
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS FROM {stored}.{table} LIMIT 0")
     replay_assistance(con, contract_view=False)
+    _paid_as_owed(con, stored)
     for kind in kinds_in_force(con):
         store.run_script(con, f"rules/{kind}.sql")
+
+
+def _paid_as_owed(con: duckdb.DuckDBPyConnection, stored: str) -> None:
+    """Under the alternative, the medical assistance it owes is paid the way the policy in force
+    is paid now: each person-year gets the difference the alternative makes to what it owes
+    (more, or less down to nothing), its OOP falls or rises by as much, and what is short now
+    stays short. The rules then read person-year and household OOP with that (temp views that
+    shadow the store's), so a higher ratio takes people below the lines."""
+    store.run_script(con, "whatif/whatif_paid.sql")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW person_year AS
+        SELECT p.* REPLACE (
+                   CAST(p.oop - coalesce(w.extra, 0) AS DECIMAL(14,2)) AS oop,
+                   CAST(p.assistance_paid + coalesce(w.extra, 0) AS DECIMAL(14,2))
+                       AS assistance_paid)
+        FROM {stored}.person_year AS p
+        LEFT JOIN whatif_paid AS w USING (person_id, year)"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW household_year AS
+        SELECT h.* REPLACE (
+                   CAST(h.household_oop - coalesce(x.extra, 0) AS DECIMAL(14,2))
+                       AS household_oop)
+        FROM {stored}.household_year AS h
+        LEFT JOIN (SELECT pe.household_id, w.year, sum(w.extra) AS extra
+                   FROM whatif_paid AS w JOIN {stored}.people AS pe USING (person_id)
+                   GROUP BY ALL) AS x USING (household_id, year)"""
+    )
 
 
 def whatif(db: Path, ruleset: RuleSet, year: int | None = None, region: str = "") -> WhatIf:
@@ -135,6 +164,24 @@ def _yuan(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
+SHOWN_CHANGES = 20  # people listed per direction in the terminal; --out has them all
+
+
+def _who(result: WhatIf) -> list[str]:
+    """Who would enter and who would leave (IDs masked), the first SHOWN_CHANGES of each."""
+    lines = []
+    for change, title in (("enter", "would enter"), ("leave", "would leave")):
+        rows = [r for r in result.changes if r[0] == change]
+        if not rows:
+            continue
+        more = f" (first {SHOWN_CHANGES}; all in --out)" if len(rows) > SHOWN_CHANGES else ""
+        lines.append(f"{title}: {len(rows):,}{more}")
+        for _, shown_id, name, village, category, now, alt in rows[:SHOWN_CHANGES]:
+            rules = alt if change == "enter" else now
+            lines.append(f"  {shown_id}  {name or ''}  {village or ''}  {category or ''}  {rules}")
+    return lines
+
+
 def report(result: WhatIf) -> list[str]:
     """The what-if side by side, as lines for the terminal."""
     t = result.totals
@@ -158,6 +205,7 @@ def report(result: WhatIf) -> list[str]:
             f"{_yuan(on)} / {_yuan(oa)} / {_yuan(paid)}"
             for code, name, now, alt, ent, lea, on, oa, paid in result.by_region
         ),
+        *_who(result),
         f"medical assistance: owed now {_yuan(t['owed_now'])} yuan, under the alternative "
         f"{_yuan(t['owed_alt'])} yuan, paid {_yuan(t['paid'])} yuan",
         f"the alternative would owe {_yuan(t['cost'])} yuan more than was paid "
