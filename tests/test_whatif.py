@@ -68,6 +68,13 @@ def test_whatif_side_by_side_and_nothing_written(tmp_path, db, query, policy, cl
     assert "would enter: 1" in text and "would leave" not in text
     entering = [line for line in text.splitlines() if line.startswith("  2301")]
     assert len(entering) == 1 and "**********" in entering[0], "IDs masked"
+    # a region's what-if replays its people only, with the same figures
+    alt = tmp_path / "alt"
+    regional = cli("whatif", "--db", db, "--rules", alt, "--year", "2026", "--region", "23")
+    assert regional.exit_code == 0, regional.output
+    for line in text.splitlines()[2:]:
+        if line.startswith(("people flagged", "medical assistance:", "the alternative")):
+            assert line in regional.output, line
     # nothing written: the store's replay and runs are as they were
     assert query("SELECT count(*), sum(entitled) FROM assistance_replay") == before
     assert query("SELECT count(*) FROM rule_runs") == runs

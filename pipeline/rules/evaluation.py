@@ -183,17 +183,28 @@ def kinds_in_force(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [kind for kind in KINDS if kind in used]
 
 
-def replay_assistance(con: duckdb.DuckDBPyConnection, contract_view: bool = True) -> None:
+def replay_assistance(
+    con: duckdb.DuckDBPyConnection, contract_view: bool = True, within: str | None = None
+) -> None:
     """The medical-assistance replay (issue 18, sql/assistance/): in full, or after a weekly
-    import for the people it touched; people in batches of about
-    ASSIST_CLAIMS_PER_BATCH claims (9.4 s at 1M people: 9.9M claims, 5.0M of people the
-    policy covers, 3 batches; the batches keep it within the default memory limit)."""
-    incremental = con.execute("SELECT getvariable('rules_incremental')").fetchall()[0][0]
-    con.execute(  # after a weekly import, the people it touched (sql/weekly/touched.sql)
-        "CREATE OR REPLACE TEMP TABLE replay_scope AS SELECT DISTINCT person_id FROM touched"
-        if incremental
-        else "CREATE OR REPLACE TEMP TABLE replay_scope (person_id VARCHAR)"
-    )
+    import for the people it touched, or (``within``, a what-if of one region) for the people
+    whose village code starts with it; people in batches of about ASSIST_CLAIMS_PER_BATCH
+    claims (9.4 s at 1M people: 9.9M claims, 5.0M of people the policy covers, 3 batches; the
+    batches keep it within the default memory limit)."""
+    if within:
+        con.execute("SET VARIABLE rules_incremental = true")
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE replay_scope AS
+            SELECT person_id FROM people WHERE starts_with(village_code, ?)""",
+            [within],
+        )
+    elif con.execute("SELECT getvariable('rules_incremental')").fetchall()[0][0]:
+        # after a weekly import, the people it touched (sql/weekly/touched.sql)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE replay_scope AS SELECT DISTINCT person_id FROM touched"
+        )
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE replay_scope (person_id VARCHAR)")
     claims = con.execute(  # the claims this run replays: everyone's, or the touched people's
         """SELECT coalesce(sum(claims), 0) FROM mart_person_year
            WHERE NOT getvariable('rules_incremental')
@@ -205,6 +216,8 @@ def replay_assistance(con: duckdb.DuckDBPyConnection, contract_view: bool = True
         con.execute("SET VARIABLE assist_batch = ?", [batch])
         store.run_script(con, "assistance/assist_claims.sql")
     store.run_script(con, "assistance/assist_replay.sql")
+    if within:
+        con.execute("SET VARIABLE rules_incremental = false")
     if contract_view:  # created here: it reads claims_effective, which the models create
         store.run_script(con, "assistance/assistance_claims.sql")
 

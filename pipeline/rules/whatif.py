@@ -66,8 +66,9 @@ def _connect(db: Path) -> tuple[duckdb.DuckDBPyConnection, Path]:
     return con, snapshot
 
 
-def _evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
-    """The alternative's rule kinds and assistance replay, into temp tables only."""
+def _evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, region: str = "") -> None:
+    """The alternative's rule kinds and assistance replay (of the region's people only), into
+    temp tables only."""
     compile_to(con, ruleset)
     con.execute(
         """CREATE OR REPLACE TEMP TABLE eval_params AS
@@ -89,7 +90,7 @@ def _evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
     con.execute(f"CREATE OR REPLACE TEMP VIEW store_assist_replay AS FROM {stored}.assist_replay")
     for table in ("assist_claims", "assist_replay"):
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS FROM {stored}.{table} LIMIT 0")
-    replay_assistance(con, contract_view=False)
+    replay_assistance(con, contract_view=False, within=region or None)
     _paid_as_owed(con, stored)
     for kind in kinds_in_force(con):
         store.run_script(con, f"rules/{kind}.sql")
@@ -145,7 +146,7 @@ def compare(
         year = con.execute("SELECT max(year) FROM mart_person_year").fetchall()[0][0]
         if year is None:
             raise WhatIfRefused("the store holds no claims or enrolment yet")
-    _evaluate(con, ruleset)
+    _evaluate(con, ruleset, region)
     con.execute(store.sql("whatif/whatif_people.sql"), [int(year), region])
     result = WhatIf(int(year), region, snapshot, 0.0)
     result.by_rule = con.execute(store.sql("whatif/by_rule.sql")).fetchall()
