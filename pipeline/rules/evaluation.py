@@ -183,6 +183,23 @@ def kinds_in_force(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [kind for kind in KINDS if kind in used]
 
 
+def prepare_standalone(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
+    """What a rule kind or the replay reads, for a run outside an import (a what-if, the
+    bench): the compiled rules, the data's date, a full (not weekly) scope and setup.sql."""
+    compile_to(con, ruleset)
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE eval_params AS
+        SELECT 0 AS run_id, NULL::BIGINT AS import_id, current_localtimestamp() AS evaluated_at,
+               coalesce((SELECT max(last_settle_date) FROM mart_person_year), current_date)
+                   AS as_of,
+               ? AS fingerprint""",
+        [ruleset.fingerprint],
+    )
+    con.execute("SET VARIABLE rules_incremental = false")
+    con.execute("CREATE OR REPLACE TEMP TABLE rule_scope (person_id VARCHAR)")
+    store.run_script(con, "rules/setup.sql")
+
+
 def replay_assistance(
     con: duckdb.DuckDBPyConnection, contract_view: bool = True, within: str | None = None
 ) -> None:
@@ -192,22 +209,21 @@ def replay_assistance(
     claims (9.4 s at 1M people: 9.9M claims, 5.0M of people the policy covers, 3 batches; the
     batches keep it within the default memory limit)."""
     if within:
-        con.execute("SET VARIABLE rules_incremental = true")
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE replay_scope AS
-            SELECT person_id FROM people WHERE starts_with(village_code, ?)""",
-            [within],
-        )
+        scope = "SELECT person_id FROM people WHERE starts_with(village_code, $within)"
     elif con.execute("SELECT getvariable('rules_incremental')").fetchall()[0][0]:
-        # after a weekly import, the people it touched (sql/weekly/touched.sql)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE replay_scope AS SELECT DISTINCT person_id FROM touched"
-        )
+        scope = "SELECT DISTINCT person_id FROM touched"  # sql/weekly/touched.sql
     else:
-        con.execute("CREATE OR REPLACE TEMP TABLE replay_scope (person_id VARCHAR)")
-    claims = con.execute(  # the claims this run replays: everyone's, or the touched people's
+        scope = None  # everyone
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE replay_scope AS {scope}"
+        if scope
+        else "CREATE OR REPLACE TEMP TABLE replay_scope (person_id VARCHAR)",
+        {"within": within} if within else None,
+    )
+    con.execute("SET VARIABLE assist_scoped = ?", [scope is not None])
+    claims = con.execute(  # the claims this run replays: everyone's, or the scope's
         """SELECT coalesce(sum(claims), 0) FROM mart_person_year
-           WHERE NOT getvariable('rules_incremental')
+           WHERE NOT getvariable('assist_scoped')
               OR person_id IN (SELECT person_id FROM replay_scope)"""
     ).fetchall()[0][0]
     batches = max(1, -(-int(claims) // ASSIST_CLAIMS_PER_BATCH))
@@ -216,8 +232,6 @@ def replay_assistance(
         con.execute("SET VARIABLE assist_batch = ?", [batch])
         store.run_script(con, "assistance/assist_claims.sql")
     store.run_script(con, "assistance/assist_replay.sql")
-    if within:
-        con.execute("SET VARIABLE rules_incremental = false")
     if contract_view:  # created here: it reads claims_effective, which the models create
         store.run_script(con, "assistance/assistance_claims.sql")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline import schema, store
-from pipeline.rules.evaluation import compile_to, kinds_in_force, replay_assistance
+from pipeline.rules.evaluation import kinds_in_force, prepare_standalone, replay_assistance
 from pipeline.rules.ruleset import RuleSet
 
 CHILD_LENGTH = {0: 2, 2: 4, 4: 6, 6: 9, 9: 12, 12: 12}  # region code length -> child's
@@ -69,18 +69,7 @@ def _connect(db: Path) -> tuple[duckdb.DuckDBPyConnection, Path]:
 def _evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, region: str = "") -> None:
     """The alternative's rule kinds and assistance replay (of the region's people only), into
     temp tables only."""
-    compile_to(con, ruleset)
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE eval_params AS
-        SELECT 0 AS run_id, NULL::BIGINT AS import_id, current_localtimestamp() AS evaluated_at,
-               coalesce((SELECT max(last_settle_date) FROM mart_person_year), current_date)
-                   AS as_of,
-               ? AS fingerprint""",
-        [ruleset.fingerprint],
-    )
-    con.execute("SET VARIABLE rules_incremental = false")
-    con.execute("CREATE OR REPLACE TEMP TABLE rule_scope (person_id VARCHAR)")
-    store.run_script(con, "rules/setup.sql")
+    prepare_standalone(con, ruleset)
     con.execute("CREATE OR REPLACE TEMP VIEW applicable AS SELECT * FROM applicable_every")
     con.execute("CREATE OR REPLACE TEMP VIEW rule_scope_people AS SELECT * FROM people")
     # The store's replay as it is (store_assist_replay), then temp tables that shadow its two

@@ -430,16 +430,7 @@ def replay_and_whatif(db: Path, root: Path) -> dict[str, object]:
     ruleset = rules.load(rules.RULES_DIR)
     con = models.open_current(db)
     try:
-        evaluation.compile_to(con, ruleset)
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE eval_params AS
-            SELECT 0 AS run_id, NULL::BIGINT AS import_id, now() AS evaluated_at,
-                   (SELECT max(last_settle_date) FROM mart_person_year) AS as_of,
-                   '' AS fingerprint"""
-        )
-        store.run_script(con, "rules/setup.sql")
-        con.execute("SET VARIABLE rules_incremental = false")
-        con.execute("CREATE OR REPLACE TEMP TABLE rule_scope (person_id VARCHAR)")
+        evaluation.prepare_standalone(con, ruleset)
         con.execute("BEGIN TRANSACTION")
         replay_s = timed(lambda: evaluation.replay_assistance(con))[1]
         con.execute("ROLLBACK")

@@ -25,7 +25,7 @@
 -- People go through in batches (hash(person_id) % assist_batches = assist_batch, set by
 -- pipeline/rules/evaluation.py): the running sums of 10M claims at once ran out of memory.
 DELETE FROM assist_claims
-WHERE (NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FROM replay_scope))
+WHERE (NOT getvariable('assist_scoped') OR person_id IN (SELECT person_id FROM replay_scope))
   AND hash(person_id) % getvariable('assist_batches') = getvariable('assist_batch');
 
 INSERT INTO assist_claims BY NAME
@@ -44,7 +44,7 @@ scope_people AS MATERIALIZED (
     SELECT p.person_id, p.village_code, p.category
     FROM people AS p
     SEMI JOIN candidates USING (person_id)
-    WHERE (NOT getvariable('rules_incremental')
+    WHERE (NOT getvariable('assist_scoped')
            OR p.person_id IN (SELECT person_id FROM replay_scope))
       AND hash(p.person_id) % getvariable('assist_batches') = getvariable('assist_batch')
 ),

@@ -8,7 +8,7 @@
 -- the policy covers, or only claims no item covers) is entitled to nothing and has the
 -- person's current category.
 DELETE FROM assist_replay
-WHERE NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FROM replay_scope);
+WHERE NOT getvariable('assist_scoped') OR person_id IN (SELECT person_id FROM replay_scope);
 
 INSERT INTO assist_replay BY NAME
 WITH replayed AS (
@@ -19,7 +19,7 @@ WITH replayed AS (
            count(*) FILTER (WHERE entitled > paid) AS claims_short,
            max(policy_region) AS policy_region
     FROM assist_claims
-    WHERE NOT getvariable('rules_incremental')
+    WHERE NOT getvariable('assist_scoped')
        OR person_id IN (SELECT person_id FROM replay_scope)
     GROUP BY person_id, year
 ),
@@ -34,7 +34,7 @@ years AS (
     JOIN people AS p USING (person_id)
     LEFT JOIN replayed AS r USING (person_id, year)
     WHERE m.claims > 0
-      AND (NOT getvariable('rules_incremental')
+      AND (NOT getvariable('assist_scoped')
            OR m.person_id IN (SELECT person_id FROM replay_scope))
 )
 SELECT person_id, year, category,
