@@ -105,6 +105,7 @@ RULES: dict[str, tuple[str, str]] = {
     "oop_rolling": ("近期个人负担过重", "Recent OOP over a share of income"),
     "stay_line": ("单次住院个人负担过高", "One stay's OOP over a line"),
     "oop_category_line": ("超过类别监测线", "Over the category's line"),
+    "household_net_income": ("扣除医疗负担后低于低保标准", "Net of OOP under the dibao line"),
 }
 CATEGORIES: dict[str, tuple[str, str]] = schema.CODES["category"]
 

@@ -337,10 +337,9 @@ def store_open(db: Path):  # noqa: ANN201
 
 def rules_setup(con, folder: Path) -> None:  # noqa: ANN001
     """The temp tables the replay reads (policy, reference incomes), as a rule run makes them."""
-    from pipeline import store
+    from pipeline.rules import evaluation
 
-    rules.compile_to(con, rules.load(folder))
-    store.run_script(con, "rules/setup.sql")
+    evaluation.prepare_standalone(con, rules.load(folder))
 
 
 def test_the_shortfall_rule_fires_above_the_tolerance_with_its_explanation(

@@ -283,7 +283,7 @@ def test_rules_check_names_each_problem(tmp_path, cli, extra, region, message):
 def test_rules_check_and_show_on_the_shipped_rules(cli):
     result = cli("rules", "check")
     assert result.exit_code == 0
-    assert result.output.startswith("ok: 9 rules, 2 region file(s)")
+    assert result.output.startswith("ok: 10 rules, 2 region file(s)")
     shown = cli("rules", "show", "--region", "230224", "--year", "2026").output
     assert "line = 10000.00  (23.toml)" in shown
     assert "- oop_income [over_income_share] on" in shown

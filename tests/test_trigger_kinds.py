@@ -126,3 +126,82 @@ def test_a_rolling_window_moves_with_a_weekly_import(tmp_path, db, query, switch
     ])  # fmt: skip
     flow.ingest([tmp_path / "w2"], db, rules_dir=switched_on)
     assert query("SELECT count(*) FROM watchlist") == [(0,)]
+
+
+def household_net_rules(tmp_path: Path) -> Path:
+    """The shipped rules with only household_net_income on in Shanxi (14), the way
+    rules/examples/37.toml switches it on: 365 days, twice a dibao standard of 7,200."""
+    folder = tmp_path / "rules"
+    shutil.copytree(rules.RULES_DIR, folder)
+    lines = ['region = "14"', ""]
+    for rule in ("oop_line", "oop_income", "projected", "household_burden", "coverage_gap",
+                 "assistance_shortfall"):  # fmt: skip
+        lines += ["[[override]]", f'rule = "{rule}"', "enabled = false", ""]
+    lines += ["[[override]]", 'rule = "household_net_income"', "enabled = true",
+              "[override.params]", 'dibao_standard = "7200.00"', ""]  # fmt: skip
+    (folder / "regions" / "14.toml").write_text("\n".join(lines), encoding="utf-8")
+    return folder
+
+
+def test_household_income_net_of_oop_under_twice_the_dibao_standard(tmp_path, db, query):
+    """Data's date 2026-11-20; the window is the 365 days after 2025-11-20. Three members and
+    50,000.00 a year: the household's line is 50,000.00 - 2 x 7,200 x 3 = 6,800.00 of OOP."""
+    a, b, f, c, d, g, e = (make_id(i) for i in range(61, 68))
+    roster = [(a, "H1", "50000.00"), (b, "H1", "50000.00"), (f, "H1", "50000.00"),
+              (c, "H2", "50000.00"), (d, "H2", "50000.00"), (g, "H2", "50000.00"),
+              (e, "H3", "")]  # fmt: skip
+    write_csv(
+        tmp_path / "w" / "roster.csv",
+        ["person_id", "name", "household_id", "village_code", "category", "household_income"],
+        [(p, "某", h, VILLAGE, "out_of_poverty", inc) for p, h, inc in roster],
+    )
+    write_csv(tmp_path / "w" / "claims.csv", HEADER, [
+        # H1: 4,000.00 (inside the window, in 2025) + 2,800.03 = 6,800.03 over 6,800.00
+        ("A1", a, "2025-11-21", "outpatient", "4000.00", "0", "0", "0"),
+        ("B1", b, "2026-11-20", "outpatient", "2800.03", "0", "0", "0"),
+        # H2: 1.00 on 2025-11-20 is 365 days back, outside; 6,800.00 is not over 6,800.00
+        ("C1", c, "2025-11-20", "outpatient", "1.00", "0", "0", "0"),
+        ("D1", d, "2026-06-01", "outpatient", "6800.00", "0", "0", "0"),
+        # H3: no income figure, never treated as zero
+        ("E1", e, "2026-06-01", "outpatient", "50000.00", "0", "0", "0"),
+    ])  # fmt: skip
+    flow.ingest([tmp_path / "w"], db, rules_dir=household_net_rules(tmp_path))
+    got = flags(query)
+    # a's claim is 2025's: a has no 2026 person-year to flag; f has no claims at all
+    assert set(got) == {(b, "household_net_income")}
+    threshold, compared, zh = got[(b, "household_net_income")]
+    assert (threshold, compared) == (Decimal("6800.00"), Decimal("6800.03"))
+    # (50,000.00 - 6,800.03) / 3 = 14,399.99
+    assert zh == (
+        "截至数据日期近 365 天家庭个人负担 6,800.03 元，家庭年收入 50,000.00 元扣除后人均 "
+        "14,399.99 元（3 人），低于当地低保标准 7,200 元的 2 倍"
+    )
+    assert query("SELECT person_id FROM watchlist") == [(b,)]
+
+
+def test_a_household_net_rule_on_without_a_dibao_standard_is_refused(tmp_path):
+    folder = tmp_path / "rules"
+    shutil.copytree(rules.RULES_DIR, folder)
+    (folder / "regions" / "14.toml").write_text(
+        'region = "14"\n[[override]]\nrule = "household_net_income"\nenabled = true\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(rules.RulesError) as info:
+        rules.load(folder)
+    assert str(info.value) == (
+        "14.toml: rule household_net_income is on in region 14 but has no dibao_standard"
+    )
+
+
+def test_the_shandong_example_loads_when_copied_into_regions(tmp_path):
+    folder = tmp_path / "rules"
+    shutil.copytree(rules.RULES_DIR, folder)
+    shutil.copy(folder / "examples" / "37.toml", folder / "regions" / "37.toml")
+    ruleset = rules.load(folder)
+    (rule,) = [r for r in rules.resolve(ruleset, "37") if r.id == "household_net_income"]
+    assert (rule.enabled, rule.params) == (
+        True, {"window_days": 365, "multiple": "2", "dibao_standard": "7200.00"}
+    )  # fmt: skip
+    assert not [r for r in rules.resolve(ruleset, "14") if r.id == "household_net_income"][
+        0
+    ].enabled

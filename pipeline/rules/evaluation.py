@@ -21,6 +21,7 @@ _RULE_ROW_TYPES = {
     "line_categories": "VARCHAR[]", "line_values": "VARCHAR[]",
     "window_days": "BIGINT", "min_claims": "BIGINT", "min_days": "BIGINT",
     "tolerance": "VARCHAR", "high_from": "VARCHAR", "high_categories": "VARCHAR[]",
+    "multiple": "VARCHAR", "dibao_standard": "VARCHAR",
     "label_zh": "VARCHAR", "label_en": "VARCHAR", "explain_zh": "VARCHAR", "explain_en": "VARCHAR",
 }  # fmt: skip
 
@@ -45,6 +46,10 @@ def compile_to(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
                 "tolerance": str(params["tolerance"]) if "tolerance" in params else None,
                 "high_from": str(params["high_from"]) if "high_from" in params else None,
                 "high_categories": list(params.get("high_categories", [])),
+                "multiple": str(params["multiple"]) if "multiple" in params else None,
+                "dibao_standard": (
+                    str(params["dibao_standard"]) if "dibao_standard" in params else None
+                ),
                 "window_days": params.get("window_days"),
                 "min_claims": params.get("min_claims_in_window"),
                 "min_days": params.get("min_days_of_year"),
@@ -66,10 +71,12 @@ def compile_to(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
     con.execute(
         """CREATE OR REPLACE TEMP TABLE rule_params AS
         SELECT * EXCLUDE (line, share, share_categories, share_values, line_categories,
-                          line_values, tolerance, high_from),
+                          line_values, tolerance, high_from, multiple, dibao_standard),
                CAST(line AS DECIMAL(14,2)) AS line, CAST(share AS DECIMAL(6,4)) AS share,
                CAST(tolerance AS DECIMAL(14,2)) AS tolerance,
                CAST(high_from AS DECIMAL(14,2)) AS high_from,
+               CAST(multiple AS DECIMAL(6,4)) AS multiple,
+               CAST(dibao_standard AS DECIMAL(14,2)) AS dibao_standard,
                map(share_categories,
                    list_transform(share_values, lambda v: CAST(v AS DECIMAL(6,4)))) AS shares,
                map(line_categories,
@@ -144,6 +151,7 @@ def evaluate(
         [run_id],
     )
     con.execute("SET VARIABLE rules_incremental = ?", [incremental])
+    con.execute("SET VARIABLE moving_kinds = ?", [list(MOVING_KINDS)])
     con.execute("CREATE OR REPLACE TEMP TABLE rule_scope (person_id VARCHAR)")
     store.run_script(con, "rules/setup.sql")
     for view, table in (("applicable", "applicable_every"), ("rule_scope_people", "people")):
@@ -172,7 +180,7 @@ ASSIST_CLAIMS_PER_BATCH = 3_500_000  # claims scanned per batch (about half are 
 
 # Kinds whose result moves with the data's date (as_of), not only with a person's own rows: they
 # read everyone, and after a weekly import run first so that who they flag widens the scope.
-MOVING_KINDS = ("projected", "rolling_window")
+MOVING_KINDS = ("projected", "rolling_window", "household_net_income")
 
 
 def kinds_in_force(con: duckdb.DuckDBPyConnection) -> list[str]:

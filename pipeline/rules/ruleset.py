@@ -37,6 +37,7 @@ KINDS: dict[str, dict[str, str]] = {
     "household_burden": {"share": "share"},
     "no_active_enrolment": {},
     "rolling_window": {"window_days": "int", "share": "share"},
+    "household_net_income": {"window_days": "int", "multiple": "share", "dibao_standard": "amount"},
     "over_category_line": {"lines": "lines"},
     "stay_over_line": {"lines": "lines"},
     "assistance_shortfall": {
@@ -299,6 +300,23 @@ def _load_region(
     return Region(code, path.name, str(data.get("source", "")), overrides, incomes)
 
 
+def _missing_params(rules: list[Rule], regions: dict[str, Region]) -> list[str]:
+    """A rule switched on somewhere must have every parameter of its kind there (a region's
+    dibao standard, say, lives only in the region file that switches the rule on)."""
+    ruleset = RuleSet(Path(), rules, {}, regions, [], "", {})
+    problems = []
+    for code in ["", *sorted(regions)]:
+        for rule in resolve(ruleset, code):
+            missing = [name for name in KINDS[rule.kind] if name not in rule.params]
+            if rule.enabled and missing:
+                where = regions[code].file if code else "default.toml"
+                problems.append(
+                    f"{where}: rule {rule.id} is on in region {code or '(default)'} but has no "
+                    f"{', '.join(missing)}"
+                )
+    return problems
+
+
 def _load_incomes(path: Path, problems: list[str]) -> list[tuple[str, int, Decimal, str]]:
     rows = []
     try:
@@ -332,6 +350,7 @@ def load(folder: Path = RULES_DIR) -> RuleSet:
     for region in regions.values():
         incomes += [(region.code, year, yuan, src) for year, yuan, src in region.incomes]
     assistance = assistance_policy.load(folder, divisions, problems)
+    problems += _missing_params(rules, regions)
     if problems:
         raise RulesError(problems)
     files = [default, *sorted((folder / "regions").glob("*.toml"))]

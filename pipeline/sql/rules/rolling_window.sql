@@ -4,24 +4,11 @@
 -- the previous year's, as over_income_share uses), e.g. Yunnan's 90 days and 80%. It belongs to
 -- the year of as_of and, like projected, reads everyone: the window moves with the data's date.
 -- What the line is compared with is the window's OOP ({window_oop} in the explanation).
-SET VARIABLE rolling_start = (
-    SELECT (SELECT as_of FROM eval_params) - to_days(coalesce(max(window_days), 0))
-    FROM rule_params WHERE kind = 'rolling_window'
-);
+SET VARIABLE window_start = window_since('rolling_window');
 
 INSERT INTO fired
 WITH params AS (SELECT as_of FROM eval_params),
-windows AS (SELECT DISTINCT window_days FROM rule_params WHERE kind = 'rolling_window'),
-recent AS (
-    SELECT c.person_id, w.window_days,
-           sum(c.total_cost - c.basic_paid - c.critical_paid - c.assistance_paid - c.other_paid)
-               AS window_oop
-    FROM claims_effective AS c
-    CROSS JOIN params
-    JOIN windows AS w ON c.settle_date > params.as_of - to_days(w.window_days)
-    WHERE c.settle_date > getvariable('rolling_start') AND c.settle_date <= params.as_of
-    GROUP BY c.person_id, w.window_days
-),
+recent AS (FROM window_oop('rolling_window', getvariable('window_start'), false)),
 priced AS (
     SELECT a.*, i.yuan, i.basis_zh, i.basis_en,
            CAST(r.window_oop AS DECIMAL(14,2)) AS window_oop,

@@ -60,11 +60,33 @@ CREATE OR REPLACE TEMP VIEW applicable_every AS
 SELECT py.*, r.rule_id, r.version, r.kind, r.severity, r.line, r.share, r.shares, r.lines,
        r.line_rule,
        r.window_days, r.min_claims, r.min_days, r.tolerance, r.high_from, r.high_categories,
+       r.multiple, r.dibao_standard,
        r.explain_zh AS template_zh,
        r.explain_en AS template_en
 FROM person_year AS py
 JOIN township_rules AS r ON r.township_code = coalesce(py.township_code, '')
 WHERE r.enabled AND py.year BETWEEN r.effective_from AND r.effective_to;
+
+-- Each person's OOP and number of claims settled in the last window_days days up to the data's
+-- date, per window the enabled rules of kind `k` use; `year_only`: only the data's year's claims
+-- (projected). `since`, the earliest day any window reaches (window_since), must be a constant
+-- (a variable): DuckDB then filters the claims' dates as it scans them (0.3 s at 1M people)
+-- instead of joining every claim of the year to the windows (1.2 s).
+CREATE OR REPLACE TEMP MACRO window_since(k) AS (
+    SELECT (SELECT as_of FROM eval_params) - to_days(coalesce(max(window_days), 0))
+    FROM rule_params WHERE kind = k AND enabled
+);
+CREATE OR REPLACE TEMP MACRO window_oop(k, since, year_only) AS TABLE
+SELECT c.person_id, w.window_days,
+       sum(c.total_cost - c.basic_paid - c.critical_paid - c.assistance_paid - c.other_paid)
+           AS window_oop,
+       count(*) AS window_claims
+FROM claims_effective AS c
+JOIN (SELECT DISTINCT window_days FROM rule_params WHERE kind = k AND enabled) AS w
+    ON c.settle_date > (SELECT as_of FROM eval_params) - to_days(w.window_days)
+WHERE c.settle_date > since AND c.settle_date <= (SELECT as_of FROM eval_params)
+  AND (NOT year_only OR c.year = year((SELECT as_of FROM eval_params)))
+GROUP BY c.person_id, w.window_days;
 
 CREATE OR REPLACE TEMP TABLE fired (
     person_id   VARCHAR,
