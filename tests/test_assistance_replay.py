@@ -437,7 +437,15 @@ def test_the_sample_pays_by_policy_except_its_injected_defects(db, query):
     from tests.conftest import REPO
 
     listed = _manifest_agrees(REPO / "sample_data", db, query)
-    assert listed == 28
+    assert listed == 29
+    # the cap overrun: a dibao person's 2026 stay of 900,000+ yuan owes 60,000.00 at most
+    assert query(
+        """SELECT r.entitled, r.paid, r.overpaid, r.shortfall FROM assistance_replay AS r
+           JOIN read_csv(?, all_varchar = true) AS m
+             ON m.person_id = r.person_id AND CAST(m.year AS INTEGER) = r.year
+           WHERE m.defect = 'cap_overrun'""",
+        [str(REPO / "sample_data" / "assistance_manifest.csv")],
+    ) == [(Decimal("60000.00"), Decimal("77000.91"), Decimal("17000.91"), Decimal("0.00"))]
     assert query(
         """SELECT count(DISTINCT person_id) FROM flags WHERE rule_id = 'assistance_shortfall'"""
     ) == query("""SELECT count(DISTINCT person_id) FROM assistance_replay WHERE shortfall > 50""")

@@ -128,8 +128,8 @@ CRITICAL_RATIO = 0.6
 # Medical assistance as rules/assistance/default.toml states it (Shanxi 2022): basis points of the
 # in-scope remainder (in-scope cost - basic - critical), by category and visit type (inpatient,
 # outpatient, chronic, pharmacy); no deductible; rounded to the cent half up per claim, as the
-# replay does. Its 60,000-yuan yearly cap for dibao people is not applied: a generated dibao
-# person paid above it shows as overpaid, never as a shortfall.
+# replay does. The payer does not apply the 60,000-yuan yearly cap for dibao people (ASSIST_CAP):
+# a dibao person-year paid above it is overpaid and listed in the manifest (cap_overrun).
 ASSIST_BP = np.array([
     [10_000, 0, 6_000, 2_000],  # destitute
     [7_000, 0, 3_000, 1_000],   # dibao
@@ -138,11 +138,16 @@ ASSIST_BP = np.array([
     [0, 0, 0, 0],               # out_of_poverty
     [0, 0, 0, 0],               # general
 ], dtype=np.int64)  # fmt: skip
+ASSIST_CAP = {DIBAO: 6_000_000}  # cents a year, shared by all of the category's assistance
 # Known assistance defects injected for people the policy covers (written to the manifest, for
-# the replay to find): index 1 paid short (half of what the policy owes), 2 paid nothing.
-ASSIST_DEFECTS = ("", "paid_short", "paid_nothing")
-ASSIST_KEEP_BP = np.array([10_000, 5_000, 0], dtype=np.int64)  # of the owed amount, paid
+# the replay to find): index 1 paid short (half of what the policy owes), 2 paid nothing, 3 a
+# dibao person whose first stay of the data's year is very costly, so that its assistance passes
+# the yearly cap, paid in full.
+ASSIST_DEFECTS = ("", "paid_short", "paid_nothing", "cap_overrun")
+ASSIST_KEEP_BP = np.array([10_000, 5_000, 0, 10_000], dtype=np.int64)  # of the owed, paid
 DEFECT_SHARE = (0.01, 0.005)  # of the covered people: paid short, paid nothing
+CAP_OVERRUN_SHARE = 0.02  # of the steady dibao people with a stay in the data's year
+HUGE_STAY_YUAN = (900_000, 1_300_000)  # the cap_overrun stay's total cost: assistance > 60,000
 MANIFEST = "assistance_manifest.csv"
 SUBSIDY_SHARE = np.array([1.0, 1.0, 0.5, 0.5, 0.0, 0.0])  # of the residents' premium, by category
 
@@ -477,6 +482,7 @@ class Population:
     change_cat: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     change_risk: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     defect: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))  # ASSIST_DEFECTS
+    cap_candidate: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # steady dibao
     base_rejected: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # roster row
     change_rejected: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # its change
 
@@ -711,6 +717,10 @@ def plan_defects(rng: np.random.Generator, pop: Population) -> None:
     nothing = round(DEFECT_SHARE[1] * len(covered))
     pop.defect[shuffled[:short]] = 1
     pop.defect[shuffled[short : short + nothing]] = 2
+    # cap_overrun is chosen with the claims (simulate_claims): among these, people with a stay
+    pop.cap_candidate = np.zeros(people, bool)
+    pop.cap_candidate[shuffled[short + nothing :]] = True
+    pop.cap_candidate &= pop.p_cat == DIBAO
 
 
 # --------------------------------------------------------------------------------------------
@@ -1213,6 +1223,20 @@ def simulate_claims(
     m = len(person)
     cols: dict[str, np.ndarray] = {"person": person, "off": off.astype(np.int32), "visit": visit}
     _costs(rng, cols, pop, ch, geo, cdx[person], severe[person], cat[person])
+    # cap_overrun defects: for a share of the steady dibao people with a stay in the data's year
+    # (at least one), the first such stay becomes a very costly one; drawn from a stream of its
+    # own, so that everyone else's claims stay as they were
+    stays = np.flatnonzero(
+        pop.cap_candidate[ch.p0 + person] & (visit == INPATIENT) & (off >= span.current_year_off)
+    )
+    first_stays = stays[np.unique(person[stays], return_index=True)[1]]
+    if len(first_stays):
+        own = rng.spawn(1)[0]
+        take = max(1, round(CAP_OVERRUN_SHARE * len(first_stays)))
+        huge = np.sort(own.choice(first_stays, take, replace=False))
+        pop.defect[ch.p0 + person[huge]] = 3
+        cols["total"][huge] = own.integers(*HUGE_STAY_YUAN, take) * 100
+        cols["in_frac"][huge] = 0.8
     _cumulate(cols, span)
     cols.update(settle(cols, cols["total"]))
     cols["year"] = span.year_of(off)
@@ -1677,13 +1701,20 @@ def _emit_claims(
     cat_seen = np.where(unrostered, GENERAL, cat_seen)
     rest = np.maximum(c["in_scope"] - c["basic"] - c["critical"], 0)
     owed = (rest * ASSIST_BP[cat_seen, c["visit"]] + 5_000) // 10_000
-    hit = plan.counts & ((owed != c["assist"]) | (pop.defect[person] > 0))
+    # a yearly cap takes what passes it off the person-year's claims of its category
+    over_cap = np.zeros(2 * ch.n, np.int64)
+    for capped, cap in ASSIST_CAP.items():
+        dues = plan.counts & (cat_seen == capped)
+        under = np.bincount(key[dues], weights=owed[dues], minlength=2 * ch.n).astype(np.int64)
+        over_cap += np.maximum(under - cap, 0)
+    hit = plan.counts & ((owed != c["assist"]) | (pop.defect[person] > 0) | (over_cap[key] > 0))
     if hit.any():
         uniq = np.unique(key[hit])
         # a person-year's whole claims, not only those that differ
         every = np.isin(key, uniq) & plan.counts
         inv_all = np.searchsorted(uniq, key[every])
         owed_sum = np.bincount(inv_all, weights=owed[every], minlength=len(uniq)).astype(np.int64)
+        owed_sum -= over_cap[uniq]
         paid_sum = np.bincount(inv_all, weights=c["assist"][every], minlength=len(uniq)).astype(
             np.int64
         )
@@ -1693,10 +1724,12 @@ def _emit_claims(
         for pid, k, o, pd_, lp in zip(ids, uniq, owed_sum, paid_sum, local, strict=True):
             changes = pop.change_week[pop.p_hh[ch.p0 + lp]] > 0
             kind = ASSIST_DEFECTS[pop.defect[ch.p0 + lp]] or (
+                "cap_overrun" if over_cap[k] > 0 else
                 "category_change" if changes else
                 "not_on_roster" if pop.base_rejected[ch.p0 + lp] else "other"
             )  # fmt: skip
-            stats.manifest.append((pid, y0 + int(k % 2), kind, int(o), int(pd_)))
+            if o != pd_:  # (a defect's person-year may have been owed nothing)
+                stats.manifest.append((pid, y0 + int(k % 2), kind, int(o), int(pd_)))
 
 
 def _write_manifest(path: Path, rows: list[tuple[str, int, str, int, int]]) -> None:
@@ -1745,6 +1778,7 @@ def generate(out: Path, *, people: int, seed: int, weeks: int, as_of: dt.date) -
     files = writer.close()
     _write_manifest(out / MANIFEST, stats.manifest)
     y0, y1 = span.years
+    differences = [owed - paid for *_, owed, paid in stats.manifest]
     return {
         "out": str(out),
         "files": len(files),
@@ -1771,7 +1805,8 @@ def generate(out: Path, *, people: int, seed: int, weeks: int, as_of: dt.date) -
         "lowercase_x_claim_rows": stats.lower_x,
         "people_without_active_enrolment": stats.no_active_enrolment,
         "assistance_defect_person_years": len(stats.manifest),
-        "assistance_defect_shortfall": f"{sum(o - p for *_, o, p in stats.manifest) / 100:.2f}",
+        "assistance_defect_shortfall": f"{sum(max(d, 0) for d in differences) / 100:.2f}",
+        "assistance_defect_overpaid": f"{sum(max(-d, 0) for d in differences) / 100:.2f}",
         f"oop_over_10k_{y0}": int(stats.over_line[0]),
         f"oop_over_10k_{y1}": int(stats.over_line[1]),
         f"oop_over_10k_share_{y0}": round(stats.over_line[0] / people, 4),

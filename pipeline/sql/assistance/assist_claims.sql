@@ -11,7 +11,9 @@
 --              of the claim gets nothing
 --   tilted     倾斜救助, last: the part of the year's remaining OOP (after the regular share)
 --              above its deductible, times its ratio, within its cap
--- A claim's entitlement is rounded to the cent, as a settlement pays it; a person-year's is the
+-- A claim's regular and tilted shares are each rounded to the cent (half up) before a cap
+-- counts them, as a settlement pays them: a capped person-year is then owed the cap exactly
+-- (rounding after the cap left 60,000.01 of a 60,000 cap); a person-year's entitlement is the
 -- sum of its claims'.
 -- Only the people the policy can cover go through (candidates: a roster row or their current
 -- category names a category with an item or a tilted tier): everyone else is entitled to
@@ -202,9 +204,10 @@ regular AS (
     SELECT d.*,
            least(d.remainder, greatest(d.deductible_yuan - (d.running_remainder - d.remainder), 0))
                AS deductible_used,
-           CAST(d.ratio * CAST(greatest(d.running_remainder - d.deductible_yuan, 0)
-                               - greatest(d.running_remainder - d.remainder - d.deductible_yuan, 0)
-                               AS DECIMAL(13,2)) AS DECIMAL(18,6)) AS uncapped
+           CAST(round(d.ratio * CAST(greatest(d.running_remainder - d.deductible_yuan, 0)
+                                     - greatest(d.running_remainder - d.remainder
+                                                - d.deductible_yuan, 0)
+                                     AS DECIMAL(13,2)), 2) AS DECIMAL(18,6)) AS uncapped
     FROM deducted AS d
 ),
 capped AS (
@@ -240,10 +243,10 @@ tilted AS (
 ),
 tilted_share AS (
     SELECT t.*,
-           CAST(coalesce(t.tilted_ratio, 0) * CAST(
+           CAST(round(coalesce(t.tilted_ratio, 0) * CAST(
                greatest(t.running_left - coalesce(t.tilted_deductible, 0), 0)
                - greatest(t.running_left - t.left_after - coalesce(t.tilted_deductible, 0), 0)
-               AS DECIMAL(13,2)) AS DECIMAL(18,6)) AS tilted_uncapped
+               AS DECIMAL(13,2)), 2) AS DECIMAL(18,6)) AS tilted_uncapped
     FROM tilted AS t
 ),
 totals AS (
