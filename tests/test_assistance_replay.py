@@ -90,6 +90,27 @@ def claims(query, person: str) -> list[tuple]:
     )
 
 
+def test_a_capped_year_is_owed_the_cap_to_the_cent(tmp_path, db, query, policy):
+    """Each claim's share is rounded before the cap counts it: 30% of 8,333.35 is 2,500.005,
+    paid 2,500.01 twice; the second gets what is left of the 5,000 cap, 2,499.99, and the year
+    is owed 5,000.00 (rounding after the cap gave 2,500.01 + 2,500.00 = 5,000.01)."""
+    p = make_id(2)
+    week = tmp_path / "w"
+    roster(week, [(p, "dibao")])
+    write_csv(week / "claims.csv", HEADER, [
+        ("K1", p, "2026-01-10", "chronic", "8333.35", "0", "0", "2500.01", "0", ""),
+        ("K2", p, "2026-02-10", "chronic", "8333.35", "0", "0", "2500.01", "0", ""),
+    ])  # fmt: skip
+    flow.ingest([week], db, rules_dir=policy)
+    assert [(c[0], c[4], c[6], c[8]) for c in claims(query, p)] == [
+        ("K1", D("2499.99"), D("2500.01"), D("0.00")),
+        ("K2", D("0.00"), D("2499.99"), D("-0.02")),
+    ]
+    assert query(
+        "SELECT entitled, paid, overpaid FROM assistance_replay WHERE person_id = ?", [p]
+    ) == [(D("5000.00"), D("5000.02"), D("0.02"))]
+
+
 def test_deductible_and_a_shared_cap_crossed_inside_claims(tmp_path, db, query, policy):
     """dibao: inpatient 70% above a 1,000 deductible, chronic 30%, one 5,000 cap for both."""
     p = make_id(1)
