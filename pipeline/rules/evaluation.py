@@ -209,13 +209,17 @@ def prepare_standalone(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None
 
 
 def replay_assistance(
-    con: duckdb.DuckDBPyConnection, contract_view: bool = True, within: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    contract_view: bool = True,
+    within: str | None = None,
+    year: int | None = None,
 ) -> None:
     """The medical-assistance replay (issue 18, sql/assistance/): in full, or after a weekly
     import for the people it touched, or (``within``, a what-if of one region) for the people
-    whose village code starts with it; people in batches of about ASSIST_CLAIMS_PER_BATCH
-    claims (9.4 s at 1M people: 9.9M claims, 5.0M of people the policy covers, 3 batches; the
-    batches keep it within the default memory limit)."""
+    whose village code starts with it, and (``year``, a what-if) of one year's claims only;
+    people in batches of about ASSIST_CLAIMS_PER_BATCH claims (9.4 s at 1M people: 9.9M
+    claims, 5.0M of people the policy covers, 3 batches; the batches keep it within the
+    default memory limit)."""
     if within:
         scope = "SELECT person_id FROM people WHERE starts_with(village_code, $within)"
     elif con.execute("SELECT getvariable('rules_incremental')").fetchall()[0][0]:
@@ -229,10 +233,12 @@ def replay_assistance(
         {"within": within} if within else None,
     )
     con.execute("SET VARIABLE assist_scoped = ?", [scope is not None])
+    con.execute("SET VARIABLE assist_year = ?::INTEGER", [year])
     claims = con.execute(  # the claims this run replays: everyone's, or the scope's
         """SELECT coalesce(sum(claims), 0) FROM mart_person_year
-           WHERE NOT getvariable('assist_scoped')
-              OR person_id IN (SELECT person_id FROM replay_scope)"""
+           WHERE (NOT getvariable('assist_scoped')
+                  OR person_id IN (SELECT person_id FROM replay_scope))
+             AND year = coalesce(getvariable('assist_year'), year)"""
     ).fetchall()[0][0]
     batches = max(1, -(-int(claims) // ASSIST_CLAIMS_PER_BATCH))
     con.execute("SET VARIABLE assist_batches = ?", [batches])

@@ -66,9 +66,9 @@ def _connect(db: Path) -> tuple[duckdb.DuckDBPyConnection, Path]:
     return con, snapshot
 
 
-def _evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, region: str = "") -> None:
-    """The alternative's rule kinds and assistance replay (of the region's people only), into
-    temp tables only."""
+def _evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, year: int, region: str) -> None:
+    """The alternative's rule kinds and assistance replay, of the year and the region's people
+    only (what the comparison reads), into temp tables only."""
     prepare_standalone(con, ruleset)
     con.execute("CREATE OR REPLACE TEMP VIEW applicable AS SELECT * FROM applicable_every")
     con.execute("CREATE OR REPLACE TEMP VIEW rule_scope_people AS SELECT * FROM people")
@@ -79,18 +79,19 @@ def _evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, region: str = ""
     con.execute(f"CREATE OR REPLACE TEMP VIEW store_assist_replay AS FROM {stored}.assist_replay")
     for table in ("assist_claims", "assist_replay"):
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS FROM {stored}.{table} LIMIT 0")
-    replay_assistance(con, contract_view=False, within=region or None)
-    _paid_as_owed(con, stored)
+    replay_assistance(con, contract_view=False, within=region or None, year=year)
+    _paid_as_owed(con, stored, year, region)
     for kind in kinds_in_force(con):
         store.run_script(con, f"rules/{kind}.sql")
 
 
-def _paid_as_owed(con: duckdb.DuckDBPyConnection, stored: str) -> None:
+def _paid_as_owed(con: duckdb.DuckDBPyConnection, stored: str, year: int, region: str) -> None:
     """Under the alternative, the medical assistance it owes is paid the way the policy in force
     is paid now: each person-year gets the difference the alternative makes to what it owes
     (more, or less down to nothing), its OOP falls or rises by as much, and what is short now
     stays short. The rules then read person-year and household OOP with that (temp views that
-    shadow the store's), so a higher ratio takes people below the lines."""
+    shadow the store's, of the year and the region only: what the comparison reads), so a
+    higher ratio takes people below the lines."""
     store.run_script(con, "whatif/whatif_paid.sql")
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW person_year AS
@@ -99,7 +100,9 @@ def _paid_as_owed(con: duckdb.DuckDBPyConnection, stored: str) -> None:
                    CAST(p.assistance_paid + coalesce(w.extra, 0) AS DECIMAL(14,2))
                        AS assistance_paid)
         FROM {stored}.person_year AS p
-        LEFT JOIN whatif_paid AS w USING (person_id, year)"""
+        LEFT JOIN whatif_paid AS w USING (person_id, year)
+        WHERE p.year = {int(year)}
+          AND starts_with(coalesce(p.village_code, ''), '{region}')"""
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW household_year AS
@@ -109,7 +112,8 @@ def _paid_as_owed(con: duckdb.DuckDBPyConnection, stored: str) -> None:
         FROM {stored}.household_year AS h
         LEFT JOIN (SELECT pe.household_id, w.year, sum(w.extra) AS extra
                    FROM whatif_paid AS w JOIN {stored}.people AS pe USING (person_id)
-                   GROUP BY ALL) AS x USING (household_id, year)"""
+                   GROUP BY ALL) AS x USING (household_id, year)
+        WHERE h.year = {int(year)}"""
     )
 
 
@@ -135,7 +139,7 @@ def compare(
         year = con.execute("SELECT max(year) FROM mart_person_year").fetchall()[0][0]
         if year is None:
             raise WhatIfRefused("the store holds no claims or enrolment yet")
-    _evaluate(con, ruleset, region)
+    _evaluate(con, ruleset, int(year), region)
     con.execute(store.sql("whatif/whatif_people.sql"), [int(year), region])
     result = WhatIf(int(year), region, snapshot, 0.0)
     result.by_rule = con.execute(store.sql("whatif/by_rule.sql")).fetchall()

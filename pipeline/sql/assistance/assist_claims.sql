@@ -24,10 +24,13 @@
 -- After a weekly import only the people it touched (replay_scope: their claims or roster rows
 -- changed) are replayed; everyone else's rows hold (tests/test_weekly.py compares with a full
 -- replay). The rules' wider scope (projected) would replay people whose inputs did not change.
+-- A what-if of one year replays that year's claims only (assist_year; NULL: every year): a
+-- person-year's replay reads its own claims alone.
 -- People go through in batches (hash(person_id) % assist_batches = assist_batch, set by
 -- pipeline/rules/evaluation.py): the running sums of 10M claims at once ran out of memory.
 DELETE FROM assist_claims
 WHERE (NOT getvariable('assist_scoped') OR person_id IN (SELECT person_id FROM replay_scope))
+  AND year = coalesce(getvariable('assist_year'), year)
   AND hash(person_id) % getvariable('assist_batches') = getvariable('assist_batch');
 
 INSERT INTO assist_claims BY NAME
@@ -98,6 +101,7 @@ scoped_claims AS MATERIALIZED (
                 AS DECIMAL(18,6)) AS oop_before
     FROM claims_effective AS c
     JOIN scope AS p USING (person_id)
+    WHERE c.year = coalesce(getvariable('assist_year'), c.year)
 ),
 claims AS (
     SELECT c.* EXCLUDE (dated, several),

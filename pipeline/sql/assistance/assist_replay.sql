@@ -8,7 +8,8 @@
 -- the policy covers, or only claims no item covers) is entitled to nothing and has the
 -- person's current category.
 DELETE FROM assist_replay
-WHERE NOT getvariable('assist_scoped') OR person_id IN (SELECT person_id FROM replay_scope);
+WHERE (NOT getvariable('assist_scoped') OR person_id IN (SELECT person_id FROM replay_scope))
+  AND year = coalesce(getvariable('assist_year'), year);
 
 INSERT INTO assist_replay BY NAME
 WITH replayed AS (
@@ -19,8 +20,9 @@ WITH replayed AS (
            count(*) FILTER (WHERE entitled > paid) AS claims_short,
            max(policy_region) AS policy_region
     FROM assist_claims
-    WHERE NOT getvariable('assist_scoped')
-       OR person_id IN (SELECT person_id FROM replay_scope)
+    WHERE (NOT getvariable('assist_scoped')
+           OR person_id IN (SELECT person_id FROM replay_scope))
+      AND year = coalesce(getvariable('assist_year'), year)
     GROUP BY person_id, year
 ),
 years AS (
@@ -36,6 +38,7 @@ years AS (
     WHERE m.claims > 0
       AND (NOT getvariable('assist_scoped')
            OR m.person_id IN (SELECT person_id FROM replay_scope))
+      AND m.year = coalesce(getvariable('assist_year'), m.year)
 )
 SELECT person_id, year, category,
        CAST(entitled AS DECIMAL(14,2)) AS entitled,
