@@ -927,6 +927,7 @@ LABELS: dict[str, dict[str, str]] = {
     "lab.col.cap": {"zh": "限额名称", "en": "Cap"},
     "lab.col.amount": {"zh": "金额（元）", "en": "Amount (yuan)"},
     "lab.run": {"zh": "运行模拟", "en": "Run the simulation"},
+    "lab.running": {"zh": "正在模拟……", "en": "Simulating…"},
     "lab.now": {"zh": "现行", "en": "Now"},
     "lab.alt": {"zh": "模拟", "en": "Simulated"},
     "lab.flagged": {"zh": "预警人数", "en": "People flagged"},

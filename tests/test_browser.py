@@ -390,6 +390,39 @@ def test_a_click_on_a_watch_list_cell_opens_the_person(
     no_exception(page)
 
 
+def test_the_policy_lab_runs_an_edit_when_its_button_is_pressed(
+    server: tuple[str, Path, Path], browser: object, tmp_path: Path
+) -> None:
+    """The lab opens on the rules in force (nobody enters); a lower line typed in changes
+    nothing until 运行模拟 is pressed, then people enter and the rules file is offered."""
+    url, _, _ = server
+    page = new_page(browser)
+    page.goto(f"{url}/lab")
+    page.get_by_role("heading", name="政策模拟").wait_for()
+    settle(page)
+
+    def metric(label: str) -> str:
+        cell = page.locator('[data-testid="stMetric"]').filter(has_text=label)
+        return cell.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+    assert metric("新进入") == "0"
+    page.get_by_label("监测线（元）").fill("3000")
+    page.get_by_label("监测线（元）").press("Tab")
+    settle(page)
+    assert metric("新进入") == "0", "an edit alone runs nothing"
+    page.get_by_role("button", name="运行模拟").click()
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid="stMetric"]')].some(
+            m => m.innerText.includes('新进入') && !/\\n0$/.test(m.innerText.trim()))""",
+        timeout=TIMEOUT,
+    )
+    settle(page)
+    assert int(metric("新进入").replace(",", "")) > 0
+    page.get_by_role("button", name="下载规则文件").wait_for()
+    no_exception(page)
+    shoot(page, tmp_path, "lab")
+
+
 def test_watch_list_downloads_are_logged(
     server: tuple[str, Path, Path], browser: object, tmp_path: Path
 ) -> None:

@@ -32,6 +32,10 @@ def test_the_lab_runs_edits_side_by_side_and_offers_the_files(app_db: Path) -> N
     before = {m.label: m.value for m in at.metric}
     assert before["新进入"] == "0" and before["退出"] == "0", "unchanged rules change nothing"
     at.number_input(key="lab.line").set_value(5000.0).run()
+    assert {m.label: m.value for m in at.metric} == before, "nothing runs before the button"
+    at.number_input(key="lab.line").set_value(5000.0)  # (a run drops a form's pending edits)
+    (run,) = [b for b in at.button if b.label == "运行模拟"]
+    run.click().run()
     assert not at.exception, [e.value for e in at.exception]
     shown = {m.label: m.value for m in at.metric}
     # the same edits through the library, on the files the page offers

@@ -144,8 +144,12 @@ def main() -> None:
         return
     labels = data.category_labels(snapshot, language())
     params = data.policy_parameters(region, year)
-    edited = editors(params, labels)
-    with st.spinner(t("lab.run")):
+    # A form: edits run only when the button is pressed (a province's what-if takes seconds),
+    # and the page opens on the parameters in force (nobody enters or leaves).
+    with st.form("lab.form", border=False):
+        edited = editors(params, labels)
+        st.form_submit_button(t("lab.run"), type="primary")
+    with st.spinner(t("lab.running")):
         result, files = data.policy_whatif(snapshot, region, year, *edited)
     results(result, files, labels)
 
