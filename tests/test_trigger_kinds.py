@@ -18,19 +18,25 @@ HEADER = ["claim_id", "person_id", "settle_date", "visit_type", "total_cost", "b
 ONLY = ("oop_rolling", "stay_line", "oop_category_line")
 
 
-@pytest.fixture
-def switched_on(tmp_path: Path) -> Path:
-    """The shipped rules with only the three new kinds on in Shanxi (14)."""
+def only_on(tmp_path: Path, on: dict[str, str]) -> Path:
+    """The shipped rules with only the rules ``on`` names switched on in Shanxi (14), each
+    with the TOML lines of its own parameters."""
     folder = tmp_path / "rules"
     shutil.copytree(rules.RULES_DIR, folder)
     lines = ['region = "14"', ""]
     for rule in ("oop_line", "oop_income", "projected", "household_burden", "coverage_gap",
                  "assistance_shortfall"):  # fmt: skip
         lines += ["[[override]]", f'rule = "{rule}"', "enabled = false", ""]
-    for rule in ONLY:
-        lines += ["[[override]]", f'rule = "{rule}"', "enabled = true", ""]
+    for rule, params in on.items():
+        lines += ["[[override]]", f'rule = "{rule}"', "enabled = true", params, ""]
     (folder / "regions" / "14.toml").write_text("\n".join(lines), encoding="utf-8")
     return folder
+
+
+@pytest.fixture
+def switched_on(tmp_path: Path) -> Path:
+    """The shipped rules with only the three new kinds on in Shanxi (14)."""
+    return only_on(tmp_path, dict.fromkeys(ONLY, ""))
 
 
 def flags(query) -> dict[tuple[str, str], tuple]:
@@ -129,18 +135,11 @@ def test_a_rolling_window_moves_with_a_weekly_import(tmp_path, db, query, switch
 
 
 def household_net_rules(tmp_path: Path) -> Path:
-    """The shipped rules with only household_net_income on in Shanxi (14), the way
-    rules/examples/37.toml switches it on: 365 days, twice a dibao standard of 7,200."""
-    folder = tmp_path / "rules"
-    shutil.copytree(rules.RULES_DIR, folder)
-    lines = ['region = "14"', ""]
-    for rule in ("oop_line", "oop_income", "projected", "household_burden", "coverage_gap",
-                 "assistance_shortfall"):  # fmt: skip
-        lines += ["[[override]]", f'rule = "{rule}"', "enabled = false", ""]
-    lines += ["[[override]]", 'rule = "household_net_income"', "enabled = true",
-              "[override.params]", 'dibao_standard = "7200.00"', ""]  # fmt: skip
-    (folder / "regions" / "14.toml").write_text("\n".join(lines), encoding="utf-8")
-    return folder
+    """Only household_net_income on in Shanxi (14), the way rules/examples/37.toml switches it
+    on: 365 days, twice a dibao standard of 7,200."""
+    return only_on(
+        tmp_path, {"household_net_income": '[override.params]\ndibao_standard = "7200.00"'}
+    )
 
 
 def test_household_income_net_of_oop_under_twice_the_dibao_standard(tmp_path, db, query):
