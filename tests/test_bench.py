@@ -9,7 +9,8 @@ import duckdb
 
 NUMBERS = (
     "ingest_s", "ingest_peak_rss_mb", "floor_read_s", "pandas_s", "pandas_peak_rss_mb",
-    "weekly_s", "rules_s", "db_mb", "cat_s", "replay_s", "whatif_s",
+    "weekly_s", "rules_s", "db_mb", "cat_s", "replay_s", "whatif_s", "polars_s",
+    "polars_peak_rss_mb", "empty_week_s", "publish_s",
 )  # fmt: skip
 
 
@@ -26,6 +27,8 @@ def test_bench_small(cli, tmp_path: Path) -> None:
         assert isinstance(figures[key], int | float), key
         assert figures[key] > 0, key
     assert figures["agree"] is True, figures["agreement"]
+    assert figures["polars_agree"] is True, figures["polars_agreement"]
+    assert figures["polars_agreement"]["person_years"] == figures["agreement"]["person_years"]
     assert figures["agreement"]["person_years"] > 0
     assert figures["weekly_claims"] > 0
     # The weekly import is the week: about 2% of the claims, 5% of them corrections or
@@ -44,6 +47,14 @@ def test_bench_small(cli, tmp_path: Path) -> None:
     finally:
         con.close()
     assert extra == [(sum(v for k, v in added.items() if k.startswith("added_")), 0)]
+    con = duckdb.connect(str(keep / "oopwatch.duckdb"), read_only=True)
+    try:  # the empty week: every file read, not a row in it
+        empty = con.execute(
+            "SELECT count(*), sum(rows_read) FROM imports WHERE file LIKE '%week-empty%'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert empty == [(3, 0)]
     views = figures["dashboard"]
     assert {"drill: provinces (全国)", "drill: household (members)", "person page",
             "watch-list filter"} <= set(views)  # fmt: skip
@@ -52,4 +63,6 @@ def test_bench_small(cli, tmp_path: Path) -> None:
         assert 0 < stats["p50_ms"] <= stats["p95_ms"], name
     # The table printed is the one in the JSON; the extracts stay cached in --keep.
     assert "| pandas agrees with oopwatch" in result.output
+    assert "| polars agrees with oopwatch (the same) | yes" in result.output
+    assert "| figure | value | vs floor | vs pandas | vs polars |" in result.output
     assert (keep / "extracts" / "bench-manifest.json").exists()

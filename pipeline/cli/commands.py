@@ -448,8 +448,9 @@ def bench(
     click.echo()
     click.echo(f"machine: {figures['machine']}")
     click.echo(f"reproduce: {figures['command']}")
-    if not figures["agree"]:
-        click.echo(benchmark.disagreement_text(figures["agreement"]))
+    for key in ("agreement", "polars_agreement"):
+        if not figures[key]["agree"]:
+            click.echo(benchmark.disagreement_text(figures[key]))
     if json_file:
         json_file.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
         click.echo(f"wrote {json_file}")

@@ -12,15 +12,19 @@ the last week is held back for the weekly import):
 3. full import: ``oopwatch ingest`` of weeks 1..W into a new store as one child process (hash,
    read, validate, load, totals, rules, publish); its wall time and its peak RSS (``wait4``);
    the store's size on disk;
-4. pandas: ``tools/benchmarks/pandas_oop.py`` over the same claim files as a child process,
-   wall time and peak RSS; its person-year OOP and its people over 10,000 yuan are compared,
-   exactly (in cents), with oopwatch's ``person_year`` (plus its ``unmatched_claims`` for
-   people no roster names yet) and with the ``oop_line`` flags of oopwatch's rule run;
+4. pandas and polars: ``tools/benchmarks/pandas_oop.py`` and ``polars_oop.py`` (the same
+   checks, corrections and reversals, written for each library) over the same claim files, each
+   a child process, wall time and peak RSS; each one's person-year OOP and people over 10,000
+   yuan are compared, exactly (in cents), with oopwatch's ``person_year`` (plus its
+   ``unmatched_claims`` for people no roster names yet) and with the ``oop_line`` flags of
+   oopwatch's rule run;
 5. rules: evaluations of every rule over the full store, in this process, rolled back: the
    first right after opening the store (cold), the second with DuckDB's buffers warm;
 6. weekly import: ``oopwatch ingest`` of the held-back week into the full store, as a child,
    with claims that make it the bench issue's week (about 2% of the claims, 5% of them
-   corrections or reversals of earlier claims; ``week_supplement``);
+   corrections or reversals of earlier claims; ``week_supplement``); then an empty week (the
+   same files with their header lines only): the fixed cost of any import; then one publish of
+   the store (the snapshot the dashboard reads), timed alone;
 7. dashboard: p50 / p95 of the dashboard's own data functions per page view (every drill level,
    household, person page, watch-list filter), through ``tools/benchmarks/dashboard_latency.py``.
 
@@ -53,6 +57,7 @@ from pipeline.ingest import read
 
 BENCHMARKS = Path(__file__).resolve().parent / "benchmarks"  # in the wheel too
 PANDAS_SCRIPT = BENCHMARKS / "pandas_oop.py"
+POLARS_SCRIPT = BENCHMARKS / "polars_oop.py"
 DASHBOARD_SCRIPT = BENCHMARKS / "dashboard_latency.py"
 GENERATOR = Path(__file__).with_name("generate.py")
 MANIFEST = "bench-manifest.json"
@@ -225,6 +230,17 @@ WEEK_SHARE = 0.02  # the bench issue's weekly import: about 2% of the full impor
 CHANGED_SHARE = 0.05  # 5% of them corrections or reversals of earlier claims
 
 
+def empty_week(week: Path, target: Path) -> Path:
+    """``target``: the week's files with their header lines only (an import with nothing new)."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for path in sorted(week.iterdir()):
+        if path.is_file():
+            with open(path, "rb") as stream:
+                (target / path.name).write_bytes(stream.readline())
+    return target
+
+
 def week_supplement(
     snapshot: Path, week: Path, out: Path, full_claims: int, seed: int
 ) -> dict[str, int]:
@@ -316,8 +332,9 @@ def _yuan(cents: int | None) -> str:
     return "-" if cents is None else f"{cents / 100:,.2f}"
 
 
-def compare(snapshot: Path, result: Path) -> dict[str, object]:
-    """pandas's person-year OOP and over-the-line set against oopwatch's, exactly (cents).
+def compare(snapshot: Path, result: Path, who: str = "pandas") -> dict[str, object]:
+    """A script's (pandas's, polars's) person-year OOP and over-the-line set against
+    oopwatch's, exactly (cents).
 
     oopwatch keeps the claims of people no roster or enrolment names yet (``unmatched_claims``)
     out of ``person_year`` until someone names them; those person-years are compared with that
@@ -363,8 +380,9 @@ def compare(snapshot: Path, result: Path) -> dict[str, object]:
                 WHERE oop > {LINE_CENTS} AND person_id IN (SELECT person_id FROM people))
             SELECT 'oopwatch only' AS side, * FROM (FROM ours EXCEPT FROM theirs)
             UNION ALL
-            SELECT 'pandas only', * FROM (FROM theirs EXCEPT FROM ours)
-            ORDER BY 2, 3"""
+            SELECT ? || ' only', * FROM (FROM theirs EXCEPT FROM ours)
+            ORDER BY 2, 3""",
+            [who],
         ).fetchall()
         n_flagged = con.execute(
             "SELECT count(*) FROM flags WHERE rule_id = 'oop_line' "
@@ -377,7 +395,7 @@ def compare(snapshot: Path, result: Path) -> dict[str, object]:
         where = "" if known is None else (" (known person)" if known else " (no roster yet)")
         examples.append(
             f"{mask_id(our_id or their_id)} {our_year or their_year}: oopwatch {_yuan(ours)}, "
-            f"pandas {_yuan(theirs)}{where}"
+            f"{who} {_yuan(theirs)}{where}"
         )
     examples += [f"{mask_id(pid)} {year}: flagged by {side}" for side, pid, year in flagged][
         : max(0, EXAMPLES - len(examples))
@@ -393,6 +411,7 @@ def compare(snapshot: Path, result: Path) -> dict[str, object]:
         "total_disagreements": len(totals),
         "flag_disagreements": len(flagged),
         "examples": examples,
+        "who": who,
     }
 
 
@@ -558,7 +577,7 @@ def _run(
     root: Path, people: int, weeks: int, seed: int, as_of: dt.date, calls: int, echo: Echo
 ) -> dict[str, object]:
     extracts, db, logs = root / "extracts", root / "oopwatch.duckdb", root / "logs"
-    pandas_out = root / "pandas_oop.parquet"
+    pandas_out, polars_out = root / "pandas_oop.parquet", root / "polars_oop.parquet"
     generate_s = prepare(extracts, people, seed, weeks, as_of, echo)
     full = [extracts / f"week{k:02d}" for k in range(1, weeks + 1)]
     weekly = extracts / f"week{weeks + 1:02d}"
@@ -595,6 +614,13 @@ def _run(
     )
     echo("agreement: pandas's person-year OOP and flagged set against oopwatch's")
     agreement = compare(snapshot, pandas_out)
+    echo("polars: benchmarks/polars_oop.py over the same claim files")
+    polars_out.unlink(missing_ok=True)
+    polars = run_child(
+        [sys.executable, str(POLARS_SCRIPT), *map(str, full), "--out", str(polars_out)],
+        logs / "polars.log",
+    )
+    polars_agreement = compare(snapshot, polars_out, "polars")
 
     echo("rules: two evaluations of every rule over the full store (cold, warm)")
     rules_cold_s, rules_s = rule_evaluation(db)
@@ -616,6 +642,13 @@ def _run(
     snapshot = store.current_snapshot(db)
     assert snapshot is not None
     second = import_figures(snapshot, 2)
+    echo("empty week: oopwatch ingest of the week's files with their header lines only")
+    empty = empty_week(weekly, root / "week-empty")
+    nothing = run_child(
+        [*cli, "ingest", str(empty), "--db", str(db), "--quiet"], logs / "ingest-empty.log"
+    )
+    echo("publish: one snapshot of the store for the dashboard, alone")
+    publish_s = timed(lambda: store.publish(db))[1]
 
     echo(f"dashboard: {calls} page views per interaction (+1 warm-up)")
     dashboard_error = None
@@ -646,6 +679,11 @@ def _run(
         "pandas_s": round(pandas.seconds, 2),
         "pandas_peak_rss_mb": round(pandas.peak_rss_mb),
         "pandas_printed_s": pandas.inner_s,
+        "polars_s": round(polars.seconds, 2),
+        "polars_peak_rss_mb": round(polars.peak_rss_mb),
+        "polars_printed_s": polars.inner_s,
+        "polars_agree": bool(polars_agreement["agree"]),
+        "polars_agreement": polars_agreement,
         "agree": bool(agreement["agree"]),
         "agreement": agreement,
         "rules_s": round(rules_s, 2),
@@ -661,6 +699,8 @@ def _run(
         "weekly_corrections": second["corrections"],
         "weekly_reversals": second["reversals"],
         "weekly_supplement": supplement,
+        "empty_week_s": round(nothing.seconds, 2),
+        "publish_s": round(publish_s, 2),
         "dashboard_calls": calls,
         "dashboard": views,
         "dashboard_error": dashboard_error,
@@ -693,15 +733,15 @@ def _seconds(s: float) -> str:
 
 
 def table_rows(f: dict) -> list[list[str]]:
-    """(figure, value, vs floor, vs pandas) rows."""
-    floor, pandas = f["floor_read_s"], f["pandas_s"]
+    """(figure, value, vs floor, vs pandas, vs polars) rows."""
+    floor, pandas, polars = f["floor_read_s"], f["pandas_s"], f["polars_s"]
     a = f["agreement"]
     share = f["weekly_share_of_claims"] * 100
     changed = f["weekly_corrections"] + f["weekly_reversals"]
     of_week = changed / max(f["weekly_claims"], 1) * 100
 
     def secs(name: str, s: float) -> list[str]:
-        return [name, _seconds(s), _ratio(s, floor), _ratio(s, pandas)]
+        return [name, _seconds(s), _ratio(s, floor), _ratio(s, pandas), _ratio(s, polars)]
 
     rows = [
         [
@@ -710,19 +750,29 @@ def table_rows(f: dict) -> list[list[str]]:
             f"({f['claims']:,} claims, weeks 01–{f['weeks']:02d})",
             "",
             "",
+            "",
         ],
         secs(f"`cat` of the claim files ({f['claim_files_mb']:,.0f} MB) to /dev/null", f["cat_s"]),
         secs("floor: DuckDB reads the claim files, sums OOP per person-year", floor),
         secs("pandas script (`benchmarks/pandas_oop.py`)", pandas),
-        ["pandas peak RSS", f"{f['pandas_peak_rss_mb']:,} MB", "", "1×"],
+        ["pandas peak RSS", f"{f['pandas_peak_rss_mb']:,} MB", "", "1×", ""],
+        secs("polars script (`benchmarks/polars_oop.py`, same checks)", polars),
+        [
+            "polars peak RSS",
+            f"{f['polars_peak_rss_mb']:,} MB",
+            "",
+            _ratio(f["polars_peak_rss_mb"], f["pandas_peak_rss_mb"]),
+            "1×",
+        ],
         secs("full import (`oopwatch ingest`, with totals and rules)", f["ingest_s"]),
         [
             "full import peak RSS",
             f"{f['ingest_peak_rss_mb']:,} MB",
             "",
             _ratio(f["ingest_peak_rss_mb"], f["pandas_peak_rss_mb"]),
+            _ratio(f["ingest_peak_rss_mb"], f["polars_peak_rss_mb"]),
         ],
-        ["store on disk after the full import", f"{f['db_mb']:,.0f} MB", "", ""],
+        ["store on disk after the full import", f"{f['db_mb']:,.0f} MB", "", "", ""],
         [
             f"weekly import (one more week: {f['weekly_claims']:,} claims = {share:.1f}% of "
             f"the full import's; {f['weekly_corrections']:,} corrections and "
@@ -730,8 +780,11 @@ def table_rows(f: dict) -> list[list[str]]:
             f"{_seconds(f['weekly_s'])} ({f['weekly_vs_full']:.2f}× the full import)",
             _ratio(f["weekly_s"], floor),
             _ratio(f["weekly_s"], pandas),
+            _ratio(f["weekly_s"], polars),
         ],
-        ["weekly import peak RSS", f"{f['weekly_peak_rss_mb']:,} MB", "", ""],
+        ["weekly import peak RSS", f"{f['weekly_peak_rss_mb']:,} MB", "", "", ""],
+        secs("empty week (header lines only): the fixed cost of an import", f["empty_week_s"]),
+        secs("publish: one snapshot of the store for the dashboard", f["publish_s"]),
         secs("one evaluation of every rule (full store, warm)", f["rules_s"]),
         secs("the same, just after opening the store (cold)", f["rules_cold_s"]),
         secs("medical-assistance replay of every claim (full store, warm)", f["replay_s"]),
@@ -747,26 +800,42 @@ def table_rows(f: dict) -> list[list[str]]:
             + f": {a['person_years']:,} person-years, {a['flagged']:,} flagged",
             "",
             "",
+            "",
+        ],
+        [
+            "polars agrees with oopwatch (the same)",
+            ("yes" if f["polars_agree"] else "NO")
+            + f": {f['polars_agreement']['person_years']:,} person-years",
+            "",
+            "",
+            "",
         ],
     ]
     for name, st in f["dashboard"].items():
         rows.append(
-            [f"dashboard {name} (p50 / p95)", f"{st['p50_ms']:.0f} / {st['p95_ms']:.0f} ms", "", ""]
+            [
+                f"dashboard {name} (p50 / p95)",
+                f"{st['p50_ms']:.0f} / {st['p95_ms']:.0f} ms",
+                "",
+                "",
+                "",
+            ]
         )
     return rows
 
 
 def markdown(rows: list[list[str]]) -> str:
     """The rows as a Markdown table (as README shows it)."""
-    lines = ["| figure | value | vs floor | vs pandas |", "|---|---|---|---|"]
+    lines = ["| figure | value | vs floor | vs pandas | vs polars |", "|---|---|---|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
 
 def disagreement_text(agreement: dict) -> str:
-    """What pandas and oopwatch disagree on, with examples (IDs masked)."""
+    """What a script (pandas, polars) and oopwatch disagree on, with examples (IDs masked)."""
     lines = [
-        f"pandas and oopwatch disagree: {agreement['total_disagreements']:,} person-year totals, "
+        f"{agreement['who']} and oopwatch disagree: {agreement['total_disagreements']:,} "
+        "person-year totals, "
         f"{agreement['flag_disagreements']:,} person-years flagged by one side only; e.g."
     ]
     lines += [f"  {example}" for example in agreement["examples"]]
