@@ -68,6 +68,15 @@ class ImportReport:
 Notify = Callable[[str], None]
 
 
+class ImportOutOfMemory(Exception):
+    """DuckDB ran out of memory inside an import (nothing of it was committed): the step it was
+    at and the memory limit in force, for a message that says what to raise."""
+
+    def __init__(self, step: str, limit: str, detail: str) -> None:
+        super().__init__(f"out of memory while {step} (limit {limit}): {detail}")
+        self.step, self.limit, self.detail = step, limit, detail
+
+
 def _noop(_: str) -> None:
     pass
 
@@ -118,11 +127,24 @@ def ingest(
         raise ImportRefused(f"the rules in {rules_dir} have problems:\n{exc}") from None
     if not sources:
         raise ImportRefused("no extract files found in " + ", ".join(str(p) for p in paths))
-    con = models.open_current(db)
+    steps = ["opening the store"]  # the step in progress, for an out-of-memory message
+
+    def noted(message: str) -> None:
+        steps.append(message)
+        notify(message)
+
+    try:
+        con = models.open_current(db)
+    except duckdb.OutOfMemoryException as exc:
+        raise ImportOutOfMemory(steps[-1], store.db.MEMORY_LIMIT, str(exc)) from None
     work = store.work_dir(db)
     try:
-        report = _ingest(con, sources, notify, command, hooks, ruleset, within, work)
+        report = _ingest(con, sources, noted, command, hooks, ruleset, within, work)
+        noted("indexing the new claim rows")
         store.index_claim_rows(con)  # after COMMIT: the new rows' rowids are final now
+    except duckdb.OutOfMemoryException as exc:
+        con.close()
+        raise ImportOutOfMemory(steps[-1], store.db.MEMORY_LIMIT, str(exc)) from None
     except BaseException:
         con.close()
         raise

@@ -823,6 +823,16 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "已导入，但发布给仪表盘失败（error）：{detail}",
         "en": "error: {detail}",
     },
+    "ingest.out_of_memory": {
+        "zh": "导入失败：内存不足（步骤：{step}；DuckDB 内存上限 {limit}）。请用环境变量 "
+        "OOPWATCH_MEMORY_LIMIT 提高上限后重新导入，例如 OOPWATCH_MEMORY_LIMIT=8GB"
+        "（不超过本机内存），"
+        "或在内存更大的机器上导入。本次导入的内容均未写入。（{detail}）",
+        "en": "import failed: out of memory (step: {step}; DuckDB memory limit {limit}). Raise "
+        "the limit with the environment variable OOPWATCH_MEMORY_LIMIT and import again, e.g. "
+        "OOPWATCH_MEMORY_LIMIT=8GB (within this machine's memory), or import on a machine with "
+        "more memory. Nothing of this import was committed. ({detail})",
+    },
     "ingest.failed": {
         "zh": "导入失败：{detail}。本次导入的内容均未写入。",
         "en": "import failed: {detail}. Nothing of this import was committed.",

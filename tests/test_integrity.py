@@ -4,6 +4,7 @@ only its region, malformed and mixed-encoding rows are rejected, never loaded sh
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -626,3 +627,31 @@ def test_the_same_file_twice_and_a_repeated_extra_column(tmp_path, db, query):
     assert query("SELECT CAST(extra AS VARCHAR) FROM roster_rows") == [
         ('{"备注":"first","备注 (column 7)":"second"}',)
     ]
+
+
+def test_out_of_memory_names_the_step_and_the_setting_and_commits_nothing(
+    tmp_path, db, cli, query, monkeypatch
+):
+    """Week 1 imports; week 2 under a DuckDB limit of 20 MB runs out of memory: one message
+    naming the step and OOPWATCH_MEMORY_LIMIT, exit 1, no traceback, the store and its
+    snapshot as they were (import 1 only)."""
+    from pipeline.store import db as store_db
+    from tests.conftest import REPO
+
+    assert cli("ingest", REPO / "sample_data" / "week01", "--db", db, "--quiet").exit_code == 0
+    snapshot = query("SELECT count(*), sum(rows_read) FROM imports")
+    monkeypatch.setattr(store_db, "MEMORY_LIMIT", "20MB")
+    result = cli("ingest", REPO / "sample_data" / "week02", REPO / "sample_data" / "week03",
+                 "--db", db, "--quiet")  # fmt: skip
+    assert result.exit_code == 1
+    assert re.fullmatch(
+        r"导入失败：内存不足（步骤：[^；]+；DuckDB 内存上限 20MB）。请用环境变量 "
+        r"OOPWATCH_MEMORY_LIMIT 提高上限后重新导入，例如 OOPWATCH_MEMORY_LIMIT=8GB"
+        r"（不超过本机内存），"
+        r"或在内存更大的机器上导入。本次导入的内容均未写入。（Out of Memory Error: [^\n]+）\n",
+        result.output,
+    ), result.output
+    assert "opening the store" not in result.output  # it got into the import's own steps
+    monkeypatch.setattr(store_db, "MEMORY_LIMIT", "1400MB")
+    assert query("SELECT count(*), sum(rows_read) FROM imports") == snapshot
+    assert query("SELECT count(*) FROM import_batches") == [(1,)]

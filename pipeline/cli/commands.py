@@ -104,6 +104,14 @@ def ingest(
         _log_import(db, paths, None, f"refused: {str(exc)[:300]}")
         click.echo(labels.say("ingest.refused", lang, detail=exc), err=True)
         raise SystemExit(2) from None
+    except flow.ImportOutOfMemory as exc:
+        _log_import(db, paths, None, f"failed: out of memory while {exc.step}")
+        click.echo(
+            labels.say("ingest.out_of_memory", lang, step=exc.step, limit=exc.limit,
+                       detail=schema.mask_text(exc.detail.splitlines()[0][:200])),
+            err=True,
+        )  # fmt: skip
+        raise SystemExit(1) from None
     except store.PublishFailed as exc:
         _log_import(db, paths, None, "committed; publishing failed")
         click.echo(labels.say("ingest.publish_failed", lang, detail=exc), err=True)
