@@ -268,7 +268,8 @@ def _ingest(
         hooks.step("rules")
         notify(f"evaluating rules (fingerprint {ruleset.fingerprint})")
         run_id = rules.evaluate(con, ruleset, import_id, since_file)
-        for table in ("touched", "touched_households"):
+        con.execute("DROP VIEW IF EXISTS touched_claims")  # sql/weekly/, kept for the rules
+        for table in ("touched", "touched_households", "touched_years", "touched_log"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         watch = rules.run_summary(con, run_id)
         reasons = con.execute(

@@ -484,3 +484,43 @@ def test_an_older_store_keeps_every_run_as_entries(tmp_path, cli):
         )
     finally:
         con.close()
+
+
+def test_the_replay_follows_a_claim_moved_to_another_year_and_a_reversal(
+    tmp_path, db, weekly_always, query
+):
+    """The weekly replay takes only the person-years an import touched: a correction that
+    moves a claim from 2025 into 2026 touches both years, a reversal the year of the claim it
+    cancels, a roster row every year of its person; the result equals a full replay. dibao,
+    inpatient 70% of the remainder (total - basic)."""
+    w1 = tmp_path / "w1"
+    write_csv(w1 / "roster.csv", ROSTER_HEADER, [
+        (P1, "甲", "H1", VILLAGE_A, "dibao"),
+        (P2, "乙", "H2", VILLAGE_A, "monitored"),
+    ])  # fmt: skip
+    write_csv(w1 / "claims.csv", CLAIM_HEADER + ["reverses"], [
+        ("Y1", P1, "2025-12-30", "inpatient", "2000.00", "1000.00", "0", "700.00", ""),
+        ("Y2", P1, "2025-06-01", "inpatient", "1000.00", "0", "0", "700.00", ""),
+        ("Y3", P1, "2026-02-01", "inpatient", "3000.00", "1000.00", "0", "1400.00", ""),
+        ("Y4", P2, "2025-05-01", "inpatient", "1000.00", "0", "0", "0", ""),
+    ])  # fmt: skip
+    flow.ingest([w1], db)
+    w2 = tmp_path / "w2"
+    write_csv(w2 / "roster.csv", ROSTER_HEADER, [(P2, "乙", "H2", VILLAGE_A, "dibao")])
+    write_csv(w2 / "claims.csv", CLAIM_HEADER + ["reverses"], [
+        # Y1 corrected: settled 2026-01-02 instead (its 2025 share leaves 2025)
+        ("Y1", P1, "2026-01-02", "inpatient", "2000.00", "1000.00", "0", "700.00", ""),
+        ("X2", P1, "2026-03-01", "inpatient", "-1000.00", "0", "0", "-700.00", "Y2"),
+    ])  # fmt: skip
+    flow.ingest([w2], db)
+    assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES + REPLAY_TABLES, 0)
+    assert weekly_always == [True]
+    # P1 2025: nothing left (Y1 moved, Y2 reversed); 2026: Y1 700.00 + Y3 1,400.00 owed.
+    # P2 has been dibao since the import of week 2 (no category_since): 2025's claim was
+    # before it, so monitored, 70% of 1,000.00 = 700.00 owed, 0 paid.
+    assert query(
+        "SELECT person_id, year, entitled, paid FROM assistance_replay ORDER BY 1, 2"
+    ) == [
+        (P1, 2026, Decimal("2100.00"), Decimal("2100.00")),
+        (P2, 2025, Decimal("700.00"), Decimal("0.00")),
+    ]  # fmt: skip

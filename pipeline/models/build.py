@@ -103,10 +103,9 @@ def refresh_models(
         _write_built(con, model, built, weekly)
     for view in SCOPES:
         con.execute(f"DROP VIEW IF EXISTS {view}")
-    if weekly:  # touched and touched_households stay for the rules (rules/rule_scope.sql)
-        con.execute("DROP VIEW touched_claims")
-        for table in ("touched_log", "county_week_before"):
-            con.execute(f"DROP TABLE {table}")
+    if weekly:  # touched, touched_households (rules/rule_scope.sql), touched_years and
+        # touched_claims (the assistance replay) stay for the rules: pipeline/flow.py drops them
+        con.execute("DROP TABLE county_week_before")
     _count_touched(con, touched if weekly else None)
 
 

@@ -220,25 +220,36 @@ def replay_assistance(
     people in batches of about ASSIST_CLAIMS_PER_BATCH claims (9.4 s at 1M people: 9.9M
     claims, 5.0M of people the policy covers, 3 batches; the batches keep it within the
     default memory limit)."""
+    # The scope: person-years (a person-year's replay reads its own claims alone), and the
+    # claims it reads (replay_claims): a region's people's, or after a weekly import the
+    # touched person-years' (sql/weekly/touched_years.sql) from the touched people's claims
+    # (touched_claims) instead of a scan of every claim, or everyone's.
     if within:
-        scope = "SELECT person_id FROM people WHERE starts_with(village_code, $within)"
+        scope = """SELECT person_id, year FROM mart_person_year
+                   WHERE starts_with(village_code, $within)"""
+        source = "claims_effective SEMI JOIN replay_scope USING (person_id, year)"
     elif con.execute("SELECT getvariable('rules_incremental')").fetchall()[0][0]:
-        scope = "SELECT DISTINCT person_id FROM touched"  # sql/weekly/touched.sql
+        scope = "SELECT person_id, year FROM touched_years"
+        source = "touched_claims SEMI JOIN replay_scope USING (person_id, year)"
     else:
-        scope = None  # everyone
+        scope, source = None, "claims_effective"  # everyone
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE replay_scope AS {scope}"
         if scope
-        else "CREATE OR REPLACE TEMP TABLE replay_scope (person_id VARCHAR)",
+        else "CREATE OR REPLACE TEMP TABLE replay_scope (person_id VARCHAR, year INTEGER)",
         {"within": within} if within else None,
     )
     con.execute("SET VARIABLE assist_scoped = ?", [scope is not None])
     con.execute("SET VARIABLE assist_year = ?::INTEGER", [year])
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW replay_claims AS
+        SELECT * FROM {source} WHERE year = coalesce(getvariable('assist_year'), year)"""
+    )
     claims = con.execute(  # the claims this run replays: everyone's, or the scope's
-        """SELECT coalesce(sum(claims), 0) FROM mart_person_year
+        """SELECT coalesce(sum(claims), 0) FROM mart_person_year AS m
            WHERE (NOT getvariable('assist_scoped')
-                  OR person_id IN (SELECT person_id FROM replay_scope))
-             AND year = coalesce(getvariable('assist_year'), year)"""
+                  OR (m.person_id, m.year) IN (SELECT (person_id, year) FROM replay_scope))
+             AND m.year = coalesce(getvariable('assist_year'), m.year)"""
     ).fetchall()[0][0]
     batches = max(1, -(-int(claims) // ASSIST_CLAIMS_PER_BATCH))
     con.execute("SET VARIABLE assist_batches = ?", [batches])

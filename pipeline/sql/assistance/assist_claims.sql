@@ -1,4 +1,4 @@
--- reads: claims_effective, people, roster_rows, import_files, assist_items, assist_caps, assist_tilted, township_income, replay_scope
+-- reads: replay_claims, people, roster_rows, import_files, assist_items, assist_caps, assist_tilted, township_income, replay_scope
 -- The medical-assistance replay, claim by claim (issue 18): every claim in force of the people
 -- it can cover, in settlement order (settle_date, then claim_id) per person and year, through the policy in force for the
 -- person's region and the category they had on the claim's date. Set-based: each step is a
@@ -21,15 +21,18 @@
 -- Category on a date: the roster row in force then. A row takes effect on its category_since
 -- (认定日期, contract v1.1) or, without one, on the day its file was imported; the first known
 -- row also covers the time before it. category_dated says which a claim's category rests on.
--- After a weekly import only the people it touched (replay_scope: their claims or roster rows
--- changed) are replayed; everyone else's rows hold (tests/test_weekly.py compares with a full
--- replay). The rules' wider scope (projected) would replay people whose inputs did not change.
--- A what-if of one year replays that year's claims only (assist_year; NULL: every year): a
--- person-year's replay reads its own claims alone.
+-- After a weekly import only the person-years it touched (replay_scope, from
+-- sql/weekly/touched_years.sql: their claims or roster rows changed) are replayed; everyone
+-- else's rows hold (tests/test_weekly.py compares with a full replay). The rules' wider scope
+-- (projected) would replay people whose inputs did not change. A what-if of one year replays
+-- that year's claims only (assist_year; NULL: every year): a person-year's replay reads its
+-- own claims alone. replay_claims (pipeline/rules/evaluation.py) holds the scope's claims in
+-- force (claims_effective's rows).
 -- People go through in batches (hash(person_id) % assist_batches = assist_batch, set by
 -- pipeline/rules/evaluation.py): the running sums of 10M claims at once ran out of memory.
 DELETE FROM assist_claims
-WHERE (NOT getvariable('assist_scoped') OR person_id IN (SELECT person_id FROM replay_scope))
+WHERE (NOT getvariable('assist_scoped')
+       OR (person_id, year) IN (SELECT (person_id, year) FROM replay_scope))
   AND year = coalesce(getvariable('assist_year'), year)
   AND hash(person_id) % getvariable('assist_batches') = getvariable('assist_batch');
 
@@ -99,9 +102,8 @@ scoped_claims AS MATERIALIZED (
                          - c.critical_paid, 0) AS DECIMAL(13,2)) AS remainder,
            CAST(c.total_cost - c.basic_paid - c.critical_paid - c.other_paid
                 AS DECIMAL(18,6)) AS oop_before
-    FROM claims_effective AS c
+    FROM replay_claims AS c
     JOIN scope AS p USING (person_id)
-    WHERE c.year = coalesce(getvariable('assist_year'), c.year)
 ),
 claims AS (
     SELECT c.* EXCLUDE (dated, several),

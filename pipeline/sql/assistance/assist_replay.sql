@@ -8,7 +8,8 @@
 -- the policy covers, or only claims no item covers) is entitled to nothing and has the
 -- person's current category.
 DELETE FROM assist_replay
-WHERE (NOT getvariable('assist_scoped') OR person_id IN (SELECT person_id FROM replay_scope))
+WHERE (NOT getvariable('assist_scoped')
+       OR (person_id, year) IN (SELECT (person_id, year) FROM replay_scope))
   AND year = coalesce(getvariable('assist_year'), year);
 
 INSERT INTO assist_replay BY NAME
@@ -21,7 +22,7 @@ WITH replayed AS (
            max(policy_region) AS policy_region
     FROM assist_claims
     WHERE (NOT getvariable('assist_scoped')
-           OR person_id IN (SELECT person_id FROM replay_scope))
+           OR (person_id, year) IN (SELECT (person_id, year) FROM replay_scope))
       AND year = coalesce(getvariable('assist_year'), year)
     GROUP BY person_id, year
 ),
@@ -37,7 +38,7 @@ years AS (
     LEFT JOIN replayed AS r USING (person_id, year)
     WHERE m.claims > 0
       AND (NOT getvariable('assist_scoped')
-           OR m.person_id IN (SELECT person_id FROM replay_scope))
+           OR (m.person_id, m.year) IN (SELECT (person_id, year) FROM replay_scope))
       AND m.year = coalesce(getvariable('assist_year'), m.year)
 )
 SELECT person_id, year, category,
