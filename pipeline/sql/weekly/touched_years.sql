@@ -23,7 +23,9 @@ SELECT DISTINCT person_id, year FROM (
     SELECT person_id, year(settle_date) FROM claim_rows_superseded
     WHERE superseded_by_file_id >= getvariable('first_file')
     UNION ALL
-    SELECT person_id, year(settle_date) FROM claim_log SEMI JOIN cancelled USING (claim_id)
+    -- (the cancelled claims' people are touched: their rows are in touched_log, a fraction of
+    -- claim_log)
+    SELECT person_id, year(settle_date) FROM touched_log SEMI JOIN cancelled USING (claim_id)
     UNION ALL
     SELECT person_id, year(settle_date) FROM touched_log SEMI JOIN rostered USING (person_id)
 )
