@@ -288,4 +288,7 @@ SELECT claim_id, person_id, year, settle_date, visit_type, category, category_da
        CAST(remainder AS DECIMAL(14,2)) AS remainder, 0 AS deductible_used, ratio,
        NULL AS cap_left, 0 AS entitled, 0 AS tilted, paid
 FROM itemised
-WHERE grp IS NULL AND NOT tilted_year;
+WHERE grp IS NULL AND NOT tilted_year
+-- stored by person: the person page reads one person's rows through the zone maps (2 ms at 1M
+-- people instead of a 37 ms scan; an index made every weekly commit rewrite it)
+ORDER BY person_id;
