@@ -80,10 +80,16 @@ def _upsert_claims(
     has_old = scalar(con, "SELECT count(*) > 0 FROM claim_log")
     con.execute(
         """CREATE OR REPLACE TEMP TABLE batch_repeated AS
-        SELECT claim_id FROM batch_claims GROUP BY claim_id HAVING count(*) > 1"""
+        SELECT claim_id, min(person_id) <> max(person_id) AS split
+        FROM batch_claims GROUP BY claim_id HAVING count(*) > 1"""
     )
-    repeated = scalar(con, "SELECT count(*) FROM batch_repeated")
-    if has_old or repeated:
+    repeated, split = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE split) FROM batch_repeated"
+    ).fetchall()[0]
+    # Another person's row is possible only against the store or where one claim_id of the
+    # batch names several people: a first import of several weeks (corrections of one person's
+    # claims) skips the check's two scans of every row.
+    if has_old or split:
         _reject_conflicts(con, good, items, import_id, has_old)
     if has_old:
         con.execute(
