@@ -457,7 +457,7 @@ def bench(
     click.echo(f"machine: {figures['machine']}")
     click.echo(f"reproduce: {figures['command']}")
     for key in ("agreement", "polars_agreement"):
-        if not figures[key]["agree"]:
+        if figures[key]["agree"] is False:
             click.echo(benchmark.disagreement_text(figures[key]))
     if json_file:
         json_file.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
