@@ -56,3 +56,5 @@ def test_a_wheel_serves_its_demo_and_runs_the_bench(tmp_path: Path) -> None:
 
     bench = run(oopwatch, "bench", "--people", "2000", "--weeks", "2", cwd=work, timeout=900)
     assert "pandas agrees with oopwatch" in bench.stdout and "| yes:" in bench.stdout, bench.stdout
+    # polars is a dev dependency: the wheel's bench leaves it out and says so
+    assert "| polars script | not installed (a dev dependency) |" in bench.stdout, bench.stdout
