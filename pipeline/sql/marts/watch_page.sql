@@ -9,7 +9,7 @@
 -- villages shared a name in a trial), the link token and the follow-up stage. Rebuilt with
 -- case_status (after every rule run, export and return).
 CREATE OR REPLACE TABLE watch_page AS
-WITH listed AS (
+WITH listed AS MATERIALIZED (
     SELECT w.*,
            CASE w.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END AS severity_rank,
            CASE w.status WHEN 'new' THEN 0 ELSE 1 END AS status_rank
@@ -25,15 +25,23 @@ households AS (
     FROM listed
     WHERE household_id IS NOT NULL
     GROUP BY ALL
+),
+-- The two orders on the narrow keys (sorting the wide rows, explanations and all, twice cost
+-- 0.5 s of 1.9 at 1M people); the wide rows join them once.
+keys AS (
+    SELECT l.person_id, l.year,
+           row_number() OVER (
+               ORDER BY l.year, l.status_rank, l.severity_rank, l.oop DESC, l.person_id
+           ) AS ord,
+           row_number() OVER (
+               ORDER BY l.year, coalesce(h.first_member, (l.status_rank, l.severity_rank, -l.oop,
+                                                          l.person_id)),
+                        l.household_id, l.severity_rank, l.oop DESC, l.person_id
+           ) AS hh_ord
+    FROM listed AS l
+    LEFT JOIN households AS h USING (year, household_id)
 )
-SELECT row_number() OVER (
-           ORDER BY l.year, l.status_rank, l.severity_rank, l.oop DESC, l.person_id
-       ) AS ord,
-       row_number() OVER (
-           ORDER BY l.year, coalesce(h.first_member, (l.status_rank, l.severity_rank, -l.oop,
-                                                      l.person_id)),
-                    l.household_id, l.severity_rank, l.oop DESC, l.person_id
-       ) AS hh_ord,
+SELECT ks.ord, ks.hh_ord,
        l.* EXCLUDE (severity_rank, status_rank),
        coalesce(n.name, l.village_code) AS village_name,
        t.name AS township_name,
@@ -44,7 +52,8 @@ SELECT row_number() OVER (
        coalesce(h.new_members, CASE WHEN l.status = 'new' THEN 1 ELSE 0 END) AS new_members,
        coalesce(h.listed_oop, l.oop) AS listed_oop,
        hy.household_oop
-FROM listed AS l
+FROM keys AS ks
+JOIN listed AS l USING (person_id, year)
 LEFT JOIN households AS h USING (year, household_id)
 LEFT JOIN household_year AS hy USING (year, household_id)
 LEFT JOIN region_names AS n ON n.code = l.village_code AND n.level = 5
