@@ -269,7 +269,8 @@ def _ingest(
         notify(f"evaluating rules (fingerprint {ruleset.fingerprint})")
         run_id = rules.evaluate(con, ruleset, import_id, since_file)
         con.execute("DROP VIEW IF EXISTS touched_claims")  # sql/weekly/, kept for the rules
-        for table in ("touched", "touched_households", "touched_years", "touched_log"):
+        for table in ("touched", "touched_households", "touched_years", "touched_log",
+                      "touched_cancelled"):  # fmt: skip
             con.execute(f"DROP TABLE IF EXISTS {table}")
         watch = rules.run_summary(con, run_id)
         reasons = con.execute(

@@ -1,4 +1,4 @@
--- reads: touched_log, claim_log, claim_rows_superseded, roster_rows
+-- reads: touched_log, touched_cancelled, claim_log, claim_rows_superseded, roster_rows
 -- The person-years whose medical-assistance replay a weekly import may change (the replay reads
 -- a person-year's own claims alone): the years of the import's claim rows, of the rows they
 -- replaced and of the claims its reversal rows cancel (or, replaced, no longer cancel); and
@@ -6,13 +6,7 @@
 -- across years). pipeline/rules/evaluation.py (replay_assistance) replays these only: most of
 -- a week's claims are of the current year.
 CREATE OR REPLACE TEMP TABLE touched_years AS
-WITH cancelled AS (
-    SELECT reverses AS claim_id FROM claim_log
-    WHERE file_id >= getvariable('first_file') AND reverses IS NOT NULL
-    UNION ALL
-    SELECT reverses FROM claim_rows_superseded
-    WHERE superseded_by_file_id >= getvariable('first_file') AND reverses IS NOT NULL
-),
+WITH cancelled AS (FROM touched_cancelled),
 rostered AS (
     SELECT DISTINCT person_id FROM roster_rows WHERE file_id >= getvariable('first_file')
 )
