@@ -524,3 +524,34 @@ def test_the_replay_follows_a_claim_moved_to_another_year_and_a_reversal(
         (P1, 2026, Decimal("2100.00"), Decimal("2100.00")),
         (P2, 2025, Decimal("700.00"), Decimal("0.00")),
     ]  # fmt: skip
+
+
+def test_a_week_that_leaves_the_data_date_decides_the_moving_kinds_for_its_scope(
+    tmp_path, db, cli, weekly_always, monkeypatch
+):
+    """A roster-only week does not move the data's date: the projected rule's results cannot
+    change for anyone the week did not touch, so it runs after the scope is known and for the
+    scope alone; the run equals a full evaluation."""
+    assert cli("generate", "--out", tmp_path / "x", "--people", "1500", "--weeks", "3",
+               "--as-of", "2026-11-20").exit_code == 0  # fmt: skip
+    flow.ingest([tmp_path / "x" / "week01"], db)
+    flow.ingest([tmp_path / "x" / "week02"], db)
+    roster_only = tmp_path / "roster-only"
+    roster_only.mkdir()
+    shutil.copy(tmp_path / "x" / "week03" / "roster.csv", roster_only / "roster.csv")
+    ran: list[str] = []
+    run_script = store.run_script
+
+    def spy(con, name, *args, **kwargs):  # noqa: ANN001, ANN202
+        ran.append(name)
+        return run_script(con, name, *args, **kwargs)
+
+    monkeypatch.setattr(store, "run_script", spy)
+    flow.ingest([roster_only], db)
+    monkeypatch.setattr(store, "run_script", run_script)
+    (same_date,) = rows(db, "SELECT count(DISTINCT as_of) FROM (SELECT as_of FROM rule_runs "
+                            "ORDER BY run_id DESC LIMIT 2)")[0]  # fmt: skip
+    assert same_date == 1
+    assert ran.index("rules/rule_scope.sql") < ran.index("rules/projected.sql")
+    assert weekly_always == [True, True]
+    assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES + REPLAY_TABLES, 0)

@@ -151,21 +151,28 @@ def evaluate(
         [run_id],
     )
     con.execute("SET VARIABLE rules_incremental = ?", [incremental])
-    con.execute("SET VARIABLE moving_kinds = ?", [list(MOVING_KINDS)])
+    # The moving kinds' results change for everyone only when the data's date moves: after a
+    # weekly import that did not move it (an empty week, roster changes only) they are kinds
+    # like the others, decided for the run's scope alone.
+    before = con.execute("SELECT as_of FROM rule_runs WHERE run_id = ?", [run_id - 1]).fetchall()
+    moving = () if incremental and before and before[0][0] == as_of else MOVING_KINDS
+    con.execute("SET VARIABLE moving_kinds = ?::VARCHAR[]", [list(moving)])
     con.execute("CREATE OR REPLACE TEMP TABLE rule_scope (person_id VARCHAR)")
     store.run_script(con, "rules/setup.sql")
     for view, table in (("applicable", "applicable_every"), ("rule_scope_people", "people")):
         rows = f"{table} SEMI JOIN rule_scope USING (person_id)" if incremental else table
         con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {rows}")
+    if incremental and not moving:
+        con.execute("CREATE OR REPLACE TEMP VIEW applicable_moving AS SELECT * FROM applicable")
     kinds = kinds_in_force(con)
     if incremental:  # the moving kinds first, for everyone: who they flag widens the scope
-        for kind in MOVING_KINDS:
+        for kind in moving:
             if kind in kinds:
                 store.run_script(con, f"rules/{kind}.sql")
         store.run_script(con, "rules/rule_scope.sql")
     replay_assistance(con)  # before the rules: assistance_shortfall reads it
     for kind in kinds:
-        if not (incremental and kind in MOVING_KINDS):
+        if not (incremental and kind in moving):
             store.run_script(con, f"rules/{kind}.sql")
     # TODO(performance): the marts (region_year, watch_page, case_status) are still rebuilt
     # whole, about 3.6 s of a 1M-people weekly import (README "Performance"); update them per

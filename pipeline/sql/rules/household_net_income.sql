@@ -1,4 +1,4 @@
--- reads: applicable_every, claims_effective, eval_params, people, rule_params
+-- reads: applicable_moving, claims_effective, eval_params, people, rule_params
 -- Kind household_net_income (Shandong's pattern): the household's OOP of the last window_days
 -- days up to the data's date (12 months: 365) leaves its income per member below `multiple` x
 -- the dibao standard (dibao_standard, yuan per person a year, given per region in rules data).
@@ -43,7 +43,7 @@ priced AS (
                 AS DECIMAL(14,2)) AS household_line,
            CAST(round((h.household_income - r.window_oop) / h.members, 2) AS DECIMAL(14,2))
                AS net_income
-    FROM applicable_every AS a
+    FROM applicable_moving AS a
     CROSS JOIN params
     JOIN households AS h USING (household_id)
     JOIN recent AS r USING (household_id, window_days)

@@ -1,4 +1,4 @@
--- reads: applicable_every, claims_effective, eval_params, rule_params, township_rules
+-- reads: applicable_moving, claims_effective, eval_params, rule_params, township_rules
 -- Kind projected (method): only for the year of the data's date `as_of` (the latest settlement
 -- date of any claim), when at least min_days_of_year days of it have passed. Pace = the OOP of
 -- the person's claims settled in the last window_days days / window_days; projected year-end
@@ -15,7 +15,7 @@ candidates AS (
            CAST(a.oop + r.window_oop / a.window_days
                 * datediff('day', params.as_of, make_date(a.year, 12, 31)) AS DECIMAL(14,2))
                AS projected_oop
-    FROM applicable_every AS a  -- everyone: the window moves with as_of
+    FROM applicable_moving AS a  -- everyone: the window moves with as_of
     CROSS JOIN params
     JOIN recent AS r USING (person_id, window_days)
     JOIN township_rules AS l

@@ -1,4 +1,4 @@
--- reads: applicable_every, claims_effective, eval_params, rule_params, township_income
+-- reads: applicable_moving, claims_effective, eval_params, rule_params, township_income
 -- Kind rolling_window: the OOP of the claims settled in the last window_days days up to the
 -- data's date (as_of) strictly greater than share x the reference rural income (township_income:
 -- the previous year's, as over_income_share uses), e.g. Yunnan's 90 days and 80%. It belongs to
@@ -13,7 +13,7 @@ priced AS (
     SELECT a.*, i.yuan, i.basis_zh, i.basis_en,
            CAST(r.window_oop AS DECIMAL(14,2)) AS window_oop,
            CAST(round(a.share * i.yuan, 2) AS DECIMAL(14,2)) AS window_line
-    FROM applicable_every AS a
+    FROM applicable_moving AS a
     CROSS JOIN params
     JOIN recent AS r USING (person_id, window_days)
     JOIN township_income AS i

@@ -88,6 +88,11 @@ WHERE c.settle_date > since AND c.settle_date <= (SELECT as_of FROM eval_params)
   AND (NOT year_only OR c.year = year((SELECT as_of FROM eval_params)))
 GROUP BY c.person_id, w.window_days;
 
+-- What the kinds whose window moves with the data's date read (projected, rolling_window,
+-- household_net_income): everyone; after a weekly import that did not move the data's date,
+-- pipeline/rules/evaluation.py narrows it to the run's scope like `applicable`.
+CREATE OR REPLACE TEMP VIEW applicable_moving AS SELECT * FROM applicable_every;
+
 CREATE OR REPLACE TEMP TABLE fired (
     person_id   VARCHAR,
     year        INTEGER,
