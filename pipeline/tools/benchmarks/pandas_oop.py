@@ -3,7 +3,8 @@
 What an analyst would write to get the same answer from the same claims files: ``read_csv`` each
 file, drop the rows a bureau's rules reject, let a correction (a claim_id sent again) replace the
 earlier row, drop reversals and the claims they cancel, ``groupby`` person and year, filter the
-people over the 10,000-yuan line. Only pandas and numpy; it does not import oopwatch.
+people over the 10,000-yuan line. Only pandas, numpy and the rules beside it (claim_rules.py,
+which the polars script shares); it does not import oopwatch.
 
 The files are the weekly extracts as they come: UTF-8, UTF-8 with BOM or GB18030 (tried in that
 order), English or Chinese headers and visit-type labels, dates as YYYY-MM-DD, YYYY/MM/DD or
@@ -30,42 +31,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from claim_rules import (  # beside this script: the rules both comparison scripts apply
+    ID_CHECK,
+    ID_WEIGHTS,
+    LINE_CENTS,
+    MONEY,
+    REQUIRED,
+    VISIT_TYPES,
+    ZH,
+    claim_files,
+)
 
-LINE_CENTS = 1_000_000  # 10,000 yuan: strictly over it is flagged
-ZH = {
-    "结算流水号": "claim_id",
-    "身份证号": "person_id",
-    "结算日期": "settle_date",
-    "就诊类型": "visit_type",
-    "医疗总费用": "total_cost",
-    "基本医保统筹支付": "basic_paid",
-    "大病保险支付": "critical_paid",
-    "医疗救助支付": "assistance_paid",
-    "其他保障支付": "other_paid",
-    "政策范围内费用": "in_scope_cost",
-    "冲销原流水号": "reverses",
-}
 WANTED = set(ZH) | set(ZH.values())
-VISIT_TYPES = {"inpatient", "outpatient", "chronic", "pharmacy", "住院", "普通门诊", "门诊慢特病"}
-VISIT_TYPES |= {"定点药店购药"}
-REQUIRED = ["claim_id", "person_id", "settle_date", "visit_type", "total_cost", "basic_paid"]
-REQUIRED += ["critical_paid", "assistance_paid"]
-MONEY = ["total_cost", "basic_paid", "critical_paid", "assistance_paid", "other_paid"]
-MONEY += ["in_scope_cost"]
-ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-ID_CHECK = np.array(list("10X98765432"))
-
-
-def claim_files(paths: list[Path]) -> list[Path]:
-    """claims*.csv of the folders (sorted, as the bureau's import orders them) and files given."""
-    files = []
-    for path in paths:
-        if path.is_dir():
-            found = (p for p in path.rglob("*") if p.is_file())
-            files += sorted(p for p in found if p.name.lower().startswith("claims"))
-        else:
-            files.append(path)
-    return files
+ID_WEIGHT_ARRAY = np.array(ID_WEIGHTS)
+ID_CHECK_ARRAY = np.array(list(ID_CHECK))
 
 
 def read(path: Path) -> pd.DataFrame:
@@ -105,7 +84,7 @@ def valid_ids(pid: pd.Series) -> pd.Series:
     good = pid[ok]
     digits = np.frombuffer(good.str.slice(0, 17).str.cat().encode("ascii"), np.uint8)
     digits = digits.reshape(-1, 17).astype(np.int64) - ord("0")
-    expected = ID_CHECK[(digits @ ID_WEIGHTS) % 11]
+    expected = ID_CHECK_ARRAY[(digits @ ID_WEIGHT_ARRAY) % 11]
     ok.loc[good.index] = expected == good.str.slice(17, 18).to_numpy()
     return ok
 
@@ -128,7 +107,7 @@ def clean(df: pd.DataFrame, file_no: int) -> pd.DataFrame:
     bad |= ~valid_ids(df["person_id"])
     year = year_of(df["settle_date"])
     bad |= year.isna() | ~year.between(1900, 2100)
-    bad |= ~df["visit_type"].str.lower().isin(VISIT_TYPES)
+    bad |= ~df["visit_type"].str.lower().isin(set(VISIT_TYPES))
     amount = {}
     for col in MONEY:
         amount[col], wrong = cents(df[col])
