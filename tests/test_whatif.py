@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from pipeline import flow
 from tests.conftest import make_id, write_csv
@@ -98,3 +99,17 @@ def test_the_rules_in_force_change_nothing(tmp_path, db, policy, cli):  # noqa: 
     assert done.exit_code == 0, done.output
     assert "entering 0, leaving 0" in done.output
     assert "(0.00 yuan more than the policy in force owes)" in done.output
+    # a region goes into the what-if's SQL: only a division code passes, on every path in
+    refused = cli("whatif", "--db", db, "--rules", policy, "--region", "23' OR '1'='1")
+    assert refused.exit_code != 0
+    assert "is not a 2/4/6/9/12-digit division code" in refused.output
+    from dashboard import data
+    from pipeline import rules as rules_mod
+    from pipeline.rules import whatif
+
+    con = data.cursor(data.current(db))
+    try:
+        with pytest.raises(whatif.WhatIfRefused):
+            whatif.compare(con, rules_mod.load(policy), 2026, "23' OR '1'='1", "snapshot")
+    finally:
+        con.close()

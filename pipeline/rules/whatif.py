@@ -120,8 +120,6 @@ def _paid_as_owed(con: duckdb.DuckDBPyConnection, stored: str, year: int, region
 def whatif(db: Path, ruleset: RuleSet, year: int | None = None, region: str = "") -> WhatIf:
     """Evaluate ``ruleset`` against the store's latest snapshot for ``year`` (default: the
     latest year with claims) and ``region`` (a division code prefix, '' everywhere)."""
-    if region and not (region.isdigit() and len(region) in CHILD_LENGTH):
-        raise WhatIfRefused(f"region {region!r} is not a 2/4/6/9/12-digit division code")
     con, snapshot = _connect(db)
     try:
         return compare(con, ruleset, year, region, snapshot.name)
@@ -134,6 +132,8 @@ def compare(
     snapshot: str,
 ) -> WhatIf:  # fmt: skip
     """The what-if on an open read-only connection of its own (its temp tables are its own)."""
+    if region and not (region.isdigit() and len(region) in CHILD_LENGTH):  # (it goes into SQL)
+        raise WhatIfRefused(f"region {region!r} is not a 2/4/6/9/12-digit division code")
     t0 = time.perf_counter()
     if year is None:
         year = con.execute("SELECT max(year) FROM mart_person_year").fetchall()[0][0]
