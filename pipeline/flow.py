@@ -268,10 +268,7 @@ def _ingest(
         hooks.step("rules")
         notify(f"evaluating rules (fingerprint {ruleset.fingerprint})")
         run_id = rules.evaluate(con, ruleset, import_id, since_file)
-        con.execute("DROP VIEW IF EXISTS touched_claims")  # sql/weekly/, kept for the rules
-        for table in ("touched", "touched_households", "touched_years", "touched_log",
-                      "touched_cancelled"):  # fmt: skip
-            con.execute(f"DROP TABLE IF EXISTS {table}")
+        models.drop_weekly(con)  # sql/weekly/'s tables: the rules have read them
         watch = rules.run_summary(con, run_id)
         reasons = con.execute(
             "SELECT reason, count(*) AS n FROM rejects WHERE import_id = ? "

@@ -104,9 +104,24 @@ def refresh_models(
     for view in SCOPES:
         con.execute(f"DROP VIEW IF EXISTS {view}")
     if weekly:  # touched, touched_households (rules/rule_scope.sql), touched_years and
-        # touched_claims (the assistance replay) stay for the rules: pipeline/flow.py drops them
+        # touched_claims (the assistance replay) stay for the rules: drop_weekly, after them
         con.execute("DROP TABLE county_week_before")
     _count_touched(con, touched if weekly else None)
+
+
+def drop_weekly(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop what sql/weekly/ made for a weekly import (every relation of that folder still
+    there), once the rules that read it have run."""
+    names = list(reversed(build_order("weekly")))
+    kinds = dict(
+        con.execute(
+            """SELECT view_name, 'VIEW' FROM duckdb_views() WHERE temporary
+               UNION ALL SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE temporary"""
+        ).fetchall()
+    )
+    for name in names:
+        if name in kinds:
+            con.execute(f"DROP {kinds[name]} {name}")
 
 
 def _write_built(con: duckdb.DuckDBPyConnection, model: str, built: Built, weekly: bool) -> None:

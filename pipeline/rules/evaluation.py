@@ -186,7 +186,8 @@ ASSIST_CLAIMS_PER_BATCH = 3_500_000  # claims scanned per batch (about half are 
 
 
 # Kinds whose result moves with the data's date (as_of), not only with a person's own rows: they
-# read everyone, and after a weekly import run first so that who they flag widens the scope.
+# read everyone, and after a weekly import that moved the date run first so that who they flag
+# widens the scope (one that did not move it decides them for its scope alone).
 MOVING_KINDS = ("projected", "rolling_window", "household_net_income")
 
 
@@ -222,7 +223,7 @@ def replay_assistance(
     year: int | None = None,
 ) -> None:
     """The medical-assistance replay (issue 18, sql/assistance/): in full, or after a weekly
-    import for the people it touched, or (``within``, a what-if of one region) for the people
+    import for the person-years it touched, or (``within``, a what-if of one region) for the people
     whose village code starts with it, and (``year``, a what-if) of one year's claims only;
     people in batches of about ASSIST_CLAIMS_PER_BATCH claims (9.4 s at 1M people: 9.9M
     claims, 5.0M of people the policy covers, 3 batches; the batches keep it within the
