@@ -303,10 +303,9 @@ def _load_region(
 def _missing_params(rules: list[Rule], regions: dict[str, Region]) -> list[str]:
     """A rule switched on somewhere must have every parameter of its kind there (a region's
     dibao standard, say, lives only in the region file that switches the rule on)."""
-    ruleset = RuleSet(Path(), rules, {}, regions, [], "", {})
     problems = []
     for code in ["", *sorted(regions)]:
-        for rule in resolve(ruleset, code):
+        for rule in _resolved(rules, regions, code):
             missing = [name for name in KINDS[rule.kind] if name not in rule.params]
             if rule.enabled and missing:
                 where = regions[code].file if code else "default.toml"
@@ -363,10 +362,14 @@ def load(folder: Path = RULES_DIR) -> RuleSet:
 
 def resolve(ruleset: RuleSet, region: str) -> list[Rule]:
     """The rules in force in a region: defaults overridden province → city → county → township."""
-    chain = [ruleset.regions[c] for c in (region[:n] for n in (2, 4, 6, 9) if len(region) >= n)
-             if c in ruleset.regions]  # fmt: skip
+    return _resolved(ruleset.rules, ruleset.regions, region)
+
+
+def _resolved(rules: list[Rule], regions: dict[str, Region], region: str) -> list[Rule]:
+    chain = [regions[c] for c in (region[:n] for n in (2, 4, 6, 9) if len(region) >= n)
+             if c in regions]  # fmt: skip
     resolved = []
-    for base in ruleset.rules:
+    for base in rules:
         rule = Rule(**{**base.__dict__, "params": json.loads(json.dumps(base.params)),
                        "source": {}})  # fmt: skip
         for reg in chain:
