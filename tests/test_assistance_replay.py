@@ -479,3 +479,59 @@ def test_the_replay_finds_every_injected_defect_at_100k_people(tmp_path, db, que
 
     generate(tmp_path / "gen", people=100_000, seed=18, weeks=2, as_of=date(2026, 11, 20))
     assert _manifest_agrees(tmp_path / "gen", db, query) > 500
+
+
+def test_claims_without_a_step_are_not_stored_but_every_reader_has_them(
+    tmp_path, db, query, policy, monkeypatch: pytest.MonkeyPatch
+):
+    """The replay stores the claims the policy has a step for; a claim no item covers (here an
+    ordinary outpatient visit of a dibao person with one roster row, and a general person's
+    claim) is entitled to nothing and every reader gives it with the person's category: the
+    contract view, the person-year totals and the person page, whose paid equals the year's."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import data
+    from tests.conftest import REPO
+
+    p, g = make_id(7), make_id(8)
+    week = tmp_path / "w"
+    roster(week, [(p, "dibao"), (g, "general")])
+    write_csv(week / "claims.csv", HEADER, [
+        ("B1", p, "2026-03-01", "chronic", "1000.00", "0", "0", "300.00", "0", ""),
+        ("B2", p, "2026-04-01", "outpatient", "200.00", "100.00", "0", "50.00", "0", "180.00"),
+        ("G1", g, "2026-04-02", "chronic", "500.00", "200.00", "0", "20.00", "0", ""),
+    ])  # fmt: skip
+    flow.ingest([week], db, rules_dir=policy)
+    assert query("SELECT claim_id FROM assist_claims ORDER BY 1") == [("B1",)]
+    assert query(
+        """SELECT claim_id, category, category_dated, in_scope_remainder, entitled, paid,
+                  difference FROM assistance_claims ORDER BY claim_id"""
+    ) == [
+        ("B1", "dibao", "import_date", D("1000.00"), D("300.00"), D("300.00"), D("0.00")),
+        ("B2", "dibao", "current", D("80.00"), D("0.00"), D("50.00"), D("-50.00")),
+        ("G1", "general", "current", D("300.00"), D("0.00"), D("20.00"), D("-20.00")),
+    ]
+    assert query(
+        """SELECT person_id, category, entitled, paid, overpaid, claims, replayed
+           FROM assist_replay ORDER BY person_id"""
+    ) == sorted([(p, "dibao", D("300.00"), D("350.00"), D("50.00"), 2, True),
+                 (g, "general", D("0.00"), D("20.00"), D("20.00"), 1, False)])  # fmt: skip
+    snapshot = data.current(db)
+    rows = data.person_page(snapshot, p, 2026, VILLAGE, "H0", "dibao").assistance
+    assert list(rows["visit_type"]) == ["chronic", "outpatient"]
+    assert list(rows["category"]) == ["dibao", "dibao"]
+    assert list(rows["entitled"]) == [D("300.00"), D("0.00")]
+    assert list(rows["paid"]) == [D("300.00"), D("50.00")]
+    # the general person's page shows their claim entitled to nothing (it said "no claims")
+    monkeypatch.setenv("OOPWATCH_DB", str(db))
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=30).run()
+    at.switch_page("views/person.py")
+    at.query_params["person"] = data.person_token(snapshot, g)
+    at.query_params["year"] = "2026"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    figures = {m.label: m.value for m in at.metric}
+    assert figures["按政策应救助"] == "¥0.00"
+    assert figures["实际救助"] == "¥20.00"
+    table = next(t.value for t in at.table if "差额" in t.value.columns)
+    assert list(table["差额"]) == ["-¥20.00"]

@@ -115,44 +115,54 @@ def place_names(snapshot: str, village: str) -> dict[str, str]:
 
 CLAIM_COLUMNS = [
     "claim_id", "settle_date", "visit_type", "total_cost", "basic_paid", "critical_paid",
-    "assistance_paid", "other_paid", "oop", "diagnosis", "hospital",
+    "assistance_paid", "other_paid", "oop", "diagnosis", "hospital", "in_scope_remainder",
 ]  # fmt: skip
 
 
 @guarded(person_in_region())
 @st.cache_data(max_entries=256, show_spinner=False)
 def person_claims(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
-    """A person's claims in force in ``year``, by settle date, each with its OOP.
+    """A person's claims in force in ``year``, by settle date, each with its OOP (and the
+    in-scope remainder the assistance replay starts from).
 
     The rows of ``claims_effective`` for one person: their claim_log rowids come from
     ``claim_person_rows`` and the rows are fetched by rowid (a few ms; a scan of claim_log for
     the person_id took 25-40 ms at 10M claims); then the rows a later one replaced, reversal
     rows and the claims they cancel are left out, as the views do.
     """
+    found = _claim_rowids(snapshot, person_id, year)
+    rows = _rows(
+        snapshot,
+        """WITH c AS MATERIALIZED (  -- each column fetched costs: not the unused extra
+               SELECT * EXCLUDE (extra) FROM claim_log WHERE rowid = ANY(?)
+           )
+           SELECT claim_id, settle_date, visit_type, total_cost, basic_paid, critical_paid,
+                  assistance_paid, coalesce(other_paid, 0),
+                  CAST(total_cost - basic_paid - critical_paid - assistance_paid
+                       - coalesce(other_paid, 0) AS DECIMAL(14,2)),
+                  diagnosis, hospital,
+                  -- the assistance replay's in-scope remainder (assistance_table)
+                  CAST(greatest(coalesce(in_scope_cost, total_cost) - basic_paid
+                                - critical_paid, 0) AS DECIMAL(14,2))
+           FROM c
+           ANTI JOIN claim_rows_superseded AS s USING (file_id, line)  -- a few thousand rows
+           ANTI JOIN reversed_claims AS r USING (claim_id)
+           WHERE person_id = ? AND year(settle_date) = ? AND reverses IS NULL
+           ORDER BY settle_date, claim_id""",
+        [found, person_id, year],
+    )
+    return pd.DataFrame.from_records(rows, columns=CLAIM_COLUMNS)
+
+
+def _claim_rowids(snapshot: str, person_id: str, year: int) -> list[int]:
+    """The claim_log rowids of a person's rows in ``year`` (claim_person_rows: a few ms)."""
     found = _rows(
         snapshot,
         f"""WITH x AS MATERIALIZED ({_by_index("claim_person_rows", "person_id")})
             SELECT flatten(list(log_rows)) FROM x WHERE year = ?""",  # noqa: S608
         [person_id, year],
     )[0][0]
-    rows = _rows(
-        snapshot,
-        """WITH c AS MATERIALIZED (  -- each column fetched costs: not the two unused
-               SELECT * EXCLUDE (extra, in_scope_cost) FROM claim_log WHERE rowid = ANY(?)
-           )
-           SELECT claim_id, settle_date, visit_type, total_cost, basic_paid, critical_paid,
-                  assistance_paid, coalesce(other_paid, 0),
-                  CAST(total_cost - basic_paid - critical_paid - assistance_paid
-                       - coalesce(other_paid, 0) AS DECIMAL(14,2)),
-                  diagnosis, hospital
-           FROM c
-           ANTI JOIN claim_rows_superseded AS s USING (file_id, line)  -- a few thousand rows
-           ANTI JOIN reversed_claims AS r USING (claim_id)
-           WHERE person_id = ? AND year(settle_date) = ? AND reverses IS NULL
-           ORDER BY settle_date, claim_id""",
-        [found or [], person_id, year],
-    )
-    return pd.DataFrame.from_records(rows, columns=CLAIM_COLUMNS)
+    return found or []
 
 
 # A person's rows of the run-by-run tables (flag_entries, watch_entries, watch_changes) come
@@ -251,18 +261,49 @@ ASSIST_COLUMNS = [
 @guarded(person_in_region())
 @st.cache_data(max_entries=256, show_spinner=False)
 def person_assistance(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
-    """The medical-assistance replay of the person's claims in ``year``, in settlement order:
-    what the policy entitled each claim to and what was paid (``assist_claims``)."""
+    """The medical-assistance replay's stored steps of the person's claims in ``year``: the
+    claims the policy has a step for (``assist_claims``); :func:`assistance_table` adds the
+    others."""
     rows = _rows(
         snapshot,
         # no index (every weekly import's commit had to rewrite it): the replay stores each
         # batch sorted by person, so the zone maps find one person's rows (3 ms at 1M people,
         # 37 ms when it was a scan)
-        f"""SELECT {", ".join(ASSIST_COLUMNS)} FROM assist_claims
+        f"""SELECT claim_id, {", ".join(ASSIST_COLUMNS)} FROM assist_claims
             WHERE person_id = ? AND year = ? ORDER BY settle_date, claim_id""",  # noqa: S608
         [person_id, year],
     )
-    return pd.DataFrame.from_records(rows, columns=ASSIST_COLUMNS)
+    return pd.DataFrame.from_records(rows, columns=["claim_id", *ASSIST_COLUMNS])
+
+
+def assistance_table(
+    stored: pd.DataFrame, claims: pd.DataFrame, category: str | None
+) -> pd.DataFrame:
+    """Every claim of the person-year with its replay step, in settlement order: the stored
+    steps (:func:`person_assistance`) and, for each other claim in force (:func:`person_claims`),
+    nothing entitled, with the person's category, which it had on its date (as the view
+    ``assistance_claims`` gives them). What was paid then adds up to the year's."""
+    others = claims[~claims["claim_id"].isin(stored["claim_id"])]
+    filled = pd.DataFrame(
+        {
+            "claim_id": others["claim_id"],
+            "settle_date": others["settle_date"],
+            "visit_type": others["visit_type"],
+            "category": category,
+            "remainder": others["in_scope_remainder"],
+            "deductible_used": Decimal("0.00"),
+            "ratio": Decimal("0.0000"),
+            "cap_left": None,
+            "tilted": Decimal("0.00"),
+            "entitled": Decimal("0.00"),
+            "paid": others["assistance_paid"],
+        }
+    )
+    frames = [f for f in (stored, filled) if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=ASSIST_COLUMNS)
+    every = pd.concat(frames, ignore_index=True).sort_values(["settle_date", "claim_id"])
+    return every[ASSIST_COLUMNS].reset_index(drop=True)
 
 
 FOLLOWUP_COLUMNS = ["day", "kind", "export_id", "outcome", "assistance", "notes", "superseded"]
@@ -308,9 +349,15 @@ _PAGE_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="oopwatch-pers
 @guarded(person_in_region(), shape=_members_in_region)
 @st.cache_data(max_entries=256, show_spinner=False)
 def person_page(
-    snapshot: str, person_id: str, year: int, village: str | None, household: str | None
+    snapshot: str,
+    person_id: str,
+    year: int,
+    village: str | None,
+    household: str | None,
+    category: str | None = None,
 ) -> PersonPage:
-    """A person's page data, its nine queries run at once on their own cursors.
+    """A person's page data, its nine queries run at once on their own cursors (``category``,
+    the person's current one, goes to the assistance table's claims without a replay step).
 
     DuckDB releases the GIL while it runs a query, so the claims scan (the longest) overlaps
     with the six index and village-pruned lookups: the page waits for the slowest, not the sum.
@@ -343,7 +390,7 @@ def person_page(
         history=results["history"],
         changes=results["changes"],
         followup=results["followup"],
-        assistance=results["assistance"],
+        assistance=assistance_table(results["assistance"], results["claims"], category),
     )
 
 

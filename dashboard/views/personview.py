@@ -356,8 +356,9 @@ def load(snapshot: str, person: data.Person, year: int) -> Loaded:
     """Read the person-year (seven queries at once) and build its tables and charts."""
     row = data.person_year_row(snapshot, person.person_id, year, person.village_code)
     page = data.person_page(
-        snapshot, person.person_id, year, person.village_code, person.household_id
-    )
+        snapshot, person.person_id, year, person.village_code, person.household_id,
+        person.category,
+    )  # fmt: skip
     return Loaded(row=row, page=page, shown=build(snapshot, person, year, row, page))
 
 

@@ -182,7 +182,7 @@ def evaluate(
     return run_id
 
 
-ASSIST_CLAIMS_PER_BATCH = 3_500_000  # claims scanned per batch (about half are replayed)
+ASSIST_CLAIMS_PER_BATCH = 5_000_000  # claims scanned per batch (about a quarter are stored)
 
 
 # Kinds whose result moves with the data's date (as_of), not only with a person's own rows: they
@@ -225,8 +225,8 @@ def replay_assistance(
     """The medical-assistance replay (issue 18, sql/assistance/): in full, or after a weekly
     import for the person-years it touched, or (``within``, a what-if of one region) for the people
     whose village code starts with it, and (``year``, a what-if) of one year's claims only;
-    people in batches of about ASSIST_CLAIMS_PER_BATCH claims (9.4 s at 1M people: 9.9M
-    claims, 5.0M of people the policy covers, 3 batches; the batches keep it within the
+    people in batches of about ASSIST_CLAIMS_PER_BATCH claims (8.2-8.6 s at 1M people: 9.8M
+    claims, 4.2M of people the policy covers, 2 batches; the batches keep it within the
     default memory limit)."""
     # The scope: person-years (a person-year's replay reads its own claims alone), and the
     # claims it reads (replay_claims): a region's people's, or after a weekly import the

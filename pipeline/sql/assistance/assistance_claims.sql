@@ -1,10 +1,12 @@
--- reads: assist_claims, assist_replay, claims_effective, people
+-- reads: assist_claims, claims_effective, people
 -- Contract view (v1.1): one row per claim in force with the replay's step (the in-scope
 -- remainder, the deductible it used, the ratio, the cap left after it, the tilted share),
 -- what it entitled, what was paid and the difference (entitled - paid). The replay stores the
--- claims of the people the policy can cover (assist_claims); everyone else's claims are
--- entitled to nothing and come from the claims in force, with the person's current category
--- (category_dated 'current'; no category for a claim of an unknown person).
+-- claims the policy has a step for (assist_claims: an item covers the claim, or a tilted tier
+-- its year; and every claim of a person with several roster rows, whose category changed);
+-- every other claim is entitled to nothing and comes from the claims in force with the
+-- person's current category, which it had on its date (category_dated 'current'; no category
+-- for a claim of an unknown person).
 CREATE OR REPLACE VIEW assistance_claims AS
 SELECT claim_id, person_id, year, settle_date, visit_type, visit_group, category, category_dated,
        remainder AS in_scope_remainder, deductible_used, ratio, cap_left, tilted, entitled,
@@ -21,4 +23,4 @@ SELECT c.claim_id, c.person_id, c.year, c.settle_date, c.visit_type, NULL AS vis
        CAST(-c.assistance_paid AS DECIMAL(14,2)) AS difference, NULL AS policy_region
 FROM claims_effective AS c
 LEFT JOIN people AS p USING (person_id)
-ANTI JOIN (SELECT person_id, year FROM assist_replay WHERE replayed) AS r USING (person_id, year);
+ANTI JOIN assist_claims AS r USING (claim_id);

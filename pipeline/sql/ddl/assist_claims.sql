@@ -1,6 +1,8 @@
 -- reads: nothing (a table of the store)
 -- The medical-assistance replay claim by claim (sql/assistance/assist_claims.sql writes it after
--- every rule run: in full, or after a weekly import for the people the rules decide again).
+-- every rule run: in full, or after a weekly import for the people the rules decide again): the
+-- claims the policy has a step for, and every claim of a person with several roster rows; the
+-- view assistance_claims adds the others, entitled to nothing.
 CREATE TABLE IF NOT EXISTS assist_claims (
     claim_id         VARCHAR,
     person_id        VARCHAR,
