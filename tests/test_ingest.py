@@ -147,6 +147,32 @@ def test_roster_and_enrolment_rejects(tmp_path, db, query):
     assert query("SELECT person_id, year, enrolled_active FROM person_year") == [(P1, 2026, True)]
 
 
+def test_enrolment_is_the_latest_row_per_scheme_in_any_import(tmp_path, db, query):
+    """A person-year is enrolled when the latest row of some scheme says active: a later
+    suspension ends the residents' scheme (week 2), a later activation of another scheme counts
+    (week 3), and a year only enrolment names still has its person-year, with no claims."""
+    week = [tmp_path / f"w{n}" for n in (1, 2, 3)]
+    write_csv(week[0] / "roster.csv", ROSTER_HEADER, [(P1, "张三", "H1", VILLAGE, "dibao")])
+    header = ["person_id", "year", "scheme", "status", "subsidy"]
+    write_csv(week[0] / "enrolment.csv", header, [
+        (P1, "2026", "residents", "active", ""), (P1, "2025", "residents", "active", ""),
+    ])  # fmt: skip
+    write_csv(week[0] / "claims.csv", CLAIM_HEADER,
+              [("C1", P1, "2026-03-01", "inpatient", "100.00", "0", "0", "0")])  # fmt: skip
+    write_csv(week[1] / "enrolment.csv", header, [(P1, "2026", "residents", "suspended", "")])
+    write_csv(week[2] / "enrolment.csv", header, [(P1, "2026", "employees", "active", "")])
+    expected = [
+        [(2025, True, 0), (2026, True, 1)],
+        [(2025, True, 0), (2026, False, 1)],
+        [(2025, True, 0), (2026, True, 1)],
+    ]
+    for folder, years in zip(week, expected, strict=True):
+        flow.ingest([folder], db)
+        assert (
+            query("SELECT year, enrolled_active, claims FROM person_year ORDER BY year") == years
+        ), folder.name
+
+
 def test_correction_replaces_and_reversals_cancel_in_either_order(tmp_path, db, query):
     roster(tmp_path / "w1" / "roster.csv", [(P1, "张三", "H1", VILLAGE, "dibao")])
     claims(
