@@ -210,14 +210,26 @@ def test_a_correction_and_the_category_on_the_claims_date(tmp_path, db, query, p
     assert query("SELECT category FROM people WHERE person_id = ?", [q]) == [("dibao",)]
 
 
-def test_the_person_page_shows_what_was_owed_and_paid(
-    tmp_path, db, policy, monkeypatch: pytest.MonkeyPatch
-):
+def person_page(db: Path, person: str, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    """The person page of ``person`` in 2026 (AppTest over the store), run without errors."""
     from streamlit.testing.v1 import AppTest
 
     from dashboard import data
     from tests.conftest import REPO
 
+    monkeypatch.setenv("OOPWATCH_DB", str(db))
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=30).run()
+    at.switch_page("views/person.py")
+    at.query_params["person"] = data.person_token(data.current(db), person)
+    at.query_params["year"] = "2026"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_person_page_shows_what_was_owed_and_paid(
+    tmp_path, db, policy, monkeypatch: pytest.MonkeyPatch
+):
     p = make_id(5)
     week = tmp_path / "w"
     roster(week, [(p, "monitored")])
@@ -229,13 +241,7 @@ def test_the_person_page_shows_what_was_owed_and_paid(
         ("A2", p, "2026-05-01", "chronic", "1000.00", "0", "0", "300.00", "0", ""),
     ])  # fmt: skip
     flow.ingest([week], db, rules_dir=policy)
-    monkeypatch.setenv("OOPWATCH_DB", str(db))
-    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=30).run()
-    at.switch_page("views/person.py")
-    at.query_params["person"] = data.person_token(data.current(db), p)
-    at.query_params["year"] = "2026"
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = person_page(db, p, monkeypatch)
     figures = {m.label: m.value for m in at.metric}
     assert figures["按政策应救助"] == "¥4,500.00"
     assert figures["实际救助"] == "¥2,300.00"
@@ -488,10 +494,8 @@ def test_claims_without_a_step_are_not_stored_but_every_reader_has_them(
     ordinary outpatient visit of a dibao person with one roster row, and a general person's
     claim) is entitled to nothing and every reader gives it with the person's category: the
     contract view, the person-year totals and the person page, whose paid equals the year's."""
-    from streamlit.testing.v1 import AppTest
 
     from dashboard import data
-    from tests.conftest import REPO
 
     p, g = make_id(7), make_id(8)
     week = tmp_path / "w"
@@ -523,13 +527,7 @@ def test_claims_without_a_step_are_not_stored_but_every_reader_has_them(
     assert list(rows["entitled"]) == [D("300.00"), D("0.00")]
     assert list(rows["paid"]) == [D("300.00"), D("50.00")]
     # the general person's page shows their claim entitled to nothing (it said "no claims")
-    monkeypatch.setenv("OOPWATCH_DB", str(db))
-    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=30).run()
-    at.switch_page("views/person.py")
-    at.query_params["person"] = data.person_token(snapshot, g)
-    at.query_params["year"] = "2026"
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = person_page(db, g, monkeypatch)
     figures = {m.label: m.value for m in at.metric}
     assert figures["按政策应救助"] == "¥0.00"
     assert figures["实际救助"] == "¥20.00"
