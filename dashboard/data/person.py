@@ -133,8 +133,11 @@ def person_claims(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
     found = _claim_rowids(snapshot, person_id, year)
     rows = _rows(
         snapshot,
-        """WITH c AS MATERIALIZED (  -- each column fetched costs: not the unused extra
-               SELECT * EXCLUDE (extra) FROM claim_log WHERE rowid = ANY(?)
+        """WITH c AS MATERIALIZED (  -- each column fetched costs: not the unused extra, nor
+               -- person_id (the index lists this person's rows; 2.5 ms of the 7 at 1M people);
+               -- rowid IN a list's rows: 3 ms, rowid = ANY(list) 7-11 ms
+               SELECT * EXCLUDE (extra, person_id) FROM claim_log
+               WHERE rowid IN (SELECT unnest(?::BIGINT[]))
            )
            SELECT claim_id, settle_date, visit_type, total_cost, basic_paid, critical_paid,
                   assistance_paid, coalesce(other_paid, 0),
@@ -147,9 +150,9 @@ def person_claims(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
            FROM c
            ANTI JOIN claim_rows_superseded AS s USING (file_id, line)  -- a few thousand rows
            ANTI JOIN reversed_claims AS r USING (claim_id)
-           WHERE person_id = ? AND year(settle_date) = ? AND reverses IS NULL
+           WHERE year(settle_date) = ? AND reverses IS NULL
            ORDER BY settle_date, claim_id""",
-        [found, person_id, year],
+        [found, year],
     )
     return pd.DataFrame.from_records(rows, columns=CLAIM_COLUMNS)
 
