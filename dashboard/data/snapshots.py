@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,15 +141,10 @@ def _by_index(table: str, column: str) -> str:
     return f"SELECT * FROM {table} WHERE {column} = ?"  # noqa: S608
 
 
-def _rows(
-    snapshot: str, sql: str, params: Sequence[object] | Mapping[str, object] = ()
-) -> list[tuple]:
-    """All rows of a query (fetchall: DECIMAL stays Decimal; fetchone leaves results open);
-    parameters by position, or by name ($name) from a mapping."""
+def _rows(snapshot: str, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+    """All rows of a query (fetchall: DECIMAL stays Decimal; fetchone leaves results open)."""
     cur = cursor(snapshot)
     try:
-        return cur.execute(
-            sql, dict(params) if isinstance(params, Mapping) else list(params)
-        ).fetchall()
+        return cur.execute(sql, list(params)).fetchall()
     finally:
         cur.close()

@@ -1,8 +1,8 @@
 -- reads: replay_claims, people, roster_rows, import_files, assist_items, assist_caps, assist_tilted, township_income, replay_scope
 -- The medical-assistance replay, claim by claim (issue 18): every claim in force of the people
--- it can cover, in settlement order (settle_date, then claim_id) per person and year, through the policy in force for the
--- person's region and the category they had on the claim's date. Set-based: each step is a
--- running sum over the ordered claims, never a loop.
+-- it can cover, in settlement order (settle_date, then claim_id) per person and year, through
+-- the policy in force for the person's region and the category they had on the claim's date.
+-- Set-based: each step is a running sum over the ordered claims, never a loop.
 --   remainder  in_scope_cost - basic_paid - critical_paid, at least 0 (total_cost when the
 --              in-scope cost is missing)
 --   deductible consumed cumulatively per person, year and visit-type group: the part of the

@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS assist_replay (
     claims_short   BIGINT,
     claims         BIGINT,
     policy_region  VARCHAR,
-    replayed       BOOLEAN         -- the policy has a step for some of its claims (in assist_claims)
+    replayed       BOOLEAN         -- some of its claims have a replay step (in assist_claims)
 );
 -- Stores from before replayed (rows are inserted by name).
 ALTER TABLE assist_replay ADD COLUMN IF NOT EXISTS replayed BOOLEAN;

@@ -4,8 +4,9 @@
 -- members of the households it touched (household_burden), and, when the import moved the
 -- data's date, everyone the kinds whose windows move with it (moving_kinds: projected,
 -- rolling_window, household_net_income) flag now or flagged then (they ran first, for
--- everyone, into `fired`; with the date where it was they are decided for this scope alone). Everyone else keeps the previous run's flags and list entry: the
--- rules, their fingerprint and the enrolment years covered are the same (or this runs in full).
+-- everyone, into `fired`; with the date where it was they are decided for this scope alone).
+-- Everyone else keeps the previous run's flags and list entry: the rules, their fingerprint and
+-- the enrolment years covered are the same (or this runs in full).
 INSERT INTO rule_scope
 SELECT person_id FROM touched
 UNION

@@ -7,14 +7,13 @@
 -- Touched: the people of the import's claim rows, of the rows those replaced, of the claims its
 -- reversal rows cancel (or, replaced, no longer cancel), and of its roster and enrolment rows.
 CREATE OR REPLACE TEMP TABLE touched AS
-WITH cancelled AS (FROM touched_cancelled)
 SELECT DISTINCT person_id FROM (
     SELECT person_id FROM claim_log WHERE file_id >= getvariable('first_file')
     UNION ALL
     SELECT person_id FROM claim_rows_superseded
     WHERE superseded_by_file_id >= getvariable('first_file')
     UNION ALL
-    SELECT person_id FROM claim_log SEMI JOIN cancelled USING (claim_id)
+    SELECT person_id FROM claim_log SEMI JOIN touched_cancelled USING (claim_id)
     UNION ALL
     SELECT person_id FROM roster_rows WHERE file_id >= getvariable('first_file')
     UNION ALL

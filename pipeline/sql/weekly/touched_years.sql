@@ -6,8 +6,7 @@
 -- across years). pipeline/rules/evaluation.py (replay_assistance) replays these only: most of
 -- a week's claims are of the current year.
 CREATE OR REPLACE TEMP TABLE touched_years AS
-WITH cancelled AS (FROM touched_cancelled),
-rostered AS (
+WITH rostered AS (
     SELECT DISTINCT person_id FROM roster_rows WHERE file_id >= getvariable('first_file')
 )
 SELECT DISTINCT person_id, year FROM (
@@ -19,7 +18,7 @@ SELECT DISTINCT person_id, year FROM (
     UNION ALL
     -- (the cancelled claims' people are touched: their rows are in touched_log, a fraction of
     -- claim_log)
-    SELECT person_id, year(settle_date) FROM touched_log SEMI JOIN cancelled USING (claim_id)
+    SELECT person_id, year(settle_date) FROM touched_log SEMI JOIN touched_cancelled USING (claim_id)
     UNION ALL
     SELECT person_id, year(settle_date) FROM touched_log SEMI JOIN rostered USING (person_id)
 )
