@@ -131,6 +131,8 @@ def test_every_claim_row_read_is_in_force_superseded_or_rejected(tmp_path, db, q
         assert query("SELECT sum(rows_read) FROM imports WHERE kind = 'claims'") == [(read,)]
         assert query("SELECT count(*) FROM rejected_rows WHERE kind = 'claims'") == [(rejected,)]
         assert query("SELECT count(*) FROM claim_rows_superseded") == [(superseded,)]
+        # every loaded row, once; a rejected one was taken out again
+        assert query("SELECT count(*) FROM claim_log") == [(read - rejected,)]
         assert len(in_force) + superseded + rejected == read
         assert query("SELECT count(*) FROM claim_rows") == [(len(in_force),)]
         assert dict(query("SELECT claim_id, person_id FROM claim_rows")) == holder
