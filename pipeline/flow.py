@@ -58,6 +58,7 @@ class ImportReport:
     skipped: list[str] = field(default_factory=list)
     snapshot: Path | None = None
     caught_up: str | None = None  # why a snapshot was published though nothing new came
+    list_stands: int | None = None  # no row loaded: the rule run whose list still holds
 
     @property
     def rows_read(self) -> int:
@@ -261,14 +262,21 @@ def _ingest(
             )  # fmt: skip
         if within:
             refuse_outside(con, import_id, within)
-        hooks.step("totals")
-        notify("refreshing person-year totals")
-        since_file = models.weekly_start(con, first_new)
-        models.refresh_models(con, notify, since_file)
-        hooks.step("rules")
-        notify(f"evaluating rules (fingerprint {ruleset.fingerprint})")
-        run_id = rules.evaluate(con, ruleset, import_id, since_file)
-        models.drop_weekly(con)  # sql/weekly/'s tables: the rules have read them
+        loaded = sum(report_of[id(s.source)].rows_loaded for s in staged_by_id.values())
+        standing = None if loaded else rules.standing_run(con, ruleset)
+        if standing is not None:
+            # Nothing the models or the rules read has changed: the latest run's list stands.
+            notify(f"no rows loaded: the list of rule run {standing} stands")
+            run_id = standing
+        else:
+            hooks.step("totals")
+            notify("refreshing person-year totals")
+            since_file = models.weekly_start(con, first_new)
+            models.refresh_models(con, notify, since_file)
+            hooks.step("rules")
+            notify(f"evaluating rules (fingerprint {ruleset.fingerprint})")
+            run_id = rules.evaluate(con, ruleset, import_id, since_file)
+            models.drop_weekly(con)  # sql/weekly/'s tables: the rules have read them
         watch = rules.run_summary(con, run_id)
         reasons = con.execute(
             "SELECT reason, count(*) AS n FROM rejects WHERE import_id = ? "
@@ -294,4 +302,6 @@ def _ingest(
     finally:
         with contextlib.suppress(duckdb.Error):
             con.execute("SET preserve_insertion_order = true")
-    return ImportReport(import_id, reports, reasons, matched, unmatched, watch)
+    return ImportReport(
+        import_id, reports, reasons, matched, unmatched, watch, list_stands=standing
+    )

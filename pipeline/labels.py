@@ -792,6 +792,10 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "没有新内容：所有文件都已导入过，数据没有变化。",
         "en": "nothing new to import: every file was imported before; nothing changed",
     },
+    "ingest.list_stands": {
+        "zh": "本次没有载入任何新行：监测名单仍是第 {run} 次规则评估的结果（“新增”保持不变）。",
+        "en": "no rows loaded: the watch-list of rule run {run} stands (its new entries stay new)",
+    },
     "ingest.caught_up": {
         "zh": "仪表盘的快照落后于数据库，已补发：{why}",
         "en": "published the store for the dashboard: {why}",

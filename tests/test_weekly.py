@@ -555,3 +555,59 @@ def test_a_week_that_leaves_the_data_date_decides_the_moving_kinds_for_its_scope
     assert ran.index("rules/rule_scope.sql") < ran.index("rules/projected.sql")
     assert weekly_always == [True, True]
     assert rule_differences_from_full(db) == dict.fromkeys(RUN_TABLES + REPLAY_TABLES, 0)
+
+
+def header_only(source: Path, target: Path) -> Path:
+    """``target``: the files of ``source`` with their header lines only."""
+    target.mkdir()
+    for path in source.iterdir():
+        with open(path, "rb") as stream:
+            (target / path.name).write_bytes(stream.readline())
+    return target
+
+
+def test_an_import_that_loads_no_row_leaves_the_list_as_it_stands(tmp_path, db, cli):
+    """Empty files, or files whose every row is rejected, change nothing the rules read: the
+    import is recorded and published, but no rule run is made and the latest run's new entries
+    stay new. New rules, or a later import with rows, run again."""
+    assert cli("generate", "--out", tmp_path / "x", "--people", "1500", "--weeks", "2",
+               "--as-of", "2026-11-20").exit_code == 0  # fmt: skip
+    flow.ingest([tmp_path / "x" / "week01"], db)
+    flow.ingest([tmp_path / "x" / "week02"], db)
+    before = rows(db, "SELECT person_id, year, status, weeks_on_list FROM watchlist ORDER BY ALL")
+    assert [r[2] for r in before].count("new") > 0
+    runs = rows(db, "SELECT max(run_id), count(*) FROM rule_runs")[0]
+
+    empty = flow.ingest([header_only(tmp_path / "x" / "week02", tmp_path / "empty")], db)
+    assert empty.import_id == 3 and empty.list_stands == runs[0]
+    assert rows(db, "SELECT max(run_id), count(*) FROM rule_runs")[0] == runs
+    assert rows(db, "SELECT person_id, year, status, weeks_on_list FROM watchlist "
+                    "ORDER BY ALL") == before  # fmt: skip
+    assert empty.watch["new"] == [r[2] for r in before].count("new")
+    # recorded and published: the dashboard's snapshot lists the import
+    snap = store.connect(empty.snapshot, read_only=True)
+    try:
+        assert snap.execute("SELECT max(import_id) FROM import_batches").fetchall() == [(3,)]
+    finally:
+        snap.close()
+    out = cli("ingest", header_only(tmp_path / "x" / "week01", tmp_path / "empty2"), "--db", db,
+              "--lang", "en")  # fmt: skip
+    assert f"no rows loaded: the watch-list of rule run {runs[0]} stands" in out.output
+
+    # every row rejected: nothing loaded either
+    bad = tmp_path / "bad"
+    write_csv(bad / "claims.csv", CLAIM_HEADER, [("Z1", "not-an-id", "2026-11-01", "inpatient",
+                                                  "100.00", "0", "0", "0")])  # fmt: skip
+    assert flow.ingest([bad], db).list_stands == runs[0]
+    assert rows(db, "SELECT count(*) FROM rule_runs")[0][0] == runs[1]
+
+    # other rules: a run, though no row came
+    changed = tmp_path / "rules"
+    shutil.copytree(rules.RULES_DIR, changed)
+    rule_file = next(p for p in sorted(changed.glob("*.toml")) if "10000" in p.read_text())
+    rule_file.write_text(rule_file.read_text().replace("10000", "9000", 1))
+    write_csv(tmp_path / "empty3" / "claims.csv", CLAIM_HEADER, [])
+    again = flow.ingest([tmp_path / "empty3"], db, rules_dir=changed)
+    assert again.list_stands is None
+    assert rows(db, "SELECT count(*) FROM rule_runs")[0][0] == runs[1] + 1
+    assert rows(db, "SELECT count(*) FROM watchlist WHERE status = 'new'")[0][0] != len(before)

@@ -212,6 +212,8 @@ def print_summary(result: ImportReport, db: Path, lang: str = "zh") -> None:
                 unmatched=f"{result.claims_unmatched:,}",
             )  # fmt: skip
         )
+    if result.list_stands is not None:
+        console.print(say("ingest.list_stands", lang, run=result.list_stands), **plain)
     if result.watch:
         w = result.watch
         console.print(say("ingest.years", lang), **plain)

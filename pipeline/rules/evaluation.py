@@ -3,6 +3,7 @@ store the run (only the list entries and flags that changed), then build the mar
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 
@@ -127,11 +128,7 @@ def evaluate(
     run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM rule_runs").fetchall()[0][0]
     # The data's date, the latest settlement in force: claims_effective is person_year's claims
     # (known people, mart_person_year) plus unmatched_claims: their maxima, with no claims scan.
-    as_of = con.execute(
-        """SELECT coalesce(greatest((SELECT max(last_settle_date) FROM mart_person_year),
-                                    (SELECT max(settle_date) FROM unmatched_claims)),
-                           current_date)"""
-    ).fetchall()[0][0]
+    as_of = _data_date(con)
     code = _code_version()
     incremental = (
         since_file is not None
@@ -317,6 +314,35 @@ def _compile_assistance(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> Non
     ]  # fmt: skip
     if tiers:
         con.executemany("INSERT INTO assist_tilted VALUES (?, ?, ?, ?, ?, ?, ?)", tiers)
+
+
+def _data_date(con: duckdb.DuckDBPyConnection) -> dt.date:
+    """The date the rules judge the data at: the latest settlement in force (today when there
+    are no claims)."""
+    return con.execute(
+        """SELECT coalesce(greatest((SELECT max(last_settle_date) FROM mart_person_year),
+                                    (SELECT max(settle_date) FROM unmatched_claims)),
+                           current_date)"""
+    ).fetchall()[0][0]
+
+
+def standing_run(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> int | None:
+    """The latest run, if a run now would decide exactly what it decided; else None.
+
+    After an import that loaded no row (every file empty or rejected) nothing the rules read
+    has changed; if the rules (fingerprint), the code that evaluates them and the data's date
+    are also those of the latest run, its list stands. A new run would flag the same people and
+    only turn the latest run's "new" into "continuing", losing what the last real week brought.
+    """
+    last = con.execute(
+        "SELECT run_id, fingerprint, as_of FROM rule_runs ORDER BY run_id DESC LIMIT 1"
+    ).fetchall()
+    if not last:
+        return None
+    run_id, fingerprint, as_of = last[0]
+    if fingerprint != ruleset.fingerprint or _meta(con, "rules_code") != _code_version():
+        return None
+    return run_id if _data_date(con) == as_of else None
 
 
 def _code_version() -> str:
