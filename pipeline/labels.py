@@ -827,6 +827,14 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "已导入，但发布给仪表盘失败（error）：{detail}",
         "en": "error: {detail}",
     },
+    "command.out_of_memory": {
+        "zh": "oopwatch {command} 未完成：内存不足（DuckDB 内存上限 {limit}）。请用环境变量 "
+        "OOPWATCH_MEMORY_LIMIT 提高上限后重试，例如 OOPWATCH_MEMORY_LIMIT=8GB（不超过本机内存）。"
+        "（{detail}）",
+        "en": "oopwatch {command} stopped: out of memory (DuckDB memory limit {limit}). Raise "
+        "the limit with the environment variable OOPWATCH_MEMORY_LIMIT, e.g. "
+        "OOPWATCH_MEMORY_LIMIT=8GB (at most this machine's memory), and run it again. ({detail})",
+    },
     "ingest.out_of_memory": {
         "zh": "导入失败：内存不足（步骤：{step}；DuckDB 内存上限 {limit}）。请用环境变量 "
         "OOPWATCH_MEMORY_LIMIT 提高上限后重新导入，例如 OOPWATCH_MEMORY_LIMIT=8GB"

@@ -657,3 +657,25 @@ def test_out_of_memory_names_the_step_and_the_setting_and_commits_nothing(
     monkeypatch.setattr(store_db, "MEMORY_LIMIT", "1400MB")
     assert query("SELECT count(*), sum(rows_read) FROM imports") == snapshot
     assert query("SELECT count(*) FROM import_batches") == [(1,)]
+
+
+def test_out_of_memory_in_any_command_is_one_message(tmp_path, db, cli, monkeypatch):
+    """Every command, not only the import, ends an out-of-memory error with one message naming
+    the command and OOPWATCH_MEMORY_LIMIT, exit 1, no traceback (here the rule run of
+    ``oopwatch flag``; the handler is the command group's, around every command)."""
+    from pipeline.store import db as store_db
+    from tests.conftest import REPO
+
+    assert cli("ingest", REPO / "sample_data" / "week01", "--db", db, "--quiet").exit_code == 0
+    monkeypatch.setattr(store_db, "MEMORY_LIMIT", "12MB")
+    monkeypatch.setenv("OOPWATCH_LANG", "en")
+    command = ["flag"]
+    result = cli(*command, "--db", db)
+    assert result.exit_code == 1, result.output
+    assert re.fullmatch(
+        rf"oopwatch {command[0]} stopped: out of memory \(DuckDB memory limit 12MB\)\. Raise "
+        r"the limit with the environment variable OOPWATCH_MEMORY_LIMIT, e\.g\. "
+        r"OOPWATCH_MEMORY_LIMIT=8GB \(at most this machine's memory\), and run it again\. "
+        r"\(Out of Memory Error: [^\n]+\)\n",
+        result.output,
+    ), result.output
