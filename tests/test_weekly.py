@@ -22,7 +22,7 @@ from pipeline.models import build
 from pipeline.rules import evaluation
 from tests.conftest import CLAIM_HEADER, ROSTER_HEADER, make_id, write_csv
 
-UPDATED = ("people", "mart_person_year", "household_year", "county_week_claims")
+UPDATED = ("people", "mart_person_year", "household_year", "county_week_claims", "person_keys")
 ENROLMENT_HEADER = ["person_id", "year", "scheme", "status", "name", "household_id", "village_code"]
 VILLAGE_A = "230124100201"
 VILLAGE_B = "230125100202"  # another county

@@ -65,6 +65,9 @@ SCOPES = {
     "scope_people": ("people", "touched"),
     "scope_person_year": ("mart_person_year", "touched_households"),
 }
+# Models that are not Built but read a scope view: they add rows for what is in scope (all of
+# it, or after a weekly import what it touched).
+SCOPED = {"person_keys": ("scope_people",)}
 # A weekly refresh appends the touched people's rows unsorted; once the people touched since the
 # last full (sorted) build pass this share of everyone, the next import rebuilds in full.
 REBUILD_SHARE = 0.5
@@ -90,17 +93,15 @@ def refresh_models(
     for model in MODELS:
         notify(f"model {model}")
         built = BUILT.get(model)
-        if built is None:
-            run_script(con, f"models/{model}.sql")
-            continue
-        for view in built.scopes:
+        for view in built.scopes if built else SCOPED.get(model, ()):
             table, narrow = SCOPES[view]
             key = "household_id" if narrow == "touched_households" else "person_id"
             if weekly:
                 table = f"{table} SEMI JOIN {narrow} USING ({key})" if narrow else "touched_claims"
             con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {table}")
         run_script(con, f"models/{model}.sql")
-        _write_built(con, model, built, weekly)
+        if built:
+            _write_built(con, model, built, weekly)
     for view in SCOPES:
         con.execute(f"DROP VIEW IF EXISTS {view}")
     if weekly:  # touched, touched_households (rules/rule_scope.sql), touched_years and
