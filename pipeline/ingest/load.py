@@ -150,18 +150,19 @@ def _find_repeated(con: duckdb.DuckDBPyConnection) -> None:
     slices = max(1, -(-rows // ROWS_PER_GROUPING))
     con.execute("""CREATE OR REPLACE TEMP TABLE batch_repeated (claim_id VARCHAR, split BOOLEAN)""")
     for part in range(slices):
+        # (the rows are read twice rather than through one CTE: DuckDB materialises a CTE
+        # read twice, which cost 2.4 s at 1M people; one slice needs no filter, which cost 1.4)
+        where = f"WHERE hash(claim_id) % {slices} = {part}" if slices > 1 else ""
         con.execute(
-            """INSERT INTO batch_repeated
-            WITH sliced AS (
-                SELECT claim_id, person_id, hash(claim_id) AS h FROM batch_claims
-                WHERE hash(claim_id) % $slices = $part
-            ),
-            hashes AS (SELECT h FROM sliced GROUP BY h HAVING count(*) > 1)
+            f"""INSERT INTO batch_repeated
+            WITH hashes AS (
+                SELECT hash(claim_id) AS h FROM batch_claims {where}
+                GROUP BY h HAVING count(*) > 1
+            )
             SELECT claim_id, min(person_id) <> max(person_id) AS split
-            FROM sliced
-            WHERE h IN (SELECT h FROM hashes)
-            GROUP BY claim_id HAVING count(*) > 1""",
-            {"slices": slices, "part": part},
+            FROM batch_claims
+            WHERE hash(claim_id) IN (SELECT h FROM hashes)
+            GROUP BY claim_id HAVING count(*) > 1"""
         )
 
 
