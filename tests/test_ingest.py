@@ -595,3 +595,24 @@ def test_an_older_stores_code_labels_follow_this_version(tmp_path, db, query):
     assert query("SELECT label_en FROM codes WHERE domain = 'category' AND code = 'dibao'") == [
         ("Dibao",)
     ]
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 24])
+def test_the_fingerprint_is_the_files_sha256_and_line_count_in_any_chunking(
+    tmp_path, monkeypatch, chunk
+):
+    """The hash runs in a thread beside the line count, chunk by chunk: the digest must be the
+    file's sha256 however the bytes are cut, and the count its physical lines."""
+    import hashlib
+
+    from pipeline.ingest import read
+
+    path = tmp_path / "claims.csv"
+    body = "".join(f"C{i},甲{i}\r\n" for i in range(200)) + "last line without newline"
+    path.write_bytes(body.encode("utf-8"))
+    monkeypatch.setattr(read, "CHUNK", chunk)
+    source = read.Source(path, "claims", "csv", path.stat().st_size)
+    read.fingerprint(source)
+    assert source.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert source.physical_lines == 201
+    assert source.has_nul is False
