@@ -105,7 +105,7 @@ def _resolve_corrections(
     # Another person's row is possible only against the store or where one claim_id of the
     # batch names several people: a first import of several weeks (corrections of one person's
     # claims) skips the check.
-    if (has_old or split) and _reject_conflicts(con, items, import_id, has_old):
+    if (has_old or split) and _reject_conflicts(con, items, import_id, first):
         _find_repeated(con)  # without the rows taken out
     if has_old:
         con.execute(
@@ -179,23 +179,14 @@ def _find_repeated(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _reject_conflicts(
-    con: duckdb.DuckDBPyConnection,
-    items: list[read.Staged],
-    import_id: int,
-    has_old: bool,
+    con: duckdb.DuckDBPyConnection, items: list[read.Staged], import_id: int, first: int
 ) -> bool:
     """Reject the rows whose claim_id another person holds (sql/checks/claim_conflicts.sql),
-    with their source text, and take them out of claim_log. True if there were any."""
-    if has_old:
-        con.execute(
-            """CREATE OR REPLACE TEMP VIEW stored_claims AS
-            SELECT claim_id, person_id FROM old_claims"""
-        )
-    else:
-        con.execute(
-            """CREATE OR REPLACE TEMP VIEW stored_claims AS
-            SELECT NULL::VARCHAR AS claim_id, NULL::VARCHAR AS person_id WHERE false"""
-        )
+    with their source text, and take them out of claim_log (the import's rows: file_id >=
+    ``first``). True if there were any. The holders in the store are ``old_claims``'s."""
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW stored_claims AS SELECT claim_id, person_id FROM old_claims"
+    )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE batch_files AS "
         "SELECT unnest(CAST(? AS INTEGER[])) AS file_id, unnest(CAST(? AS VARCHAR[])) AS file",
@@ -238,7 +229,6 @@ def _reject_conflicts(
             raw_texts,
         ],
     )
-    first = min(staged.file_id for staged in items)
     con.execute(
         f"""DELETE FROM claim_log WHERE file_id >= {first}
         AND (file_id, line) IN (SELECT (file_id, line) FROM claim_conflicts)"""

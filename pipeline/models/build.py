@@ -6,7 +6,8 @@ Python orchestrates; DuckDB computes. Each model is one SQL file under ``pipelin
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,19 +109,27 @@ def refresh_models(
             con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {table}")
         run_script(con, f"models/{model}.sql")
         if built:
-            if model in BUILD_AS_WRITTEN:
-                con.execute("SET disabled_optimizers = 'build_side_probe_side'")
-            try:
+            with _build_sides_as_written(con, model in BUILD_AS_WRITTEN):
                 _write_built(con, model, built, weekly)
-            finally:
-                if model in BUILD_AS_WRITTEN:
-                    con.execute("RESET disabled_optimizers")
     for view in SCOPES:
         con.execute(f"DROP VIEW IF EXISTS {view}")
     if weekly:  # touched, touched_households (rules/rule_scope.sql), touched_years and
         # touched_claims (the assistance replay) stay for the rules: drop_weekly, after them
         con.execute("DROP TABLE county_week_before")
     _count_touched(con, touched if weekly else None)
+
+
+@contextmanager
+def _build_sides_as_written(con: duckdb.DuckDBPyConnection, on: bool) -> Iterator[None]:
+    """Within: hash joins build on the side the join order puts there (BUILD_AS_WRITTEN)."""
+    if not on:
+        yield
+        return
+    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+    try:
+        yield
+    finally:
+        con.execute("RESET disabled_optimizers")
 
 
 def drop_weekly(con: duckdb.DuckDBPyConnection) -> None:

@@ -4,8 +4,8 @@
 -- store or, for a claim_id new to the store, the person of its first row in this import (by
 -- file, then line). Such rows are rejected (claim_id_other_person) and the held claim stays.
 -- Reads batch_claims (the import's valid claim rows), batch_repeated (claim_ids occurring more
--- than once in it), batch_files (file_id, file) and, when the store holds claims, claim_rows
--- (the view `stored_claims` narrows it to the batch's claim_ids).
+-- than once in it), batch_files (file_id, file) and stored_claims (the stored claims in force
+-- whose claim_id the import names again; none in a first import: pipeline/ingest/load.py).
 CREATE OR REPLACE TEMP TABLE claim_conflicts AS
 WITH first_rows AS (
     SELECT claim_id, arg_min(person_id, [file_id, line]) AS person_id,
