@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from pipeline import schema
+from pipeline import flow, schema
 from pipeline.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,6 +69,15 @@ def person_key(db: Path, person_id: str) -> str:
 def db(tmp_path: Path) -> Path:
     """Path of a fresh store in the test's temporary folder."""
     return tmp_path / "store" / "oopwatch.duckdb"
+
+
+@pytest.fixture(params=["memory", "disk"])
+def staging(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test twice: the import's files staged in memory (temporary tables) and, as an
+    import larger than memory stages them, in a DuckDB file beside the store."""
+    if request.param == "disk":
+        monkeypatch.setattr(flow, "STAGE_ON_DISK_BEYOND", -1.0)
+    return request.param
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ def oop_of(query, person_id: str, year: int = 2026) -> Decimal | None:
     return rows[0][0] if rows else None
 
 
-def test_every_reject_reason_with_line_and_totals_to_the_cent(tmp_path, db, query):
+def test_every_reject_reason_with_line_and_totals_to_the_cent(tmp_path, db, query, staging):
     folder = tmp_path / "week1"
     roster(folder / "roster.csv", [(P1, "张三", "H1", VILLAGE, "dibao")])
     header = CLAIM_HEADER + ["in_scope_cost"]
@@ -348,7 +348,7 @@ def test_xlsx_first_sheet_with_title_row_and_parquet(tmp_path, db, query):
     assert oop_of(query, P1) == Decimal("1049.75")
 
 
-def test_line_numbers_survive_blank_lines_and_multiline_fields(tmp_path, db, query):
+def test_line_numbers_survive_blank_lines_and_multiline_fields(tmp_path, db, query, staging):
     path = tmp_path / "w" / "claims.csv"
     path.parent.mkdir()
     path.write_text(

@@ -101,7 +101,10 @@ def test_every_claim_row_read_is_in_force_superseded_or_rejected(
     tmp_path, db, query, seed, monkeypatch
 ):
     """Random duplicate patterns over three imports against a model of the contract's rule.
-    Seeds 3-5 find the repeated claim_ids in slices of 3 rows (as 10M people's imports do)."""
+    Seeds 3-5 find the repeated claim_ids in slices of 3 rows (as 10M people's imports do);
+    odd seeds stage the files in a DuckDB file (as imports larger than memory do)."""
+    if seed % 2:
+        monkeypatch.setattr(flow, "STAGE_ON_DISK_BEYOND", -1.0)
     if seed >= 3:
         from pipeline.ingest import load
 
@@ -149,7 +152,9 @@ def test_every_claim_row_read_is_in_force_superseded_or_rejected(
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "parquet"])
-def test_the_rejected_duplicate_keeps_its_source_text_in_every_format(tmp_path, db, query, fmt):
+def test_the_rejected_duplicate_keeps_its_source_text_in_every_format(
+    tmp_path, db, query, fmt, staging
+):
     import pandas as pd
 
     folder = tmp_path / "w1"
@@ -520,6 +525,33 @@ def test_a_killed_import_leaves_nothing_behind_once_the_next_one_runs(tmp_path, 
     write_csv(tmp_path / "w2" / "claims.csv", CLAIM_HEADER, [claim("G2", A, "5.00")])
     flow.ingest([tmp_path / "w2"], db)
     assert not leftover.exists()
+
+
+@pytest.mark.parametrize(("ratio", "on_disk"), [(2.0, False), (-1.0, True)])
+def test_an_import_larger_than_memory_stages_its_files_on_disk_then_removes_them(
+    tmp_path, db, query, monkeypatch, ratio, on_disk
+):
+    """Files larger than STAGE_ON_DISK_BEYOND times the memory limit are checked into a DuckDB
+    file beside the store (DuckDB can evict it; temporary tables dropped inside the import's
+    transaction held their memory: 10M people ran out); smaller ones stay in memory."""
+    monkeypatch.setattr(flow, "STAGE_ON_DISK_BEYOND", ratio)
+    stage = db.with_name(db.name + ".import") / "stage.duckdb"
+    seen: list[bool] = []
+
+    class Watch(flow.Hooks):
+        def step(self, name: str, path: Path | None = None) -> None:
+            if name == "store":
+                seen.append(stage.is_file())
+
+    folder = tmp_path / "w1"
+    two_people(folder)
+    write_csv(folder / "claims.csv", CLAIM_HEADER, [claim("S1", A, "10.00"), claim("S2", B, "x")])
+    report = flow.ingest([folder], db, hooks=Watch())
+    assert seen == [on_disk]
+    assert not stage.parent.exists(), "the stage goes with the import's folder"
+    assert [f.rows_rejected for f in report.files] == [1, 0]  # claims.csv, roster.csv
+    assert query("SELECT line, reason FROM rejected_rows") == [(3, "bad_amount")]
+    assert oops(query) == {A: Decimal("10.00")}
 
 
 def bomb_workbook(path: Path, sheet_xml: Callable[[BinaryIO], None]) -> Path:

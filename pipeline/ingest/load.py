@@ -57,11 +57,13 @@ def load_kind(
     table = "claim_log" if kind == "claims" else f"{kind}_rows"
     has_old = kind == "claims" and scalar(con, "SELECT count(*) > 0 FROM claim_log")
     con.execute(f"INSERT INTO {table} {good}")
-    # The typed copies are stored now; free their memory for what follows.
+    # The typed copies are stored now; free their memory for what follows. (Copies staged in
+    # an attached file stay until the import ends: this transaction writes the store only.)
     con.execute(f"DROP VIEW clean_{kind}")
     for staged in items:
         con.execute(f"DROP VIEW {staged.clean}")
-        con.execute(f"DROP TABLE clean_{staged.file_id}")
+        if staged.home == "temp":
+            con.execute(f"DROP TABLE clean_{staged.file_id}")
     if kind == "claims":
         notify("claims: corrections replace earlier rows")
         _resolve_corrections(con, items, import_id, has_old)

@@ -80,6 +80,7 @@ class Staged:
     text: Path | None = None  # CSV: the file as UTF-8 (a transcoded copy for GB18030)
     # CSV lines not in the file's encoding (or holding NUL bytes): (line, detail, raw)
     undecodable: list[tuple[int, str, str]] = field(default_factory=list)
+    home: str = "temp"  # the database holding clean_<file_id> (see read_file)
 
     @property
     def rows_read(self) -> int:
@@ -357,15 +358,28 @@ def read_file(
     file_id: int,
     clean_sql: str,
     tmp_dir: str,
+    home: str = "temp",
 ) -> Staged:
-    """Read one file of any supported format and run the kind's clean SQL over it."""
+    """Read one file of any supported format and run the kind's clean SQL over it.
+
+    The typed rows go to ``<home>.clean_<file_id>``: a temporary table, or for an import too
+    large for memory a table of an attached DuckDB file (``pipeline.flow``'s stage).
+    """
     if source.size == 0:
         raise ReadError(source.path, "empty file")
     if source.fmt == "csv":
-        return _read_csv(con, source, file_id, clean_sql, tmp_dir)
-    if source.fmt == "xlsx":
-        return _read_xlsx(con, source, file_id, clean_sql)
-    return _read_parquet(con, source, file_id, clean_sql)
+        staged = _read_csv(con, source, file_id, clean_sql, tmp_dir, home)
+    elif source.fmt == "xlsx":
+        staged = _read_xlsx(con, source, file_id, clean_sql, home)
+    else:
+        staged = _read_parquet(con, source, file_id, clean_sql, home)
+    staged.home = home
+    return staged
+
+
+def _table(home: str) -> str:
+    """``TEMP TABLE`` for the temporary database (DuckDB requires the word), else ``TABLE``."""
+    return "TEMP TABLE" if home == "temp" else "TABLE"
 
 
 def _short(text: str, limit: int = 24) -> str:
@@ -390,8 +404,9 @@ def _run_clean(
     extras: dict[str, int],
     clean_sql: str,
     named: int | None = None,
+    home: str = "temp",
 ) -> int:
-    """Create the ``stage`` view over ``source_sql`` and materialise ``clean_<file_id>`` from it.
+    """Create the ``stage`` view over ``source_sql`` and materialise ``<home>.clean_<file_id>``.
 
     ``source_sql`` yields ``src_line`` (NULL when lines come from row order) and ``c0 … cN``.
     Columns from ``named`` on have no header (a comma at the end of every line): a row with a
@@ -422,44 +437,47 @@ def _run_clean(
     )
     con.execute(f"CREATE OR REPLACE TEMP VIEW stage AS SELECT {', '.join(parts)} FROM {source_sql}")
     raw = "concat_ws(',', " + ", ".join(f"csv_field(c{i})" for i in range(ncol)) + ")"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE clean_{file_id} AS {clean_sql.replace('__RAW__', raw)}"
-    )
-    return con.execute(f"SELECT count(*) FROM clean_{file_id}").fetchall()[0][0]
+    checked = clean_sql.replace("__RAW__", raw)
+    con.execute(f"CREATE OR REPLACE {_table(home)} {home}.clean_{file_id} AS {checked}")
+    return con.execute(f"SELECT count(*) FROM {home}.clean_{file_id}").fetchall()[0][0]
 
 
-def _lines_from_column(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
+def _lines_from_column(con: duckdb.DuckDBPyConnection, file_id: int, home: str) -> None:
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW clean_lines_{file_id} AS
-        SELECT file_id, src_line AS line, * EXCLUDE (file_id, src_line) FROM clean_{file_id}"""
+        SELECT file_id, src_line AS line, * EXCLUDE (file_id, src_line)
+        FROM {home}.clean_{file_id}"""
     )
 
 
-def _lines_from_order(con: duckdb.DuckDBPyConnection, file_id: int, used: list[int]) -> None:
+def _lines_from_order(
+    con: duckdb.DuckDBPyConnection, file_id: int, used: list[int], home: str
+) -> None:
     """Line of each row: the n-th line after the header that is not blank or rejected.
 
     A table written by one CREATE TABLE AS keeps the scan's order, so ``rowid - min(rowid)`` is
     the row's index. Before used line u_j (j = 1, 2, …) stand u_j - 1 - j data rows; the row
     with index i is pushed down by the number of used lines with at most i rows before them.
     """
-    base = con.execute(f"SELECT coalesce(min(rowid), 0) FROM clean_{file_id}").fetchall()[0][0]
+    clean = f"{home}.clean_{file_id}"
+    base = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {clean}").fetchall()[0][0]
     index = f"rowid - {base}"
     if not used:
         con.execute(
             f"""CREATE OR REPLACE TEMP VIEW clean_lines_{file_id} AS
             SELECT file_id, {index} + 2 AS line, * EXCLUDE (file_id, src_line)
-            FROM clean_{file_id}"""
+            FROM {clean}"""
         )
         return
-    con.execute(f"CREATE OR REPLACE TEMP TABLE gaps_{file_id} (g BIGINT, j BIGINT)")
+    con.execute(f"CREATE OR REPLACE {_table(home)} {home}.gaps_{file_id} (g BIGINT, j BIGINT)")
     con.executemany(
-        f"INSERT INTO gaps_{file_id} VALUES (?, ?)",
+        f"INSERT INTO {home}.gaps_{file_id} VALUES (?, ?)",
         [(u - 1 - j, j) for j, u in enumerate(used, start=1)],
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW clean_lines_{file_id} AS
-        WITH g AS (SELECT g, max(j) AS j FROM gaps_{file_id} GROUP BY g),
-        r AS (SELECT {index} AS i, * FROM clean_{file_id})
+        WITH g AS (SELECT g, max(j) AS j FROM {home}.gaps_{file_id} GROUP BY g),
+        r AS (SELECT {index} AS i, * FROM {clean})
         SELECT r.file_id, r.i + 2 + coalesce(g.j, 0) AS line,
                r.* EXCLUDE (i, file_id, src_line)
         FROM r ASOF LEFT JOIN g ON r.i >= g.g"""
@@ -487,7 +505,12 @@ class _EncodingMismatch(Exception):
 
 
 def _read_csv(
-    con: duckdb.DuckDBPyConnection, source: Source, file_id: int, clean_sql: str, tmp_dir: str
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    file_id: int,
+    clean_sql: str,
+    tmp_dir: str,
+    home: str,
 ) -> Staged:
     """A CSV file: read by DuckDB, from a clean UTF-8 copy where the file is GB18030, holds a NUL
     byte, or has lines DuckDB finds are not UTF-8 (then the file's encoding is the one most of
@@ -499,14 +522,14 @@ def _read_csv(
     if encoding == "gb18030" or source.has_nul:
         text, undecodable = clean_copy(path, encoding, tmp_dir)
     try:
-        staged = _read_csv_utf8(con, source, file_id, clean_sql, text, encoding)
+        staged = _read_csv_utf8(con, source, file_id, clean_sql, text, encoding, home)
     except _EncodingMismatch as mismatch:
         if text != path:
             raise ReadError(path, "unreadable bytes after transcoding") from None
         if mismatch.invalid_lines > mismatch.utf8_rows:
             encoding = "gb18030"
         text, undecodable = clean_copy(path, encoding, tmp_dir)
-        staged = _read_csv_utf8(con, source, file_id, clean_sql, text, encoding)
+        staged = _read_csv_utf8(con, source, file_id, clean_sql, text, encoding, home)
     staged.undecodable = undecodable
     return staged
 
@@ -549,6 +572,7 @@ def _read_csv_utf8(
     clean_sql: str,
     utf8_path: Path,
     encoding: str,
+    home: str,
 ) -> Staged:
     """Fast path: DuckDB's parallel CSV reader straight into the clean SQL, one scan.
 
@@ -574,7 +598,9 @@ def _read_csv_utf8(
         f"rejects_table = 'rej_{file_id}', rejects_scan = 'rejscan_{file_id}', "
         "strict_mode = true, null_padding = false, max_line_size = 4000000))"
     )
-    rows = _run_clean(con, source.kind, file_id, reader, ncol, mapping, extras, clean_sql, named)
+    rows = _run_clean(
+        con, source.kind, file_id, reader, ncol, mapping, extras, clean_sql, named, home
+    )
     # One reject per line (DuckDB lists a short line once per missing column).
     rejects = con.execute(
         f"""SELECT line, arg_min(error_type, column_idx), arg_min(error_message, column_idx),
@@ -583,7 +609,7 @@ def _read_csv_utf8(
     ).fetchall()
     invalid = sum(r[1] == "INVALID ENCODING" for r in rejects)
     if invalid:
-        raise _EncodingMismatch(invalid, _non_ascii_rows(con, file_id))
+        raise _EncodingMismatch(invalid, _non_ascii_rows(con, f"{home}.clean_{file_id}"))
     reject_lines = [int(r[0]) for r in rejects]
     blanks: list[int] = []
     if 1 + rows + len(reject_lines) != source.physical_lines:
@@ -594,9 +620,10 @@ def _read_csv_utf8(
         # Quoted fields spanning lines, or a reject swallowing several lines: only a
         # record-by-record reader knows where each row starts.
         return _read_csv_python(
-            con, source, file_id, clean_sql, utf8_path, encoding, delim, mapping, extras, named
-        )
-    _lines_from_order(con, file_id, sorted(set(blanks) | set(reject_lines)))
+            con, source, file_id, clean_sql, utf8_path, encoding, delim, mapping, extras, named,
+            home,
+        )  # fmt: skip
+    _lines_from_order(con, file_id, sorted(set(blanks) | set(reject_lines)), home)
     malformed = [
         (int(r[0]), _reject_detail(r[1], r[2], named, ncol), (r[3] or "").rstrip("\r\n"))
         for r in rejects
@@ -604,11 +631,11 @@ def _read_csv_utf8(
     return Staged(source, file_id, headers, mapping, extras, encoding, rows, malformed, utf8_path)
 
 
-def _non_ascii_rows(con: duckdb.DuckDBPyConnection, file_id: int) -> int:
-    """Rows of ``clean_<file_id>`` with text beyond ASCII (read as valid UTF-8)."""
+def _non_ascii_rows(con: duckdb.DuckDBPyConnection, clean: str) -> int:
+    """Rows of the table ``clean`` with text beyond ASCII (read as valid UTF-8)."""
     texts = [
         r[0]
-        for r in con.execute(f"DESCRIBE clean_{file_id}").fetchall()
+        for r in con.execute(f"DESCRIBE {clean}").fetchall()
         if r[1] == "VARCHAR" and r[0] not in ("reason", "detail", "raw")
     ]
     if not texts:
@@ -616,7 +643,7 @@ def _non_ascii_rows(con: duckdb.DuckDBPyConnection, file_id: int) -> int:
     test = " OR ".join(
         f"strlen(coalesce({_ident(t)}, '')) <> length(coalesce({_ident(t)}, ''))" for t in texts
     )
-    return con.execute(f"SELECT count(*) FROM clean_{file_id} WHERE {test}").fetchall()[0][0]
+    return con.execute(f"SELECT count(*) FROM {clean} WHERE {test}").fetchall()[0][0]
 
 
 def _reject_detail(error_type: str, message: str, named: int, ncol: int) -> str:
@@ -638,6 +665,7 @@ def _from_columns(
     mapping: dict[str, int],
     extras: dict[str, int],
     named: int | None = None,
+    home: str = "temp",
 ) -> int:
     """Stage rows held in Python lists (with their lines) and run the clean SQL over them."""
     data = {"src_line": pa.array(lines, pa.int64())}
@@ -646,14 +674,17 @@ def _from_columns(
     name = f"arrow_{file_id}"
     con.register(name, pa.table(data))
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE src_{file_id} AS SELECT * FROM {name}")
+        con.execute(
+            f"CREATE OR REPLACE {_table(home)} {home}.src_{file_id} AS SELECT * FROM {name}"
+        )
     finally:
         con.unregister(name)
+    src = f"{home}.src_{file_id}"
     rows = _run_clean(
-        con, source.kind, file_id, f"src_{file_id}", len(cols), mapping, extras, clean_sql, named
+        con, source.kind, file_id, src, len(cols), mapping, extras, clean_sql, named, home
     )
-    con.execute(f"DROP TABLE src_{file_id}")
-    _lines_from_column(con, file_id)
+    con.execute(f"DROP TABLE {src}")
+    _lines_from_column(con, file_id, home)
     return rows
 
 
@@ -668,6 +699,7 @@ def _read_csv_python(
     mapping: dict[str, int],
     extras: dict[str, int],
     named: int,
+    home: str,
 ) -> Staged:
     """Exact path for files with multi-line fields: Python's csv module, line by record."""
     with open(utf8_path, encoding="utf-8-sig", newline="") as fh:
@@ -693,7 +725,7 @@ def _read_csv_python(
                 start = reader.line_num + 1
         except csv.Error as exc:
             malformed.append((start, f"unquoted value: {exc}", ""))
-    rows = _from_columns(con, source, file_id, clean_sql, lines, cols, mapping, extras, named)
+    rows = _from_columns(con, source, file_id, clean_sql, lines, cols, mapping, extras, named, home)
     return Staged(source, file_id, headers, mapping, extras, encoding, rows, malformed, utf8_path)
 
 
@@ -781,7 +813,7 @@ def _column_number(letters: bytes) -> int:
 
 
 def _read_xlsx(
-    con: duckdb.DuckDBPyConnection, source: Source, file_id: int, clean_sql: str
+    con: duckdb.DuckDBPyConnection, source: Source, file_id: int, clean_sql: str, home: str
 ) -> Staged:
     """First sheet via python-calamine, row by row; the header is the first row naming a known
     column. The workbook's size is checked first (``check_xlsx``)."""
@@ -828,12 +860,12 @@ def _read_xlsx(
         lines.append(idx + 1)
         for i in range(ncol):
             cols[i].append(cells[i])
-    count = _from_columns(con, source, file_id, clean_sql, lines, cols, mapping, extras)
+    count = _from_columns(con, source, file_id, clean_sql, lines, cols, mapping, extras, home=home)
     return Staged(source, file_id, headers, mapping, extras, None, count, malformed)
 
 
 def _read_parquet(
-    con: duckdb.DuckDBPyConnection, source: Source, file_id: int, clean_sql: str
+    con: duckdb.DuckDBPyConnection, source: Source, file_id: int, clean_sql: str, home: str
 ) -> Staged:
     """Parquet via DuckDB; each column as text, dates as YYYY-MM-DD; line = row number + 1."""
     try:
@@ -855,8 +887,10 @@ def _read_parquet(
         f"(SELECT file_row_number + 2 AS src_line, {', '.join(exprs)} "
         f"FROM read_parquet({_quote(str(source.path))}, file_row_number = true))"
     )
-    rows = _run_clean(con, source.kind, file_id, reader, len(headers), mapping, extras, clean_sql)
-    _lines_from_column(con, file_id)
+    rows = _run_clean(
+        con, source.kind, file_id, reader, len(headers), mapping, extras, clean_sql, home=home
+    )
+    _lines_from_column(con, file_id, home)
     return Staged(source, file_id, headers, mapping, extras, None, rows)
 
 

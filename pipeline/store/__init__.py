@@ -9,6 +9,7 @@ from pipeline.store.db import (
     connect,
     index_claim_rows,
     mark_demo,
+    memory_limit_bytes,
     missing_store,
     open_store,
     other_stores,
@@ -35,8 +36,8 @@ from pipeline.store.snapshots import (
 __all__ = [
     "MEMORY_LIMIT", "PERSON_KEY_HEX", "SQL_DIR", "PublishFailed", "StoreLocked", "StoreMissing",
     "close_and_publish", "code_macros", "connect", "current_snapshot", "index_claim_rows",
-    "last_good_snapshot", "mark_demo", "missing_store", "models_version", "open_store",
-    "other_stores", "person_key", "person_key_macro", "person_key_secret", "pointer_path",
-    "publish", "require", "run_folder", "run_script", "scalar", "snapshot_dir", "snapshot_problem",
-    "snapshot_version", "snapshots", "sql", "stale_reason", "work_dir",
+    "last_good_snapshot", "mark_demo", "memory_limit_bytes", "missing_store", "models_version",
+    "open_store", "other_stores", "person_key", "person_key_macro", "person_key_secret",
+    "pointer_path", "publish", "require", "run_folder", "run_script", "scalar", "snapshot_dir",
+    "snapshot_problem", "snapshot_version", "snapshots", "sql", "stale_reason", "work_dir",
 ]  # fmt: skip

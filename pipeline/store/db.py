@@ -85,6 +85,21 @@ def connect(db: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     return con
 
 
+_UNITS = {
+    "b": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}  # fmt: skip
+
+
+def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
+    """DuckDB's memory limit on ``con`` in bytes (it reports e.g. '1.3 GiB')."""
+    text = scalar(con, "SELECT current_setting('memory_limit')")
+    match = re.fullmatch(r"\s*([\d.]+)\s*([A-Za-z]*)\s*", str(text))
+    if not match or match.group(2).lower() not in _UNITS:
+        raise ValueError(f"DuckDB's memory limit {text!r} is not a size")
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower() or "b"])
+
+
 def work_dir(db: Path) -> Path:
     """An empty folder beside the store for an import's temporary files (transcoded copies).
 
