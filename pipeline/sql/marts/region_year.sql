@@ -40,16 +40,11 @@ base AS (
     FROM flagged AS f
     ANTI JOIN person_year AS py USING (person_id, year)
 ),
-levels AS (
-    SELECT 0 AS level, '' AS code, NULL AS parent_code, * FROM base
-    UNION ALL SELECT 1, substr(village_code, 1, 2), '', * FROM base
-    UNION ALL SELECT 2, substr(village_code, 1, 4), substr(village_code, 1, 2), * FROM base
-    UNION ALL SELECT 3, substr(village_code, 1, 6), substr(village_code, 1, 4), * FROM base
-    UNION ALL SELECT 4, substr(village_code, 1, 9), substr(village_code, 1, 6), * FROM base
-    UNION ALL SELECT 5, village_code, substr(village_code, 1, 9), * FROM base
-),
-rolled AS (
-    SELECT level, code, any_value(parent_code) AS parent_code, year,
+-- Figures per village first, then summed up the levels (all of them add up; the median is
+-- region_oop_median's): every person-year copied once per level (9M rows at 1M people) and
+-- grouped at once ran out of memory under 140 MB and took longer.
+villages AS (
+    SELECT village_code, year,
            count(*) FILTER (WHERE NOT only_flagged) AS people,
            count(*) FILTER (WHERE on_roster) AS roster_people,
            count(*) FILTER (WHERE on_roster AND enrolled_active) AS enrolled_active,
@@ -58,15 +53,46 @@ rolled AS (
            -- the contract's fixed line (Heilongjiang, 10,000 yuan), shown beside the rules' list
            count(*) FILTER (WHERE oop > 10000) AS over_line,
            sum(claims) AS claims,
-           CAST(sum(total_cost) AS DECIMAL(18,2)) AS total_cost,
-           CAST(sum(basic_paid) AS DECIMAL(18,2)) AS basic_paid,
-           CAST(sum(critical_paid) AS DECIMAL(18,2)) AS critical_paid,
-           CAST(sum(assistance_paid) AS DECIMAL(18,2)) AS assistance_paid,
-           CAST(sum(other_paid) AS DECIMAL(18,2)) AS other_paid,
-           CAST(sum(oop) AS DECIMAL(18,2)) AS oop
-    FROM levels
-    WHERE level = 0 OR code <> ''
-    GROUP BY level, code, year
+           sum(total_cost) AS total_cost,
+           sum(basic_paid) AS basic_paid,
+           sum(critical_paid) AS critical_paid,
+           sum(assistance_paid) AS assistance_paid,
+           sum(other_paid) AS other_paid,
+           sum(oop) AS oop
+    FROM base
+    GROUP BY village_code, year
+),
+rolled AS (
+    SELECT CAST(lv.level AS INTEGER) AS level,
+           CASE WHEN lv.level = 5 THEN v.village_code
+                ELSE region_prefix(v.village_code, lv.level) END AS code,
+           CASE WHEN lv.level > 0 THEN region_prefix(v.village_code, lv.level - 1) END
+               AS parent_code,
+           v.year,
+           CAST(sum(v.people) AS BIGINT) AS people,
+           CAST(sum(v.roster_people) AS BIGINT) AS roster_people,
+           CAST(sum(v.enrolled_active) AS BIGINT) AS enrolled_active,
+           CAST(sum(v.flagged) AS BIGINT) AS flagged,
+           CAST(sum(v.flagged_new) AS BIGINT) AS flagged_new,
+           CAST(sum(v.over_line) AS BIGINT) AS over_line,
+           sum(v.claims) AS claims,
+           CAST(sum(v.total_cost) AS DECIMAL(18,2)) AS total_cost,
+           CAST(sum(v.basic_paid) AS DECIMAL(18,2)) AS basic_paid,
+           CAST(sum(v.critical_paid) AS DECIMAL(18,2)) AS critical_paid,
+           CAST(sum(v.assistance_paid) AS DECIMAL(18,2)) AS assistance_paid,
+           CAST(sum(v.other_paid) AS DECIMAL(18,2)) AS other_paid,
+           CAST(sum(v.oop) AS DECIMAL(18,2)) AS oop
+    FROM villages AS v
+    CROSS JOIN range(6) AS lv(level)
+    WHERE lv.level = 0 OR v.village_code <> ''
+    GROUP BY ALL
+),
+-- The people's households, where they live (person_year alone: the flagged rows without one
+-- are no household's members)
+members AS (
+    SELECT year, household_id, coalesce(village_code, '') AS village_code
+    FROM person_year
+    WHERE household_id IS NOT NULL
 ),
 -- Households per region: a distinct count over every level's rows cost 1.7 s at 1M people
 -- (3.9M groups). A household whose members all live in one village counts once for that
@@ -75,8 +101,7 @@ rolled AS (
 household_villages AS (
     SELECT year, household_id, min(village_code) AS first_village,
            max(village_code) AS last_village
-    FROM base
-    WHERE household_id IS NOT NULL AND NOT only_flagged
+    FROM members
     GROUP BY year, household_id
 ),
 one_village AS (
@@ -98,7 +123,7 @@ household_counts AS (
            CASE WHEN lv.level = 5 THEN b.village_code
                 ELSE region_prefix(b.village_code, lv.level) END AS code,
            b.year, count(DISTINCT b.household_id)
-    FROM (SELECT * FROM base WHERE NOT only_flagged) AS b
+    FROM members AS b
     SEMI JOIN (SELECT year, household_id FROM household_villages
                WHERE first_village <> last_village) AS s USING (year, household_id)
     CROSS JOIN range(6) AS lv(level)

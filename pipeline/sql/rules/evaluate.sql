@@ -74,7 +74,11 @@ ranked AS (
                     + CASE WHEN pp.n_rules >= sp.rules_to_raise THEN 1 ELSE 0 END) AS rank
     FROM per_person AS pp
     CROSS JOIN severity_policy AS sp
-    LEFT JOIN people AS p USING (person_id)  -- people joined once
+    -- people joined once, narrowed to those with a rule fired first (a hash table on every
+    -- person ran out of memory under 140 MB at 1M people)
+    LEFT JOIN (SELECT * FROM people
+               SEMI JOIN (SELECT person_id FROM fired) AS f USING (person_id)) AS p
+        USING (person_id)
 )
 -- A severity above the highest of the rules that fired says why, after the rules' explanations
 -- (a person 高 whose rules each say 中 read as an error): "风险等级 中 → 高：低保对象；同时触发
