@@ -150,7 +150,8 @@ def drop_weekly(con: duckdb.DuckDBPyConnection) -> None:
 def _write_built(con: duckdb.DuckDBPyConnection, model: str, built: Built, weekly: bool) -> None:
     """Write a build view to its table: all of it, or in place of the touched rows."""
     order = f" ORDER BY {built.order}" if built.order else ""
-    if not weekly and order and _sort_apart(con):
+    apart = bool(order) and _sort_apart(con)
+    if not weekly and apart:
         # Written first, then sorted: computed and sorted in one statement, the joins' hash
         # tables and the sort held memory together (mart_person_year at 1M people needed
         # 400 MB; 250 MB passed in two steps).
@@ -173,7 +174,11 @@ def _write_built(con: duckdb.DuckDBPyConnection, model: str, built: Built, weekl
         con.execute(
             f"DELETE FROM {built.table} WHERE {built.key} IN (SELECT {built.key} FROM {narrow})"
         )
-        con.execute(f"INSERT INTO {built.table} SELECT * FROM {model}_build{order}")
+        # Appended sorted; or, with many claim rows (see _sort_apart), unsorted (the next full
+        # build, after REBUILD_SHARE, sorts them): 1M touched people of 10M sorted in the same
+        # statement ran out of memory.
+        appended = "" if apart else order
+        con.execute(f"INSERT INTO {built.table} SELECT * FROM {model}_build{appended}")
         if model == "people":  # their households now count as touched too
             con.execute(
                 """INSERT INTO touched_households
