@@ -9,7 +9,7 @@ from pipeline.store.files import build_order
 
 # Built after every rule run, each after the marts it reads (its `-- reads:` line).
 MARTS = tuple(build_order("marts"))
-CASE_MARTS = ("case_status", "watch_page")  # what an export or a return changes
+CASE_MARTS = ("case_status", "watch_order", "watch_page")  # what an export or a return changes
 
 
 def build_marts(con: duckdb.DuckDBPyConnection) -> None:

@@ -1,22 +1,7 @@
--- reads: person_year, watchlist, region_names
+-- reads: person_year, watchlist, region_names, region_oop_median
 -- Every drill level's figures per region and year, computed once per import (after the rules
 -- ran) so that each click of the dashboard reads a few rows: level 0 national (code ''),
 -- 1 province (2 digits), 2 city (4), 3 county (6), 4 township (9), 5 village (12).
--- The median OOP per region, level by level: a median keeps every value of its group in
--- memory, and all six levels in one grouping held 9M values at 1M people (out of memory under
--- 250 MB; at 10M people under the default limit). One level at a time holds a sixth.
-CREATE OR REPLACE TEMP MACRO level_oop_median(lv) AS TABLE
-    SELECT lv AS level, region_prefix(coalesce(village_code, ''), lv) AS code, year,
-           CAST(median(oop) AS DECIMAL(14,2)) AS oop_median
-    FROM person_year
-    WHERE lv = 0 OR coalesce(village_code, '') <> ''
-    GROUP BY ALL;
-CREATE OR REPLACE TEMP TABLE region_oop_median AS FROM level_oop_median(0);
-INSERT INTO region_oop_median FROM level_oop_median(1);
-INSERT INTO region_oop_median FROM level_oop_median(2);
-INSERT INTO region_oop_median FROM level_oop_median(3);
-INSERT INTO region_oop_median FROM level_oop_median(4);
-INSERT INTO region_oop_median FROM level_oop_median(5);
 CREATE OR REPLACE TABLE region_year AS
 -- Flagged people are the current watch-list's person-years, placed where their list entry
 -- places them: the one definition every page uses (the overview, the watch-list, the export and
@@ -149,5 +134,3 @@ LEFT JOIN households AS h ON h.level = r.level AND h.code = r.code AND h.year = 
 LEFT JOIN region_oop_median AS m ON m.level = r.level AND m.code = r.code AND m.year = r.year
 LEFT JOIN region_names AS n ON n.code = r.code AND n.level = r.level
 ORDER BY r.level, r.code, r.year;
-DROP TABLE region_oop_median;
-DROP MACRO TABLE level_oop_median;
