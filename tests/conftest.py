@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from pipeline import flow, schema
+from pipeline import flow, schema, store
 from pipeline.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -78,6 +78,17 @@ def staging(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     if request.param == "disk":
         monkeypatch.setattr(flow, "STAGE_ON_DISK_BEYOND", -1.0)
     return request.param
+
+
+@pytest.fixture(params=["whole", "pieces"])
+def memory_pieces(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Run the test twice: as a store that fits memory, and as one with more claim rows than
+    the memory limit allows (10M people), where work that scales with the claims is cut into
+    pieces (here 3): the sorted models written apart, the window rules' people in batches."""
+    if request.param == "whole":
+        return 1
+    monkeypatch.setattr(store, "pieces", lambda _con, _rows, _bytes_per_row: 3)
+    return 3
 
 
 @pytest.fixture

@@ -220,7 +220,7 @@ def test_new_continuing_and_leaving_after_a_reversal(tmp_path, db, query):
     ) == [(reversed_, "left", "reversal", Decimal("12000.00"), Decimal("0.00"))]
 
 
-def test_projected_needs_pace_and_history(tmp_path, db, query):
+def test_projected_needs_pace_and_history(tmp_path, db, query, memory_pieces):
     fast, single = make_id(1), make_id(2)
     people(tmp_path / "w", [(fast, "甲", "H1", HLJ_COUNTY, "monitored", ""),
                             (single, "乙", "H2", HLJ_COUNTY, "monitored", "")])  # fmt: skip

@@ -45,7 +45,7 @@ def flags(query) -> dict[tuple[str, str], tuple]:
     )}  # fmt: skip
 
 
-def test_rolling_window_stay_and_category_lines(tmp_path, db, query, switched_on):
+def test_rolling_window_stay_and_category_lines(tmp_path, db, query, switched_on, memory_pieces):
     """Data's date 2026-11-20 (the latest claim). Rolling: 90 days back, 80% of 17,677.00 =
     14,141.60 (2025's figure is the 2023 one too). Stay: monitored 6,000. Category line:
     monitored 10,000, out_of_poverty 26,000."""

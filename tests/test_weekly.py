@@ -153,13 +153,12 @@ def rows(db: Path, query: str, params: list | None = None) -> list[tuple]:
         con.close()
 
 
-@pytest.mark.parametrize("sort_apart", [False, True])
 def test_generated_weeks_updated_in_place_equal_a_full_rebuild(
-    tmp_path, db, cli, weekly_always, monkeypatch, sort_apart
+    tmp_path, db, cli, weekly_always, memory_pieces
 ):
-    """``sort_apart``: as a store with more claim rows than memory allows (10M people), the
-    sorted models are written then sorted in two statements, and weekly rows appended unsorted."""
-    monkeypatch.setattr(build, "SORT_APART_BYTES_PER_CLAIM", 10**12 if sort_apart else 0)
+    """``memory_pieces``: also as a store with more claim rows than memory allows (10M people):
+    the sorted models written then sorted, weekly rows appended unsorted, the window rules'
+    people in batches."""
     assert cli("generate", "--out", tmp_path / "x", "--people", "1500", "--weeks", "4",
                "--as-of", "2026-11-20").exit_code == 0  # fmt: skip
     flow.ingest([tmp_path / "x" / "week01"], db)

@@ -197,7 +197,7 @@ SORT_APART_BYTES_PER_CLAIM = 64
 def _sort_apart(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the sorted models are written, then sorted, in two statements (see above)."""
     claims = scalar(con, "SELECT count(*) FROM claim_log")
-    return claims * SORT_APART_BYTES_PER_CLAIM > store.memory_limit_bytes(con)
+    return store.pieces(con, claims, SORT_APART_BYTES_PER_CLAIM) > 1
 
 
 def _count_touched(con: duckdb.DuckDBPyConnection, touched: int | None) -> None:

@@ -165,12 +165,12 @@ def evaluate(
     if incremental:  # the moving kinds first, for everyone: who they flag widens the scope
         for kind in moving:
             if kind in kinds:
-                store.run_script(con, f"rules/{kind}.sql")
+                _run_kind(con, kind)
         store.run_script(con, "rules/rule_scope.sql")
     replay_assistance(con)  # before the rules: assistance_shortfall reads it
     for kind in kinds:
         if not (incremental and kind in moving):
-            store.run_script(con, f"rules/{kind}.sql")
+            _run_kind(con, kind)
     # TODO(performance): the marts (region_year, watch_page, case_status) are still rebuilt
     # whole, about 3.6 s of a 1M-people weekly import (README "Performance"); update them per
     # touched region, and keep the watch-list page's order in its query instead of storage.
@@ -186,6 +186,29 @@ ASSIST_CLAIMS_PER_BATCH = 5_000_000  # claims scanned per batch (about a quarter
 # read everyone, and after a weekly import that moved the date run first so that who they flag
 # widens the scope (one that did not move it decides them for its scope alone).
 MOVING_KINDS = ("projected", "rolling_window", "household_net_income")
+
+
+# Kinds whose window totals (setup.sql's window_oop) are per person, and the memory they need per
+# claim: with more claims than the memory limit allows, their people go through in batches (a
+# weekly import at 10M people ran out of memory in projected's join of 5.2M people's totals).
+# household_net_income sums a household's members and runs whole.
+BATCHED_KINDS = ("projected", "rolling_window")
+WINDOW_BYTES_PER_CLAIM = 64
+
+
+def _run_kind(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+    """Run one rule kind's SQL, for its people in batches where it reads per-person window
+    totals of more claims than memory allows."""
+    batches = 1
+    if kind in BATCHED_KINDS:
+        claims = con.execute("SELECT count(*) FROM claim_log").fetchall()[0][0]
+        batches = store.pieces(con, claims, WINDOW_BYTES_PER_CLAIM)
+    con.execute("SET VARIABLE window_batches = ?", [batches])
+    for batch in range(batches):
+        con.execute("SET VARIABLE window_batch = ?", [batch])
+        store.run_script(con, f"rules/{kind}.sql")
+    con.execute("SET VARIABLE window_batches = 1")
+    con.execute("SET VARIABLE window_batch = 0")
 
 
 def kinds_in_force(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -13,6 +13,7 @@ from pipeline.store.db import (
     missing_store,
     open_store,
     other_stores,
+    pieces,
     require,
     scalar,
     work_dir,
@@ -38,6 +39,7 @@ __all__ = [
     "close_and_publish", "code_macros", "connect", "current_snapshot", "index_claim_rows",
     "last_good_snapshot", "mark_demo", "memory_limit_bytes", "missing_store", "models_version",
     "open_store", "other_stores", "person_key", "person_key_macro", "person_key_secret",
-    "pointer_path", "publish", "require", "run_folder", "run_script", "scalar", "snapshot_dir",
-    "snapshot_problem", "snapshot_version", "snapshots", "sql", "stale_reason", "work_dir",
+    "pieces", "pointer_path", "publish", "require", "run_folder", "run_script", "scalar",
+    "snapshot_dir", "snapshot_problem", "snapshot_version", "snapshots", "sql", "stale_reason",
+    "work_dir",
 ]  # fmt: skip

@@ -100,6 +100,12 @@ def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
     return int(float(match.group(1)) * _UNITS[match.group(2).lower() or "b"])
 
 
+def pieces(con: duckdb.DuckDBPyConnection, rows: int, bytes_per_row: int) -> int:
+    """Into how many pieces work over ``rows`` rows, needing ``bytes_per_row`` each, is cut so
+    that a piece fits DuckDB's memory limit (1 when all of it fits)."""
+    return max(1, -(-rows * bytes_per_row // memory_limit_bytes(con)))
+
+
 def work_dir(db: Path) -> Path:
     """An empty folder beside the store for an import's temporary files (transcoded copies).
 

@@ -86,7 +86,11 @@ JOIN (SELECT DISTINCT window_days FROM rule_params WHERE kind = k AND enabled) A
     ON c.settle_date > (SELECT as_of FROM eval_params) - to_days(w.window_days)
 WHERE c.settle_date > since AND c.settle_date <= (SELECT as_of FROM eval_params)
   AND (NOT year_only OR c.year = year((SELECT as_of FROM eval_params)))
+  -- people in batches, as the replay (pipeline/rules/evaluation.py, WINDOW_BYTES_PER_CLAIM)
+  AND hash(c.person_id) % getvariable('window_batches') = getvariable('window_batch')
 GROUP BY c.person_id, w.window_days;
+SET VARIABLE window_batches = 1;
+SET VARIABLE window_batch = 0;
 
 -- What the kinds whose window moves with the data's date read (projected, rolling_window,
 -- household_net_income): everyone; after a weekly import that did not move the data's date,
