@@ -460,7 +460,10 @@ def _lines_from_order(
     with index i is pushed down by the number of used lines with at most i rows before them.
     """
     clean = f"{home}.clean_{file_id}"
-    base = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {clean}").fetchall()[0][0]
+    if home == "temp":
+        base = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {clean}").fetchall()[0][0]
+    else:  # staged in a file whose transaction commits later: its rowids change then
+        base = f"(SELECT coalesce(min(rowid), 0) FROM {clean})"
     index = f"rowid - {base}"
     if not used:
         con.execute(
