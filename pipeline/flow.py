@@ -142,8 +142,6 @@ def ingest(
     work = store.work_dir(db)
     try:
         report = _ingest(con, sources, noted, command, hooks, ruleset, within, work)
-        noted("indexing the new claim rows")
-        store.index_claim_rows(con)  # after COMMIT: the new rows' rowids are final now
     except duckdb.OutOfMemoryException as exc:
         con.close()
         raise ImportOutOfMemory(steps[-1], store.db.MEMORY_LIMIT, str(exc)) from None
@@ -241,6 +239,7 @@ def _ingest(
     except BaseException:
         with contextlib.suppress(duckdb.Error):  # a failed disk may have closed the database
             con.execute("ROLLBACK")
+            store.segments.remove_orphans(con)  # the segment this import wrote, if any
         raise
     finally:
         with contextlib.suppress(duckdb.Error):

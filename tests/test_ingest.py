@@ -212,13 +212,13 @@ def test_correction_replaces_and_reversals_cancel_in_either_order(tmp_path, db, 
     assert oop_of(query, P1) == Decimal("600.00")
     assert query("SELECT count(*) FROM claim_rows WHERE claim_id = 'C99'") == [(1,)]
 
-    # Each import listed its own claim_log rows for the person page's lookup by rowid ...
-    assert query("SELECT person_id, year, log_rows FROM claim_person_rows ORDER BY log_rows") == [
-        (P1, 2026, [0, 1, 2]),
-        (P1, 2026, [3, 4, 5]),
-        (P1, 2026, [6]),
-    ]
-    # ... which finds the claims in force: C1 as corrected and C3 (C2 and C99 are reversed)
+    # Each import wrote its claim rows once, as a segment of its own (sorted by person_id) ...
+    assert query("SELECT import_id, rows, first_file, last_file FROM claim_segments") == [
+        (1, 3, 1, 1), (2, 3, 3, 3), (3, 1, 4, 4)
+    ]  # fmt: skip
+    assert query("SELECT person_id, year, len(log_rows) FROM claim_person_rows") == [(P1, 2026, 7)]
+    # ... where the person page finds the claims in force: C1 as corrected and C3 (C2 and C99
+    # are reversed)
     found = data.person_claims(str(store.current_snapshot(db)), P1, 2026)
     assert list(found["claim_id"]) == ["C1", "C3"]
     assert list(found["oop"]) == [Decimal("300.00"), Decimal("300.00")]
@@ -441,7 +441,10 @@ def _big_claims(path: Path, rows: int) -> None:
 
 
 @pytest.mark.slow
-def test_killed_import_leaves_the_store_as_it_was(tmp_path, db, query):
+@pytest.mark.parametrize("moment", ["storing claims", "claims: corrections"])
+def test_killed_import_leaves_the_store_as_it_was(tmp_path, db, query, moment):
+    """Killed while its claims' segment is written, or after it was written and before the
+    COMMIT: the store is as it was, and the next opening removes the file no one lists."""
     roster(tmp_path / "w1" / "roster.csv", [(P1, "张三", "H1", VILLAGE, "dibao")])
     claims(
         tmp_path / "w1" / "claims.csv",
@@ -463,13 +466,17 @@ def test_killed_import_leaves_the_store_as_it_was(tmp_path, db, query):
     )
     assert proc.stderr is not None
     for line in proc.stderr:
-        if "storing claims" in line:
+        if moment in line:
             break
     time.sleep(0.2)
     assert proc.poll() is None, "the import finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert query(state) == before
+    segments = db.with_name(db.name + ".segments")
+    assert "claims-00000002.parquet" in {p.name for p in segments.iterdir()}, "killed too late"
+    store.open_store(db).close()
+    assert sorted(p.name for p in segments.iterdir()) == ["claims-00000001.parquet"]
     report = flow.ingest([tmp_path / "w2"], db)
     assert report.files[0].rows_loaded == 4_000_000
     assert query("SELECT claims FROM person_year") == [(4_000_001,)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import queue
+import shutil
 import subprocess
 import sys
 import threading
@@ -258,21 +259,33 @@ def test_streamlit_command_line() -> None:
     assert flags["--client.disableDataExport"] == "true", "no unlogged CSV of a table of people"
 
 
-def test_a_store_with_a_claim_rows_table_moves_to_the_claim_log(tmp_path: Path) -> None:
-    """Stores made before claim_log kept claims in a table claim_rows: opened again, the rows
-    move to claim_log, claim_rows becomes the view of the rows in force, every model is rebuilt."""
+@pytest.mark.parametrize("table", ["claim_rows", "claim_log"])
+def test_a_store_with_its_claims_in_a_table_moves_them_to_a_segment(
+    tmp_path: Path, table: str
+) -> None:
+    """Stores made before segments kept the claims in a table claim_log (before that, in a
+    table claim_rows) and their rowids per person-year in a table claim_person_rows: opened
+    again, the rows move without loss to segment 0, claim_log becomes the view over the
+    segments, claim_rows the view of the rows in force, and every model is rebuilt."""
     import duckdb
 
     db = tmp_path / "store.duckdb"
     flow.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db)
+    every_row = "SELECT * EXCLUDE (extra) FROM claim_log ORDER BY file_id, line"
     con = duckdb.connect(str(db))  # make it look like an older store
-    con.execute("DROP VIEW claim_rows")
-    con.execute("DROP VIEW claims_effective")
-    con.execute("ALTER TABLE claim_log RENAME TO claim_rows")
-    con.execute("DROP TABLE claim_person_rows")  # nor had it the person-year row lists
-    con.execute("DELETE FROM meta WHERE key = 'claim_rows_indexed'")
+    rows = con.execute(every_row).fetchall()
+    con.execute(f"CREATE TABLE old_claims AS {every_row}")
+    con.execute("ALTER TABLE old_claims ADD COLUMN extra JSON")
+    for view in ("claim_rows", "claims_effective", "claim_person_rows", "claim_log"):
+        con.execute(f"DROP VIEW {view}")
+    con.execute("DROP TABLE claim_segments")
+    con.execute("DROP TABLE claim_columns")
+    con.execute(f"ALTER TABLE old_claims RENAME TO {table}")
+    con.execute("CREATE TABLE claim_person_rows (person_id VARCHAR, year INTEGER, x BIGINT[])")
+    con.execute("INSERT INTO meta VALUES ('claim_rows_indexed', '3')")
     con.execute("UPDATE meta SET value = 'older' WHERE key = 'models_version'")
     con.close()
+    shutil.rmtree(db.with_name(db.name + ".segments"))
     old = store.publish(db)
     snapshot = serve.ensure_snapshot(db, folder=tmp_path / "nothing", echo=lambda _: None)
     assert snapshot != old
@@ -284,13 +297,23 @@ def test_a_store_with_a_claim_rows_table_moves_to_the_claim_log(tmp_path: Path) 
         ).fetchall()
     )
     assert kinds == {
-        "claim_log": "table", "claim_rows_superseded": "table", "claim_rows": "view",
-        "claims_effective": "view", "claim_person_rows": "table",
+        "claim_log": "view", "claim_columns": "table", "claim_segments": "table",
+        "claim_rows_superseded": "table", "claim_rows": "view", "claims_effective": "view",
+        "claim_person_rows": "view",
     }  # fmt: skip
+    assert con.execute(every_row).fetchall() == rows
+    assert con.execute("SELECT count(*) FROM claim_columns").fetchall() == [(0,)]
+    assert con.execute("SELECT import_id, rows FROM claim_segments").fetchall() == [(0, 3)]
+    assert con.execute("SELECT count(*) FROM meta WHERE key = 'claim_rows_indexed'").fetchall() == [
+        (0,)
+    ]
     assert con.execute("SELECT count(*) FROM claims_effective").fetchall() == [(3,)]
     listed = "SELECT count(*), sum(len(log_rows)) FROM claim_person_rows"
     assert con.execute(listed).fetchall() == [(3, 3)]  # three people, a claim each
     con.close()
+    assert sorted(p.name for p in db.with_name(db.name + ".segments").iterdir()) == [
+        "claims-00000000.parquet"
+    ]
 
 
 # ---------------------------------------------------------------- publishing catches up

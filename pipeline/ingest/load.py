@@ -14,7 +14,7 @@ import duckdb
 
 from pipeline.ingest import read
 from pipeline.ingest.discover import ImportRefused
-from pipeline.store import run_script, scalar, sql
+from pipeline.store import run_script, scalar, segments, sql
 
 Notify = Callable[[str], None]
 
@@ -54,9 +54,11 @@ def load_kind(
                     ],
                 )
     good = f"SELECT * EXCLUDE (reason, detail, raw) FROM clean_{kind} WHERE reason IS NULL"
-    table = "claim_log" if kind == "claims" else f"{kind}_rows"
     has_old = kind == "claims" and scalar(con, "SELECT count(*) > 0 FROM claim_log")
-    con.execute(f"INSERT INTO {table} {good}")
+    if kind == "claims":  # the import's segment: in claim_log from now on (at COMMIT for others)
+        segments.write(con, import_id, good)
+    else:
+        con.execute(f"INSERT INTO {kind}_rows {good}")
     # The typed copies are stored now; free their memory for what follows. (Copies staged in
     # an attached file stay until the import ends: this transaction writes the store only.)
     con.execute(f"DROP VIEW clean_{kind}")
@@ -75,8 +77,8 @@ def _resolve_corrections(
     """A claim_id seen again replaces the earlier row: that row is listed in
     claim_rows_superseded (and so leaves the view claim_rows); claim_log only grows.
 
-    The import's valid rows are in claim_log already (one parallel insert, and the staged
-    copies of the files are gone: grouping 10M claim_ids over the staged files cost 3.7 s). A
+    The import's valid rows are in claim_log already (its segment, and the staged copies of
+    the files are gone: grouping 10M claim_ids over the staged files cost 3.7 s). A
     row whose claim_id another person holds is rejected (``_reject_conflicts``) and taken out
     again; such rows are rare, and only an import that has some pays for the delete.
     ``has_old``: the store held claims before this import.
@@ -107,7 +109,7 @@ def _resolve_corrections(
     # Another person's row is possible only against the store or where one claim_id of the
     # batch names several people: a first import of several weeks (corrections of one person's
     # claims) skips the check.
-    if (has_old or split) and _reject_conflicts(con, items, import_id, first):
+    if (has_old or split) and _reject_conflicts(con, items, import_id):
         _find_repeated(con)  # without the rows taken out
     if has_old:
         con.execute(
@@ -181,11 +183,12 @@ def _find_repeated(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _reject_conflicts(
-    con: duckdb.DuckDBPyConnection, items: list[read.Staged], import_id: int, first: int
+    con: duckdb.DuckDBPyConnection, items: list[read.Staged], import_id: int
 ) -> bool:
     """Reject the rows whose claim_id another person holds (sql/checks/claim_conflicts.sql),
-    with their source text, and take them out of claim_log (the import's rows: file_id >=
-    ``first``). True if there were any. The holders in the store are ``old_claims``'s."""
+    with their source text, and take them out of the import's segment (written again without
+    them: it is not in force yet). True if there were any. The holders in the store are
+    ``old_claims``'s."""
     con.execute(
         "CREATE OR REPLACE TEMP VIEW stored_claims AS SELECT claim_id, person_id FROM old_claims"
     )
@@ -231,10 +234,7 @@ def _reject_conflicts(
             raw_texts,
         ],
     )
-    con.execute(
-        f"""DELETE FROM claim_log WHERE file_id >= {first}
-        AND (file_id, line) IN (SELECT (file_id, line) FROM claim_conflicts)"""
-    )
+    segments.rewrite_without(con, import_id, "claim_conflicts")
     return True
 
 

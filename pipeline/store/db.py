@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline import schema
-from pipeline.store import keys
+from pipeline.store import keys, segments
 from pipeline.store.files import run_folder, run_script
 from pipeline.store.snapshots import snapshot_dir
 
@@ -133,10 +133,13 @@ def open_store(db: Path) -> duckdb.DuckDBPyConnection:
     db.parent.mkdir(parents=True, exist_ok=True)
     con = connect(db)
     _claim_log_migration(con)
+    segments.migrate(con)
     run_folder(con, "ddl")  # the tables (sql/ddl/, one per file)
+    segments.relocate(con)
+    segments.remove_orphans(con)  # a killed import's segment
+    segments.define_view(con)
     _watch_entries_migration(con)
     run_folder(con, "views")  # the views over them (sql/views/)
-    index_claim_rows(con)
     if con.execute("SELECT count(*) FROM divisions").fetchall()[0][0] == 0:
         _load_reference(con)
     _sync_codes(con)
@@ -145,31 +148,6 @@ def open_store(db: Path) -> duckdb.DuckDBPyConnection:
     keys.person_key_macro(con, keys.person_key_secret(con))
     keys.migrate_case_keys(con)
     return con
-
-
-def index_claim_rows(con: duckdb.DuckDBPyConnection) -> None:
-    """List the claim_log rows not yet listed in claim_person_rows, per person-year.
-
-    Runs after an import's COMMIT (inside the transaction, new rows have provisional rowids) and
-    when a store is opened, so an older store, or one whose import stopped right after COMMIT,
-    is completed; meta 'claim_rows_indexed' is the first rowid not listed yet.
-    """
-    done = con.execute("SELECT value FROM meta WHERE key = 'claim_rows_indexed'").fetchall()
-    start = int(done[0][0]) if done else 0
-    end = con.execute("SELECT coalesce(max(rowid) + 1, 0) FROM claim_log").fetchall()[0][0]
-    if end <= start:
-        return
-    con.execute("BEGIN TRANSACTION")
-    con.execute(
-        """INSERT INTO claim_person_rows
-        SELECT person_id, year(settle_date), list(rowid ORDER BY rowid)
-        FROM claim_log WHERE rowid >= ? AND rowid < ?
-        GROUP BY ALL ORDER BY person_id""",
-        [start, end],
-    )
-    con.execute("DELETE FROM meta WHERE key = 'claim_rows_indexed'")
-    con.execute("INSERT INTO meta VALUES ('claim_rows_indexed', ?)", [str(end)])
-    con.execute("COMMIT")
 
 
 def _claim_log_migration(con: duckdb.DuckDBPyConnection) -> None:

@@ -74,7 +74,8 @@ def publish(db: Path) -> Path:
         target = folder / f"snap-{stamp}.duckdb"
         partial = target.with_suffix(".partial")
         pointer = pointer_path(db)
-        tmp = pointer.with_suffix(".tmp")
+        # (not DB.tmp: DuckDB's spill folder, which an import killed while spilling leaves)
+        tmp = pointer.with_name(pointer.name + ".partial")
         try:
             shutil.copyfile(db, partial)
             with open(partial, "rb+") as fh:
