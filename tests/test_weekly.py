@@ -621,6 +621,9 @@ def test_an_import_that_loads_no_row_leaves_the_list_as_it_stands(tmp_path, db, 
                                                   "100.00", "0", "0", "0")])  # fmt: skip
     assert flow.ingest([bad], db).list_stands == runs[0]
     assert rows(db, "SELECT count(*) FROM rule_runs")[0][0] == runs[1]
+    # and no claim segment for an import without a claim row (weeks 01 and 02 have theirs)
+    assert rows(db, "SELECT import_id FROM claim_segments ORDER BY 1") == [(1,), (2,)]
+    assert len(list(db.with_name(db.name + ".segments").iterdir())) == 2
 
     # other rules: a run, though no row came
     changed = tmp_path / "rules"

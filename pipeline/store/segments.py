@@ -108,9 +108,16 @@ def _path(con: duckdb.DuckDBPyConnection, import_id: int, suffix: str = "") -> P
 
 def write(con: duckdb.DuckDBPyConnection, import_id: int, rows_sql: str, suffix: str = "") -> Path:
     """Write the claim rows ``rows_sql`` selects as the segment of ``import_id``, list it and
-    define ``claim_log`` again (inside the caller's transaction: in force at its COMMIT)."""
+    define ``claim_log`` again (inside the caller's transaction: in force at its COMMIT).
+    None when there are no rows: no file."""
     path = _path(con, import_id, suffix)
-    _register(con, import_id, path, _write_file(con, path, rows_sql))
+    counts = _write_file(con, path, rows_sql)
+    if counts[0] == 0:  # files with no valid claim row (a header alone): no segment
+        path.unlink()
+        con.execute("DELETE FROM claim_segments WHERE import_id = ?", [import_id])
+        define_view(con)
+        return None
+    _register(con, import_id, path, counts)
     return path
 
 
