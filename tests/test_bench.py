@@ -9,8 +9,8 @@ import duckdb
 
 NUMBERS = (
     "ingest_s", "ingest_peak_rss_mb", "floor_read_s", "pandas_s", "pandas_peak_rss_mb",
-    "weekly_s", "rules_s", "db_mb", "cat_s", "replay_s", "whatif_s", "polars_s",
-    "polars_peak_rss_mb", "empty_week_s", "publish_s",
+    "weekly_s", "rules_s", "db_mb", "segments_mb", "snapshot_mb", "cat_s", "replay_s",
+    "whatif_s", "polars_s", "polars_peak_rss_mb", "empty_week_s", "publish_s",
 )  # fmt: skip
 
 
