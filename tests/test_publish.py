@@ -9,13 +9,14 @@ import subprocess
 import sys
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from dashboard import data
 from pipeline import flow, serve, store
-from tests.conftest import CLAIM_HEADER, REPO, ROSTER_HEADER, make_id, write_csv
+from tests.conftest import CLAIM_HEADER, REPO, ROSTER_HEADER, make_id, snapshot_sql, write_csv
 
 OOPWATCH = Path(sys.executable).with_name("oopwatch")  # the installed console script
 PEOPLE = [make_id(i) for i in range(1, 21)]
@@ -298,6 +299,7 @@ def test_a_store_with_its_claims_in_a_table_moves_them_to_a_segment(
     )
     assert kinds == {
         "claim_log": "view", "claim_columns": "table", "claim_segments": "table",
+        "claim_segments_retired": "table",
         "claim_rows_superseded": "table", "claim_rows": "view", "claims_effective": "view",
         "claim_person_rows": "view",
     }  # fmt: skip
@@ -313,6 +315,98 @@ def test_a_store_with_its_claims_in_a_table_moves_them_to_a_segment(
     con.close()
     assert sorted(p.name for p in db.with_name(db.name + ".segments").iterdir()) == [
         "claims-00000000.parquet"
+    ]
+
+
+def test_a_segment_larger_than_memory_sorts_is_written_in_ranges_of_person_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """94M claim rows sorted at once ran out of memory: beyond what memory sorts, a segment is
+    written as part files, each a range of person_id, sorted, the ranges in order."""
+    import duckdb
+
+    monkeypatch.setattr(store, "pieces", lambda _con, _rows, _bytes_per_row: 3)
+    db = tmp_path / "store.duckdb"
+    flow.ingest([week(tmp_path / "w1", 0, 40, roster=True)], db)
+    con = duckdb.connect(str(store.current_snapshot(db)), read_only=True)
+    try:
+        parts = con.execute("SELECT path, rows FROM claim_segments ORDER BY path").fetchall()
+        assert [Path(p).name for p, _ in parts] == [
+            f"claims-00000001-p{i:02d}.parquet" for i in range(3)
+        ]
+        assert sum(rows for _, rows in parts) == 40 and all(rows >= 6 for _, rows in parts)
+        ranges = [
+            con.execute(f"SELECT min(person_id), max(person_id) FROM '{p}'").fetchall()[0]
+            for p, _ in parts
+        ]
+        assert ranges[0][1] < ranges[1][0] and ranges[1][1] < ranges[2][0], ranges
+        for path, _ in parts:  # each sorted
+            ids = [r[0] for r in con.execute(f"SELECT person_id FROM '{path}'").fetchall()]
+            assert ids == sorted(ids)
+        assert con.execute("SELECT sum(claims), sum(oop) FROM person_year").fetchall() == [
+            (40, Decimal("1600.00"))
+        ]
+    finally:
+        con.close()
+
+
+def test_small_segments_are_merged_and_removed_once_no_snapshot_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond MAX_SEGMENTS segments, an import merges the smallest into one (a person's lookup
+    opens every file); the merged files stay while a snapshot lists them, then go."""
+    import duckdb
+
+    monkeypatch.setattr(store.segments, "MAX_SEGMENTS", 2)
+    db = tmp_path / "store.duckdb"
+    folder = db.with_name(db.name + ".segments")
+    flow.ingest([week(tmp_path / "w1", 0, 4, roster=True)], db)
+    flow.ingest([week(tmp_path / "w2", 4, 2)], db)
+    before = store.current_snapshot(db)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "claims-00000001.parquet", "claims-00000002.parquet"
+    ]  # fmt: skip
+    flow.ingest([week(tmp_path / "w3", 6, 3)], db)  # three segments: the two smallest merged
+    names = sorted(p.name for p in folder.iterdir())
+    assert len(names) == 4 and names[1].startswith("claims-00000002-00000003-"), names
+    con = duckdb.connect(str(store.current_snapshot(db)), read_only=True)
+    try:
+        assert con.execute("SELECT import_id, rows FROM claim_segments ORDER BY 1").fetchall() == [
+            (1, 4), (3, 5)
+        ]  # fmt: skip
+        assert con.execute(
+            "SELECT count(*), count(DISTINCT claim_id) FROM claim_log"
+        ).fetchall() == [(9, 9)]
+        assert con.execute("SELECT sum(claims), sum(oop) FROM person_year").fetchall() == [
+            (9, Decimal("360.00"))
+        ]
+        assert con.execute("SELECT retired_by FROM claim_segments_retired").fetchall() == [
+            (3,),
+            (3,),
+        ]
+    finally:
+        con.close()
+    # the snapshot before the merge still reads its files ...
+    con = duckdb.connect(str(before), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM claim_log").fetchall() == [(6,)]
+    finally:
+        con.close()
+    # ... until no kept snapshot lists them: at the next opening, segment 3 goes (only the
+    # snapshot after the merge existed with it) and segment 2 stays (the one before lists it)
+    flow.ingest([week(tmp_path / "w4", 9, 1)], db)
+    names = {p.name for p in folder.iterdir()}
+    assert "claims-00000002.parquet" in names and "claims-00000003.parquet" not in names
+    flow.ingest([week(tmp_path / "w5", 10, 1)], db)
+    names = {p.name for p in folder.iterdir()}
+    assert not {"claims-00000002.parquet", "claims-00000003.parquet"} & names, names
+    # every file left is in force or retired by a later merge that a kept snapshot still reads
+    paths = snapshot_sql(
+        db, "SELECT path FROM claim_segments UNION ALL SELECT path FROM claim_segments_retired"
+    )
+    assert sorted(Path(p).name for (p,) in paths) == sorted(names)
+    assert snapshot_sql(db, "SELECT sum(claims), sum(oop) FROM person_year") == [
+        (11, Decimal("440.00"))
     ]
 
 

@@ -137,6 +137,7 @@ def open_store(db: Path) -> duckdb.DuckDBPyConnection:
     run_folder(con, "ddl")  # the tables (sql/ddl/, one per file)
     segments.relocate(con)
     segments.remove_orphans(con)  # a killed import's segment
+    segments.remove_retired(con)  # merged segments no snapshot reads any more
     segments.define_view(con)
     _watch_entries_migration(con)
     run_folder(con, "views")  # the views over them (sql/views/)
