@@ -12,14 +12,13 @@ file nobody lists, removed when the store is next opened (``remove_orphans``).
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import duckdb
 
 from pipeline import store
 from pipeline.store.files import run_script
-from pipeline.store.snapshots import snapshot_dir
+from pipeline.store.snapshots import fsync, snapshot_dir
 
 SEGMENT_PREFIX = "claims-"
 
@@ -40,14 +39,6 @@ def store_path(con: duckdb.DuckDBPyConnection) -> Path:
 def segment_dir(db: Path) -> Path:
     """Folder of a store's claim segments."""
     return db.with_name(db.name + ".segments")
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _quoted(path: Path | str) -> str:
@@ -85,8 +76,8 @@ def _write_file(con: duckdb.DuckDBPyConnection, path: Path, rows_sql: str) -> tu
     path.parent.mkdir(exist_ok=True)
     path.unlink(missing_ok=True)  # a killed import's file of the same name
     con.execute(f"COPY ({rows_sql} ORDER BY person_id) TO {_quoted(path)} (FORMAT parquet)")
-    _fsync(path)
-    _fsync(path.parent)
+    fsync(path)
+    fsync(path.parent)
     found = con.execute(
         f"SELECT count(*), min(file_id), max(file_id) FROM read_parquet({_quoted(path)})"
     )

@@ -34,7 +34,8 @@ def pointer_path(db: Path) -> Path:
     return db.with_name(db.name + ".current")
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync(path: Path) -> None:
+    """Flush a file or a folder (its entries) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -81,12 +82,12 @@ def publish(db: Path) -> Path:
             with open(partial, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.replace(partial, target)
-            _fsync_dir(folder)
+            fsync(folder)
             tmp.write_text(target.name + "\n", encoding="utf-8")
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, pointer)
-            _fsync_dir(pointer.parent)
+            fsync(pointer.parent)
         except OSError as exc:
             partial.unlink(missing_ok=True)
             tmp.unlink(missing_ok=True)
