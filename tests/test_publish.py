@@ -340,6 +340,7 @@ def test_a_segment_larger_than_memory_sorts_is_written_in_ranges_of_person_id(
             for p, _ in parts
         ]
         assert ranges[0][1] < ranges[1][0] and ranges[1][1] < ranges[2][0], ranges
+        assert not list(db.with_name(db.name + ".segments").glob("*.unsorted"))
         for path, _ in parts:  # each sorted
             ids = [r[0] for r in con.execute(f"SELECT person_id FROM '{path}'").fetchall()]
             assert ids == sorted(ids)
