@@ -45,6 +45,11 @@ def _quoted(path: Path | str) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def _parquet(paths: list) -> str:
+    """``read_parquet`` of these files, as SQL."""
+    return "read_parquet([" + ", ".join(_quoted(p) for p in paths) + "])"
+
+
 def _columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     """claim_log's columns and their types, in order (those of ``claim_columns``)."""
     return con.execute(
@@ -66,8 +71,7 @@ def define_view(con: duckdb.DuckDBPyConnection) -> None:
     select = ", ".join(
         f"CAST({name} AS {kind}) AS {name}" if kind == "JSON" else name for name, kind in columns
     )
-    files = ", ".join(_quoted(p) for p in paths)
-    con.execute(f"CREATE OR REPLACE VIEW claim_log AS SELECT {select} FROM read_parquet([{files}])")
+    con.execute(f"CREATE OR REPLACE VIEW claim_log AS SELECT {select} FROM {_parquet(paths)}")
 
 
 def _write_file(con: duckdb.DuckDBPyConnection, path: Path, rows_sql: str) -> tuple:
@@ -78,9 +82,7 @@ def _write_file(con: duckdb.DuckDBPyConnection, path: Path, rows_sql: str) -> tu
     con.execute(f"COPY ({rows_sql} ORDER BY person_id) TO {_quoted(path)} (FORMAT parquet)")
     fsync(path)
     fsync(path.parent)
-    found = con.execute(
-        f"SELECT count(*), min(file_id), max(file_id) FROM read_parquet({_quoted(path)})"
-    )
+    found = con.execute(f"SELECT count(*), min(file_id), max(file_id) FROM {_parquet([path])}")
     return tuple(found.fetchall()[0])
 
 
@@ -131,7 +133,7 @@ def _write_sorted(
         unsorted = path.with_name(f"{path.stem}.unsorted")
         path.parent.mkdir(exist_ok=True)
         con.execute(f"COPY ({rows_sql}) TO {_quoted(unsorted)} (FORMAT parquet)")
-        source = f"SELECT * FROM read_parquet({_quoted(unsorted)})"
+        source = f"SELECT * FROM {_parquet([unsorted])}"
         written = []
         for number, condition in enumerate(_ranges(con, source, parts)):
             part = path.with_name(f"{path.stem}-p{number:02d}.parquet")
@@ -175,8 +177,7 @@ def rewrite_without(con: duckdb.DuckDBPyConnection, import_id: int, rows: str) -
     (file_id, line) the relation ``rows`` holds; the first files are removed."""
     found = con.execute("SELECT path FROM claim_segments WHERE import_id = ?", [import_id])
     old = [Path(p) for (p,) in found.fetchall()]
-    files = ", ".join(_quoted(p) for p in old)
-    kept = f"SELECT s.* FROM read_parquet([{files}]) AS s ANTI JOIN {rows} USING (file_id, line)"
+    kept = f"SELECT s.* FROM {_parquet(old)} AS s ANTI JOIN {rows} USING (file_id, line)"
     write(con, import_id, kept, suffix="-" + dt.datetime.now().strftime("%H%M%S%f"))
     for path in old:
         path.unlink(missing_ok=True)
@@ -201,11 +202,10 @@ def compact(con: duckdb.DuckDBPyConnection, import_id: int) -> list[Path]:
     ids = [i for i, _, _ in merged]
     paths = [p for _, p, _ in merged]
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S%f")
-    listed = ", ".join(_quoted(p) for p in paths)
     written = _write_sorted(
         con,
         _path(con, min(ids), f"-{max(ids):08d}-{stamp}"),
-        f"SELECT * FROM read_parquet([{listed}])",
+        f"SELECT * FROM {_parquet(paths)}",
     )
     con.execute(
         "INSERT INTO claim_segments_retired SELECT path, ?, ? FROM claim_segments "
