@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
 
 import duckdb
 
@@ -13,6 +14,7 @@ from pipeline import store
 from pipeline.models import build_marts
 from pipeline.rules import assistance
 from pipeline.rules.ruleset import KINDS, RuleSet, resolve
+from pipeline.store import segments
 
 _RULE_ROW_TYPES = {
     "region_code": "VARCHAR", "rule_id": "VARCHAR", "version": "BIGINT", "kind": "VARCHAR",
@@ -203,12 +205,31 @@ def _run_kind(con: duckdb.DuckDBPyConnection, kind: str) -> None:
     if kind in BATCHED_KINDS:
         claims = con.execute("SELECT count(*) FROM claim_log").fetchall()[0][0]
         batches = store.pieces(con, claims, WINDOW_BYTES_PER_CLAIM)
-    con.execute("SET VARIABLE window_batches = ?", [batches])
-    for batch in range(batches):
-        con.execute("SET VARIABLE window_batch = ?", [batch])
+    for _ in person_batches(con, "window", batches):
         store.run_script(con, f"rules/{kind}.sql")
-    con.execute("SET VARIABLE window_batches = 1")
-    con.execute("SET VARIABLE window_batch = 0")
+
+
+def person_batches(
+    con: duckdb.DuckDBPyConnection, name: str, batches: int
+) -> Iterator[tuple[str | None, str | None]]:
+    """Set the variables ``<name>_from`` and ``<name>_to`` to each of about ``batches`` ranges of
+    person_id in turn (everyone at once for 1), yielding each; both are NULL again after.
+
+    Ranges, not hash(person_id) % batches: the claim segments are sorted by person_id, so a
+    range's claims are one stretch of each file, which its row-group statistics find (setup.sql's
+    person_between). By hash, each of the 20 batches of the replay at 10M people read all 97M
+    claims.
+    """
+    edges = [None, *segments.split_points(con, "SELECT person_id FROM people", batches), None]
+    con.execute(f"SET VARIABLE {name}_batches = ?", [len(edges) - 1])
+    try:
+        for lo, hi in zip(edges, edges[1:], strict=False):
+            con.execute(f"SET VARIABLE {name}_from = ?::VARCHAR", [lo])
+            con.execute(f"SET VARIABLE {name}_to = ?::VARCHAR", [hi])
+            yield lo, hi
+    finally:
+        con.execute(f"SET VARIABLE {name}_from = NULL::VARCHAR")
+        con.execute(f"SET VARIABLE {name}_to = NULL::VARCHAR")
 
 
 def kinds_in_force(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -280,9 +301,7 @@ def replay_assistance(
              AND m.year = coalesce(getvariable('assist_year'), m.year)"""
     ).fetchall()[0][0]
     batches = max(1, -(-int(claims) // ASSIST_CLAIMS_PER_BATCH))
-    con.execute("SET VARIABLE assist_batches = ?", [batches])
-    for batch in range(batches):
-        con.execute("SET VARIABLE assist_batch = ?", [batch])
+    for _ in person_batches(con, "assist", batches):
         store.run_script(con, "assistance/assist_claims.sql")
     store.run_script(con, "assistance/assist_replay.sql")
     if contract_view:  # created here: it reads claims_effective, which the models create

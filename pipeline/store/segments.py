@@ -92,14 +92,25 @@ def _write_file(con: duckdb.DuckDBPyConnection, path: Path, rows_sql: str) -> tu
 SORT_BYTES_PER_ROW = 128
 
 
-def _ranges(con: duckdb.DuckDBPyConnection, rows_sql: str, parts: int) -> list[str]:
-    """``parts`` conditions on person_id that cut the rows into ranges of about equal size,
-    in order (bounds from a sample of 100,000 rows)."""
+def split_points(con: duckdb.DuckDBPyConnection, ids_sql: str, parts: int) -> list[str]:
+    """Up to ``parts - 1`` values of person_id, in order, that cut the rows of ``ids_sql`` (a
+    query with a person_id column) into ``parts`` ranges of about equal size (from a sample of
+    100,000 rows)."""
+    if parts <= 1:
+        return []
     sample = con.execute(
-        f"SELECT person_id FROM ({rows_sql}) USING SAMPLE reservoir(100000 ROWS) REPEATABLE (1) "
+        f"SELECT person_id FROM ({ids_sql}) USING SAMPLE reservoir(100000 ROWS) REPEATABLE (1) "
         "ORDER BY person_id"
     ).fetchall()
-    bounds = sorted({sample[len(sample) * i // parts][0] for i in range(1, parts)} - {None})
+    if not sample:
+        return []
+    return sorted({sample[len(sample) * i // parts][0] for i in range(1, parts)} - {None})
+
+
+def _ranges(con: duckdb.DuckDBPyConnection, rows_sql: str, parts: int) -> list[str]:
+    """``parts`` conditions on person_id that cut the rows into ranges of about equal size,
+    in order (see split_points)."""
+    bounds = split_points(con, rows_sql, parts)
     if not bounds:
         return ["true"]
     quoted = [_quoted(b) for b in bounds]

@@ -28,13 +28,14 @@
 -- that year's claims only (assist_year; NULL: every year): a person-year's replay reads its
 -- own claims alone. replay_claims (pipeline/rules/evaluation.py) holds the scope's claims in
 -- force (claims_effective's rows).
--- People go through in batches (hash(person_id) % assist_batches = assist_batch, set by
--- pipeline/rules/evaluation.py): the running sums of 10M claims at once ran out of memory.
+-- People go through in batches, ranges of person_id (assist_from, assist_to, set by
+-- pipeline/rules/evaluation.py; setup.sql's person_between): the running sums of 10M claims at
+-- once ran out of memory. A range's claims are read from their stretch of the sorted segments.
 DELETE FROM assist_claims
 WHERE (NOT getvariable('assist_scoped')
        OR (person_id, year) IN (SELECT (person_id, year) FROM replay_scope))
   AND year = coalesce(getvariable('assist_year'), year)
-  AND hash(person_id) % getvariable('assist_batches') = getvariable('assist_batch');
+  AND person_between(person_id, getvariable('assist_from'), getvariable('assist_to'));
 
 INSERT INTO assist_claims BY NAME
 WITH policy_categories AS (
@@ -54,7 +55,7 @@ scope_people AS MATERIALIZED (
     SEMI JOIN candidates USING (person_id)
     WHERE (NOT getvariable('assist_scoped')
            OR p.person_id IN (SELECT person_id FROM replay_scope))
-      AND hash(p.person_id) % getvariable('assist_batches') = getvariable('assist_batch')
+      AND person_between(p.person_id, getvariable('assist_from'), getvariable('assist_to'))
 ),
 roster_dated AS (
     SELECT r.person_id, r.category, r.file_id, r.line,
@@ -104,6 +105,8 @@ scoped_claims AS MATERIALIZED (
                 AS DECIMAL(18,6)) AS oop_before
     FROM replay_claims AS c
     JOIN scope AS p USING (person_id)
+    -- the batch's range on the claims too: the segments' scan then reads that stretch only
+    WHERE person_between(c.person_id, getvariable('assist_from'), getvariable('assist_to'))
 ),
 claims AS (
     SELECT c.* EXCLUDE (dated),

@@ -67,6 +67,14 @@ FROM person_year AS py
 JOIN township_rules AS r ON r.township_code = coalesce(py.township_code, '')
 WHERE r.enabled AND py.year BETWEEN r.effective_from AND r.effective_to;
 
+-- A batch of people: person_id from `lo` (NULL: the first) up to, not including, `hi` (NULL: the
+-- last). pipeline/rules/evaluation.py cuts everyone into such ranges (by a sample) when a step
+-- needs more memory than the limit: the claim segments are sorted by person_id, so a range's
+-- claims are one stretch of each file and the row-group statistics skip the rest (batches by
+-- hash(person_id) read every claim once per batch). A claim always has a person_id.
+CREATE OR REPLACE TEMP MACRO person_between(pid, lo, hi) AS
+    (lo IS NULL OR pid >= lo) AND (hi IS NULL OR pid < hi);
+
 -- Each person's OOP and number of claims settled in the last window_days days up to the data's
 -- date, per window the enabled rules of kind `k` use; `year_only`: only the data's year's claims
 -- (projected). `since`, the earliest day any window reaches (window_since), must be a constant
@@ -87,10 +95,8 @@ JOIN (SELECT DISTINCT window_days FROM rule_params WHERE kind = k AND enabled) A
 WHERE c.settle_date > since AND c.settle_date <= (SELECT as_of FROM eval_params)
   AND (NOT year_only OR c.year = year((SELECT as_of FROM eval_params)))
   -- people in batches, as the replay (pipeline/rules/evaluation.py, WINDOW_BYTES_PER_CLAIM)
-  AND hash(c.person_id) % getvariable('window_batches') = getvariable('window_batch')
+  AND person_between(c.person_id, getvariable('window_from'), getvariable('window_to'))
 GROUP BY c.person_id, w.window_days;
-SET VARIABLE window_batches = 1;
-SET VARIABLE window_batch = 0;
 
 -- What the kinds whose window moves with the data's date read (projected, rolling_window,
 -- household_net_income): everyone; after a weekly import that did not move the data's date,
