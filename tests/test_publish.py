@@ -351,6 +351,19 @@ def test_a_segment_larger_than_memory_sorts_is_written_in_ranges_of_person_id(
         con.close()
 
 
+def test_a_killed_write_in_ranges_leaves_a_folder_the_next_opening_removes(tmp_path: Path) -> None:
+    """A segment in parts is first written into a folder of unsorted files per range: an import
+    killed then leaves that folder, which nothing lists; opening the store removes it."""
+    db = tmp_path / "store.duckdb"
+    flow.ingest([week(tmp_path / "w1", 0, 4, roster=True)], db)
+    segments = db.with_name(db.name + ".segments")
+    left = segments / "claims-00000002.unsorted" / "part=1"
+    left.mkdir(parents=True)
+    (left / "data_0.parquet").write_bytes(b"PAR1")
+    store.open_store(db).close()
+    assert sorted(p.name for p in segments.iterdir()) == ["claims-00000001.parquet"]
+
+
 def test_small_segments_are_merged_and_removed_once_no_snapshot_reads_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
