@@ -147,6 +147,15 @@ def drop_weekly(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"DROP {kinds[name]} {name}")
 
 
+def drop_touched_claims(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the touched people's claim rows (sql/weekly/'s touched_log and the view
+    touched_claims over it) once the assistance replay, their last reader, has run: a weekly
+    import at 10M people touching 1M of them held their 10M claim rows in memory through the
+    rule kinds, and household_burden then ran out of memory."""
+    con.execute("DROP VIEW IF EXISTS touched_claims")
+    con.execute("DROP TABLE IF EXISTS touched_log")
+
+
 def _write_built(con: duckdb.DuckDBPyConnection, model: str, built: Built, weekly: bool) -> None:
     """Write a build view to its table: all of it, or in place of the touched rows."""
     order = f" ORDER BY {built.order}" if built.order else ""

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import duckdb
 
 from pipeline import store
-from pipeline.models import build_marts
+from pipeline.models import build_marts, drop_touched_claims
 from pipeline.rules import assistance
 from pipeline.rules.ruleset import KINDS, RuleSet, resolve
 from pipeline.store import segments
@@ -170,6 +170,8 @@ def evaluate(
                 _run_kind(con, kind)
         store.run_script(con, "rules/rule_scope.sql")
     replay_assistance(con)  # before the rules: assistance_shortfall reads it
+    if incremental:  # the replay read the touched people's claims last: their memory back
+        drop_touched_claims(con)
     for kind in kinds:
         if not (incremental and kind in moving):
             _run_kind(con, kind)
@@ -222,14 +224,13 @@ def person_batches(
     """
     edges = [None, *segments.split_points(con, "SELECT person_id FROM people", batches), None]
     con.execute(f"SET VARIABLE {name}_batches = ?", [len(edges) - 1])
-    try:
-        for lo, hi in zip(edges, edges[1:], strict=False):
-            con.execute(f"SET VARIABLE {name}_from = ?::VARCHAR", [lo])
-            con.execute(f"SET VARIABLE {name}_to = ?::VARCHAR", [hi])
-            yield lo, hi
-    finally:
-        con.execute(f"SET VARIABLE {name}_from = NULL::VARCHAR")
-        con.execute(f"SET VARIABLE {name}_to = NULL::VARCHAR")
+    for lo, hi in zip(edges, edges[1:], strict=False):
+        con.execute(f"SET VARIABLE {name}_from = ?::VARCHAR", [lo])
+        con.execute(f"SET VARIABLE {name}_to = ?::VARCHAR", [hi])
+        yield lo, hi
+    # (not in a `finally`: after a failed batch the transaction is aborted and rolled back)
+    con.execute(f"SET VARIABLE {name}_from = NULL::VARCHAR")
+    con.execute(f"SET VARIABLE {name}_to = NULL::VARCHAR")
 
 
 def kinds_in_force(con: duckdb.DuckDBPyConnection) -> list[str]:
