@@ -338,7 +338,6 @@ def _store(
         hooks.step("rules")
         notify(f"evaluating rules (fingerprint {ruleset.fingerprint})")
         run_id = rules.evaluate(con, ruleset, import_id, since_file)
-        models.drop_weekly(con)  # sql/weekly/'s tables: the rules have read them
         if store.segments.compact(con, import_id):
             notify("merged the smallest claim segments into one")
     watch = rules.run_summary(con, run_id)

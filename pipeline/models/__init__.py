@@ -3,7 +3,6 @@
 from pipeline.models.build import (
     MODELS,
     REBUILD_SHARE,
-    drop_touched_claims,
     drop_weekly,
     open_current,
     refresh_models,
@@ -12,8 +11,7 @@ from pipeline.models.build import (
 from pipeline.models.marts import MARTS, build_case_marts, build_marts
 
 __all__ = [
-    "MARTS", "MODELS", "REBUILD_SHARE", "build_case_marts", "build_marts",
-    "drop_touched_claims", "drop_weekly",
+    "MARTS", "MODELS", "REBUILD_SHARE", "build_case_marts", "build_marts", "drop_weekly",
     "open_current",
     "refresh_models",
     "weekly_start",

@@ -114,7 +114,8 @@ def refresh_models(
     for view in SCOPES:
         con.execute(f"DROP VIEW IF EXISTS {view}")
     if weekly:  # touched, touched_households (rules/rule_scope.sql), touched_years and
-        # touched_claims (the assistance replay) stay for the rules: drop_weekly, after them
+        # touched_claims (the assistance replay) stay for the rules: evaluate drops them after
+        # the replay (drop_weekly)
         con.execute("DROP TABLE county_week_before")
     _count_touched(con, touched if weekly else None)
 
@@ -145,15 +146,6 @@ def drop_weekly(con: duckdb.DuckDBPyConnection) -> None:
     for name in names:
         if name in kinds:
             con.execute(f"DROP {kinds[name]} {name}")
-
-
-def drop_touched_claims(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop the touched people's claim rows (sql/weekly/'s touched_log and the view
-    touched_claims over it) once the assistance replay, their last reader, has run: a weekly
-    import at 10M people touching 1M of them held their 10M claim rows in memory through the
-    rule kinds, and household_burden then ran out of memory."""
-    con.execute("DROP VIEW IF EXISTS touched_claims")
-    con.execute("DROP TABLE IF EXISTS touched_log")
 
 
 def _write_built(con: duckdb.DuckDBPyConnection, model: str, built: Built, weekly: bool) -> None:

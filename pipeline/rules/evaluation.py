@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import duckdb
 
 from pipeline import store
-from pipeline.models import build_marts, drop_touched_claims
+from pipeline.models import build_marts, drop_weekly
 from pipeline.rules import assistance
 from pipeline.rules.ruleset import KINDS, RuleSet, resolve
 from pipeline.store import segments
@@ -170,8 +170,10 @@ def evaluate(
                 _run_kind(con, kind)
         store.run_script(con, "rules/rule_scope.sql")
     replay_assistance(con)  # before the rules: assistance_shortfall reads it
-    if incremental:  # the replay read the touched people's claims last: their memory back
-        drop_touched_claims(con)
+    # sql/weekly/'s tables (the touched people, their claim rows) had their last reader in the
+    # replay: their memory back for the rule kinds and evaluate.sql (a weekly import at 10M
+    # people touching 1M of them held 10M claim rows through them and ran out of memory)
+    drop_weekly(con)
     for kind in kinds:
         if not (incremental and kind in moving):
             _run_kind(con, kind)

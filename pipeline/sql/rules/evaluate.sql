@@ -14,7 +14,9 @@ FROM flag_entries
 WHERE to_run IS NULL
   AND (NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FROM rule_scope));
 
-CREATE OR REPLACE TEMP TABLE flags_now AS
+-- (a view: a table was a second copy of every fired row's explanations, and a weekly import at
+-- 10M people ran out of memory making it)
+CREATE OR REPLACE TEMP VIEW flags_now AS
 SELECT person_id, year, rule_id, oop, threshold, severity, note_zh, note_en, explain_zh,
        explain_en, compared AS compared_oop
 FROM fired;
@@ -185,7 +187,7 @@ LEFT JOIN people AS pe USING (person_id)
 WHERE c.person_id IS NULL;
 
 DROP TABLE flags_before;
-DROP TABLE flags_now;
+DROP VIEW flags_now;
 DROP TABLE watch_before;
 DROP TABLE watch_now;
 DROP TABLE watch_opened;
