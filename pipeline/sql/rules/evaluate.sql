@@ -6,19 +6,26 @@
 -- previous run's holds on (schema.sql). The people this run decides are everyone, or after a
 -- weekly import those of rule_scope (rules/rule_scope.sql): everyone else's entries hold.
 
+-- Before and now are compared on narrow rows: the key and one 64-bit hash of the content (the
+-- figures and the explanations). Compared whole, the explanations were held in hash tables on
+-- both sides, and a weekly import at 10M people touching 1M of them ran out of memory here.
+CREATE OR REPLACE TEMP MACRO flag_content(oop, threshold, severity, note_zh, note_en, explain_zh,
+                                          explain_en, compared) AS
+    hash(oop, threshold, severity, note_zh, note_en, explain_zh, explain_en, compared);
+
 -- The entries that hold now (the previous run's) of the people this run decides.
 CREATE OR REPLACE TEMP TABLE flags_before AS
-SELECT person_id, year, rule_id, oop, threshold, severity, note_zh, note_en, explain_zh,
-       explain_en, compared_oop
+SELECT person_id, year, rule_id,
+       flag_content(oop, threshold, severity, note_zh, note_en, explain_zh, explain_en,
+                    compared_oop) AS content
 FROM flag_entries
 WHERE to_run IS NULL
   AND (NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FROM rule_scope));
 
--- (a view: a table was a second copy of every fired row's explanations, and a weekly import at
--- 10M people ran out of memory making it)
 CREATE OR REPLACE TEMP VIEW flags_now AS
-SELECT person_id, year, rule_id, oop, threshold, severity, note_zh, note_en, explain_zh,
-       explain_en, compared AS compared_oop
+SELECT person_id, year, rule_id,
+       flag_content(oop, threshold, severity, note_zh, note_en, explain_zh, explain_en,
+                    compared) AS content
 FROM fired;
 
 -- Ended (the rule no longer fires, or fires with other figures or words), then opened.
@@ -28,20 +35,34 @@ WHERE f.to_run IS NULL
   AND f.person_id = gone.person_id AND f.year = gone.year AND f.rule_id = gone.rule_id;
 
 INSERT INTO flag_entries
-SELECT person_id, year, rule_id, (SELECT run_id FROM eval_params), NULL, oop, threshold,
-       severity, note_zh, note_en, explain_zh, explain_en, compared_oop
-FROM (SELECT * FROM flags_now EXCEPT SELECT * FROM flags_before)
+SELECT DISTINCT person_id, year, rule_id, (SELECT run_id FROM eval_params), NULL, oop, threshold,
+       severity, note_zh, note_en, explain_zh, explain_en, compared
+FROM (SELECT *, flag_content(oop, threshold, severity, note_zh, note_en, explain_zh, explain_en,
+                             compared) AS content
+      FROM fired) AS f
+SEMI JOIN (SELECT * FROM flags_now EXCEPT SELECT * FROM flags_before) AS opened
+    USING (person_id, year, rule_id, content)
 ORDER BY person_id, year, rule_id;
 
+-- The list's entries the same way: one per person-year, before and now, the content hashed.
+CREATE OR REPLACE TEMP MACRO watch_content(rules, oop, threshold, severity, explain_zh,
+                                           explain_en, name, household_id, village_code,
+                                           category, threshold_rule, compared_oop) AS
+    hash(rules, oop, threshold, severity, explain_zh, explain_en, name, household_id,
+         village_code, category, threshold_rule, compared_oop);
+
 CREATE OR REPLACE TEMP TABLE watch_before AS
-SELECT person_id, year, rules, oop, threshold, severity, explain_zh, explain_en, name,
-       household_id, village_code, category, threshold_rule, compared_oop, since_run,
-       first_flagged
+SELECT person_id, year, rules, oop, since_run, first_flagged,
+       watch_content(rules, oop, threshold, severity, explain_zh, explain_en, name, household_id,
+                     village_code, category, threshold_rule, compared_oop) AS content
 FROM watch_entries
 WHERE to_run IS NULL
   AND (NOT getvariable('rules_incremental') OR person_id IN (SELECT person_id FROM rule_scope));
 
 CREATE OR REPLACE TEMP TABLE watch_now AS
+SELECT *, watch_content(rules, oop, threshold, severity, explain_zh, explain_en, name, household_id,
+                        village_code, category, threshold_rule, compared_oop) AS content
+FROM (
 WITH per_person AS (
     -- The rules that fired, in their order (version): an unordered list, sorted per person.
     -- Ordered aggregates (string_agg … ORDER BY version) took 2.1 s for 245k people at 1M.
@@ -105,16 +126,19 @@ SELECT r.person_id, r.year, r.rules, r.oop, r.threshold,
            ELSE '' END AS explain_en,
        r.name, r.household_id, r.village_code, r.category, r.threshold_rule, r.compared_oop
 FROM ranked AS r
-LEFT JOIN codes AS c ON c.domain = 'category' AND c.code = r.category;
+LEFT JOIN codes AS c ON c.domain = 'category' AND c.code = r.category
+) AS listed;
 
+-- (person_id, year) is one row on each side: an anti join on it and the content is the EXCEPT
 CREATE OR REPLACE TEMP TABLE watch_opened AS
-SELECT * FROM watch_now
-EXCEPT
-SELECT * EXCLUDE (since_run, first_flagged) FROM watch_before;
+SELECT n.* EXCLUDE (content) FROM watch_now AS n
+ANTI JOIN watch_before AS b
+    ON b.person_id = n.person_id AND b.year = n.year AND b.content = n.content;
 
 UPDATE watch_entries AS w SET to_run = (SELECT run_id FROM eval_params)
-FROM (SELECT * EXCLUDE (since_run, first_flagged) FROM watch_before
-      EXCEPT SELECT * FROM watch_now) AS gone
+FROM (SELECT b.person_id, b.year FROM watch_before AS b
+      ANTI JOIN watch_now AS n
+          ON n.person_id = b.person_id AND n.year = b.year AND n.content = b.content) AS gone
 WHERE w.to_run IS NULL AND w.person_id = gone.person_id AND w.year = gone.year;
 
 -- A person-year on the list in the previous run stays on it since then (continuing).
