@@ -14,6 +14,7 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from dashboard import data
@@ -635,3 +636,22 @@ def test_an_import_that_loads_no_row_leaves_the_list_as_it_stands(tmp_path, db, 
     assert again.list_stands is None
     assert rows(db, "SELECT count(*) FROM rule_runs")[0][0] == runs[1] + 1
     assert rows(db, "SELECT count(*) FROM watchlist WHERE status = 'new'")[0][0] != len(before)
+
+
+@pytest.mark.parametrize("share", [1.0, 0.0], ids=["deleted", "rewritten"])
+def test_rows_taken_out_of_a_table_in_place_or_by_a_rewrite(tmp_path, monkeypatch, share):
+    """store.delete_where: a DELETE, or for a table too big for its deletion marks, the table
+    rewritten without the rows. Either way the same rows stay, in their order, and a row whose
+    condition is NULL stays (as a DELETE leaves it)."""
+    monkeypatch.setattr(store.db, "DELETE_MARK_SHARE", share)
+    con = duckdb.connect(str(tmp_path / "t.duckdb"))
+    con.execute("CREATE TABLE t (k VARCHAR, v DECIMAL(14,2))")
+    con.execute(
+        "INSERT INTO t VALUES ('b', 1.10), ('a', 2.20), (NULL, 3.30), ('c', 4.40), ('a', 5.50)"
+    )
+    con.execute("CREATE TEMP TABLE gone AS SELECT 'a' AS k UNION ALL SELECT NULL")
+    store.delete_where(con, "t", "k IN (SELECT k FROM gone)")
+    assert con.execute("SELECT k, v FROM t").fetchall() == [
+        ("b", Decimal("1.10")), (None, Decimal("3.30")), ("c", Decimal("4.40")),
+    ]  # fmt: skip
+    con.close()

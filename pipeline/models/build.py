@@ -172,9 +172,7 @@ def _write_built(con: duckdb.DuckDBPyConnection, model: str, built: Built, weekl
         )
     else:
         narrow = "touched_households" if built.key == "household_id" else "touched"
-        con.execute(
-            f"DELETE FROM {built.table} WHERE {built.key} IN (SELECT {built.key} FROM {narrow})"
-        )
+        store.delete_where(con, built.table, f"{built.key} IN (SELECT {built.key} FROM {narrow})")
         # Appended sorted; or, with many claim rows (see _sort_apart), unsorted (the next full
         # build, after REBUILD_SHARE, sorts them): 1M touched people of 10M sorted in the same
         # statement ran out of memory.

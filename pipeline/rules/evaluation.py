@@ -304,6 +304,16 @@ def replay_assistance(
              AND m.year = coalesce(getvariable('assist_year'), m.year)"""
     ).fetchall()[0][0]
     batches = max(1, -(-int(claims) // ASSIST_CLAIMS_PER_BATCH))
+    # The scope's earlier rows out first, at once: deleted in each batch, the deletion marks of
+    # a weekly import touching 1M of 10M people held memory until COMMIT (store.delete_where)
+    for table in ("assist_claims", "assist_replay"):
+        store.delete_where(
+            con,
+            table,
+            """(NOT getvariable('assist_scoped')
+                  OR (person_id, year) IN (SELECT (person_id, year) FROM replay_scope))
+                AND year = coalesce(getvariable('assist_year'), year)""",
+        )
     for _ in person_batches(con, "assist", batches):
         store.run_script(con, "assistance/assist_claims.sql")
     store.run_script(con, "assistance/assist_replay.sql")

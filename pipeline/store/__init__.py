@@ -7,6 +7,7 @@ from pipeline.store.db import (
     StoreMissing,
     code_macros,
     connect,
+    delete_where,
     mark_demo,
     memory_limit_bytes,
     missing_store,
@@ -35,7 +36,7 @@ from pipeline.store.snapshots import (
 
 __all__ = [
     "MEMORY_LIMIT", "PERSON_KEY_HEX", "SQL_DIR", "PublishFailed", "StoreLocked", "StoreMissing",
-    "close_and_publish", "code_macros", "connect", "current_snapshot",
+    "close_and_publish", "code_macros", "connect", "current_snapshot", "delete_where",
     "last_good_snapshot", "mark_demo", "memory_limit_bytes", "missing_store", "models_version",
     "open_store", "other_stores", "person_key", "person_key_macro", "person_key_secret",
     "pieces", "pointer_path", "publish", "require", "run_folder", "run_script", "scalar",

@@ -31,12 +31,7 @@
 -- People go through in batches, ranges of person_id (assist_from, assist_to, set by
 -- pipeline/rules/evaluation.py; setup.sql's person_between): the running sums of 10M claims at
 -- once ran out of memory. A range's claims are read from their stretch of the sorted segments.
-DELETE FROM assist_claims
-WHERE (NOT getvariable('assist_scoped')
-       OR (person_id, year) IN (SELECT (person_id, year) FROM replay_scope))
-  AND year = coalesce(getvariable('assist_year'), year)
-  AND person_between(person_id, getvariable('assist_from'), getvariable('assist_to'));
-
+-- The scope's earlier rows were taken out before the first batch (replay_assistance).
 INSERT INTO assist_claims BY NAME
 WITH policy_categories AS (
     SELECT category FROM assist_items UNION SELECT category FROM assist_tilted

@@ -6,12 +6,8 @@
 -- (mart_person_year) give what was paid; the replayed claims (assist_claims) the entitlement
 -- and the category on the year's last replayed claim. A person-year with none (no category
 -- the policy covers, or only claims no item covers) is entitled to nothing and has the
--- person's current category.
-DELETE FROM assist_replay
-WHERE (NOT getvariable('assist_scoped')
-       OR (person_id, year) IN (SELECT (person_id, year) FROM replay_scope))
-  AND year = coalesce(getvariable('assist_year'), year);
-
+-- person's current category. The scope's earlier rows were taken out before the replay
+-- (pipeline/rules/evaluation.py, replay_assistance).
 INSERT INTO assist_replay BY NAME
 WITH replayed AS (
     SELECT person_id, year,
