@@ -408,8 +408,11 @@ def _code_version() -> str:
     """
 
     digest = hashlib.sha256(store.models_version().encode())
-    for path in sorted((store.SQL_DIR / "rules").glob("*.sql")):
-        digest.update(path.read_bytes())
+    # (the replay's SQL too: an assistance_shortfall flag and the replay's rows of the people a
+    # weekly run keeps come from it)
+    for folder in ("rules", "assistance"):
+        for path in sorted((store.SQL_DIR / folder).glob("*.sql")):
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
