@@ -658,9 +658,7 @@ def test_rows_taken_out_of_a_table_in_place_or_by_a_rewrite(tmp_path, monkeypatc
 
 
 @pytest.mark.parametrize("changed", ["rules/over_line.sql", "assistance/assist_claims.sql"])
-def test_a_change_to_the_rules_or_the_replay_sql_is_other_rule_code(
-    tmp_path, monkeypatch, changed
-):
+def test_a_change_to_the_rules_or_the_replay_sql_is_other_rule_code(tmp_path, monkeypatch, changed):
     """A weekly run keeps the unchanged people's flags and replay rows only from a run of the
     same code: a changed rule or replay file makes the next run evaluate everyone."""
     before = evaluation._code_version()
