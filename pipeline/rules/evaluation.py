@@ -158,9 +158,18 @@ def evaluate(
     con.execute("SET VARIABLE moving_kinds = ?::VARCHAR[]", [list(moving)])
     con.execute("CREATE OR REPLACE TEMP TABLE rule_scope (person_id VARCHAR)")
     store.run_script(con, "rules/setup.sql")
-    for view, table in (("applicable", "applicable_every"), ("rule_scope_people", "people")):
-        rows = f"{table} SEMI JOIN rule_scope USING (person_id)" if incremental else table
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {rows}")
+    scoped = "applicable_every SEMI JOIN rule_scope USING (person_id)"
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW applicable AS "
+        f"SELECT * FROM {scoped if incremental else 'applicable_every'}"
+    )
+    # The scope's people, a table filled once rule_scope is known: as a view (people SEMI JOIN
+    # rule_scope) under no_active_enrolment's filter on people, the optimizer took the roster
+    # for the smaller side and built its hash table on every roster person (961 MB at 10M
+    # people, 1M touched: out of memory)
+    con.execute("CREATE OR REPLACE TEMP TABLE rule_scope_rows AS FROM people LIMIT 0")
+    people = "rule_scope_rows" if incremental else "people"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW rule_scope_people AS SELECT * FROM {people}")
     if incremental and not moving:
         con.execute("CREATE OR REPLACE TEMP VIEW applicable_moving AS SELECT * FROM applicable")
     kinds = kinds_in_force(con)
@@ -169,6 +178,9 @@ def evaluate(
             if kind in kinds:
                 _run_kind(con, kind)
         store.run_script(con, "rules/rule_scope.sql")
+        con.execute(
+            "INSERT INTO rule_scope_rows FROM people SEMI JOIN rule_scope USING (person_id)"
+        )
     replay_assistance(con)  # before the rules: assistance_shortfall reads it
     # sql/weekly/'s tables (the touched people, their claim rows) had their last reader in the
     # replay: their memory back for the rule kinds and evaluate.sql (a weekly import at 10M
