@@ -638,6 +638,43 @@ def test_an_import_that_loads_no_row_leaves_the_list_as_it_stands(tmp_path, db, 
     assert rows(db, "SELECT count(*) FROM watchlist WHERE status = 'new'")[0][0] != len(before)
 
 
+def test_segments_are_cut_into_row_groups_a_person_lookup_reads_one_of(
+    tmp_path, db, cli, monkeypatch
+):
+    """A person's claims are found through each segment's row-group statistics: a segment is
+    written in at least ROW_GROUPS_PER_SEGMENT groups (of at least MIN_ROW_GROUP rows, whole
+    vectors of 2,048), each a narrow range of person_id. (Here MIN_ROW_GROUP is 2,048, so a
+    test-sized week is cut too.)"""
+    assert store.segments.row_group_size(193_000) == 8_192  # 193,000 / 24 = 8,041: the minimum
+    assert store.segments.row_group_size(1_000_000) == 43_008  # 41,666 in whole vectors
+    assert store.segments.row_group_size(9_600_000) == 122_880  # DuckDB's default at most
+    assert store.segments.row_group_size(10) == 8_192
+    monkeypatch.setattr(store.segments, "MIN_ROW_GROUP", 2_048)
+    assert cli("generate", "--out", tmp_path / "x", "--people", "1500", "--weeks", "2",
+               "--as-of", "2026-11-20").exit_code == 0  # fmt: skip
+    flow.ingest([tmp_path / "x" / "week01"], db)
+    flow.ingest([tmp_path / "x" / "week02"], db)
+    segments = rows(db, "SELECT path, rows FROM claim_segments ORDER BY import_id")
+    assert segments[0][1] > 2 * 2_048  # the first week's: several groups
+    for path, count in segments:
+        size = -(-max(2_048, count // 24) // 2_048) * 2_048
+        groups = rows(
+            db,
+            "SELECT row_group_id, row_group_num_rows, stats_min_value, stats_max_value "
+            "FROM parquet_metadata(?) WHERE path_in_schema = 'person_id' ORDER BY 1",
+            [path],
+        )
+        assert len(groups) == -(-count // size), path
+        assert all(g[1] == size for g in groups[:-1])
+        # sorted: each group's person_ids come after the previous group's
+        assert all(a[3] <= b[2] for a, b in zip(groups, groups[1:], strict=False))
+    # a person's claims read through the view are the same as ever
+    person = rows(db, "SELECT person_id FROM claim_log GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+    got = rows(db, "SELECT count(*) FROM claim_log WHERE person_id = ?", [person[0][0]])
+    assert got == rows(db, "SELECT count(*) FILTER (WHERE person_id = ?) FROM claim_log",
+                       [person[0][0]])  # fmt: skip
+
+
 @pytest.mark.parametrize("share", [1.0, 0.0], ids=["deleted", "rewritten"])
 def test_rows_taken_out_of_a_table_in_place_or_by_a_rewrite(tmp_path, monkeypatch, share):
     """store.delete_where: a DELETE, or for a table too big for its deletion marks, the table

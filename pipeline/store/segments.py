@@ -75,12 +75,35 @@ def define_view(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE VIEW claim_log AS SELECT {select} FROM {_parquet(paths)}")
 
 
-def _write_file(con: duckdb.DuckDBPyConnection, path: Path, rows_sql: str) -> tuple:
-    """Write ``rows_sql``'s rows sorted by person_id to ``path``, on disk (fsync) before the
-    COMMIT that puts it in force; its rows, first and last file_id."""
+# A person's claims are found through each segment's row-group statistics (min and max
+# person_id): the lookup reads the row groups whose range holds the person. A weekly segment of
+# 193k rows written in DuckDB's default groups of 122,880 rows had two groups, each spanning
+# everyone, so every lookup read 193k person_ids (3.5 ms at 1M people, against 1.3 ms in the
+# full import's 9.6M-row segment); in groups of 8,192 rows it took 0.9 ms. A segment is cut into
+# at least this many groups, of at least MIN_ROW_GROUP rows (smaller groups cost more in
+# statistics than they save) and at most DuckDB's default; DuckDB writes whole vectors of
+# 2,048 rows to a group, so the size is a multiple of that.
+ROW_GROUPS_PER_SEGMENT = 24
+MIN_ROW_GROUP = 8_192
+MAX_ROW_GROUP = 122_880
+_VECTOR = 2_048
+
+
+def row_group_size(rows: int) -> int:
+    """Rows per Parquet row group for a segment of ``rows`` rows (see ROW_GROUPS_PER_SEGMENT)."""
+    size = max(MIN_ROW_GROUP, min(MAX_ROW_GROUP, rows // ROW_GROUPS_PER_SEGMENT))
+    return -(-size // _VECTOR) * _VECTOR
+
+
+def _write_file(con: duckdb.DuckDBPyConnection, path: Path, rows_sql: str, rows: int) -> tuple:
+    """Write ``rows_sql``'s rows (about ``rows`` of them) sorted by person_id to ``path``, on
+    disk (fsync) before the COMMIT that puts it in force; its rows, first and last file_id."""
     path.parent.mkdir(exist_ok=True)
     path.unlink(missing_ok=True)  # a killed import's file of the same name
-    con.execute(f"COPY ({rows_sql} ORDER BY person_id) TO {_quoted(path)} (FORMAT parquet)")
+    con.execute(
+        f"COPY ({rows_sql} ORDER BY person_id) TO {_quoted(path)} "
+        f"(FORMAT parquet, ROW_GROUP_SIZE {row_group_size(rows)})"
+    )
     fsync(path)
     fsync(path.parent)
     found = con.execute(f"SELECT count(*), min(file_id), max(file_id) FROM {_parquet([path])}")
@@ -122,9 +145,10 @@ def _write_sorted(
     total = con.execute(f"SELECT count(*) FROM ({rows_sql})").fetchall()[0][0]
     parts = store.pieces(con, total, SORT_BYTES_PER_ROW)
     if parts == 1:
-        written = [(path, _write_file(con, path, rows_sql))]
+        written = [(path, _write_file(con, path, rows_sql, total))]
     else:
-        written = _write_parts(con, path, rows_sql, names, split_points(con, rows_sql, parts))
+        bounds = split_points(con, rows_sql, parts)
+        written = _write_parts(con, path, rows_sql, names, bounds, total // (len(bounds) + 1))
     for file, counts in written:
         if counts[0] == 0:
             file.unlink()
@@ -132,7 +156,12 @@ def _write_sorted(
 
 
 def _write_parts(
-    con: duckdb.DuckDBPyConnection, path: Path, rows_sql: str, names: str, bounds: list[str]
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    rows_sql: str,
+    names: str,
+    bounds: list[str],
+    part_rows: int,
 ) -> list[tuple[Path, tuple]]:
     """The rows in ranges of person_id cut at ``bounds``, each sorted into a part file
     ``…-pNN.parquet``: first as they come, each into its range's unsorted file (one COPY that
@@ -172,7 +201,7 @@ def _write_parts(
                 "hive_partitioning = false)"
             )
             file = path.with_name(f"{path.stem}-p{part:02d}.parquet")
-            written.append((file, _write_file(con, file, source)))
+            written.append((file, _write_file(con, file, source, part_rows)))
     shutil.rmtree(unsorted)
     return written
 
