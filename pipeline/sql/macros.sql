@@ -80,22 +80,21 @@ CREATE OR REPLACE TEMP MACRO amount_plain(v) AS CASE
 END;
 
 -- money(v) is amount_plain's value as DECIMAL(14,2), spelt out: cast first (most values), at
--- DECIMAL(14,2) rather than amount_plain's wider check (2x cheaper over 10M claims).
+-- DECIMAL(14,2) rather than amount_plain's wider check (2x cheaper over 10M claims); one CASE
+-- and a coalesce rather than three branches that cast twice (1.52 -> 1.28 s for six amounts of
+-- 9.3M claims). A value with an exponent or an underscore is never normalised either.
 CREATE OR REPLACE TEMP MACRO money(v) AS CASE
-    WHEN TRY_CAST(v AS DECIMAL(14,2)) IS NULL THEN TRY_CAST(amount_normalised(v) AS DECIMAL(14,2))
-    WHEN contains(v, 'e') OR contains(v, 'E') OR contains(v, '_') THEN NULL
-    ELSE TRY_CAST(v AS DECIMAL(14,2))
+    WHEN NOT (contains(v, 'e') OR contains(v, 'E') OR contains(v, '_'))
+    THEN coalesce(TRY_CAST(v AS DECIMAL(14,2)), TRY_CAST(amount_normalised(v) AS DECIMAL(14,2)))
 END;
 
 -- m = money(v). A value with more than 2 decimals casts to a DECIMAL(14,2) that, as a double,
--- differs from the value read as a double.
+-- differs from the value read as a double. (v NULL: m is NULL too, and so is the problem.)
 CREATE OR REPLACE TEMP MACRO money_problem(col, v, m, allow_negative) AS CASE
-    WHEN v IS NULL THEN NULL
-    WHEN m IS NULL OR CAST(m AS DOUBLE) <> CASE
-            WHEN TRY_CAST(v AS DOUBLE) IS NULL THEN TRY_CAST(amount_normalised(v) AS DOUBLE)
-            ELSE TRY_CAST(v AS DOUBLE) END
-    THEN problem('bad_amount', col || ' = ' || v
-                 || ' is not an amount in yuan with at most 2 decimals')
+    WHEN m IS NULL OR CAST(m AS DOUBLE)
+            <> coalesce(TRY_CAST(v AS DOUBLE), TRY_CAST(amount_normalised(v) AS DOUBLE))
+    THEN CASE WHEN v IS NOT NULL THEN problem('bad_amount', col || ' = ' || v
+                 || ' is not an amount in yuan with at most 2 decimals') END
     WHEN NOT allow_negative AND m < 0
     THEN problem('negative_amount', col || ' = ' || v || ' is below 0')
 END;
