@@ -675,6 +675,22 @@ def test_segments_are_cut_into_row_groups_a_person_lookup_reads_one_of(
                        [person[0][0]])  # fmt: skip
 
 
+def test_the_store_writes_row_groups_a_lookup_reads_little_of(tmp_path):
+    """The writer attaches the store with ROW_GROUP_SIZE 16,384 (DuckDB's default is 122,880):
+    a table of 40,000 rows is three row groups, in the file, as a read-only reader (the
+    dashboard on a snapshot) finds it; the spill folder is still DB.tmp."""
+    db = tmp_path / "s.duckdb"
+    con = store.open_store(db)
+    assert con.execute("SELECT current_setting('temp_directory')").fetchall() == [
+        (str(db) + ".tmp",)
+    ]
+    con.execute("CREATE TABLE t AS SELECT range AS x FROM range(40000)")
+    con.execute("CHECKPOINT")
+    con.close()
+    groups = "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('t')"
+    assert rows(db, groups) == [(3,)]
+
+
 @pytest.mark.parametrize("share", [1.0, 0.0], ids=["deleted", "rewritten"])
 def test_rows_taken_out_of_a_table_in_place_or_by_a_rewrite(tmp_path, monkeypatch, share):
     """store.delete_where: a DELETE, or for a table too big for its deletion marks, the table

@@ -67,10 +67,30 @@ def _holder(message: str) -> str:
     return f"process {pid}" + (f" ({cmd[:120]})" if cmd else "")
 
 
+# Rows per row group of the tables the store writes (DuckDB's default is 122,880). Every page
+# of the dashboard looks up a village's, household's or person's rows, and a lookup reads the
+# row groups whose min/max statistics hold the key: at 1M people, with groups of 16,384 a
+# household's people took 0.97 ms instead of 2.66, a person's years 0.67 instead of 2.17, a
+# village's households 0.99 instead of 1.75, and a whole-table aggregate was no slower (30.6
+# against 35.8 ms). DuckDB takes the size as an ATTACH option only (not stored in the file),
+# so the writer attaches the store; readers read whatever groups the file holds.
+ROW_GROUP_SIZE = 16_384
+
+
 def connect(db: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the store; a lock held elsewhere becomes a StoreLocked that says what holds it."""
+    """Open the store; a lock held elsewhere becomes a StoreLocked that says what holds it.
+
+    Read-write, the store is attached as the current database with ROW_GROUP_SIZE (spilling to
+    ``DB.tmp``, as a store opened directly does); read-only, it is opened directly.
+    """
     try:
-        con = duckdb.connect(str(db), read_only=read_only)
+        if read_only:
+            con = duckdb.connect(str(db), read_only=True)
+        else:
+            con = duckdb.connect()
+            con.execute(f"SET temp_directory = '{_sql_text(str(db) + '.tmp')}'")
+            con.execute(f"ATTACH '{_sql_text(str(db))}' AS store (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+            con.execute("USE store")
     except duckdb.IOException as exc:
         if "lock" not in str(exc).lower():
             raise
@@ -83,6 +103,11 @@ def connect(db: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute("SET preserve_insertion_order = true")
     return con
+
+
+def _sql_text(text: str) -> str:
+    """``text`` inside single quotes of SQL."""
+    return text.replace("'", "''")
 
 
 _UNITS = {
