@@ -21,6 +21,7 @@ ORDER = [
     ("access",),  # accounts, roles and regions, the activity log
     ("cases",),  # caseworker lists out, visit outcomes back
     ("flow",),  # an import's stages in order
+    ("warehouse",),  # a province's store published as Parquet for the national build
     ("serve", "tools"),  # the dashboard's launcher; generate and bench
     ("cli",),  # the commands
 ]

@@ -209,6 +209,26 @@ def test_different_seed_gives_different_files(weekly, tmp_path: Path) -> None:
     assert first["week01/claims.csv"] != second["week01/claims.csv"]
 
 
+def test_one_province_with_its_own_claim_ids(tmp_path: Path, cli) -> None:
+    """``--province 53``: every village in Yunnan, claim ids C53…, unique across provinces (a
+    province's extracts for the national warehouse); an unknown province is refused."""
+    out = tmp_path / "yn"
+    done = cli("generate", "--out", out, "--people", "1200", "--weeks", "2", "--province", "53",
+               "--as-of", "2026-11-20")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    villages = {row["village_code"][:2] for _, row, ok in extracts(out, "roster") if ok}
+    assert villages == {"53"}
+    ids = [row["claim_id"] for _, row, ok in extracts(out, "claims") if ok]
+    assert len(ids) > 1000 and all(i.startswith("C53") and len(i) == 13 for i in ids)
+    named = [row["reverses"] for _, row, ok in extracts(out, "claims") if ok and row["reverses"]]
+    assert named and all(r.startswith("C53") for r in named)
+    bad = cli("generate", "--out", tmp_path / "no", "--people", "100", "--province", "99")
+    assert bad.exit_code == 2
+    assert "province 99: the division list has 0 rural counties" in bad.output
+    assert cli("generate", "--out", tmp_path / "no", "--people", "100",
+               "--province", "5").exit_code == 2  # fmt: skip
+
+
 def test_week_folder_layout(weekly) -> None:
     out, summary = weekly
     names = [p.name for p in week_dirs(out)]

@@ -1,5 +1,5 @@
 """The commands of the data flow and its tools: generate, ingest, serve, flag, rules, export,
-whatif, returns, bench. Each is thin: parse, call the stage, print."""
+whatif, returns, bench, warehouse. Each is thin: parse, call the stage, print."""
 
 from __future__ import annotations
 
@@ -32,12 +32,25 @@ from pipeline.cli.options import DEFAULT_DB, db_option, existing, published
     default=None,
     help="Date of the last extract (default: today). Same seed and date give the same files.",
 )
-def generate(out: Path, people: int, seed: int, weeks: int, as_of: dt.datetime | None) -> None:
+@click.option(
+    "--province", default=None,
+    help="Everyone in this province (2-digit code; claim ids C<code>…). Default: four provinces.",
+)  # fmt: skip
+def generate(
+    out: Path, people: int, seed: int, weeks: int, as_of: dt.datetime | None, province: str | None
+) -> None:
     """Write realistic synthetic extracts (roster, enrolment, claims)."""
     from pipeline.tools.generate import generate as run
 
     day = as_of.date() if as_of else dt.date.today()
-    summary = run(out, people=people, seed=seed, weeks=weeks, as_of=day)
+    if province is not None and (len(province) != 2 or not province.isdigit()):
+        click.echo(f"refused: --province {province}: a province is its 2-digit code", err=True)
+        raise SystemExit(2)
+    try:
+        summary = run(out, people=people, seed=seed, weeks=weeks, as_of=day, province=province)
+    except ValueError as exc:
+        click.echo(f"refused: {exc}", err=True)
+        raise SystemExit(2) from None
     for key, value in summary.items():
         click.echo(f"{key}: {value}")
 
@@ -465,6 +478,59 @@ def bench(
     if figures["dashboard_error"]:
         click.echo(f"bench failed: dashboard: {figures['dashboard_error']}", err=True)
         raise SystemExit(1)
+
+
+@click.group(name="warehouse")
+def warehouse_group() -> None:
+    """The national warehouse: a province's store as Hive-partitioned Parquet."""
+
+
+@warehouse_group.command(name="publish")
+@db_option
+@click.option(
+    "--to", "to", type=click.Path(path_type=Path, file_okay=False), required=True,
+    help="The warehouse folder (created if missing).",
+)  # fmt: skip
+@click.option(
+    "--province", default=None,
+    help="The province's 2-digit code (default: the one its people live in).",
+)  # fmt: skip
+@click.option(
+    "--replace", is_flag=True,
+    help="The folder holds this province from another store: remove it, publish this one.",
+)  # fmt: skip
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
+def warehouse_publish(db: Path, to: Path, province: str | None, replace: bool, quiet: bool) -> None:
+    """Publish the store's current snapshot to the warehouse: the raw rows of imports not
+    published yet, and the marts whose content changed (each file written aside, then renamed)."""
+    from pipeline import warehouse
+
+    existing(db)
+
+    def progress(message: str) -> None:
+        if not quiet:
+            click.echo(f"  {message}", err=True)
+
+    try:
+        report = warehouse.publish(db, to, province, replace=replace, notify=progress)
+    except warehouse.WarehouseError as exc:
+        click.echo(f"refused: {exc}", err=True)
+        raise SystemExit(2) from None
+    click.echo(
+        f"warehouse {report.warehouse}: province {report.province} from {report.snapshot.name}"
+    )
+    names = sorted(set(report.written) | set(report.unchanged) | set(report.removed))
+    for name in names:
+        files, rows, size = report.written.get(name, [0, 0, 0])
+        line = f"  {name}: {files} file(s) written, {rows:,} rows, {size / 1e6:,.1f} MB"
+        if name in report.unchanged:
+            line += f"; {report.unchanged[name]} partition(s) unchanged"
+        if name in report.removed:
+            line += f"; {report.removed[name]} partition(s) removed (no rows now)"
+        click.echo(line)
+    if not report.written:
+        click.echo("  nothing changed since the last publish")
+    click.echo(f"  {report.seconds:.1f} s")
 
 
 def _command_line() -> str:

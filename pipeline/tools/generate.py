@@ -356,19 +356,20 @@ def _rural_counties(divs: list[list[str]]) -> dict[str, list[tuple[str, str]]]:
     return towns
 
 
-def build_geo(rng: np.random.Generator, people: int) -> Geo:
-    """Pick counties, townships and villages so that villages hold a few hundred people."""
+def build_geo(rng: np.random.Generator, people: int, provinces: tuple[str, ...] = PROVINCES) -> Geo:
+    """Pick counties, townships and villages in ``provinces`` so that villages hold a few
+    hundred people."""
     divs = load_divisions()
     names = {code: name for _, code, _, name in divs}
     known = {code for _, code, _, _ in divs}
     towns = _rural_counties(divs)
     per_province = 2 if people <= 20_000 else 3 if people <= 200_000 else 5
-    people_per_county = people / (len(PROVINCES) * per_province)
+    people_per_county = people / (len(provinces) * per_province)
     county_code: list[str] = []
     town_code: list[str] = []
     town_name: list[str] = []
     town_county: list[int] = []
-    for prov in PROVINCES:
+    for prov in provinces:
         candidates = sorted(
             code
             for _, code, _, name in divs
@@ -377,6 +378,11 @@ def build_geo(rng: np.random.Generator, people: int) -> Geo:
             and name.endswith("县")
             and len(towns.get(code, [])) >= 6
         )
+        if len(candidates) < per_province:
+            raise ValueError(
+                f"province {prov}: the division list has {len(candidates)} rural counties with "
+                f"six townships or more; {per_province} are needed"
+            )
         picked = sorted(rng.choice(len(candidates), per_province, replace=False))
         for i in picked:
             code = candidates[int(i)]
@@ -485,6 +491,7 @@ class Population:
     cap_candidate: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # steady dibao
     base_rejected: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # roster row
     change_rejected: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # its change
+    claim_prefix: str = "C"  # 'C', or 'C' + the province code when one province is made
 
     @property
     def households(self) -> int:
@@ -845,10 +852,10 @@ def texts(values: tuple[str, ...] | list[str], idx: np.ndarray) -> pa.Array:
     return pa.array(list(values)).take(pa.array(idx, mask=np.asarray(idx) < 0))
 
 
-def serial_ids(serial: np.ndarray) -> pa.Array:
-    """Claim ids 'C' + 10-digit serial; -1 gives null."""
+def serial_ids(serial: np.ndarray, prefix: str = "C") -> pa.Array:
+    """Claim ids ``prefix`` + 10-digit serial; -1 gives null."""
     digits = pc.utf8_lpad(pc.cast(pa.array(serial), pa.string()), width=10, padding="0")
-    out = _join("C", digits)
+    out = _join(prefix, digits)
     blank = serial < 0
     if blank.any():
         out = pc.if_else(pa.array(blank), pa.scalar(None, pa.string()), out)
@@ -1505,7 +1512,7 @@ def render_claims(
         ix = np.flatnonzero(lower)
         pid = _patch(pid, ix, pc.utf8_lower(pid.take(pa.array(ix))))
     cols = {
-        "claim_id": serial_ids(plan.serial[idx]),
+        "claim_id": serial_ids(plan.serial[idx], pop.claim_prefix),
         "person_id": pid,
         "settle_date": dates.take(pa.array(c["off"])),
         "visit_type": labels("visit_type", c["visit"], fmt.zh),
@@ -1517,7 +1524,7 @@ def render_claims(
         "in_scope_cost": money(c["in_scope"]),
         "diagnosis": texts(DIAGNOSES, c["diagnosis"]),
         "hospital": geo_hospitals.take(pa.array(c["hospital"])),
-        "reverses": serial_ids(plan.reverses[idx]),
+        "reverses": serial_ids(plan.reverses[idx], pop.claim_prefix),
     }
     dirty = plan.dirty[idx]
     patches = Patches()
@@ -1743,15 +1750,30 @@ def _write_manifest(path: Path, rows: list[tuple[str, int, str, int, int]]) -> N
             )
 
 
-def generate(out: Path, *, people: int, seed: int, weeks: int, as_of: dt.date) -> dict[str, object]:
-    """Write synthetic extracts into ``out``; return a summary of what was written."""
+def generate(
+    out: Path,
+    *,
+    people: int,
+    seed: int,
+    weeks: int,
+    as_of: dt.date,
+    province: str | None = None,
+) -> dict[str, object]:
+    """Write synthetic extracts into ``out``; return a summary of what was written.
+
+    ``province`` (a 2-digit code of the division list): everyone in that province, and claim
+    ids prefixed with it (``C23…``), unique across provinces as real settlement numbers are; a
+    province's extracts for the national warehouse. Default: four provinces."""
+    provinces = PROVINCES if province is None else (province,)
     t0 = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     span = Span(as_of, weeks)
     root = seed & 0xFFFF_FFFF_FFFF_FFFF
-    geo = build_geo(np.random.default_rng([root, 1]), people)
+    geo = build_geo(np.random.default_rng([root, 1]), people, provinces)
     pop = build_population(np.random.default_rng([root, 2]), geo, people, span)
+    if province is not None:
+        pop.claim_prefix = "C" + province
     plan_weeks(np.random.default_rng([root, 3]), pop, weeks)
     plan_defects(np.random.default_rng([root, 6]), pop)
     writer = Writer(out, weeks)
