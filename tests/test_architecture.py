@@ -22,6 +22,7 @@ ORDER = [
     ("cases",),  # caseworker lists out, visit outcomes back
     ("flow",),  # an import's stages in order
     ("warehouse",),  # a province's store published as Parquet for the national build
+    ("national",),  # the national build over the warehouse, on DuckDB or Spark
     ("serve", "tools"),  # the dashboard's launcher; generate and bench
     ("cli",),  # the commands
 ]

@@ -47,7 +47,7 @@ def main() -> None:
 for command in (
     commands.generate, commands.ingest, commands.serve, commands.flag, commands.rules_group,
     commands.export, commands.whatif_command, commands.returns_command, commands.bench,
-    commands.warehouse_group,
+    commands.warehouse_group, commands.national_group,
     accounts.users, accounts.audit,
 ):  # fmt: skip
     main.add_command(command)

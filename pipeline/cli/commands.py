@@ -1,5 +1,5 @@
 """The commands of the data flow and its tools: generate, ingest, serve, flag, rules, export,
-whatif, returns, bench, warehouse. Each is thin: parse, call the stage, print."""
+whatif, returns, bench, warehouse, national. Each is thin: parse, call the stage, print."""
 
 from __future__ import annotations
 
@@ -531,6 +531,59 @@ def warehouse_publish(db: Path, to: Path, province: str | None, replace: bool, q
     if not report.written:
         click.echo("  nothing changed since the last publish")
     click.echo(f"  {report.seconds:.1f} s")
+
+
+@click.group(name="national")
+def national_group() -> None:
+    """The national build over the warehouse, on DuckDB or Spark."""
+
+
+@national_group.command(name="build")
+@click.option(
+    "--warehouse", type=click.Path(path_type=Path, file_okay=False, exists=True), required=True,
+    help="The warehouse folder (`oopwatch warehouse publish` writes it).",
+)  # fmt: skip
+@click.option(
+    "--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+    help="DuckDB on this machine, or Apache Spark (pyspark and a Java 17 runtime).",
+)  # fmt: skip
+@click.option(
+    "--master", default="local[2]", show_default=True,
+    help="Spark's master, as spark-submit's --master (yarn, k8s://…, spark://…).",
+)  # fmt: skip
+@click.option("--year", type=int, default=None, help="Only this year's partitions.")
+@click.option(
+    "--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None, help="Rules folder for the national lines (default: the shipped rules).",
+)  # fmt: skip
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
+def national_build(
+    warehouse: Path, engine: str, master: str, year: int | None, rules_dir: Path | None,
+    quiet: bool,
+) -> None:  # fmt: skip
+    """Build the national person-years, line flags and regional figures from every province's
+    partitions (claims in force resolved from the raw rows) into WAREHOUSE/national/."""
+    from pipeline import national
+
+    def progress(message: str) -> None:
+        if not quiet:
+            click.echo(f"  {message}", err=True)
+
+    try:
+        report = national.build(
+            warehouse, engine, master=master, year=year, rules_dir=rules_dir, notify=progress
+        )
+    except national.NationalError as exc:
+        click.echo(f"refused: {exc}", err=True)
+        raise SystemExit(2) from None
+    click.echo(
+        f"national build on {report.engine}: {len(report.provinces)} province(s) "
+        f"({', '.join(report.provinces)}), {report.total_seconds:.1f} s"
+    )
+    for name, rows in report.rows.items():
+        written = " (written)" if name in national.WRITTEN else ""
+        click.echo(f"  {name}: {rows:,} rows, {report.seconds[name]:.1f} s{written}")
+    click.echo(f"  into {warehouse / 'national'}")
 
 
 def _command_line() -> str:

@@ -1,0 +1,170 @@
+"""The two engines a national build runs on: DuckDB (one machine) and Apache Spark (a cluster,
+or ``local[2]``). Both take the same relations: Parquet folders of the warehouse, small tables of
+rows, and the national SQL (DuckDB's dialect; ``port.to_spark`` for Spark)."""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+
+from pipeline import store
+from pipeline.national import port
+
+# column name -> type, for a table of rows handed to an engine
+Columns = Sequence[tuple[str, str]]
+
+
+class EngineError(Exception):
+    """An engine that cannot start (no pyspark, no Java); the message says what to install."""
+
+
+def _quoted(text: str | Path) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+class DuckEngine:
+    """DuckDB in this process: relations are temporary tables."""
+
+    name = "duckdb"
+
+    def __init__(self, spill: Path) -> None:
+        self.con = duckdb.connect()
+        self.con.execute(f"SET memory_limit = '{store.MEMORY_LIMIT}'")
+        self.con.execute(f"SET temp_directory = {_quoted(spill)}")
+        self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute(port.duckdb_macros_sql())
+
+    def parquet(self, name: str, folder: Path, year: int | None) -> None:
+        """``name``: every Parquet file under ``folder``, its Hive partitions as columns
+        (province as text, year as an integer), only ``year``'s when given."""
+        types = "{'province': 'VARCHAR', 'year': 'INTEGER'}"
+        where = f" WHERE year = {int(year)}" if year is not None and _has_years(folder) else ""
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet("
+            f"{_quoted(str(folder) + '/**/*.parquet')}, hive_partitioning = true, "
+            f"hive_types = {types}, hive_types_autocast = false){where}"
+        )
+
+    def rows(self, name: str, columns: Columns, rows: list[tuple]) -> None:
+        """``name``: a table of these rows."""
+        spec = ", ".join(f"{c} {t}" for c, t in columns)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({spec})")
+        if rows:
+            marks = ", ".join("?" * len(columns))
+            self.con.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+
+    def create(self, name: str, sql: str) -> int:
+        """``name``: the rows of one national SQL file; how many."""
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+        return int(self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+
+    def write(self, name: str, folder: Path, by_year: bool) -> None:
+        """Write ``name`` as Parquet into ``folder`` (new), in year=YYYY partitions if asked."""
+        folder.mkdir(parents=True)
+        if by_year:
+            self.con.execute(
+                f"COPY {name} TO {_quoted(folder)} (FORMAT parquet, PARTITION_BY (year), "
+                "OVERWRITE_OR_IGNORE true)"
+            )
+        else:
+            self.con.execute(f"COPY {name} TO {_quoted(folder / 'data.parquet')} (FORMAT parquet)")
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _has_years(folder: Path) -> bool:
+    return any(part.startswith("year=") for p in folder.rglob("*.parquet") for part in p.parts)
+
+
+def java_home() -> str | None:
+    """A Java 17 or 21 runtime for Spark: ``$JAVA_HOME``, else Debian's OpenJDK 17 or 21."""
+    if os.environ.get("JAVA_HOME"):
+        return os.environ["JAVA_HOME"]
+    for pattern in ("/usr/lib/jvm/java-17-openjdk-*", "/usr/lib/jvm/java-21-openjdk-*"):
+        found = sorted(glob.glob(pattern))
+        if found:
+            return found[0]
+    return None
+
+
+class SparkEngine:
+    """Spark (pyspark): relations are persisted temporary views; ``master`` as spark-submit's
+    (``local[2]``, ``yarn``, ``k8s://…``, ``spark://…``)."""
+
+    name = "spark"
+
+    def __init__(self, master: str = "local[2]", shuffle_partitions: int | None = None) -> None:
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise EngineError(
+                "the Spark engine needs pyspark: `uv sync` installs it (a dev dependency), or "
+                "run under spark-submit"
+            ) from None
+        home = java_home()
+        if home is None:
+            raise EngineError(
+                "the Spark engine needs a Java 17 runtime: `bash scripts/install-java.sh` "
+                "installs Debian's OpenJDK 17 (or set JAVA_HOME)"
+            )
+        os.environ.setdefault("JAVA_HOME", home)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        local = master.startswith("local")
+        parts = shuffle_partitions or (4 if local else 200)
+        builder = (
+            SparkSession.builder.master(master)
+            .appName("oopwatch national build")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+        )
+        if local:
+            memory = os.environ.get("OOPWATCH_SPARK_MEMORY", "2g")
+            builder = builder.config("spark.driver.memory", memory)
+        self.spark = builder.getOrCreate()
+        # (set on the session: a session already running in this process keeps its own)
+        self.spark.conf.set("spark.sql.shuffle.partitions", str(parts))
+        # partition columns as written (province '01' stays text); year is cast below
+        self.spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+        self.spark.conf.set("spark.sql.session.timeZone", "UTC")
+        self.spark.sparkContext.setLogLevel("ERROR")
+        self.macros = port.national_macros()
+        self.frames: dict[str, object] = {}
+
+    def parquet(self, name: str, folder: Path, year: int | None) -> None:
+        from pyspark.sql import functions as F
+
+        frame = self.spark.read.option("basePath", str(folder)).parquet(str(folder))
+        if "year" in frame.columns:
+            frame = frame.withColumn("year", F.col("year").cast("int"))
+            if year is not None:
+                frame = frame.where(F.col("year") == int(year))
+        frame.createOrReplaceTempView(name)
+
+    def rows(self, name: str, columns: Columns, rows: list[tuple]) -> None:
+        # (Spark's text type is STRING: its VARCHAR needs a length)
+        schema = ", ".join(f"{c} {'STRING' if t == 'VARCHAR' else t}" for c, t in columns)
+        self.spark.createDataFrame(rows, schema=schema).createOrReplaceTempView(name)
+
+    def create(self, name: str, sql: str) -> int:
+        frame = self.spark.sql(port.to_spark(sql, self.macros)).persist()
+        frame.createOrReplaceTempView(name)
+        self.frames[name] = frame
+        return int(frame.count())
+
+    def write(self, name: str, folder: Path, by_year: bool) -> None:
+        frame = self.spark.table(name)
+        writer = frame.write.mode("errorifexists")
+        if by_year:
+            writer = writer.partitionBy("year")
+        writer.parquet(str(folder))
+
+    def close(self) -> None:
+        for frame in self.frames.values():
+            frame.unpersist()
+        self.frames.clear()

@@ -1,0 +1,39 @@
+-- reads: claims_in_force, people, mart_person_year
+-- Per known person and year, nationally: the fund layers and OOP of their claims in force in
+-- every province (a person treated in two provinces is one person here), how many provinces
+-- settled them, and whether any province has them actively enrolled. DECIMAL(14,2) amounts.
+WITH claim_years AS (
+    SELECT person_id, year,
+           sum(total_cost) AS total_cost, sum(basic_paid) AS basic_paid,
+           sum(critical_paid) AS critical_paid, sum(assistance_paid) AS assistance_paid,
+           sum(other_paid) AS other_paid, count(*) AS claims,
+           count(DISTINCT province) AS provinces
+    FROM claims_in_force
+    GROUP BY person_id, year
+),
+enrolled AS (
+    SELECT person_id, year, bool_or(enrolled_active) AS enrolled_active
+    FROM mart_person_year
+    GROUP BY person_id, year
+),
+person_years AS (
+    SELECT person_id, year FROM claim_years
+    UNION
+    SELECT person_id, year FROM enrolled
+)
+SELECT k.person_id, CAST(k.year AS INTEGER) AS year, p.home_province, p.name, p.household_id,
+       p.village_code, p.category, p.on_roster,
+       CAST(coalesce(c.total_cost, 0) AS DECIMAL(14,2)) AS total_cost,
+       CAST(coalesce(c.basic_paid, 0) AS DECIMAL(14,2)) AS basic_paid,
+       CAST(coalesce(c.critical_paid, 0) AS DECIMAL(14,2)) AS critical_paid,
+       CAST(coalesce(c.assistance_paid, 0) AS DECIMAL(14,2)) AS assistance_paid,
+       CAST(coalesce(c.other_paid, 0) AS DECIMAL(14,2)) AS other_paid,
+       CAST(coalesce(c.total_cost, 0) - coalesce(c.basic_paid, 0) - coalesce(c.critical_paid, 0)
+            - coalesce(c.assistance_paid, 0) - coalesce(c.other_paid, 0) AS DECIMAL(14,2)) AS oop,
+       CAST(coalesce(c.claims, 0) AS BIGINT) AS claims,
+       CAST(coalesce(c.provinces, 0) AS BIGINT) AS provinces,
+       coalesce(e.enrolled_active, false) AS enrolled_active
+FROM person_years AS k
+JOIN people AS p ON p.person_id = k.person_id
+LEFT JOIN claim_years AS c ON c.person_id = k.person_id AND c.year = k.year
+LEFT JOIN enrolled AS e ON e.person_id = k.person_id AND e.year = k.year
