@@ -74,6 +74,12 @@ class PublishReport:
     removed: dict[str, int] = field(default_factory=dict)  # name -> partitions with no rows now
     seconds: float = 0.0
 
+    def kept(self, name: str) -> None:
+        self.unchanged[name] = self.unchanged.get(name, 0) + 1
+
+    def gone(self, name: str) -> None:
+        self.removed[name] = self.removed.get(name, 0) + 1
+
     def add(self, name: str, rows: int, size: int) -> None:
         files = self.written.setdefault(name, [0, 0, 0])
         files[0] += 1
@@ -252,9 +258,9 @@ def _publish(
         shutil.rmtree(staging, ignore_errors=True)  # what a stopped publish left
         staging.mkdir(parents=True)
         try:
-            writer = _Writer(con, staging)
-            raw_done = _publish_raw(con, writer, warehouse, province, record, report, say)
-            marts_done = _publish_marts(con, writer, warehouse, province, record, report, say)
+            run = _Run(con, _Writer(con, staging), warehouse, province, record, report, say)
+            raw_done = _publish_raw(run)
+            marts_done = _publish_marts(run)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         _write_record(
@@ -274,65 +280,62 @@ def _publish(
     return report
 
 
-def _publish_raw(
-    con: duckdb.DuckDBPyConnection,
-    writer: _Writer,
-    warehouse: Path,
-    province: str,
-    record: dict,
-    report: PublishReport,
-    say: Notify,
-) -> dict[str, list[int]]:
+@dataclass
+class _Run:
+    """One publish: what it reads from, writes with and into, and reports to."""
+
+    con: duckdb.DuckDBPyConnection
+    writer: _Writer
+    warehouse: Path
+    province: str
+    record: dict
+    report: PublishReport
+    say: Notify
+
+
+def _publish_raw(run: _Run) -> dict[str, list[int]]:
     """The raw rows of every import the record does not list; the imports now published."""
     done: dict[str, list[int]] = {}
     for kind in RAW:
-        published = set(record.get("raw", {}).get(kind, []))
-        parts = _raw_parts(con, kind)
+        published = set(run.record.get("raw", {}).get(kind, []))
+        parts = _raw_parts(run.con, kind)
         for import_id, year, rows in parts:
             if import_id in published:
                 continue
-            folder = warehouse / "raw" / kind / f"province={province}"
+            folder = run.warehouse / "raw" / kind / f"province={run.province}"
             if year is not None:
                 folder = folder / f"year={year}"
             at = f", {year}" if year is not None else ""
-            say(f"raw/{kind}: import {import_id}{at}, {rows:,} rows")
+            run.say(f"raw/{kind}: import {import_id}{at}, {rows:,} rows")
             params: list = [import_id] + ([year] if year is not None else [])
             target = folder / f"import-{import_id:08d}.parquet"
-            size = writer.write(_raw_rows(kind, year is not None), params, target)
-            report.add(f"raw/{kind}", rows, size)
+            size = run.writer.write(_raw_rows(kind, year is not None), params, target)
+            run.report.add(f"raw/{kind}", rows, size)
         done[kind] = sorted({p[0] for p in parts})
     return done
 
 
-def _publish_marts(
-    con: duckdb.DuckDBPyConnection,
-    writer: _Writer,
-    warehouse: Path,
-    province: str,
-    record: dict,
-    report: PublishReport,
-    say: Notify,
-) -> dict[str, dict[str, list]]:
+def _publish_marts(run: _Run) -> dict[str, dict[str, list]]:
     """Every mart's years whose content differs from the record's; the content now published."""
     done: dict[str, dict[str, list]] = {}
     for mart in MARTS:
-        before = record.get("marts", {}).get(mart, {})
-        now = _mart_parts(con, mart)
-        folder = warehouse / "marts" / mart / f"province={province}"
+        before = run.record.get("marts", {}).get(mart, {})
+        now = _mart_parts(run.con, mart)
+        folder = run.warehouse / "marts" / mart / f"province={run.province}"
         for year, (rows, digest) in sorted(now.items()):
             if before.get(year) == [rows, digest]:
-                report.unchanged[f"marts/{mart}"] = report.unchanged.get(f"marts/{mart}", 0) + 1
+                run.report.kept(f"marts/{mart}")
                 continue
-            say(f"marts/{mart}: {year}, {rows:,} rows")
-            size = writer.write(
+            run.say(f"marts/{mart}: {year}, {rows:,} rows")
+            size = run.writer.write(
                 f"SELECT * EXCLUDE (year) FROM ({MARTS[mart]}) WHERE year = ?",  # noqa: S608
                 [int(year)],
                 folder / f"year={year}" / "data.parquet",
             )
-            report.add(f"marts/{mart}", rows, size)
+            run.report.add(f"marts/{mart}", rows, size)
         for year in sorted(set(before) - set(now)):  # a year with no rows any more
             shutil.rmtree(folder / f"year={year}", ignore_errors=True)
-            report.removed[f"marts/{mart}"] = report.removed.get(f"marts/{mart}", 0) + 1
+            run.report.gone(f"marts/{mart}")
         done[mart] = {year: [rows, digest] for year, (rows, digest) in now.items()}
     return done
 
