@@ -10,6 +10,13 @@
 -- Like rolling_window, it belongs to the year of as_of and reads everyone.
 SET VARIABLE window_start = window_since('household_net_income');
 
+-- The window's sums first, as a table: inside an import's transaction the planner took the
+-- claims in force for a few rows and, with window_oop inlined, joined every person-year to every
+-- window sum on window_days alone (1M people of one province: out of memory at 4 GB); a table
+-- has its real size.
+CREATE OR REPLACE TEMP TABLE window_recent AS
+FROM window_oop('household_net_income', getvariable('window_start'), false);
+
 -- This kind's placeholders besides render's: {window_oop} (the household's), {net_income} (a
 -- member's income net of it), {members}, {dibao_standard}, {multiple}.
 CREATE OR REPLACE TEMP MACRO household_text(t, window_oop, net_income, members, standard,
@@ -32,7 +39,7 @@ households AS (
 ),
 recent AS (
     SELECT p.household_id, r.window_days, CAST(sum(r.window_oop) AS DECIMAL(14,2)) AS window_oop
-    FROM window_oop('household_net_income', getvariable('window_start'), false) AS r
+    FROM window_recent AS r
     JOIN people AS p USING (person_id)
     WHERE p.household_id IS NOT NULL
     GROUP BY p.household_id, r.window_days
@@ -59,3 +66,5 @@ SELECT person_id, year, rule_id, version, oop, household_line, severity, NULL, N
        window_oop
 FROM priced
 WHERE window_oop > household_line;
+
+DROP TABLE window_recent;

@@ -7,9 +7,16 @@
 -- min_claims_in_window claims fall in the window (one pharmacy receipt does not trigger it).
 SET VARIABLE window_start = window_since('projected');
 
+-- The window's sums first, as a table: inside an import's transaction the planner took the
+-- claims in force for a few rows and, with window_oop inlined, joined every person-year to every
+-- window sum on window_days alone (1M people of one province: out of memory at 4 GB); a table
+-- has its real size.
+CREATE OR REPLACE TEMP TABLE window_recent AS
+FROM window_oop('projected', getvariable('window_start'), true);
+
 INSERT INTO fired
 WITH params AS (SELECT as_of FROM eval_params),
-recent AS (FROM window_oop('projected', getvariable('window_start'), true)),
+recent AS (FROM window_recent),
 candidates AS (
     SELECT a.*, l.line AS target, r.window_oop, r.window_claims, params.as_of,
            CAST(a.oop + r.window_oop / a.window_days
@@ -33,3 +40,5 @@ SELECT person_id, year, rule_id, version, oop, target, severity, NULL, NULL,
        oop
 FROM candidates
 WHERE oop <= target AND projected_oop > target;
+
+DROP TABLE window_recent;

@@ -6,9 +6,16 @@
 -- What the line is compared with is the window's OOP ({window_oop} in the explanation).
 SET VARIABLE window_start = window_since('rolling_window');
 
+-- The window's sums first, as a table: inside an import's transaction the planner took the
+-- claims in force for a few rows and, with window_oop inlined, joined every person-year to every
+-- window sum on window_days alone (1M people of one province: out of memory at 4 GB); a table
+-- has its real size.
+CREATE OR REPLACE TEMP TABLE window_recent AS
+FROM window_oop('rolling_window', getvariable('window_start'), false);
+
 INSERT INTO fired
 WITH params AS (SELECT as_of FROM eval_params),
-recent AS (FROM window_oop('rolling_window', getvariable('window_start'), false)),
+recent AS (FROM window_recent),
 priced AS (
     SELECT a.*, i.yuan, i.basis_zh, i.basis_en,
            CAST(r.window_oop AS DECIMAL(14,2)) AS window_oop,
@@ -28,3 +35,5 @@ SELECT person_id, year, rule_id, version, oop, window_line, severity, basis_zh, 
        window_oop
 FROM priced
 WHERE window_oop > window_line;
+
+DROP TABLE window_recent;
