@@ -10,7 +10,6 @@ its claim, a roster naming an unmatched or enrolment-only person).
 from __future__ import annotations
 
 import datetime as dt
-import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
