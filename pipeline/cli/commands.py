@@ -561,8 +561,9 @@ def national_build(
     warehouse: Path, engine: str, master: str, year: int | None, rules_dir: Path | None,
     quiet: bool,
 ) -> None:  # fmt: skip
-    """Build the national person-years, line flags and regional figures from every province's
-    partitions (claims in force resolved from the raw rows) into WAREHOUSE/national/."""
+    """Build the national person-years, households, unmatched claims, line flags and regional
+    figures from every province's partitions (claims in force resolved from the raw rows) into
+    WAREHOUSE/national/."""
     from pipeline import national
 
     def progress(message: str) -> None:

@@ -2,8 +2,9 @@
 of the warehouse, on DuckDB or on Spark, from one source of SQL (``pipeline/sql/national/``,
 one relation per file, built in the order their ``-- reads:`` lines give).
 
-Reads ``raw/claims`` (every province's claim rows: the claims in force are resolved here) and
-``marts/person_year`` (who each person is, and their enrolment); writes ``national/<relation>/``
+Reads ``raw/claims`` (every province's claim rows: the claims in force are resolved here),
+``marts/person_year`` (who each person is, and their enrolment) and ``marts/household_year``
+(households' incomes); writes ``national/<relation>/``
 (``year=YYYY/`` partitions where the relation has years), each relation written aside and put in
 place when whole, and ``national/_build.json`` (engine, time, rows per relation).
 """
@@ -29,7 +30,10 @@ Notify = Callable[[str], None]
 
 RELATIONS = tuple(build_order("national"))
 # what the build writes (the others are steps on the way), and whether by year
-WRITTEN = {"people": False, "person_year": True, "flags": True, "region_year": True}
+WRITTEN = {
+    "people": False, "person_year": True, "household_year": True, "unmatched_claims": True,
+    "flags": True, "region_year": True,
+}  # fmt: skip
 RULE_COLUMNS = (
     ("rule_id", "VARCHAR"), ("line", "DECIMAL(14,2)"), ("severity", "VARCHAR"),
     ("explain_zh", "VARCHAR"), ("explain_en", "VARCHAR"), ("effective_from", "INTEGER"),
@@ -105,6 +109,7 @@ def build(
     try:
         runner.parquet("raw_claims", warehouse / "raw" / "claims", year)
         runner.parquet("mart_person_year", warehouse / "marts" / "person_year", year)
+        runner.parquet("mart_household_year", warehouse / "marts" / "household_year", year)
         runner.rows("national_rules", RULE_COLUMNS, national_rules(rules_dir))
         for name in RELATIONS:
             at = time.perf_counter()
