@@ -184,6 +184,11 @@ def test_a_person_treated_in_two_provinces_is_one_person_nationally(tmp_path, cl
                                                            "NOT NULL")
     }  # fmt: skip
 
+    # one year only: its partitions alone are read
+    national.build(wh, "duckdb", year=2026)
+    assert {r[5] for r in read(wh, "region_year")} == {2026}
+    assert len(read(wh, "person_year")) == len([r for r in rows if r[at["year"]] == 2026])
+
     # the command: a summary, and a refusal for an empty folder
     out = cli("national", "build", "--warehouse", wh, "--engine", "duckdb", "--quiet")
     assert out.exit_code == 0, out.output

@@ -79,7 +79,8 @@ class DuckEngine:
 
 
 def _has_years(folder: Path) -> bool:
-    return any(part.startswith("year=") for p in folder.rglob("*.parquet") for part in p.parts)
+    """Whether the folder's partitions are by year too (province=XX/year=YYYY/)."""
+    return any(folder.glob("province=*/year=*"))
 
 
 def java_home() -> str | None:
