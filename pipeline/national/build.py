@@ -102,7 +102,9 @@ def build(
     report = BuildReport(engine, warehouse, found)
     say(f"{engine}: {len(found)} province(s): {', '.join(found)}")
     try:
-        runner = DuckEngine(work / "spill") if engine == "duckdb" else SparkEngine(master)
+        runner = (
+            DuckEngine(work / "spill") if engine == "duckdb" else SparkEngine(work / "stage", master)
+        )
     except EngineError as exc:
         shutil.rmtree(work, ignore_errors=True)
         raise NationalError(str(exc)) from None
