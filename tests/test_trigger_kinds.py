@@ -178,6 +178,27 @@ def test_household_income_net_of_oop_under_twice_the_dibao_standard(tmp_path, db
     assert query("SELECT person_id FROM watchlist") == [(b,)]
 
 
+def test_a_member_s_net_income_of_half_a_cent_rounds_up_as_money_does(tmp_path, db, query):
+    """(23,220.00 - 5,659.15) / 2 members = 8,780.425: 8,780.43, half away from zero, as every
+    amount is rounded. Divided as a double (DuckDB's DECIMAL / INTEGER) it was 8,780.42499… and
+    printed 8,780.42; Spark, dividing decimals, printed 8,780.43 (found by the national parity
+    test)."""
+    a, b = make_id(71), make_id(72)
+    write_csv(
+        tmp_path / "w" / "roster.csv",
+        ["person_id", "name", "household_id", "village_code", "category", "household_income"],
+        [(p, "某", "H9", VILLAGE, "out_of_poverty", "23220.00") for p in (a, b)],
+    )
+    write_csv(tmp_path / "w" / "claims.csv", HEADER, [
+        ("A1", a, "2026-11-20", "outpatient", "5659.15", "0", "0", "0"),
+    ])  # fmt: skip
+    flow.ingest([tmp_path / "w"], db, rules_dir=household_net_rules(tmp_path))
+    threshold, compared, zh = flags(query)[(a, "household_net_income")]
+    # the line: 23,220.00 - 2 x 7,200 x 2 members is below 0, so 0.00
+    assert (threshold, compared) == (Decimal("0.00"), Decimal("5659.15"))
+    assert "扣除后人均 8,780.43 元（2 人）" in zh
+
+
 def test_a_household_net_rule_on_without_a_dibao_standard_is_refused(tmp_path):
     folder = tmp_path / "rules"
     shutil.copytree(rules.RULES_DIR, folder)

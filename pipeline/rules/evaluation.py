@@ -192,6 +192,7 @@ def evaluate(
     # TODO(performance): the marts (region_year, watch_page, case_status) are still rebuilt
     # whole, about 3.6 s of a 1M-people weekly import (README "Performance"); update them per
     # touched region, and keep the watch-list page's order in its query instead of storage.
+    store.run_script(con, "rules/watch_listed.sql")
     store.run_script(con, "rules/evaluate.sql")
     build_marts(con)
     return run_id

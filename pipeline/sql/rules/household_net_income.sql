@@ -48,7 +48,7 @@ priced AS (
     SELECT a.*, h.members, h.household_income, r.window_oop,
            CAST(greatest(h.household_income - a.multiple * a.dibao_standard * h.members, 0)
                 AS DECIMAL(14,2)) AS household_line,
-           CAST(round((h.household_income - r.window_oop) / h.members, 2) AS DECIMAL(14,2))
+           CAST(money_divided(h.household_income - r.window_oop, h.members) AS DECIMAL(14,2))
                AS net_income
     FROM applicable_moving AS a
     CROSS JOIN params

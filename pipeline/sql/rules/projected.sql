@@ -2,7 +2,8 @@
 -- Kind projected (method): only for the year of the data's date `as_of` (the latest settlement
 -- date of any claim), when at least min_days_of_year days of it have passed. Pace = the OOP of
 -- the person's claims settled in the last window_days days / window_days; projected year-end
--- OOP = OOP so far + pace x days left to 31 December. Flags people still at or under the line of
+-- OOP = OOP so far + pace x days left to 31 December (multiplied before it is divided, to the
+-- cent: money_divided). Flags people still at or under the line of
 -- rule `line_rule` (for their region) whose projection passes it, if at least
 -- min_claims_in_window claims fall in the window (one pharmacy receipt does not trigger it).
 SET VARIABLE window_start = window_since('projected');
@@ -19,8 +20,9 @@ WITH params AS (SELECT as_of FROM eval_params),
 recent AS (FROM window_recent),
 candidates AS (
     SELECT a.*, l.line AS target, r.window_oop, r.window_claims, params.as_of,
-           CAST(a.oop + r.window_oop / a.window_days
-                * datediff('day', params.as_of, make_date(a.year, 12, 31)) AS DECIMAL(14,2))
+           CAST(a.oop + money_divided(
+                    r.window_oop * datediff('day', params.as_of, make_date(a.year, 12, 31)),
+                    a.window_days) AS DECIMAL(14,2))
                AS projected_oop
     FROM applicable_moving AS a  -- everyone: the window moves with as_of
     CROSS JOIN params

@@ -8,20 +8,33 @@ CREATE OR REPLACE TEMP MACRO line_text(x) AS
 CREATE OR REPLACE TEMP MACRO share_text(x) AS
     CASE WHEN x * 100 = trunc(x * 100) THEN CAST(CAST(x * 100 AS INTEGER) AS VARCHAR) || '%'
          ELSE CAST(x * 100 AS VARCHAR) || '%' END;
+-- amount / n (a whole number above 0) to the cent, half away from zero as every amount is
+-- rounded, in whole cents: exact on DuckDB, whose DECIMAL / INTEGER is a DOUBLE (17,560.85 / 2
+-- was 8,780.42499…, printed 8,780.42), and on Spark, whose is a DECIMAL (8,780.43).
+CREATE OR REPLACE TEMP MACRO money_divided(amount, n) AS
+    CAST(CASE WHEN amount < 0 THEN -1 ELSE 1 END
+         * ((abs(CAST(amount * 100 AS BIGINT)) * 2 + n) // (2 * n)) AS DECIMAL(18,0)) * 0.01;
 CREATE OR REPLACE TEMP MACRO severity_rank(s) AS
     CASE s WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 END;
 
 -- The most specific region file wins: per township and rule version, the longest region code
--- that is a prefix of the township's code ('' is the default).
+-- that is a prefix of the township's code ('' is the default). (Chosen by a join on the longest
+-- length, not a window under QUALIFY over p.*: the same SQL runs on Spark, pipeline/national/.)
 CREATE OR REPLACE TEMP TABLE township_rules AS
 WITH townships AS (
     SELECT DISTINCT coalesce(township_code, '') AS township_code FROM person_year
+),
+longest AS (
+    SELECT t.township_code, p.version, max(length(p.region_code)) AS code_length
+    FROM townships AS t
+    JOIN rule_params AS p ON starts_with(t.township_code, p.region_code)
+    GROUP BY t.township_code, p.version
 )
-SELECT t.township_code, p.*
-FROM townships AS t
-JOIN rule_params AS p ON starts_with(t.township_code, p.region_code)
-QUALIFY row_number() OVER (PARTITION BY t.township_code, p.version
-                           ORDER BY length(p.region_code) DESC) = 1;
+SELECT l.township_code, p.*
+FROM longest AS l
+JOIN rule_params AS p
+    ON p.version = l.version AND length(p.region_code) = l.code_length
+   AND starts_with(l.township_code, p.region_code);
 
 -- Reference income for a person-year: the most specific region with a figure (a region file's
 -- own, else the province's, else the national), its latest year before the evaluated one.
