@@ -7,6 +7,7 @@ SparkSession (``local[2]``), their outputs read back and compared row for row.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +16,7 @@ import duckdb
 import pytest
 import sqlglot
 
-from pipeline import flow, national, store, warehouse
+from pipeline import flow, national, rules, store, warehouse
 from pipeline.national import port
 from tests.conftest import CLAIM_HEADER, write_csv
 
@@ -28,6 +29,15 @@ def read(folder: Path, relation: str) -> list[tuple]:
     con = duckdb.connect()
     try:
         return con.execute(f"SELECT * FROM {_source(folder, relation)} ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+
+
+def read_rows(folder: Path, relation: str, columns: str) -> set[tuple]:
+    """Some columns of a relation the national build wrote, as a set of rows."""
+    con = duckdb.connect()
+    try:
+        return set(con.execute(f"SELECT {columns} FROM {_source(folder, relation)}").fetchall())
     finally:
         con.close()
 
@@ -55,7 +65,7 @@ def province_store(tmp_path: Path, cli, code: str, people: int, extra: Path | No
 
 
 def test_the_port_rewrites_each_trap_and_refuses_what_has_no_spark_form() -> None:
-    macros = port.national_macros()
+    macros = port.macros(store.sql("macros.sql") + store.sql("rules/setup.sql"))
     # a 1-based list index: element_at (sqlglot alone keeps [lv], 0-based on Spark)
     assert "ELEMENT_AT(ARRAY(2, 4, 6, 9, 12), lv)" in port.to_spark(
         "SELECT region_prefix(v, lv) FROM t", macros
@@ -64,32 +74,93 @@ def test_the_port_rewrites_each_trap_and_refuses_what_has_no_spark_form() -> Non
         "ARRAY(2, 4, 6, 9, 12)[lv]"
         in sqlglot.transpile("SELECT [2, 4, 6, 9, 12][lv] FROM t", read="duckdb", write="spark")[0]
     )
-    # yuan: format_number (sqlglot alone writes FORMAT_STRING, printed as the literal text)
-    assert port.to_spark("SELECT yuan(x) FROM t", macros) == "SELECT FORMAT_NUMBER(x, 2) FROM t"
+    # money_text: format_number (sqlglot alone writes FORMAT_STRING, printed as the literal text)
+    assert port.to_spark("SELECT money_text(x) FROM t", macros) == (
+        "SELECT FORMAT_NUMBER(x, 2) FROM t"
+    )
     assert (
         "FORMAT_STRING('{:,.2f}', x)"
         in sqlglot.transpile("SELECT format('{:,.2f}', x) FROM t", read="duckdb", write="spark")[0]
+    )
+    assert port.to_spark("SELECT format('{:,}', n) FROM t", {}) == (
+        "SELECT FORMAT_NUMBER(n, 0) FROM t"
     )
     # a macro's body, with its arguments in place of its parameters
     assert port.to_spark("SELECT region_prefix(a.code, 0) FROM a", macros) == (
         "SELECT CASE WHEN 0 = 0 THEN '' ELSE SUBSTRING(a.code, 1, "
         "ELEMENT_AT(ARRAY(2, 4, 6, 9, 12), 0)) END FROM a"
     )
+    # an argument that is an operation keeps its parentheses (x - y * 100 was printed)
+    assert "CAST((x - y) * 100 AS BIGINT)" in port.to_spark(
+        "SELECT money_divided(x - y, 2) FROM t", macros
+    )
+    # a date less days; a tuple ordering arg_max; DuckDB's MATERIALIZED hint
+    assert port.to_spark("SELECT d - to_days(n) FROM t", {}) == (
+        "SELECT DATE_SUB(d, CAST(n AS INT)) FROM t"
+    )
+    assert port.to_spark("SELECT arg_max(x, (a, b)) FROM t", {}) == (
+        "SELECT MAX_BY(x, STRUCT(a, b)) FROM t"
+    )
+    assert port.to_spark("WITH w AS MATERIALIZED (SELECT 1 AS a) SELECT a FROM w", {}) == (
+        "WITH w AS (SELECT 1 AS a) SELECT a FROM w"
+    )
     for sql, words in [
         ("SELECT * EXCLUDE (a) FROM t", "EXCLUDE"),
-        ("SELECT last(x ORDER BY y) FROM t", "max_by"),
+        ("SELECT last(x ORDER BY y) FROM t", "arg_max"),
         ("SELECT format('{:.1f}', x) FROM t", "only '{:,.2f}'"),
         ("SELECT arg_max_null(x, y) FROM t", "arg_max_null"),
         ("SELECT region_prefix(v) FROM t", "takes 2 arguments"),
+        ("SELECT to_days(3) FROM t", "d - to_days"),
     ]:
         with pytest.raises(port.PortError, match=words):
             port.to_spark(sql, macros)
 
 
-def test_every_national_file_ports_to_spark() -> None:
-    for name in national.RELATIONS:
+def test_a_script_becomes_steps_with_its_macros_and_variables() -> None:
+    """A rule file's statements: a table macro put into FROM, a variable's value into the
+    statements after it, INSERT and CREATE TABLE as steps."""
+    script = port.Script(macros={})
+    steps = script.steps(
+        "CREATE OR REPLACE TEMP MACRO since(k) AS (SELECT max(d) FROM p WHERE kind = k);\n"
+        "CREATE OR REPLACE TEMP MACRO recent(k, s) AS TABLE\n"
+        "SELECT person_id FROM c WHERE d > s AND kind = k;\n"
+        "SET VARIABLE start = since('x');\n"
+        "CREATE OR REPLACE TEMP TABLE w AS FROM recent('x', getvariable('start'));\n"
+        "CREATE OR REPLACE TEMP TABLE fired (person_id VARCHAR, oop DECIMAL(14,2));\n"
+        "INSERT INTO fired SELECT person_id, 1 FROM w;\n"
+        "DROP TABLE w;\n"
+        "RESET VARIABLE start;\n"
+    )
+    variable = next(steps)
+    assert (variable.action, variable.name) == ("variable", "start")
+    assert variable.sql == "SELECT (SELECT MAX(d) FROM p WHERE kind = 'x')"
+    script.variables["start"] = dt.date(2026, 11, 20)
+    made = next(steps)
+    assert (made.action, made.name) == ("create", "w")
+    assert made.sql == (
+        "SELECT * FROM (SELECT person_id FROM c WHERE d > CAST('2026-11-20' AS DATE) "
+        "AND kind = 'x') AS recent"
+    )
+    assert list(steps) == [
+        port.Step("table", "fired", columns=(("person_id", "STRING"), ("oop", "DECIMAL(14, 2)"))),
+        port.Step("insert", "fired", "SELECT person_id, 1 FROM w"),
+        port.Step("drop", "w"),
+    ]
+
+
+def test_every_shared_file_ports_to_spark() -> None:
+    """The national models and marts, and the store's files the national build runs."""
+    script = port.Script()
+    for name in national.MODELS:
         text = port.to_spark(store.sql(f"national/{name}.sql"))
         assert "[" not in text.replace("ARRAY(", "") and "FORMAT_STRING" not in text, name
+    for name in national.MARTS:
+        port.to_spark(store.sql(f"national/marts/{name}.sql"))
+    files = ["models/region_names.sql", "rules/setup.sql", "rules/watch_listed.sql"]
+    files += [f"rules/{kind}.sql" for kind in rules.KINDS if kind not in national.NOT_NATIONAL]
+    for name in files:
+        for step in script.steps(store.sql(name)):
+            assert "FORMAT_STRING" not in step.sql and "GETVARIABLE" not in step.sql, name
 
 
 # ---- the national build on DuckDB: what it computes
@@ -164,13 +235,36 @@ def test_a_person_treated_in_two_provinces_is_one_person_nationally(tmp_path, cl
             row = households[(household, yr)]
             extra = Decimal("3500.00") if (household, yr) == (home, 2026) else 0
             assert (row[1], row[2], row[3]) == (members, their_oop + extra, income), household
-    # the nation's line: the rule's default 10,000.00, its explanation filled in
-    flags = read(wh, "flags")
-    # (person_id, rule_id, oop, threshold, severity, explain_zh, explain_en, year)
-    assert flags and all(f[2] > f[3] == Decimal("10000.00") for f in flags)
-    assert all(f"{f[7]}年个人负担 {f[2]:,.2f} 元，超过监测线 10,000.00 元" == f[5] for f in flags)
-    assert all(f"OOP in {f[7]}: {f[2]:,.2f} yuan, over the monitoring line of 10,000.00 yuan"
-               == f[6] for f in flags)  # fmt: skip
+    # the rules: the store's own rule files run over the national figures. Everyone outside
+    # the traveller's household has exactly their province's flags and list row (but for the
+    # medical-assistance shortfall, which needs the replay a province runs); the traveller's
+    # figures are the nation's
+    members = {p for (p,) in on_store(db23, "SELECT person_id FROM people WHERE household_id = ?",
+                                      [home])}  # fmt: skip
+    shortfall = set()
+    flag_columns = "person_id, year, rule_id, oop, threshold, severity, explain_zh, explain_en"
+    theirs, listed = set(), set()
+    for db in (db23, db53):
+        for row in on_store(db, f"SELECT {flag_columns} FROM flags WHERE run_id = "
+                                "(SELECT max(run_id) FROM rule_runs)"):  # fmt: skip
+            if row[2] == "assistance_shortfall":
+                shortfall.add(row[0])
+            elif row[0] not in members:
+                theirs.add(row)
+        listed |= set(on_store(db, "SELECT person_id, year, rules, oop, threshold, severity, "
+                                   "explain_zh, explain_en FROM watchlist"))  # fmt: skip
+    flags = read_rows(wh, "flags", flag_columns)
+    assert {f for f in flags if f[0] not in members} == theirs and len(theirs) > 100
+    assert {f[2] for f in flags} >= {"oop_line", "household_burden", "coverage_gap"}
+    national_list = read_rows(wh, "watchlist", "person_id, year, rules, oop, threshold, severity, "
+                                               "explain_zh, explain_en")  # fmt: skip
+    assert {w for w in national_list if w[0] not in members | shortfall} == {
+        w for w in listed if w[0] not in members | shortfall
+    }
+    for f in flags:
+        if (f[0], f[1]) == (pid, 2026) and f[2] == "oop_line":
+            assert f[3] == oop + Decimal("3500.00")
+            assert f[6] == f"2026年个人负担 {f[3]:,.2f} 元，超过监测线 10,000.00 元"
     # the nation's totals are the provinces' totals
     region = {(r[0], r[1], r[5]): r for r in read(wh, "region_year")}  # level, code, year
     for year_ in (2025, 2026):
@@ -218,6 +312,23 @@ def _columns(wh: Path, relation: str) -> list[tuple]:
 # ---- the same SQL on Spark
 
 
+def all_kinds_on(tmp_path: Path) -> Path:
+    """The shipped rules with every kind on: the three shipped off switched on (the rolling
+    window at 5% of income, so that it fires on generated data) and Shandong's example region
+    file for the household net income."""
+    folder = tmp_path / "rules-all"
+    shutil.copytree(rules.RULES_DIR, folder)
+    text = (folder / "default.toml").read_text(encoding="utf-8")
+    for rule_id in ("oop_rolling", "stay_line", "oop_category_line"):
+        at = text.index(f'id = "{rule_id}"')
+        off = text.index("enabled = false", at)
+        text = text[:off] + "enabled = true" + text[off + len("enabled = false") :]
+    text = text.replace('window_days = 90\nshare = "0.80"', 'window_days = 90\nshare = "0.05"')
+    (folder / "default.toml").write_text(text, encoding="utf-8")
+    shutil.copy(folder / "examples" / "37.toml", folder / "regions" / "37.toml")
+    return folder
+
+
 @pytest.mark.spark
 def test_spark_and_duckdb_build_the_same_rows_from_three_provinces(tmp_path, cli) -> None:
     """Three provinces (weekly imports with corrections and reversals), built once with DuckDB
@@ -230,13 +341,28 @@ def test_spark_and_duckdb_build_the_same_rows_from_three_provinces(tmp_path, cli
     other = tmp_path / "wh-spark"
     shutil.copytree(wh, other)
 
-    duck = national.build(wh, "duckdb")
-    spark = national.build(other, "spark", master="local[2]")
+    every_kind = all_kinds_on(tmp_path)
+    duck = national.build(wh, "duckdb", rules_dir=every_kind)
+    spark = national.build(other, "spark", master="local[2]", rules_dir=every_kind)
     assert duck.rows == spark.rows and duck.rows["person_year"] > 1000
     for relation in national.WRITTEN:
         assert read(wh, relation) == read(other, relation), relation
-        if read(wh, relation):
+        if read(wh, relation):  # the types too: DECIMAL(14,2), year an INTEGER on both
             assert _columns(wh, relation) == _columns(other, relation), relation
+    fired = {r for (r,) in read_rows(wh, "flags", "rule_id")}
+    assert fired == {
+        "oop_line",
+        "oop_income",
+        "projected",
+        "household_burden",
+        "coverage_gap",
+        "oop_rolling",
+        "stay_line",
+        "oop_category_line",
+        "household_net_income",
+    }
+    types = dict((c[0], c[1]) for c in _columns(other, "person_year"))
+    assert (types["year"], types["oop"]) == ("INTEGER", "DECIMAL(14,2)")
     assert {r[1] for r in read(other, "region_year") if r[0] == 1} == {"23", "53", "37"}
     one_year = national.build(other, "spark", year=2026)
     assert {r[5] for r in read(other, "region_year")} == {2026}
@@ -254,5 +380,18 @@ def test_spark_and_duckdb_build_the_same_rows_from_three_provinces(tmp_path, cli
     raw = sqlglot.transpile(f"SELECT format('{{:,.2f}}', {amount})", read="duckdb",
                             write="spark")[0]  # fmt: skip
     assert session.sql(raw).collect()[0][0] != "12,345.60"
-    assert session.sql(port.to_spark(f"SELECT yuan({amount})")).collect()[0][0] == "12,345.60"
+    ported = port.to_spark(f"SELECT format('{{:,.2f}}', {amount})")
+    assert session.sql(ported).collect()[0][0] == "12,345.60"
     assert duckdb.sql(f"SELECT format('{{:,.2f}}', {amount})").fetchall()[0][0] == "12,345.60"
+    # DECIMAL / INTEGER is a DOUBLE on DuckDB, a DECIMAL on Spark: half a cent apart; the rule
+    # files divide money with money_divided, exact on both
+    half = "SELECT round(CAST(17560.85 AS DECIMAL(14,2)) / 2, 2)"
+    assert str(duckdb.sql(half).fetchall()[0][0]) == "8780.42"
+    assert str(session.sql(port.to_spark(half)).collect()[0][0]) == "8780.43"
+    setup = port.macros(store.sql("rules/setup.sql"))
+    exact = "SELECT CAST(money_divided(CAST(17560.85 AS DECIMAL(14,2)), 2) AS DECIMAL(14,2))"
+    assert str(session.sql(port.to_spark(exact, setup)).collect()[0][0]) == "8780.43"
+    con = duckdb.connect()
+    macros_only = store.sql("rules/setup.sql").split("CREATE OR REPLACE TEMP TABLE township_rules")
+    con.execute(macros_only[0])
+    assert str(con.execute(exact).fetchall()[0][0]) == "8780.43"

@@ -1,11 +1,19 @@
 """The national build (issue 20): the national models and rules from every province's
 partitions of the warehouse, on DuckDB or Spark, from one source of SQL."""
 
-from pipeline.national.build import RELATIONS, WRITTEN, BuildReport, NationalError, build
+from pipeline.national.build import (
+    MARTS,
+    MODELS,
+    NOT_NATIONAL,
+    WRITTEN,
+    BuildReport,
+    NationalError,
+    build,
+)
 from pipeline.national.engines import EngineError
 from pipeline.national.port import PortError, to_spark
 
 __all__ = [
-    "RELATIONS", "WRITTEN", "BuildReport", "EngineError", "NationalError", "PortError", "build",
-    "to_spark",
+    "MARTS", "MODELS", "NOT_NATIONAL", "WRITTEN", "BuildReport", "EngineError", "NationalError",
+    "PortError", "build", "to_spark",
 ]  # fmt: skip

@@ -1,12 +1,19 @@
 """``oopwatch national build``: the national models and rules from every province's partitions
-of the warehouse, on DuckDB or on Spark, from one source of SQL (``pipeline/sql/national/``,
-one relation per file, built in the order their ``-- reads:`` lines give).
+of the warehouse, on DuckDB or on Spark, from one source of SQL.
 
-Reads ``raw/claims`` (every province's claim rows: the claims in force are resolved here),
-``marts/person_year`` (who each person is, and their enrolment) and ``marts/household_year``
-(households' incomes); writes ``national/<relation>/``
-(``year=YYYY/`` partitions where the relation has years), each relation written aside and put in
-place when whole, and ``national/_build.json`` (engine, time, rows per relation).
+1. The national models (``pipeline/sql/national/``, one relation per file, in the order their
+   ``-- reads:`` lines give): the claims in force from ``raw/claims``, people, person_year
+   summed across provinces, household_year, unmatched claims, the data's date.
+2. The store's own files, as a province runs them: ``models/region_names.sql`` (division and
+   village names), ``rules/setup.sql``, each rule kind's ``rules/<kind>.sql`` in force in the
+   rules folder, and ``rules/watch_listed.sql``: DuckDB runs them as they are, Spark through
+   ``port.Script``. They read the national relations under the names a store gives its own
+   (``claims_effective``, ``roster_rows``, …: ``ALIASES``).
+3. The national marts (``pipeline/sql/national/marts/``): flags, watchlist, region_year.
+
+Writes ``national/<relation>/`` (``year=YYYY/`` partitions where the relation has years), each
+relation written aside and put in place when whole, and ``national/_build.json`` (engine, time,
+rows per relation).
 """
 
 from __future__ import annotations
@@ -18,27 +25,39 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
+
+import duckdb
 
 from pipeline import rules as rule_sets
 from pipeline import store
 from pipeline.national.engines import DuckEngine, EngineError, SparkEngine
+from pipeline.rules import evaluation
 from pipeline.store.files import build_order
 
 Notify = Callable[[str], None]
 
-RELATIONS = tuple(build_order("national"))
+MODELS = tuple(build_order("national"))
+MARTS = tuple(build_order("national/marts"))
+# the national relations under the names the store's files read
+ALIASES = {
+    "claims_effective": "claims_in_force", "roster_rows": "raw_roster",
+    "enrolment_rows": "raw_enrolment", "rule_scope_people": "people",
+}  # fmt: skip
+# kinds a national build does not run: the shortfall needs the medical-assistance replay of
+# every claim against the provinces' policies, which the warehouse does not hold
+NOT_NATIONAL = {"assistance_shortfall"}
 # what the build writes (the others are steps on the way), and whether by year
 WRITTEN = {
-    "people": False, "person_year": True, "household_year": True, "unmatched_claims": True,
-    "flags": True, "region_year": True,
+    "people": False, "region_names": False, "person_year": True, "household_year": True,
+    "unmatched_claims": True, "flags": True, "watchlist": True, "region_year": True,
 }  # fmt: skip
-RULE_COLUMNS = (
-    ("rule_id", "VARCHAR"), ("line", "DECIMAL(14,2)"), ("severity", "VARCHAR"),
-    ("explain_zh", "VARCHAR"), ("explain_en", "VARCHAR"), ("effective_from", "INTEGER"),
-    ("effective_to", "INTEGER"),
-)  # fmt: skip
+# what the build reads of the warehouse
+INPUTS = {
+    "raw_claims": "raw/claims", "raw_roster": "raw/roster", "raw_enrolment": "raw/enrolment",
+    "mart_person_year": "marts/person_year", "mart_household_year": "marts/household_year",
+}  # fmt: skip
+REFERENCE = ("rule_params", "income_ref", "severity_policy", "codes", "divisions")
 
 
 class NationalError(Exception):
@@ -63,17 +82,29 @@ def provinces(warehouse: Path) -> list[str]:
     return sorted(p.name.removeprefix("province=") for p in folder.glob("province=*") if p.is_dir())
 
 
-def national_rules(rules_dir: Path | None = None) -> list[tuple]:
-    """The national line rules: the enabled rules of kind over_line, with their default line."""
-    ruleset = rule_sets.load(rules_dir) if rules_dir else rule_sets.load()
-    found = []
-    for rule in ruleset.rules:
-        if rule.kind == "over_line" and rule.enabled:
-            found.append((
-                rule.id, Decimal(str(rule.params["line"])), rule.severity, rule.explain_zh,
-                rule.explain_en, rule.effective_from, rule.effective_to,
-            ))  # fmt: skip
-    return found
+def _ruleset(rules_dir: Path | None) -> rule_sets.RuleSet:
+    try:
+        return rule_sets.load(rules_dir) if rules_dir else rule_sets.load()
+    except rule_sets.RulesError as exc:
+        raise NationalError(f"the rules folder has problems:\n{exc}") from None
+
+
+def write_reference(ruleset: rule_sets.RuleSet, folder: Path) -> list[str]:
+    """The small tables the rule files read, as Parquet in ``folder`` (REFERENCE): the rules
+    compiled as a province's evaluation compiles them, the code labels, the division names.
+    Returns the rule kinds to run: those enabled in some region, but for NOT_NATIONAL's."""
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    try:
+        for table in ("ddl/codes.sql", "ddl/divisions.sql", "ddl/meta.sql"):
+            store.run_script(con, table)
+        store.load_reference(con)
+        evaluation.compile_to(con, ruleset)
+        for name in REFERENCE:
+            con.execute(f"COPY {name} TO '{folder / name}.parquet' (FORMAT parquet)")
+        return [k for k in evaluation.kinds_in_force(con) if k not in NOT_NATIONAL]
+    finally:
+        con.close()
 
 
 def build(
@@ -94,6 +125,7 @@ def build(
         )
     if not list((warehouse / "marts" / "person_year").rglob("*.parquet")):
         raise NationalError(f"{warehouse} holds no person_year mart: publish a province first")
+    ruleset = _ruleset(rules_dir)
     out = warehouse / "national"
     out.mkdir(parents=True, exist_ok=True)
     work = out / f".building-{engine}"
@@ -102,22 +134,41 @@ def build(
     report = BuildReport(engine, warehouse, found)
     say(f"{engine}: {len(found)} province(s): {', '.join(found)}")
     try:
-        runner = (
-            DuckEngine(work / "spill") if engine == "duckdb" else SparkEngine(work / "stage", master)
-        )
+        if engine == "duckdb":
+            runner: DuckEngine | SparkEngine = DuckEngine(work / "spill")
+        else:
+            runner = SparkEngine(work / "stage", master)
     except EngineError as exc:
         shutil.rmtree(work, ignore_errors=True)
         raise NationalError(str(exc)) from None
     try:
-        runner.parquet("raw_claims", warehouse / "raw" / "claims", year)
-        runner.parquet("mart_person_year", warehouse / "marts" / "person_year", year)
-        runner.parquet("mart_household_year", warehouse / "marts" / "household_year", year)
-        runner.rows("national_rules", RULE_COLUMNS, national_rules(rules_dir))
-        for name in RELATIONS:
+        for name, path in INPUTS.items():
+            runner.parquet(name, warehouse / path, year)
+        kinds = write_reference(ruleset, work / "reference")
+        for name in REFERENCE:
+            runner.parquet(name, work / "reference" / f"{name}.parquet", None)
+
+        def step(name: str, make: Callable[[], int]) -> None:
             at = time.perf_counter()
-            report.rows[name] = runner.create(name, store.sql(f"national/{name}.sql"))
+            report.rows[name] = make()
             report.seconds[name] = round(time.perf_counter() - at, 2)
             say(f"{name}: {report.rows[name]:,} rows, {report.seconds[name]:.1f} s")
+
+        for name in MODELS:
+            step(name, lambda n=name: runner.create(n, store.sql(f"national/{n}.sql")))
+        for alias, name in ALIASES.items():
+            runner.view(alias, f"SELECT * FROM {name}")
+        step("region_names", lambda: _script(runner, "models/region_names.sql", "region_names"))
+        runner.script(store.sql("rules/setup.sql"))
+        runner.view("applicable", "SELECT * FROM applicable_every")
+        runner.view("applicable_moving", "SELECT * FROM applicable_every")
+        for kind in kinds:
+            at = time.perf_counter()
+            runner.script(store.sql(f"rules/{kind}.sql"))
+            say(f"rule kind {kind}: {time.perf_counter() - at:.1f} s")
+        runner.script(store.sql("rules/watch_listed.sql"))
+        for name in MARTS:
+            step(name, lambda n=name: runner.create(n, store.sql(f"national/marts/{n}.sql")))
         for name, by_year in WRITTEN.items():
             runner.write(name, work / name, by_year)
     finally:
@@ -128,6 +179,12 @@ def build(
     _record(out, report, year)
     shutil.rmtree(work, ignore_errors=True)
     return report
+
+
+def _script(runner: DuckEngine | SparkEngine, name: str, relation: str) -> int:
+    """Run a store's script; how many rows the relation it makes has."""
+    runner.script(store.sql(name))
+    return runner.count(relation)
 
 
 def _swap(new: Path, target: Path) -> None:

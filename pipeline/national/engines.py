@@ -41,14 +41,20 @@ class DuckEngine:
         self.con.execute(port.duckdb_macros_sql())
 
     def parquet(self, name: str, folder: Path, year: int | None) -> None:
-        """``name``: every Parquet file under ``folder``, its Hive partitions as columns
-        (province as text, year as an integer), only ``year``'s when given."""
-        types = "{'province': 'VARCHAR', 'year': 'INTEGER'}"
-        where = f" WHERE year = {int(year)}" if year is not None and _has_years(folder) else ""
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet("
-            f"{_quoted(str(folder) + '/**/*.parquet')}, hive_partitioning = true, "
-            f"hive_types = {types}, hive_types_autocast = false){where}"
+        """``name``: every Parquet file under ``folder`` (or the one file ``folder``), its Hive
+        partitions as columns (province as text, year as an integer), only ``year``'s when
+        given."""
+        if folder.is_file():
+            self.view(name, f"SELECT * FROM read_parquet({_quoted(folder)})")
+            return
+        by_year = _has_years(folder)
+        types = "{'province': 'VARCHAR'" + (", 'year': 'INTEGER'}" if by_year else "}")
+        where = f" WHERE year = {int(year)}" if year is not None and by_year else ""
+        files = _quoted(str(folder) + "/**/*.parquet")
+        self.view(
+            name,
+            f"SELECT * FROM read_parquet({files}, hive_partitioning = true, "
+            f"hive_types = {types}, hive_types_autocast = false){where}",
         )
 
     def rows(self, name: str, columns: Columns, rows: list[tuple]) -> None:
@@ -62,6 +68,19 @@ class DuckEngine:
     def create(self, name: str, sql: str) -> int:
         """``name``: the rows of one national SQL file; how many."""
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+        return self.count(name)
+
+    def view(self, name: str, sql: str) -> None:
+        """``name``: a query, not stored."""
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+
+    def script(self, text: str) -> None:
+        """Every statement of a script of the store's (a rule kind's file): DuckDB runs it as
+        it is."""
+        self.con.execute(text)
+
+    def count(self, name: str) -> int:
+        """The rows of a relation."""
         return int(self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
 
     def write(self, name: str, folder: Path, by_year: bool) -> None:
@@ -140,12 +159,15 @@ class SparkEngine:
         self.spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
         self.spark.conf.set("spark.sql.session.timeZone", "UTC")
         self.spark.sparkContext.setLogLevel("ERROR")
-        self.macros = port.national_macros()
+        self.port = port.Script()
         self.stage = stage
 
     def parquet(self, name: str, folder: Path, year: int | None) -> None:
         from pyspark.sql import functions as F
 
+        if folder.is_file():
+            self.spark.read.parquet(str(folder)).createOrReplaceTempView(name)
+            return
         frame = self.spark.read.option("basePath", str(folder)).parquet(str(folder))
         if "year" in frame.columns:
             frame = frame.withColumn("year", F.col("year").cast("int"))
@@ -159,13 +181,58 @@ class SparkEngine:
         self.spark.createDataFrame(rows, schema=schema).createOrReplaceTempView(name)
 
     def create(self, name: str, sql: str) -> int:
+        return self._stored(name, port.to_spark(sql, self.port.macros))
+
+    def view(self, name: str, sql: str) -> None:
+        self.spark.sql(port.to_spark(sql, self.port.macros)).createOrReplaceTempView(name)
+
+    def script(self, text: str) -> None:
+        """A script of the store's, step by step (port.Script): tables written and read back,
+        rows inserted as more files of the table's folder, variables read into the port."""
+        for step in self.port.steps(text):
+            if step.action == "create":
+                self._stored(step.name, step.sql)
+            elif step.action == "view":
+                self.spark.sql(step.sql).createOrReplaceTempView(step.name)
+            elif step.action == "table":
+                schema = ", ".join(f"{c} {t}" for c, t in step.columns)
+                self._stored(step.name, self.spark.createDataFrame([], schema=schema))
+            elif step.action == "insert":
+                self._insert(step.name, step.sql)
+            elif step.action == "variable":
+                self.port.variables[step.name] = self.spark.sql(step.sql).collect()[0][0]
+            elif step.action == "drop":
+                self.spark.catalog.dropTempView(step.name)
+                shutil.rmtree(self.stage / step.name, ignore_errors=True)
+
+    def count(self, name: str) -> int:
+        return int(self.spark.table(name).count())
+
+    def _stored(self, name: str, query: str | object) -> int:
+        """Write a query's rows (Spark SQL, or a DataFrame) to Parquet and read them back as
+        ``name``; how many rows."""
         folder = self.stage / name
         if folder.exists():  # a relation made again (CREATE OR REPLACE)
             shutil.rmtree(folder)
-        self.spark.sql(port.to_spark(sql, self.macros)).write.parquet(str(folder))
-        frame = self.spark.read.parquet(str(folder))
-        frame.createOrReplaceTempView(name)
-        return int(frame.count())  # (from the files' footers)
+        frame = self.spark.sql(query) if isinstance(query, str) else query
+        frame.write.parquet(str(folder))
+        stored = self.spark.read.parquet(str(folder))
+        stored.createOrReplaceTempView(name)
+        return int(stored.count())  # (from the files' footers)
+
+    def _insert(self, name: str, query: str) -> None:
+        """INSERT INTO name query: by position, cast to the table's types, as more files."""
+        from pyspark.sql import functions as F
+
+        target = self.spark.table(name).schema
+        rows = self.spark.sql(query)
+        rows = rows.toDF(*[f"_{i}" for i in range(len(rows.columns))])  # (NULL, NULL, …)
+        rows = rows.select(*[
+            F.col(f"_{i}").cast(want.dataType).alias(want.name)
+            for i, want in enumerate(target.fields)
+        ])  # fmt: skip
+        rows.write.mode("append").parquet(str(self.stage / name))
+        self.spark.read.parquet(str(self.stage / name)).createOrReplaceTempView(name)
 
     def write(self, name: str, folder: Path, by_year: bool) -> None:
         frame = self.spark.table(name)

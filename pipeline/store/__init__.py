@@ -8,6 +8,7 @@ from pipeline.store.db import (
     code_macros,
     connect,
     delete_where,
+    load_reference,
     mark_demo,
     memory_limit_bytes,
     missing_store,
@@ -37,7 +38,8 @@ from pipeline.store.snapshots import (
 __all__ = [
     "MEMORY_LIMIT", "PERSON_KEY_HEX", "SQL_DIR", "PublishFailed", "StoreLocked", "StoreMissing",
     "close_and_publish", "code_macros", "connect", "current_snapshot", "delete_where",
-    "last_good_snapshot", "mark_demo", "memory_limit_bytes", "missing_store", "models_version",
+    "last_good_snapshot", "load_reference", "mark_demo", "memory_limit_bytes", "missing_store",
+    "models_version",
     "open_store", "other_stores", "person_key", "person_key_macro", "person_key_secret",
     "pieces", "pointer_path", "publish", "require", "run_folder", "run_script", "scalar",
     "snapshot_dir", "snapshot_problem", "snapshot_version", "snapshots", "sql", "stale_reason",

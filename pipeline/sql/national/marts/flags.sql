@@ -1,11 +1,10 @@
--- reads: person_year, national_rules
--- The national line rules (kind over_line of the rules folder, its default line): a person-year
--- whose national OOP is strictly over the line, with the rule's explanations filled in.
-SELECT p.person_id, p.year, r.rule_id, p.oop, r.line AS threshold, r.severity,
-       replace(replace(replace(r.explain_zh, '{year}', CAST(p.year AS VARCHAR)),
-                       '{oop}', yuan(p.oop)), '{threshold}', yuan(r.line)) AS explain_zh,
-       replace(replace(replace(r.explain_en, '{year}', CAST(p.year AS VARCHAR)),
-                       '{oop}', yuan(p.oop)), '{threshold}', yuan(r.line)) AS explain_en
-FROM person_year AS p
-JOIN national_rules AS r ON p.year BETWEEN r.effective_from AND r.effective_to
-WHERE p.oop > r.line
+-- reads: fired
+-- Every rule that fired for a person-year nationally: the rule kinds' own SQL (pipeline/sql/
+-- rules/<kind>.sql, the files a province's evaluation runs) over the national person_year,
+-- household_year and claims in force, with the rules folder's rules and region files. Columns as
+-- a province's flags view: the figures, the line, the severity, the explanations in both
+-- languages, and what the line was compared with (compared_oop: a household's OOP for the
+-- household kinds).
+SELECT person_id, year, rule_id, oop, threshold, severity, note_zh, note_en, explain_zh,
+       explain_en, compared AS compared_oop
+FROM fired
