@@ -63,6 +63,30 @@ def test_region_year_rolls_people_flags_money_and_participation_up_every_level(t
     ]
 
 
+def test_a_median_between_two_amounts_rounds_its_half_cent_up(tmp_path, db, query):
+    """Two people, OOP 2.01 and 3.00: the median is 2.505, shown 2.51 (half away from zero, as
+    every amount). DuckDB's median of a DECIMAL truncated it to 2.50, and Spark's, a DOUBLE,
+    rounded it; the national parity test found the two apart."""
+    a, b = make_id(1), make_id(2)
+    write_csv(
+        tmp_path / "w" / "roster.csv",
+        ["person_id", "name", "household_id", "village_code", "category"],
+        [(a, "甲", "H1", V1, "monitored"), (b, "乙", "H2", V1, "monitored")],
+    )
+    write_csv(
+        tmp_path / "w" / "claims.csv",
+        CLAIM_HEADER,
+        [
+            ("C1", a, "2026-03-01", "outpatient", "2.01", "0", "0", "0"),
+            ("C2", b, "2026-03-01", "outpatient", "3.00", "0", "0", "0"),
+        ],
+    )
+    flow.ingest([tmp_path / "w"], db)
+    assert query(
+        "SELECT DISTINCT oop_median FROM region_year WHERE year = 2026 AND code IN ('', ?)", [V1]
+    ) == [(Decimal("2.51"),)]
+
+
 def test_watch_marts_count_every_run_and_the_overview_reads_them(tmp_path, db, query):
     """Two imports: a reversal takes a off the list, a new claim puts c on it."""
     from dashboard import data

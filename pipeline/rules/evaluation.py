@@ -270,6 +270,7 @@ def prepare_standalone(con: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None
     )
     con.execute("SET VARIABLE rules_incremental = false")
     con.execute("CREATE OR REPLACE TEMP TABLE rule_scope (person_id VARCHAR)")
+    store.run_script(con, "macros.sql")  # (money_divided: a store's connection has them)
     store.run_script(con, "rules/setup.sql")
 
 

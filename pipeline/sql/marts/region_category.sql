@@ -8,7 +8,7 @@ WITH villages AS (
     GROUP BY ALL
 )
 SELECT v.year, lv.level, region_prefix(v.village_code, lv.level) AS code, v.category,
-       sum(v.people) AS people
+       CAST(sum(v.people) AS BIGINT) AS people  -- (a HUGEINT otherwise: a DOUBLE in Parquet)
 FROM villages AS v
 CROSS JOIN range(6) AS lv(level)
 WHERE lv.level = 0 OR v.village_code <> ''

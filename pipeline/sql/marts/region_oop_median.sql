@@ -6,7 +6,7 @@
 -- A temporary table: the dashboard reads region_year.
 CREATE OR REPLACE TEMP MACRO level_oop_median(lv) AS TABLE
     SELECT lv AS level, region_prefix(coalesce(village_code, ''), lv) AS code, year,
-           CAST(median(oop) AS DECIMAL(14,2)) AS oop_median
+           CAST(money_median(oop) AS DECIMAL(14,2)) AS oop_median
     FROM person_year
     WHERE lv = 0 OR coalesce(village_code, '') <> ''
     GROUP BY ALL;

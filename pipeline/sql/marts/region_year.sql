@@ -60,7 +60,8 @@ rolled AS (
            CAST(sum(v.flagged) AS BIGINT) AS flagged,
            CAST(sum(v.flagged_new) AS BIGINT) AS flagged_new,
            CAST(sum(v.over_line) AS BIGINT) AS over_line,
-           sum(v.claims) AS claims,
+           -- (BIGINT: DuckDB sums BIGINTs as a HUGEINT, which Parquet stores as a DOUBLE)
+           CAST(sum(v.claims) AS BIGINT) AS claims,
            CAST(sum(v.total_cost) AS DECIMAL(18,2)) AS total_cost,
            CAST(sum(v.basic_paid) AS DECIMAL(18,2)) AS basic_paid,
            CAST(sum(v.critical_paid) AS DECIMAL(18,2)) AS critical_paid,

@@ -8,12 +8,6 @@ CREATE OR REPLACE TEMP MACRO line_text(x) AS
 CREATE OR REPLACE TEMP MACRO share_text(x) AS
     CASE WHEN x * 100 = trunc(x * 100) THEN CAST(CAST(x * 100 AS INTEGER) AS VARCHAR) || '%'
          ELSE CAST(x * 100 AS VARCHAR) || '%' END;
--- amount / n (a whole number above 0) to the cent, half away from zero as every amount is
--- rounded, in whole cents: exact on DuckDB, whose DECIMAL / INTEGER is a DOUBLE (17,560.85 / 2
--- was 8,780.42499…, printed 8,780.42), and on Spark, whose is a DECIMAL (8,780.43).
-CREATE OR REPLACE TEMP MACRO money_divided(amount, n) AS
-    CAST(CASE WHEN amount < 0 THEN -1 ELSE 1 END
-         * ((abs(CAST(amount * 100 AS BIGINT)) * 2 + n) // (2 * n)) AS DECIMAL(18,0)) * 0.01;
 CREATE OR REPLACE TEMP MACRO severity_rank(s) AS
     CASE s WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 END;
 
