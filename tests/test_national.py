@@ -67,7 +67,7 @@ def province_store(tmp_path: Path, cli, code: str, people: int, extra: Path | No
 def test_the_port_rewrites_each_trap_and_refuses_what_has_no_spark_form() -> None:
     macros = port.macros(store.sql("macros.sql") + store.sql("rules/setup.sql"))
     # a 1-based list index: element_at (sqlglot alone keeps [lv], 0-based on Spark)
-    assert "ELEMENT_AT(ARRAY(2, 4, 6, 9, 12), lv)" in port.to_spark(
+    assert "ELEMENT_AT(ARRAY(2, 4, 6, 9, 12), CAST(lv AS INT))" in port.to_spark(
         "SELECT region_prefix(v, lv) FROM t", macros
     )
     assert (
@@ -88,7 +88,7 @@ def test_the_port_rewrites_each_trap_and_refuses_what_has_no_spark_form() -> Non
     # a macro's body, with its arguments in place of its parameters
     assert port.to_spark("SELECT region_prefix(a.code, 0) FROM a", macros) == (
         "SELECT CASE WHEN 0 = 0 THEN '' ELSE SUBSTRING(a.code, 1, "
-        "ELEMENT_AT(ARRAY(2, 4, 6, 9, 12), 0)) END FROM a"
+        "ELEMENT_AT(ARRAY(2, 4, 6, 9, 12), CAST(0 AS INT))) END FROM a"
     )
     # an argument that is an operation keeps its parentheses (x - y * 100 was printed)
     assert "CAST((x - y) * 100 AS BIGINT)" in port.to_spark(
@@ -265,22 +265,34 @@ def test_a_person_treated_in_two_provinces_is_one_person_nationally(tmp_path, cl
         if (f[0], f[1]) == (pid, 2026) and f[2] == "oop_line":
             assert f[3] == oop + Decimal("3500.00")
             assert f[6] == f"2026年个人负担 {f[3]:,.2f} 元，超过监测线 10,000.00 元"
-    # the nation's totals are the provinces' totals
-    region = {(r[0], r[1], r[5]): r for r in read(wh, "region_year")}  # level, code, year
+    # every region's figures are its province's (the store's own marts/region_year.sql), but
+    # where the traveller lives; the nation's are the provinces' added up
+    figures = "level, code, year, people, roster_people, enrolled_active, households, claims, "
+    figures += "total_cost, oop, oop_median"
+    region = read_rows(wh, "region_year", figures)
+    village = on_store(db23, "SELECT village_code FROM people WHERE person_id = ?", [pid])[0][0]
+    theirs = set()
+    for db in (db23, db53):
+        theirs |= set(on_store(db, f"SELECT {figures} FROM region_year WHERE level > 0"))
+    assert {r for r in region if r[0] > 0 and not village.startswith(r[1])} == {
+        r for r in theirs if not village.startswith(r[1])
+    }
     for year_ in (2025, 2026):
-        provinces = [region[(1, code, year_)] for code in ("23", "53")]
-        nation = region[(0, "", year_)]
-        assert nation[2] == sum(p[2] for p in provinces)  # people
-        assert nation[3] == sum(p[3] for p in provinces)  # OOP
-    assert {r[1] for r in region.values() if r[0] == 5} == {
+        nation = [r for r in region if r[:3] == (0, "", year_)][0]
+        provinces = [r for r in theirs if r[0] == 1 and r[2] == year_]
+        assert nation[3] == sum(p[3] for p in provinces)  # people
+        extra = Decimal("3500.00") if year_ == 2026 else 0
+        assert nation[9] == sum(p[9] for p in provinces) + extra  # OOP
+    assert {r[1] for r in region if r[0] == 5} == {
         v for db in (db23, db53) for (v,) in on_store(db, "SELECT DISTINCT village_code FROM "
                                                            "person_year WHERE village_code IS "
                                                            "NOT NULL")
     }  # fmt: skip
+    assert {r[0] for r in read_rows(wh, "region_category", "level")} == {0, 1, 2, 3, 4, 5}
 
     # one year only: its partitions alone are read
     national.build(wh, "duckdb", year=2026)
-    assert {r[5] for r in read(wh, "region_year")} == {2026}
+    assert {y for (y,) in read_rows(wh, "region_year", "year")} == {2026}
     assert len(read(wh, "person_year")) == len([r for r in rows if r[at["year"]] == 2026])
 
     # the command: a summary, and a refusal for an empty folder
@@ -363,9 +375,10 @@ def test_spark_and_duckdb_build_the_same_rows_from_three_provinces(tmp_path, cli
     }
     types = dict((c[0], c[1]) for c in _columns(other, "person_year"))
     assert (types["year"], types["oop"]) == ("INTEGER", "DECIMAL(14,2)")
-    assert {r[1] for r in read(other, "region_year") if r[0] == 1} == {"23", "53", "37"}
+    provinces = read_rows(other, "region_year", "code, level")
+    assert {code for code, level in provinces if level == 1} == {"23", "53", "37"}
     one_year = national.build(other, "spark", year=2026)
-    assert {r[5] for r in read(other, "region_year")} == {2026}
+    assert {y for (y,) in read_rows(other, "region_year", "year")} == {2026}
     assert one_year.rows["person_year"] < spark.rows["person_year"]
 
     from pyspark.sql import SparkSession
@@ -388,10 +401,24 @@ def test_spark_and_duckdb_build_the_same_rows_from_three_provinces(tmp_path, cli
     half = "SELECT round(CAST(17560.85 AS DECIMAL(14,2)) / 2, 2)"
     assert str(duckdb.sql(half).fetchall()[0][0]) == "8780.42"
     assert str(session.sql(port.to_spark(half)).collect()[0][0]) == "8780.43"
-    setup = port.macros(store.sql("rules/setup.sql"))
+    setup = port.national_macros()
     exact = "SELECT CAST(money_divided(CAST(17560.85 AS DECIMAL(14,2)), 2) AS DECIMAL(14,2))"
     assert str(session.sql(port.to_spark(exact, setup)).collect()[0][0]) == "8780.43"
     con = duckdb.connect()
-    macros_only = store.sql("rules/setup.sql").split("CREATE OR REPLACE TEMP TABLE township_rules")
-    con.execute(macros_only[0])
+    con.execute(store.sql("macros.sql"))
     assert str(con.execute(exact).fetchall()[0][0]) == "8780.43"
+    # a median between two amounts: DuckDB truncates a DECIMAL's half cent, Spark's median is a
+    # DOUBLE; money_median is 2.51 on both. sqlglot's quantile_disc has no Spark form, and its
+    # Spark form's own (WITHIN GROUP) it writes as an estimate, PERCENTILE_APPROX.
+    values = "(VALUES (CAST(2.01 AS DECIMAL(14,2))), (CAST(3.00 AS DECIMAL(14,2)))) AS t(x)"
+    assert str(con.execute(f"SELECT median(x) FROM {values}").fetchall()[0][0]) == "2.50"
+    assert session.sql(f"SELECT median(x) FROM {values}").collect()[0][0] == 2.505
+    exact = f"SELECT CAST(money_median(x) AS DECIMAL(14,2)) FROM {values}"
+    assert str(con.execute(exact).fetchall()[0][0]) == "2.51"
+    assert str(session.sql(port.to_spark(exact, setup)).collect()[0][0]) == "2.51"
+    lower = f"SELECT quantile_disc(x, 0.5) FROM {values}"
+    with pytest.raises(Exception, match="requires 1 parameters"):
+        session.sql(sqlglot.transpile(lower, read="duckdb", write="spark")[0]).collect()
+    within = "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM t"
+    assert "PERCENTILE_APPROX" in sqlglot.transpile(within, read="spark", write="spark")[0]
+    assert str(session.sql(port.to_spark(lower, {})).collect()[0][0]) == "2.01"

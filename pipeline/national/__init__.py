@@ -5,6 +5,7 @@ from pipeline.national.build import (
     MARTS,
     MODELS,
     NOT_NATIONAL,
+    STORE_MARTS,
     WRITTEN,
     BuildReport,
     NationalError,
@@ -15,5 +16,5 @@ from pipeline.national.port import PortError, to_spark
 
 __all__ = [
     "MARTS", "MODELS", "NOT_NATIONAL", "WRITTEN", "BuildReport", "EngineError", "NationalError",
-    "PortError", "build", "to_spark",
+    "PortError", "STORE_MARTS", "build", "to_spark",
 ]  # fmt: skip

@@ -9,7 +9,9 @@ of the warehouse, on DuckDB or on Spark, from one source of SQL.
    rules folder, and ``rules/watch_listed.sql``: DuckDB runs them as they are, Spark through
    ``port.Script``. They read the national relations under the names a store gives its own
    (``claims_effective``, ``roster_rows``, …: ``ALIASES``).
-3. The national marts (``pipeline/sql/national/marts/``): flags, watchlist, region_year.
+3. The national marts (``pipeline/sql/national/marts/``: flags, watchlist), then the store's
+   own regional marts over them (``STORE_MARTS``: region_year with every drill level's figures,
+   region_category, region_watch_rules).
 
 Writes ``national/<relation>/`` (``year=YYYY/`` partitions where the relation has years), each
 relation written aside and put in place when whole, and ``national/_build.json`` (engine, time,
@@ -47,10 +49,13 @@ ALIASES = {
 # kinds a national build does not run: the shortfall needs the medical-assistance replay of
 # every claim against the provinces' policies, which the warehouse does not hold
 NOT_NATIONAL = {"assistance_shortfall"}
+# the store's marts the build runs after its own (the regional figures every drill level shows)
+STORE_MARTS = ("region_oop_median", "region_year", "region_category", "region_watch_rules")
 # what the build writes (the others are steps on the way), and whether by year
 WRITTEN = {
     "people": False, "region_names": False, "person_year": True, "household_year": True,
     "unmatched_claims": True, "flags": True, "watchlist": True, "region_year": True,
+    "region_category": True, "region_watch_rules": True,
 }  # fmt: skip
 # what the build reads of the warehouse
 INPUTS = {
@@ -141,6 +146,7 @@ def build(
     except EngineError as exc:
         shutil.rmtree(work, ignore_errors=True)
         raise NationalError(str(exc)) from None
+    doing = "reading the warehouse"
     try:
         for name, path in INPUTS.items():
             runner.parquet(name, warehouse / path, year)
@@ -149,6 +155,8 @@ def build(
             runner.parquet(name, work / "reference" / f"{name}.parquet", None)
 
         def step(name: str, make: Callable[[], int]) -> None:
+            nonlocal doing
+            doing = name
             at = time.perf_counter()
             report.rows[name] = make()
             report.seconds[name] = round(time.perf_counter() - at, 2)
@@ -159,18 +167,28 @@ def build(
         for alias, name in ALIASES.items():
             runner.view(alias, f"SELECT * FROM {name}")
         step("region_names", lambda: _script(runner, "models/region_names.sql", "region_names"))
+        doing = "rules/setup.sql"
         runner.script(store.sql("rules/setup.sql"))
         runner.view("applicable", "SELECT * FROM applicable_every")
         runner.view("applicable_moving", "SELECT * FROM applicable_every")
         for kind in kinds:
+            doing = f"rules/{kind}.sql"
             at = time.perf_counter()
             runner.script(store.sql(f"rules/{kind}.sql"))
             say(f"rule kind {kind}: {time.perf_counter() - at:.1f} s")
+        doing = "rules/watch_listed.sql"
         runner.script(store.sql("rules/watch_listed.sql"))
         for name in MARTS:
             step(name, lambda n=name: runner.create(n, store.sql(f"national/marts/{n}.sql")))
+        for name in STORE_MARTS:
+            step(name, lambda n=name: _script(runner, f"marts/{n}.sql", n))
         for name, by_year in WRITTEN.items():
+            doing = f"writing {name}"
             runner.write(name, work / name, by_year)
+    except Exception as exc:  # the engine's error (DuckDB's, Spark's), in one line
+        shutil.rmtree(work, ignore_errors=True)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NationalError(f"{engine} failed in {doing}: {first}") from exc
     finally:
         runner.close()
     for name in WRITTEN:  # each relation in place once whole

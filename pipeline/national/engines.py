@@ -5,6 +5,7 @@ rows, and the national SQL (DuckDB's dialect; ``port.to_spark`` for Spark)."""
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import shutil
 import sys
@@ -38,6 +39,7 @@ class DuckEngine:
         self.con.execute(f"SET memory_limit = '{store.MEMORY_LIMIT}'")
         self.con.execute(f"SET temp_directory = {_quoted(spill)}")
         self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("SET enable_progress_bar = false")
         self.con.execute(port.duckdb_macros_sql())
 
     def parquet(self, name: str, folder: Path, year: int | None) -> None:
@@ -158,7 +160,10 @@ class SparkEngine:
         # partition columns as written (province '01' stays text); year is cast below
         self.spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
         self.spark.conf.set("spark.sql.session.timeZone", "UTC")
-        self.spark.sparkContext.setLogLevel("ERROR")
+        # (a failed step's error comes back as the exception, which the build words in one
+        # line; Spark's log would print the whole plan again, thousands of lines)
+        self.spark.sparkContext.setLogLevel("FATAL" if local else "ERROR")
+        logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
         self.port = port.Script()
         self.stage = stage
 

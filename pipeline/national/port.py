@@ -14,6 +14,11 @@ another thing. Each rewrite is a trap found in this project's own SQL:
 - ``(a, b)`` as a value (an ordering key of ``arg_max``): made ``struct(a, b)``, which Spark
   orders field by field as DuckDB orders the tuple.
 - ``WITH x AS MATERIALIZED (…)``: DuckDB's hint, which Spark cannot parse; dropped.
+- ``quantile_disc(x, q)``: sqlglot writes ``PERCENTILE_APPROX`` (an estimate) for Spark's
+  ``PERCENTILE_DISC(q) WITHIN GROUP (ORDER BY x)``; written as the latter. ``median`` is refused:
+  DuckDB truncates a DECIMAL median's half cent, Spark's is a DOUBLE (``money_median`` instead).
+- ``FROM range(6) AS lv(level)``: sqlglot makes it ``EXPLODE(SEQUENCE(0, 5), _u(lv))``, which
+  Spark does not read; Spark's own table function ``range(0, 6)`` (end excluded, as DuckDB's).
 - ``SELECT * EXCLUDE``, ``last(x ORDER BY y)`` and ``arg_max_null``: no Spark form; refused, so
   that the shared SQL names its columns and uses ``arg_max`` (``max_by``) or a window instead.
 
@@ -169,7 +174,10 @@ def _expand(
 def _spark_forms(node: exp.Expression) -> exp.Expression:
     """The rewrites sqlglot does not make (see the module's docstring)."""
     if isinstance(node, exp.Bracket) and len(node.expressions) == 1:
-        return exp.Anonymous(this="element_at", expressions=[node.this, node.expressions[0]])
+        index = node.expressions[0]
+        if isinstance(node.this, exp.Array):  # (a list's index is an INT on Spark, not a BIGINT)
+            index = exp.cast(index, "INT")
+        return exp.Anonymous(this="element_at", expressions=[node.this, index])
     if isinstance(node, exp.Format):
         pattern = node.this
         digits = {_FORMAT_YUAN: 2, _FORMAT_WHOLE: 0}
@@ -186,6 +194,24 @@ def _spark_forms(node: exp.Expression) -> exp.Expression:
         days = exp.cast(node.expression.this, "INT")  # (Spark's date_sub takes no BIGINT)
         name = "date_sub" if isinstance(node, exp.Sub) else "date_add"
         return exp.Anonymous(this=name, expressions=[node.this, days])
+    if isinstance(node, exp.Table) and isinstance(node.this, exp.GenerateSeries):
+        series = node.this
+        end = series.args["end"]
+        if not series.args.get("is_end_exclusive"):
+            end = exp.Add(this=end.copy(), expression=exp.Literal.number(1))
+        node.set("this", exp.Anonymous(this="range", expressions=[series.args["start"], end]))
+        return node
+    if isinstance(node, exp.PercentileDisc) and not isinstance(node.parent, exp.WithinGroup):
+        # (sqlglot writes Spark's PERCENTILE_DISC … WITHIN GROUP as PERCENTILE_APPROX)
+        return exp.WithinGroup(
+            this=exp.Anonymous(this="percentile_disc", expressions=[node.expression]),
+            expression=exp.Order(expressions=[exp.Ordered(this=node.this)]),
+        )
+    if isinstance(node, exp.Median | exp.PercentileCont):
+        raise PortError(
+            "median() and quantile_cont() interpolate differently on DuckDB (a DECIMAL, the half "
+            "cent truncated) and Spark (a DOUBLE): use money_median (sql/macros.sql)"
+        )
     if isinstance(node, exp.Tuple) and isinstance(node.parent, exp.Func):
         return exp.Anonymous(this="struct", expressions=list(node.expressions))
     if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
