@@ -546,3 +546,24 @@ def test_a_full_disk_at_publishing_is_one_line_and_leaves_no_partial(tmp_path: P
     assert "File too large" in done.stdout and "The store itself is intact" in done.stdout
     assert not list(store.snapshot_dir(db).glob("*.partial"))
     assert store.current_snapshot(db) == before
+
+
+def test_a_killed_reader_s_spill_folder_never_stops_publishing(tmp_path: Path) -> None:
+    """A dashboard reader spills a big query to a folder beside its snapshot (DuckDB's
+    ``snap-….duckdb.tmp/``); killed, it leaves the folder behind. Publishing goes on (it had
+    failed: IsADirectoryError), leaves the folder of a snapshot that still exists (a reader may
+    be spilling there) and removes it once its snapshot is gone."""
+    db = tmp_path / "store.duckdb"
+    flow.ingest([week(tmp_path / "w1", 0, 3, roster=True)], db)
+    first = store.current_snapshot(db)
+    assert first is not None
+    spill = first.with_name(first.name + ".tmp")
+    spill.mkdir()
+    (spill / "duckdb_temp_storage_DEFAULT-0.tmp").write_bytes(b"\0" * 4096)
+    second = store.publish(db)
+    assert spill.is_dir() and first.exists()  # the previous snapshot and its spill stay
+    store.publish(db)  # the first snapshot goes
+    assert not first.exists() and spill.is_dir()
+    store.publish(db)  # and the spill folder of a snapshot gone, the next time
+    assert not spill.exists()
+    assert store.current_snapshot(db) not in (first, second)

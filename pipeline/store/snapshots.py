@@ -62,7 +62,12 @@ def publish(db: Path) -> Path:
     with open(folder / ".lock", "a+b") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         for leftover in (*folder.glob("*.partial"), *folder.glob("*.tmp")):
-            leftover.unlink(missing_ok=True)
+            if not leftover.is_dir():
+                leftover.unlink(missing_ok=True)
+            elif not leftover.with_suffix("").exists():
+                # a reader's spill folder (DuckDB's SNAPSHOT.tmp/, left by a reader killed
+                # while spilling) whose snapshot an earlier publish removed: no reader uses it
+                shutil.rmtree(leftover, ignore_errors=True)
         current = current_snapshot(db)
         for old in snapshots(db):  # the current one stays beside the new (two): room first
             if old == current:
