@@ -38,13 +38,18 @@ pages = [
     st.Page(HERE / "views" / "drilldown.py", title=t("nav.drilldown"), icon=":material/map:"),
     st.Page(HERE / "views" / "person.py", title=t("nav.person"), icon=":material/person:"),
 ]
-if who.is_admin or len(who.scope) <= 2:  # the policy lab: admins, national and provincial
+# A national dashboard (serve --warehouse) has no lab (the assistance replay is a province's)
+# and no upload (extracts go into a province's store; the warehouse brings them here).
+province = not data.is_national(str(data.db_path()))
+if province and (who.is_admin or len(who.scope) <= 2):  # the lab: admins, national, provincial
     pages.append(st.Page(HERE / "views" / "lab.py", title=t("nav.lab"), icon=":material/tune:"))
 if who.is_admin:
-    pages += [
-        st.Page(HERE / "views" / "upload.py", title=t("nav.upload"), icon=":material/upload:"),
-        st.Page(HERE / "views" / "audit.py", title=t("nav.audit"), icon=":material/history:"),
-    ]
+    if province:
+        pages.append(
+            st.Page(HERE / "views" / "upload.py", title=t("nav.upload"), icon=":material/upload:")
+        )
+    audit = st.Page(HERE / "views" / "audit.py", title=t("nav.audit"), icon=":material/history:")
+    pages.append(audit)
 page = st.navigation(pages)
 if page.url_path not in ("person", "drilldown"):  # (the drill-down forgets it when it shows none)
     forget_look(auth.PERSON_VIEW)  # the next person opened is a new look (audit)

@@ -136,7 +136,8 @@ def snapshot_or_stop() -> str:
 
 
 def banners() -> None:
-    """On every page: a damaged snapshot passed over, and a demo store's synthetic data."""
+    """On every page: a damaged snapshot passed over, a demo store's synthetic data, and which
+    national build a national dashboard shows."""
     try:
         snapshot = data.current()
     except data.NoSnapshot:
@@ -148,6 +149,18 @@ def banners() -> None:
         )
     if data.is_demo(snapshot):
         st.warning(t("data.demo"), icon=":material/science:")
+    build = data.national_build(snapshot)
+    if build is not None:
+        st.info(
+            t(
+                "data.national",
+                engine=build.engine,
+                when=f"{build.built_at:%Y-%m-%d %H:%M}",
+                n=len(build.provinces),
+                provinces=", ".join(build.provinces),
+            ),
+            icon=":material/public:",
+        )
 
 
 def data_as_of(snapshot: str) -> None:

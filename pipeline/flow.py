@@ -139,6 +139,13 @@ def ingest(
         con = models.open_current(db)
     except duckdb.OutOfMemoryException as exc:
         raise ImportOutOfMemory(steps[-1], store.db.MEMORY_LIMIT, str(exc)) from None
+    if store.is_national(con):
+        con.close()
+        raise ImportRefused(
+            f"{db} is the national dashboard's store: it is filled by `oopwatch national build` "
+            "from the warehouse. Import into the province's store, then `oopwatch warehouse "
+            "publish` it."
+        )
     work = store.work_dir(db)
     try:
         report = _ingest(con, sources, noted, command, hooks, ruleset, within, work)

@@ -308,6 +308,13 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "演示数据：本页显示的是由 sample_data/ 生成的合成数据，不是真实参保人员数据。",
         "en": "Demo: this page shows synthetic data built from sample_data/, not real people.",
     },
+    "data.national": {
+        "zh": "全国视图：{when} 由 {engine} 汇总 {n} 个省份（{provinces}）上报到数据仓库的数据。"
+        "各省的导入、拒收和政策实验室在各省自己的系统中查看。",
+        "en": "National view: built on {engine} at {when} from the warehouse partitions of "
+        "{n} provinces ({provinces}). Each province's imports, rejected rows and policy lab "
+        "are in its own store.",
+    },
     # ---- watch-list, quality and overview
     "nav.watchlist": {"zh": "预警名单", "en": "Watch-list"},
     "nav.quality": {"zh": "导入与数据质量", "en": "Imports and data quality"},
@@ -979,6 +986,21 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Reject examples, unmatched claims and the export and return logs are for "
         "administrators.",
     },
+    "q.provinces": {"zh": "各省上报", "en": "Provinces' publishes"},
+    "q.provinces_help": {
+        "zh": "各省最近一次上报数据仓库的时间、数据来自的导入批次、本次全国汇总中的人数和预警人次。"
+        "导入记录、拒收原因和结算量异常偏少的周在各省自己的系统中查看；上报时间明显早于本次汇总的省份请联系核实。",
+        "en": "Each province's last publish to the warehouse, the imports its data comes from, "
+        "and its people and listed person-years in this national build. Imports, rejected "
+        "rows and quiet weeks are in each province's own store; ask a province whose publish "
+        "is much older than this build.",
+    },
+    "q.provinces_none": {"zh": "数据仓库中没有省份上报记录。", "en": "No province has published."},
+    "qcol.province": {"zh": "省份", "en": "Province"},
+    "qcol.published_at": {"zh": "上报时间", "en": "Published"},
+    "qcol.imports": {"zh": "导入批次数", "en": "Imports"},
+    "qcol.last_import": {"zh": "最新批次", "en": "Last import"},
+    "qcol.listed": {"zh": "预警人次", "en": "Listed person-years"},
     "q.national_only": {
         "zh": "拒收示例和待匹配结算不带地区信息，仅全国管理员可见。",
         "en": "Reject examples and unmatched claims carry no region: national administrators only.",

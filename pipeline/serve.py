@@ -186,6 +186,21 @@ DEMO_NOTICE = (
 )
 
 
+def serve_warehouse(warehouse: Path, port: int = 8501, address: str = "127.0.0.1") -> int:
+    """The national dashboard of a warehouse: its store (``WAREHOUSE/national.duckdb``) loaded
+    with the last national build when it is behind or missing, then served as a store is."""
+    from pipeline.national import serving
+
+    try:
+        if serving.behind(warehouse):
+            _echo(f"loading the national build of {warehouse} into its dashboard's store")
+            serving.load(warehouse, notify=_echo)
+    except (serving.ServingError, store.StoreLocked, store.PublishFailed) as exc:
+        _echo(f"cannot serve: {exc}")
+        return 2
+    return serve(serving.serving_path(warehouse.absolute()), port, address, demo=False)
+
+
 def serve(db: Path, port: int = 8501, address: str = "127.0.0.1", demo: bool = True) -> int:
     """Ensure a snapshot exists (demo build, with ``demo`` only, or first publish), then run the
     dashboard on it."""

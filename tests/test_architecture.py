@@ -101,8 +101,8 @@ RELATION_FOLDERS = (
     "weekly",
     "marts",
 )  # one relation per file, named after it
-CREATES = re.compile(
-    r"^CREATE (?:OR REPLACE )?(?:TEMP )?(?:TABLE|VIEW)(?: IF NOT EXISTS)? (\w+)", re.M
+CREATES = re.compile(  # a stored table macro is a relation too (claims_in_force_of)
+    r"^CREATE (?:OR REPLACE )?(?:(?:TEMP )?(?:TABLE|VIEW)|MACRO)(?: IF NOT EXISTS)? (\w+)", re.M
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -17,7 +18,7 @@ from dashboard.data.access import (
     open_to_all,
     rows_in_region,
 )
-from dashboard.data.snapshots import _rows, cursor
+from dashboard.data.snapshots import NoSnapshot, _rows, current, cursor
 from pipeline import schema
 from pipeline.cases import returns
 
@@ -109,6 +110,46 @@ class LastImport:
     imported_at: dt.datetime
     imports: int
     data_date: dt.date | None = None  # the latest settlement date in force (the rule run's)
+
+
+@dataclass(frozen=True)
+class NationalBuild:
+    """What a national dashboard's store holds (``oopwatch serve --warehouse``)."""
+
+    built_at: dt.datetime
+    engine: str
+    provinces: tuple[str, ...]
+
+
+@open_to_all
+@st.cache_data(max_entries=8, show_spinner=False)
+def national_build(snapshot: str) -> NationalBuild | None:
+    """The national build a national dashboard's store holds (when, on which engine, from
+    which provinces), or None for a province's store."""
+    meta = dict(
+        _rows(
+            snapshot,
+            "SELECT key, value FROM meta WHERE key IN ('national_build', 'national_engine')",
+        )
+    )
+    if "national_build" not in meta:
+        return None
+    provinces = _rows(snapshot, "SELECT province FROM national_provinces ORDER BY province")
+    return NationalBuild(
+        dt.datetime.fromisoformat(meta["national_build"]),
+        meta.get("national_engine", ""),
+        tuple(p for (p,) in provinces),
+    )
+
+
+@open_to_all
+def is_national(db: str) -> bool:
+    """Whether the store served is a national dashboard's (``serve --warehouse``)."""
+    try:
+        snapshot = current(Path(db))
+    except NoSnapshot:
+        return False
+    return national_build(snapshot) is not None
 
 
 @open_to_all

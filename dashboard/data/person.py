@@ -123,35 +123,10 @@ CLAIM_COLUMNS = [
 @st.cache_data(max_entries=256, show_spinner=False)
 def person_claims(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
     """A person's claims in force in ``year``, by settle date, each with its OOP (and the
-    in-scope remainder the assistance replay starts from).
-
-    The rows of ``claims_effective`` for one person, read from claim_log's segments (sorted
-    by person_id: each file's row-group statistics lead to the person's rows, about 10 ms at
-    1M people) without the unused extra column; then the rows a later one replaced, reversal
-    rows and the claims they cancel are left out, as the views do.
+    in-scope remainder the assistance replay starts from): the macro ``claims_in_force_of``
+    (a store's over its claim segments, the national store's over the warehouse's raw claims).
     """
-    rows = _rows(
-        snapshot,
-        """WITH c AS MATERIALIZED (
-               SELECT * EXCLUDE (extra, person_id) FROM claim_log
-               WHERE person_id = ? AND settle_date >= make_date(?, 1, 1)
-                 AND settle_date < make_date(? + 1, 1, 1)
-           )
-           SELECT claim_id, settle_date, visit_type, total_cost, basic_paid, critical_paid,
-                  assistance_paid, coalesce(other_paid, 0),
-                  CAST(total_cost - basic_paid - critical_paid - assistance_paid
-                       - coalesce(other_paid, 0) AS DECIMAL(14,2)),
-                  diagnosis, hospital,
-                  -- the assistance replay's in-scope remainder (assistance_table)
-                  CAST(greatest(coalesce(in_scope_cost, total_cost) - basic_paid
-                                - critical_paid, 0) AS DECIMAL(14,2))
-           FROM c
-           ANTI JOIN claim_rows_superseded AS s USING (file_id, line)  -- a few thousand rows
-           ANTI JOIN reversed_claims AS r USING (claim_id)
-           WHERE reverses IS NULL
-           ORDER BY settle_date, claim_id""",
-        [person_id, year, year],
-    )
+    rows = _rows(snapshot, "SELECT * FROM claims_in_force_of(?, ?)", [person_id, year])
     return pd.DataFrame.from_records(rows, columns=CLAIM_COLUMNS)
 
 

@@ -21,6 +21,27 @@ from pipeline import schema
 mask_text = schema.mask_text  # kept: pages and tests import it from here
 
 
+PROVINCE_PUBLISH_COLUMNS = [
+    "province", "name", "published_at", "imports", "last_import", "people", "listed",
+]  # fmt: skip
+
+
+@guarded(shape=rows_in_region("province"))
+@st.cache_data(max_entries=8, show_spinner=False)
+def province_publishes(snapshot: str) -> pd.DataFrame:
+    """A national dashboard's provinces: each one's last publish to the warehouse, the imports
+    its raw files come from, its people and listed person-years in the build (code order)."""
+    rows = _rows(
+        snapshot,
+        """SELECT p.province, n.name, p.published_at, p.imports, p.last_import, p.people,
+                  p.listed
+           FROM national_provinces AS p
+           LEFT JOIN region_names AS n ON n.code = p.province
+           ORDER BY p.province""",
+    )
+    return pd.DataFrame.from_records(rows, columns=PROVINCE_PUBLISH_COLUMNS)
+
+
 @open_to_all
 @st.cache_data(max_entries=32, show_spinner=False)
 def imports_table(snapshot: str) -> pd.DataFrame:

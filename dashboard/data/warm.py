@@ -35,6 +35,7 @@ def warm(snapshot: str, langs: tuple[str, ...] = ("zh", "en")) -> None:
         overview.years(snapshot)
         overview.last_import(snapshot)
         overview.is_demo(snapshot)
+        overview.national_build(snapshot)
         overview.regions(snapshot)
         year = overview.default_year(snapshot)
         if year is None:

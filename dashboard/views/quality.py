@@ -207,24 +207,56 @@ def returns_section(snapshot: str) -> None:
             )
 
 
+def provinces_section(snapshot: str) -> None:
+    """A national dashboard's provinces: when each last published, from which imports."""
+    st.subheader(t("q.provinces"))
+    st.caption(t("q.provinces_help"))
+    frame = data.province_publishes(snapshot)
+    if frame.empty:
+        st.info(t("q.provinces_none"))
+        return
+    shown = pd.DataFrame(
+        {
+            t("qcol.province"): [
+                f"{n} ({c})" if not ui.missing(n) else c
+                for n, c in zip(frame["name"], frame["province"], strict=True)
+            ],
+            t("qcol.published_at"): [ui.when(v) for v in frame["published_at"]],
+            t("qcol.imports"): frame["imports"],
+            t("qcol.last_import"): frame["last_import"],
+            t("qcol.people"): frame["people"],
+            t("qcol.listed"): frame["listed"],
+        }
+    )
+    config = _count_config(t("qcol.people"), t("qcol.listed"))
+    st.dataframe(shown, hide_index=True, column_config=config)
+
+
 def main() -> None:
-    """Render the page: imports for everyone; the figures of the user's region; what names
-    people (reject examples, unmatched claims, the export and return logs) for admins only."""
+    """Render the page: imports for everyone (a national dashboard: the provinces' publishes);
+    the figures of the user's region; what names people (reject examples, unmatched claims, the
+    export and return logs) for admins only."""
     st.title(t("q.title"))
     snapshot = snapshot_or_stop()
     data_as_of(snapshot)
     who = data.access()
-    imports_section(snapshot)
-    rejects_section(snapshot)
+    national = data.national_build(snapshot) is not None
+    if national:  # imports, rejects, quiet weeks and returns are each province's
+        provinces_section(snapshot)
+    else:
+        imports_section(snapshot)
+        rejects_section(snapshot)
     if who.is_admin and who.national:
         unmatched_section(snapshot)
     unknown_section(snapshot)
-    quiet_section(snapshot)
+    if not national:
+        quiet_section(snapshot)
     if who.is_admin:
         if not who.national:
             st.caption(t("q.national_only"))
         exports_section(snapshot)
-        returns_section(snapshot)
+        if not national:
+            returns_section(snapshot)
     else:
         st.caption(t("q.admin_only"))
 

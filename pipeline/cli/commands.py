@@ -173,6 +173,13 @@ def _log_import(db: Path, paths: tuple[Path, ...], rows: int | None, detail: str
     help="The store to serve (env OOPWATCH_DB). Without it: ./oopwatch.duckdb, built from the "
     "synthetic sample_data/ when it does not exist yet.",
 )
+@click.option(
+    "--warehouse",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="Serve the national dashboard of this warehouse instead (after `oopwatch national "
+    "build`; its store, accounts and audit log are WAREHOUSE/national.duckdb's).",
+)
 @click.option("--port", type=int, default=8501, show_default=True, help="Port to listen on.")
 @click.option(
     "--address",
@@ -180,11 +187,18 @@ def _log_import(db: Path, paths: tuple[Path, ...], rows: int | None, detail: str
     show_default=True,
     help="Address to listen on (127.0.0.1: this machine only).",
 )
-def serve(db: Path | None, port: int, address: str) -> None:
-    """Start the dashboard on the store --db. With no --db at all and no oopwatch.duckdb here yet,
-    build a demo store from sample_data/ first (every page then says it is synthetic data)."""
+def serve(db: Path | None, warehouse: Path | None, port: int, address: str) -> None:
+    """Start the dashboard on the store --db, or on a warehouse's national build (--warehouse).
+    With neither and no oopwatch.duckdb here yet, build a demo store from sample_data/ first
+    (every page then says it is synthetic data)."""
     from pipeline.serve import serve as run
+    from pipeline.serve import serve_warehouse
 
+    if warehouse is not None:
+        if db is not None:
+            click.echo("refused: give --db (a province's store) or --warehouse, not both", err=True)
+            raise SystemExit(2)
+        raise SystemExit(serve_warehouse(warehouse, port=port, address=address))
     if db is not None:
         existing(db)
     raise SystemExit(run(db or DEFAULT_DB, port=port, address=address, demo=db is None))
@@ -217,6 +231,14 @@ def flag(db: Path, rules_dir: Path | None) -> None:
     except store.StoreLocked as exc:
         click.echo(f"refused: {exc}", err=True)
         raise SystemExit(2) from None
+    if store.is_national(con):
+        con.close()
+        click.echo(
+            f"refused: {db} is a national dashboard's store: `oopwatch national build "
+            "--warehouse DIR --rules FOLDER` evaluates the rules nationally",
+            err=True,
+        )
+        raise SystemExit(2)
     con.execute("BEGIN TRANSACTION")
     run_id = rules.evaluate(con, ruleset)
     con.execute("COMMIT")
@@ -563,8 +585,10 @@ def national_build(
 ) -> None:  # fmt: skip
     """Build the national person-years, households, unmatched claims, line flags and regional
     figures from every province's partitions (claims in force resolved from the raw rows) into
-    WAREHOUSE/national/."""
+    WAREHOUSE/national/, then load them into the national dashboard's store
+    (WAREHOUSE/national.duckdb, which `oopwatch serve --warehouse` shows)."""
     from pipeline import national
+    from pipeline.national import serving
 
     def progress(message: str) -> None:
         if not quiet:
@@ -585,6 +609,17 @@ def national_build(
         written = " (written)" if name in national.WRITTEN else ""
         click.echo(f"  {name}: {rows:,} rows, {report.seconds[name]:.1f} s{written}")
     click.echo(f"  into {warehouse / 'national'}")
+    try:
+        loaded = serving.load(warehouse, notify=progress)
+    except (serving.ServingError, national.NationalError) as exc:
+        click.echo(f"refused: the dashboard's store: {exc}", err=True)
+        raise SystemExit(2) from None
+    if loaded is not None:
+        click.echo(
+            f"dashboard store {loaded.db}: rule run {loaded.run_id}, "
+            f"{loaded.rows['people']:,} people, {loaded.seconds:.1f} s "
+            f"(`oopwatch serve --warehouse {warehouse}`)"
+        )
 
 
 def _command_line() -> str:

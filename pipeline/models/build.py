@@ -244,6 +244,12 @@ def open_current(db: Path) -> duckdb.DuckDBPyConnection:
     con = store.open_store(db)
     version = store.models_version()
     built = con.execute("SELECT value FROM meta WHERE key = 'models_version'").fetchall()
+    if (not built or built[0][0] != version) and store.is_national(con):
+        con.close()  # its models come from a national build: rebuilt from extracts, gone
+        raise store.StoreMissing(
+            f"{db} is a national dashboard's store made by an earlier oopwatch: "
+            "`oopwatch serve --warehouse` or `oopwatch national build` loads it again"
+        )
     if not built or built[0][0] != version:
         con.execute("BEGIN TRANSACTION")
         drop_old_views(con)

@@ -85,16 +85,18 @@ class DuckEngine:
         """The rows of a relation."""
         return int(self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
 
-    def write(self, name: str, folder: Path, by_year: bool) -> None:
-        """Write ``name`` as Parquet into ``folder`` (new), in year=YYYY partitions if asked."""
+    def write(self, name: str, folder: Path, by_year: bool, order: str | None = None) -> None:
+        """Write ``name`` as Parquet into ``folder`` (new), in year=YYYY partitions if asked,
+        sorted by ``order`` if given (a reader filtering on it then skips row groups)."""
         folder.mkdir(parents=True)
+        rows = f"(SELECT * FROM {name} ORDER BY {order})" if order else name
         if by_year:
             self.con.execute(
-                f"COPY {name} TO {_quoted(folder)} (FORMAT parquet, PARTITION_BY (year), "
+                f"COPY {rows} TO {_quoted(folder)} (FORMAT parquet, PARTITION_BY (year), "
                 "OVERWRITE_OR_IGNORE true)"
             )
         else:
-            self.con.execute(f"COPY {name} TO {_quoted(folder / 'data.parquet')} (FORMAT parquet)")
+            self.con.execute(f"COPY {rows} TO {_quoted(folder / 'data.parquet')} (FORMAT parquet)")
 
     def close(self) -> None:
         self.con.close()
@@ -239,8 +241,10 @@ class SparkEngine:
         rows.write.mode("append").parquet(str(self.stage / name))
         self.spark.read.parquet(str(self.stage / name)).createOrReplaceTempView(name)
 
-    def write(self, name: str, folder: Path, by_year: bool) -> None:
+    def write(self, name: str, folder: Path, by_year: bool, order: str | None = None) -> None:
         frame = self.spark.table(name)
+        if order:  # each file sorted (a reader filtering on it skips row groups)
+            frame = frame.sortWithinPartitions(order)
         writer = frame.write.mode("errorifexists")
         if by_year:
             writer = writer.partitionBy("year")

@@ -3,11 +3,13 @@ dashboard opens. Every stage above reads and writes through this package."""
 
 from pipeline.store.db import (
     MEMORY_LIMIT,
+    NATIONAL_KEY,
     StoreLocked,
     StoreMissing,
     code_macros,
     connect,
     delete_where,
+    is_national,
     load_reference,
     mark_demo,
     memory_limit_bytes,
@@ -36,8 +38,10 @@ from pipeline.store.snapshots import (
 )
 
 __all__ = [
-    "MEMORY_LIMIT", "PERSON_KEY_HEX", "SQL_DIR", "PublishFailed", "StoreLocked", "StoreMissing",
+    "MEMORY_LIMIT", "NATIONAL_KEY", "PERSON_KEY_HEX", "SQL_DIR", "PublishFailed", "StoreLocked",
+    "StoreMissing",
     "close_and_publish", "code_macros", "connect", "current_snapshot", "delete_where",
+    "is_national",
     "last_good_snapshot", "load_reference", "mark_demo", "memory_limit_bytes", "missing_store",
     "models_version",
     "open_store", "other_stores", "person_key", "person_key_macro", "person_key_secret",

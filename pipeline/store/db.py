@@ -181,6 +181,15 @@ def mark_demo(db: Path) -> None:
         con.close()
 
 
+NATIONAL_KEY = "national"  # meta: the store is a national dashboard's (pipeline/national/serving)
+
+
+def is_national(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the store is a national dashboard's: filled from a national build, never by
+    imports (``oopwatch serve --warehouse``)."""
+    return bool(con.execute("SELECT 1 FROM meta WHERE key = ?", [NATIONAL_KEY]).fetchall())
+
+
 def open_store(db: Path) -> duckdb.DuckDBPyConnection:
     """Open the store read-write, creating tables and reference data on first use."""
     db.parent.mkdir(parents=True, exist_ok=True)
