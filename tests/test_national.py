@@ -157,7 +157,7 @@ def test_every_shared_file_ports_to_spark() -> None:
     for name in national.MARTS:
         port.to_spark(store.sql(f"national/marts/{name}.sql"))
     files = ["models/region_names.sql", "rules/setup.sql", "rules/watch_listed.sql"]
-    files += [f"rules/{kind}.sql" for kind in rules.KINDS if kind not in national.NOT_NATIONAL]
+    files += [national.NATIONAL_FORM.get(kind, f"rules/{kind}.sql") for kind in rules.KINDS]
     for name in files:
         for step in script.steps(store.sql(name)):
             assert "FORMAT_STRING" not in step.sql and "GETVARIABLE" not in step.sql, name
@@ -236,30 +236,27 @@ def test_a_person_treated_in_two_provinces_is_one_person_nationally(tmp_path, cl
             extra = Decimal("3500.00") if (household, yr) == (home, 2026) else 0
             assert (row[1], row[2], row[3]) == (members, their_oop + extra, income), household
     # the rules: the store's own rule files run over the national figures. Everyone outside
-    # the traveller's household has exactly their province's flags and list row (but for the
-    # medical-assistance shortfall, which needs the replay a province runs); the traveller's
+    # the traveller's household has exactly their province's flags and list row (the medical-
+    # assistance shortfall is the provinces' own finding, from their replay); the traveller's
     # figures are the nation's
     members = {p for (p,) in on_store(db23, "SELECT person_id FROM people WHERE household_id = ?",
                                       [home])}  # fmt: skip
-    shortfall = set()
     flag_columns = "person_id, year, rule_id, oop, threshold, severity, explain_zh, explain_en"
     theirs, listed = set(), set()
     for db in (db23, db53):
-        for row in on_store(db, f"SELECT {flag_columns} FROM flags WHERE run_id = "
-                                "(SELECT max(run_id) FROM rule_runs)"):  # fmt: skip
-            if row[2] == "assistance_shortfall":
-                shortfall.add(row[0])
-            elif row[0] not in members:
-                theirs.add(row)
+        theirs |= {row for row in on_store(db, f"SELECT {flag_columns} FROM flags WHERE run_id = "
+                                               "(SELECT max(run_id) FROM rule_runs)")
+                   if row[0] not in members}  # fmt: skip
         listed |= set(on_store(db, "SELECT person_id, year, rules, oop, threshold, severity, "
                                    "explain_zh, explain_en FROM watchlist"))  # fmt: skip
     flags = read_rows(wh, "flags", flag_columns)
     assert {f for f in flags if f[0] not in members} == theirs and len(theirs) > 100
-    assert {f[2] for f in flags} >= {"oop_line", "household_burden", "coverage_gap"}
+    assert {f[2] for f in flags} >= {"oop_line", "household_burden", "coverage_gap",
+                                     "assistance_shortfall"}  # fmt: skip
     national_list = read_rows(wh, "watchlist", "person_id, year, rules, oop, threshold, severity, "
                                                "explain_zh, explain_en")  # fmt: skip
-    assert {w for w in national_list if w[0] not in members | shortfall} == {
-        w for w in listed if w[0] not in members | shortfall
+    assert {w for w in national_list if w[0] not in members} == {
+        w for w in listed if w[0] not in members
     }
     for f in flags:
         if (f[0], f[1]) == (pid, 2026) and f[2] == "oop_line":
@@ -372,6 +369,7 @@ def test_spark_and_duckdb_build_the_same_rows_from_three_provinces(tmp_path, cli
         "stay_line",
         "oop_category_line",
         "household_net_income",
+        "assistance_shortfall",  # the provinces' own findings, through port.Script too
     }
     types = dict((c[0], c[1]) for c in _columns(other, "person_year"))
     assert (types["year"], types["oop"]) == ("INTEGER", "DECIMAL(14,2)")

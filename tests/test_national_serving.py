@@ -142,7 +142,8 @@ def test_each_build_is_a_rule_run_so_new_and_continuing_are_the_provinces(nation
     """Each build is one rule run of the national store, written as a province's evaluation
     writes its runs: after week 1's build everyone listed is new; after week 2's, each
     person's status and weeks on the list are exactly their province's (two runs each), but
-    in the traveller's household, whose figures are the nation's."""
+    in the traveller's household, whose figures are the nation's (the medical-assistance
+    shortfall, the provinces' own finding, included)."""
     assert nation.first_list and {s for (_, _, s) in nation.first_list} == {"new"}
     runs = on(nation.db, "SELECT run_id, import_id, as_of FROM rule_runs ORDER BY run_id")
     assert [(r, i) for r, i, _ in runs] == [(1, None), (2, None)]

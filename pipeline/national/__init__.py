@@ -4,7 +4,7 @@ partitions of the warehouse, on DuckDB or Spark, from one source of SQL."""
 from pipeline.national.build import (
     MARTS,
     MODELS,
-    NOT_NATIONAL,
+    NATIONAL_FORM,
     STORE_MARTS,
     WRITTEN,
     BuildReport,
@@ -15,6 +15,6 @@ from pipeline.national.engines import EngineError
 from pipeline.national.port import PortError, to_spark
 
 __all__ = [
-    "MARTS", "MODELS", "NOT_NATIONAL", "WRITTEN", "BuildReport", "EngineError", "NationalError",
+    "MARTS", "MODELS", "NATIONAL_FORM", "WRITTEN", "BuildReport", "EngineError", "NationalError",
     "PortError", "STORE_MARTS", "build", "to_spark",
 ]  # fmt: skip

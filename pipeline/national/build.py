@@ -6,7 +6,8 @@ of the warehouse, on DuckDB or on Spark, from one source of SQL.
    summed across provinces, household_year, unmatched claims, the data's date.
 2. The store's own files, as a province runs them: ``models/region_names.sql`` (division and
    village names), ``rules/setup.sql``, each rule kind's ``rules/<kind>.sql`` in force in the
-   rules folder, and ``rules/watch_listed.sql``: DuckDB runs them as they are, Spark through
+   rules folder (the medical-assistance shortfall: the provinces' own findings, ``NATIONAL_FORM``),
+   and ``rules/watch_listed.sql``: DuckDB runs them as they are, Spark through
    ``port.Script``. They read the national relations under the names a store gives its own
    (``claims_effective``, ``roster_rows``, …: ``ALIASES``).
 3. The national marts (``pipeline/sql/national/marts/``: flags, watchlist), then the store's
@@ -47,9 +48,10 @@ ALIASES = {
     "claims_effective": "claims_in_force", "roster_rows": "raw_roster",
     "enrolment_rows": "raw_enrolment", "rule_scope_people": "people",
 }  # fmt: skip
-# kinds a national build does not run: the shortfall needs the medical-assistance replay of
-# every claim against the provinces' policies, which the warehouse does not hold
-NOT_NATIONAL = {"assistance_shortfall"}
+# kinds whose national form is another file: the shortfall needs the medical-assistance replay
+# of every claim against a province's policy, which each province runs and publishes with its
+# flags; the nation takes the provinces' findings (national/rules/assistance_shortfall.sql)
+NATIONAL_FORM = {"assistance_shortfall": "national/rules/assistance_shortfall.sql"}
 # the store's marts the build runs after its own (the regional figures every drill level shows)
 STORE_MARTS = ("region_oop_median", "region_year", "region_category", "region_watch_rules")
 # what the build writes (the others are steps on the way), and whether by year
@@ -66,6 +68,7 @@ ORDERED = {"claims_in_force": "person_id"}
 INPUTS = {
     "raw_claims": "raw/claims", "raw_roster": "raw/roster", "raw_enrolment": "raw/enrolment",
     "mart_person_year": "marts/person_year", "mart_household_year": "marts/household_year",
+    "mart_flags": "marts/flags",
 }  # fmt: skip
 REFERENCE = ("rule_params", "income_ref", "severity_policy", "codes", "divisions")
 
@@ -102,7 +105,7 @@ def _ruleset(rules_dir: Path | None) -> rule_sets.RuleSet:
 def write_reference(ruleset: rule_sets.RuleSet, folder: Path) -> list[str]:
     """The small tables the rule files read, as Parquet in ``folder`` (REFERENCE): the rules
     compiled as a province's evaluation compiles them, the code labels, the division names.
-    Returns the rule kinds to run: those enabled in some region, but for NOT_NATIONAL's."""
+    Returns the rule kinds to run: those enabled in some region."""
     folder.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     try:
@@ -112,7 +115,7 @@ def write_reference(ruleset: rule_sets.RuleSet, folder: Path) -> list[str]:
         evaluation.compile_to(con, ruleset)
         for name in REFERENCE:
             con.execute(f"COPY {name} TO '{folder / name}.parquet' (FORMAT parquet)")
-        return [k for k in evaluation.kinds_in_force(con) if k not in NOT_NATIONAL]
+        return evaluation.kinds_in_force(con)
     finally:
         con.close()
 
@@ -154,6 +157,8 @@ def build(
     doing = "reading the warehouse"
     try:
         for name, path in INPUTS.items():
+            if name == "mart_flags" and not any((warehouse / path).rglob("*.parquet")):
+                continue  # no province has flags: no province's shortfall to take
             runner.parquet(name, warehouse / path, year)
         kinds = write_reference(ruleset, work / "reference")
         for name in REFERENCE:
@@ -176,10 +181,13 @@ def build(
         runner.script(store.sql("rules/setup.sql"))
         runner.view("applicable", "SELECT * FROM applicable_every")
         runner.view("applicable_moving", "SELECT * FROM applicable_every")
+        has_flags = any((warehouse / INPUTS["mart_flags"]).rglob("*.parquet"))
         for kind in kinds:
-            doing = f"rules/{kind}.sql"
+            if kind in NATIONAL_FORM and not has_flags:
+                continue
+            doing = NATIONAL_FORM.get(kind, f"rules/{kind}.sql")
             at = time.perf_counter()
-            runner.script(store.sql(f"rules/{kind}.sql"))
+            runner.script(store.sql(doing))
             say(f"rule kind {kind}: {time.perf_counter() - at:.1f} s")
         doing = "rules/watch_listed.sql"
         runner.script(store.sql("rules/watch_listed.sql"))
