@@ -669,6 +669,13 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "{year}年医疗救助测算（按政策逐笔重算）",
         "en": "Medical assistance in {year}, replayed claim by claim",
     },
+    "person.assistance.national": {
+        "zh": "医疗救助按各省政策逐笔重算，在各省自己的系统中查看；全国视图列出各省发现的应救未救"
+        "（预警规则“医疗救助不足”）。",
+        "en": "The medical-assistance replay runs on each province's policy, in its own store; "
+        "the national view lists what the provinces found owed and not paid (the rule on "
+        "assistance paid short).",
+    },
     "person.assistance.none": {
         "zh": "{year}年没有结算记录。",
         "en": "No claims in {year}.",

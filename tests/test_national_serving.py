@@ -280,12 +280,16 @@ def test_every_page_runs_on_the_national_store(nation: Nation, monkeypatch) -> N
 
 
 def test_the_person_page_shows_both_provinces_claims(nation: Nation, monkeypatch) -> None:
-    """The traveller's page holds their claim settled in 53 beside 23's."""
+    """The traveller's page holds their claim settled in 53 beside 23's; where a province's
+    page replays medical assistance, the national one says the replay is the provinces'."""
     from dashboard import data
 
     at = _session(nation.db, monkeypatch)
     token = data.person_token(data.current(nation.db), nation.traveller)
-    _open(at, "views/person.py", person=token, year="2026")
+    text = _open(at, "views/person.py", person=token, year="2026")
+    # no replay nationally: the page says where it is instead of a policy that owed ¥0.00
+    assert "The medical-assistance replay runs on each province's policy" in text
+    assert "Owed by the policy" not in text
     shown = "".join(table.value.to_csv() for table in [*at.table, *at.dataframe])
     assert (
         '2026-06-01,Inpatient,"¥12,000.00","¥7,000.00","¥1,000.00",¥500.00,¥0.00,"¥3,500.00"'

@@ -406,6 +406,9 @@ def assistance_section(snapshot: str, claims: pd.DataFrame, year: int) -> None:
     """Medical assistance replayed claim by claim against the policy: what was owed, what was
     paid, and the difference (owed and not paid: 应救未救 / 救助不足)."""
     st.subheader(t("person.assistance", year=year))
+    if data.national_build(snapshot) is not None:  # the replay is each province's
+        st.caption(t("person.assistance.national"))
+        return
     if claims.empty:
         st.caption(t("person.assistance.none", year=year))
         return
