@@ -60,6 +60,9 @@ class ImportReport:
     snapshot: Path | None = None
     caught_up: str | None = None  # why a snapshot was published though nothing new came
     list_stands: int | None = None  # no row loaded: the rule run whose list still holds
+    # the last complete week's county figures unlike the county's history (county_week_anomalies):
+    # (county, week, metric, value, median, z or None)
+    unusual: list[tuple] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
@@ -358,6 +361,11 @@ def _store(
         """SELECT (SELECT coalesce(sum(claims), 0) FROM mart_person_year),
                   (SELECT count(*) FROM unmatched_claims)"""
     ).fetchall()[0]
+    unusual = con.execute(
+        """SELECT county, week, metric, value, median, z FROM county_week_anomalies
+           WHERE week = (SELECT max(week) - 7 FROM county_week_claims)
+           ORDER BY county, metric"""
+    ).fetchall()
     con.execute(
         "UPDATE import_batches SET finished_at = ? WHERE import_id = ?",
         [dt.datetime.now(), import_id],
@@ -366,5 +374,6 @@ def _store(
     notify("committing")
     con.execute("COMMIT")
     return ImportReport(
-        import_id, reports, reasons, matched, unmatched, watch, list_stands=standing
-    )
+        import_id, reports, reasons, matched, unmatched, watch, list_stands=standing,
+        unusual=unusual,
+    )  # fmt: skip

@@ -993,6 +993,46 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Reject examples, unmatched claims and the export and return logs are for "
         "administrators.",
     },
+    "ingest.unusual": {
+        "zh": "上一完整周与本县过去 52 周相比异常的县（修正 z 分数绝对值大于 3.5）：",
+        "en": "Counties whose last complete week is unlike their past 52 weeks (modified "
+        "z-score beyond 3.5):",
+    },
+    "ingest.unusual_flat": {"zh": "以往各周完全相同", "en": "every past week the same"},
+    "anomaly.claims": {
+        "zh": "结算笔数 {value}，通常 {usual}（{z}）：可能漏报",
+        "en": "claims {value}, usually {usual} ({z}): a missing extract?",
+    },
+    "anomaly.oop": {
+        "zh": "个人负担 ¥{value}，通常 ¥{usual}（{z}）",
+        "en": "out-of-pocket ¥{value}, usually ¥{usual} ({z})",
+    },
+    "anomaly.assistance_share": {
+        "zh": "医疗救助占总费用 {value}，通常 {usual}（{z}）",
+        "en": "medical assistance {value} of the cost, usually {usual} ({z})",
+    },
+    "q.unusual": {"zh": "与本县以往不同的周", "en": "Weeks unlike the county's own history"},
+    "q.unusual_help": {
+        "zh": "最近 8 个完整自然周中，各县的结算笔数、个人负担和医疗救助占比"
+        "与该县此前 52 周相比的修正 z 分数（0.6745 ×（本周 − 中位数）÷ 中位数绝对偏差），"
+        "绝对值大于 3.5 的列出；没有结算的周按 0 计。笔数骤降多为漏报，救助占比突增需核实。",
+        "en": "The last 8 complete weeks: each county's claims, out-of-pocket and medical-"
+        "assistance share against its 52 weeks before, by the modified z-score (0.6745 × "
+        "(week − median) ÷ median absolute deviation), listed beyond 3.5; a week without claims "
+        "counts as 0. A sudden drop in claims is usually a missing extract; a jump in the "
+        "assistance share needs checking.",
+    },
+    "q.unusual_none": {
+        "zh": "没有与本县以往明显不同的周。",
+        "en": "No county week is far from the county's own history.",
+    },
+    "qcol.metric": {"zh": "指标", "en": "Measure"},
+    "qcol.value": {"zh": "本周", "en": "This week"},
+    "qcol.usual": {"zh": "以往中位数", "en": "Usual (median)"},
+    "qcol.z": {"zh": "修正 z 分数", "en": "Modified z"},
+    "metric.claims": {"zh": "结算笔数", "en": "Claims"},
+    "metric.oop": {"zh": "个人负担", "en": "Out-of-pocket"},
+    "metric.assistance_share": {"zh": "医疗救助占比", "en": "Assistance share"},
     "q.provinces": {"zh": "各省上报", "en": "Provinces' publishes"},
     "q.provinces_help": {
         "zh": "各省最近一次上报数据仓库的时间、数据来自的导入批次、本次全国汇总中的人数和预警人次。"

@@ -136,3 +136,71 @@ def test_reject_reasons_are_explained_in_both_languages(app_db: Path) -> None:
     at.sidebar.radio[0].set_value("en").run()
     shown = set(at.dataframe[1].value["Reason"])
     assert {"unknown code in visit_type", "not an amount in yuan with at most 2 decimals"} <= shown
+
+
+def test_a_county_week_unlike_its_history_is_listed_with_its_modified_z(
+    tmp_path: Path, cli
+) -> None:
+    """Two counties, 20 ± 2 claims a week for 11 weeks (each claim: cost 100, basic 60,
+    assistance 10: OOP 30, assistance 10% of the cost), then in week 11 county 230125 sends
+    nothing (a missing extract) and 230124's assistance triples (30 a claim: OOP 10); week 12 is
+    under way. History of week 11: 20 21 19 20 22 20 21 19 20 21 20 claims: median 20, MAD 1.
+    230125: claims 0, z = 0.6745 x (0 - 20) / 1 = -13.49; OOP 0 against median 600, MAD 30:
+    z = -13.49. 230124: OOP 200 (20 x 10): z = 0.6745 x (200 - 600) / 30 = -8.99; assistance
+    30% against a history of 10% every week (no spread): listed, z empty. Nothing else."""
+    a, b = make_id(11, county="230124"), make_id(12, county="230125")
+    monday = date(2026, 1, 5)
+    counts = [20, 21, 19, 20, 22, 20, 21, 19, 20, 21, 20]
+    claims = []
+    for county, person in (("230124", a), ("230125", b)):
+        for w, n in enumerate([*counts, 20, 3]):
+            if county == "230125" and w == 11:
+                continue  # the missing extract
+            assistance = "30" if county == "230124" and w == 11 else "10"
+            claims += [
+                (f"U{county}-{w}-{i}", person, str(monday + timedelta(weeks=w, days=i % 5)),
+                 "outpatient", "100", "60", "0", assistance)
+                for i in range(n)
+            ]  # fmt: skip
+    week = tmp_path / "in"
+    write_csv(week / "roster.csv", ROSTER_HEADER, [
+        (a, "赵六", "H1", "230124100001", "dibao"), (b, "钱七", "H2", "230125100001", "dibao"),
+    ])  # fmt: skip
+    write_csv(week / "claims.csv", CLAIM_HEADER, claims)
+    db = tmp_path / "oopwatch.duckdb"
+    report = flow.ingest([week], db)
+    last = monday + timedelta(weeks=11)
+    expected = [
+        ("230124", last, "assistance_share", 0.3, 0.1, None),
+        ("230124", last, "oop", 200.0, 600.0, -8.99),
+        ("230125", last, "claims", 0.0, 20.0, -13.49),
+        ("230125", last, "oop", 0.0, 600.0, -13.49),
+    ]
+    got = [(c, w, m, round(v, 6), round(md, 6), z) for c, w, m, v, md, z in report.unusual]
+    assert got == expected
+    frame = data.unusual_weeks(data.current(db))
+    assert [
+        (r.county, r.week, r.metric, None if r.z != r.z else r.z)  # NaN: no spread
+        for r in frame.itertuples()
+    ] == [  # fmt: skip
+        (c, w, m, z) for c, w, m, _, _, z in expected
+    ]
+    assert set(frame["name"]) >= {"方正县"}
+    # the import summary says it, in words
+    out = cli("ingest", week, "--db", tmp_path / "again.duckdb", "--create", "--lang", "en")
+    assert "230125 2026-03-23 claims 0, usually 20 (z = -13.49): a missing extract?" in out.output
+    assert "230124 2026-03-23 medical assistance 30% of the cost, usually 10% (every past week " \
+        "the same)" in out.output  # fmt: skip
+    at = open_quality_on(db)
+    text = "\n".join(d.value.to_csv() for d in at.dataframe)
+    assert "-13.49" in text and "方正县 (230124)" in text
+
+
+def open_quality_on(db: Path) -> AppTest:
+    import os
+
+    os.environ["OOPWATCH_DB"] = str(db)
+    try:
+        return open_quality()
+    finally:
+        del os.environ["OOPWATCH_DB"]

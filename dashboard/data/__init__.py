@@ -122,6 +122,7 @@ from dashboard.data.quality import (  # noqa: F401
     EXPORT_LOG_COLUMNS,
     PROVINCE_PUBLISH_COLUMNS,
     RETURN_LOG_COLUMNS,
+    UNUSUAL_COLUMNS,
     export_log,
     imports_table,
     province_publishes,
@@ -131,6 +132,7 @@ from dashboard.data.quality import (  # noqa: F401
     return_log,
     unknown_divisions,
     unmatched_claims,
+    unusual_weeks,
 )
 from dashboard.data.snapshots import (  # noqa: F401
     DB_ENV,

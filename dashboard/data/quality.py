@@ -176,6 +176,25 @@ def quiet_weeks(snapshot: str, share: float = 0.5, weeks: int = 52) -> pd.DataFr
     return pd.DataFrame.from_records(rows, columns=["county", "name", "week", "claims", "median"])
 
 
+UNUSUAL_COLUMNS = ["county", "name", "week", "metric", "value", "median", "z"]
+
+
+@guarded(shape=rows_in_region("county"))
+@st.cache_data(max_entries=32, show_spinner=False)
+def unusual_weeks(snapshot: str) -> pd.DataFrame:
+    """County weeks of the last 8 unlike the county's own history (``county_week_anomalies``:
+    claims, OOP, medical-assistance share by the modified z-score), newest first."""
+    rows = _rows(
+        snapshot,
+        """SELECT a.county, coalesce(n.name, a.county), a.week, a.metric, a.value, a.median, a.z
+           FROM county_week_anomalies AS a
+           LEFT JOIN region_names AS n ON n.code = a.county AND n.level = 3
+           ORDER BY a.week DESC, a.county, a.metric
+           LIMIT 500""",
+    )
+    return pd.DataFrame.from_records(rows, columns=UNUSUAL_COLUMNS)
+
+
 EXPORT_LOG_COLUMNS = ["export_id", "made_at", "os_user", "year", "region", "format", "rows",
                       "full_ids", "file", "sha256"]  # fmt: skip
 

@@ -146,6 +146,36 @@ def quiet_section(snapshot: str) -> None:
     st.dataframe(shown, hide_index=True)
 
 
+def unusual_section(snapshot: str) -> None:
+    """County weeks unlike the county's own history (claims, OOP, assistance share)."""
+    st.subheader(t("q.unusual"))
+    st.caption(t("q.unusual_help"))
+    frame = data.unusual_weeks(snapshot)
+    if frame.empty:
+        st.info(t("q.unusual_none"))
+        return
+
+    def shown_value(metric: str, value: float) -> str:
+        if metric == "assistance_share":
+            return f"{value:.1%}"
+        return f"¥{value:,.0f}" if metric == "oop" else f"{value:,.0f}"  # (a statistic)
+
+    metrics, values, medians = frame["metric"], frame["value"], frame["median"]
+    shown = pd.DataFrame(
+        {
+            t("qcol.county"): [
+                f"{n} ({c})" for n, c in zip(frame["name"], frame["county"], strict=True)
+            ],
+            t("qcol.week"): frame["week"],
+            t("qcol.metric"): [t(f"metric.{m}") for m in metrics],
+            t("qcol.value"): [shown_value(m, v) for m, v in zip(metrics, values, strict=True)],
+            t("qcol.usual"): [shown_value(m, v) for m, v in zip(metrics, medians, strict=True)],
+            t("qcol.z"): [f"{z:.2f}" if not ui.missing(z) else "—" for z in frame["z"]],
+        }
+    )
+    st.dataframe(shown, hide_index=True)
+
+
 def exports_section(snapshot: str) -> None:
     """Who exported or downloaded which watch-list, when, with what filters (activity log), and
     the exports the store recorded for follow-up."""
@@ -251,6 +281,7 @@ def main() -> None:
     unknown_section(snapshot)
     if not national:
         quiet_section(snapshot)
+        unusual_section(snapshot)
     if who.is_admin:
         if not who.national:
             st.caption(t("q.national_only"))

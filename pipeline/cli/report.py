@@ -221,6 +221,17 @@ def print_summary(result: ImportReport, db: Path, lang: str = "zh") -> None:
             console.print(f"  {line}", **plain)
         if w["households_without_income"]:
             console.print(say("ingest.no_income", lang, n=f"{w['households_without_income']:,}"))
+    if result.unusual:  # the last complete week's counties unlike their own history
+        console.print(say("ingest.unusual", lang), **plain)
+        for county, week, metric, value, median, z in result.unusual:
+            shown = f"{value:.0%}" if metric == "assistance_share" else f"{value:,.0f}"
+            usual = f"{median:.0%}" if metric == "assistance_share" else f"{median:,.0f}"
+            z_text = f"z = {z:.2f}" if z is not None else say("ingest.unusual_flat", lang)
+            console.print(  # one line each, however narrow the terminal (soft_wrap)
+                f"  {county} {week:%Y-%m-%d} "
+                + say(f"anomaly.{metric}", lang, value=shown, usual=usual, z=z_text),
+                soft_wrap=True, **plain,
+            )  # fmt: skip
     if total_rejected and result.import_id is not None:
         console.print(
             say("ingest.where_rejects", lang, n=f"{total_rejected:,}", id=result.import_id),

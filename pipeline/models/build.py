@@ -164,11 +164,15 @@ def _write_built(con: duckdb.DuckDBPyConnection, model: str, built: Built, weekl
         # Counts: the touched people's counts before the import out, theirs after it in.
         con.execute(
             f"""CREATE OR REPLACE TABLE county_week_claims AS
-            SELECT county, week, CAST(sum(claims) AS BIGINT) AS claims
+            SELECT county, week, CAST(sum(claims) AS BIGINT) AS claims,
+                   CAST(sum(total_cost) AS DECIMAL(14,2)) AS total_cost,
+                   CAST(sum(assistance_paid) AS DECIMAL(14,2)) AS assistance_paid,
+                   CAST(sum(oop) AS DECIMAL(14,2)) AS oop
             FROM (SELECT * FROM county_week_claims
-                  UNION ALL SELECT county, week, -claims FROM county_week_before
+                  UNION ALL SELECT county, week, -claims, -total_cost, -assistance_paid, -oop
+                            FROM county_week_before
                   UNION ALL SELECT * FROM county_week_claims_build)
-            GROUP BY ALL HAVING sum(claims) <> 0{order}"""
+            GROUP BY county, week HAVING sum(claims) <> 0{order}"""
         )
     else:
         narrow = "touched_households" if built.key == "household_id" else "touched"

@@ -6,7 +6,11 @@
 CREATE OR REPLACE TEMP TABLE county_week_before AS
 SELECT substr(p.village_code, 1, 6) AS county,
        CAST(date_trunc('week', c.settle_date) AS DATE) AS week,
-       count(*) AS claims
+       count(*) AS claims,
+       CAST(sum(c.total_cost) AS DECIMAL(14,2)) AS total_cost,
+       CAST(sum(c.assistance_paid) AS DECIMAL(14,2)) AS assistance_paid,
+       CAST(sum(c.total_cost - c.basic_paid - c.critical_paid - c.assistance_paid
+                - coalesce(c.other_paid, 0)) AS DECIMAL(14,2)) AS oop
 FROM touched_log AS c
 ANTI JOIN reversed_claims AS r ON r.claim_id = c.claim_id
 JOIN people AS p USING (person_id)
