@@ -224,8 +224,8 @@ def print_summary(result: ImportReport, db: Path, lang: str = "zh") -> None:
     if result.unusual:  # the last complete week's counties unlike their own history
         console.print(say("ingest.unusual", lang), **plain)
         for county, week, metric, value, median, z in result.unusual:
-            shown = f"{value:.0%}" if metric == "assistance_share" else f"{value:,.0f}"
-            usual = f"{median:.0%}" if metric == "assistance_share" else f"{median:,.0f}"
+            figure = "{:.0%}" if metric == "assistance_share" else "{:,.0f}"
+            shown, usual = figure.format(value), figure.format(median)
             z_text = f"z = {z:.2f}" if z is not None else say("ingest.unusual_flat", lang)
             console.print(  # one line each, however narrow the terminal (soft_wrap)
                 f"  {county} {week:%Y-%m-%d} "

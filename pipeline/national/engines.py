@@ -25,10 +25,6 @@ class EngineError(Exception):
     """An engine that cannot start (no pyspark, no Java); the message says what to install."""
 
 
-def _quoted(text: str | Path) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
 class DuckEngine:
     """DuckDB in this process: relations are temporary tables."""
 
@@ -37,7 +33,7 @@ class DuckEngine:
     def __init__(self, spill: Path) -> None:
         self.con = duckdb.connect()
         self.con.execute(f"SET memory_limit = '{store.MEMORY_LIMIT}'")
-        self.con.execute(f"SET temp_directory = {_quoted(spill)}")
+        self.con.execute(f"SET temp_directory = {store.quoted(spill)}")
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute("SET enable_progress_bar = false")
         self.con.execute(port.duckdb_macros_sql())
@@ -47,12 +43,12 @@ class DuckEngine:
         partitions as columns (province as text, year as an integer), only ``year``'s when
         given."""
         if folder.is_file():
-            self.view(name, f"SELECT * FROM read_parquet({_quoted(folder)})")
+            self.view(name, f"SELECT * FROM read_parquet({store.quoted(folder)})")
             return
         by_year = _has_years(folder)
         types = "{'province': 'VARCHAR'" + (", 'year': 'INTEGER'}" if by_year else "}")
         where = f" WHERE year = {int(year)}" if year is not None and by_year else ""
-        files = _quoted(str(folder) + "/**/*.parquet")
+        files = store.quoted(str(folder) + "/**/*.parquet")
         self.view(
             name,
             f"SELECT * FROM read_parquet({files}, hive_partitioning = true, "
@@ -92,11 +88,12 @@ class DuckEngine:
         rows = f"(SELECT * FROM {name} ORDER BY {order})" if order else name
         if by_year:
             self.con.execute(
-                f"COPY {rows} TO {_quoted(folder)} (FORMAT parquet, PARTITION_BY (year), "
+                f"COPY {rows} TO {store.quoted(folder)} (FORMAT parquet, PARTITION_BY (year), "
                 "OVERWRITE_OR_IGNORE true)"
             )
         else:
-            self.con.execute(f"COPY {rows} TO {_quoted(folder / 'data.parquet')} (FORMAT parquet)")
+            target = store.quoted(folder / "data.parquet")
+            self.con.execute(f"COPY {rows} TO {target} (FORMAT parquet)")
 
     def close(self) -> None:
         self.con.close()

@@ -112,17 +112,13 @@ def behind(warehouse: Path) -> bool:
     return not held or held[0][0] != built_at or version != store.models_version()
 
 
-def _quoted(path: Path | str) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def _files(warehouse: Path, relation: str) -> str | None:
     """A read of a national relation's Parquet (with its year partitions), or None if the build
     wrote no file for it (no rows)."""
     folder = warehouse / "national" / relation
     if not any(folder.rglob("*.parquet")):
         return None
-    return f"read_parquet({_quoted(folder / '**' / '*.parquet')}, hive_partitioning = true)"
+    return f"read_parquet({store.quoted(folder / '**' / '*.parquet')}, hive_partitioning = true)"
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
@@ -199,9 +195,8 @@ def _rule_run(con: duckdb.DuckDBPyConnection, warehouse: Path, record: dict) -> 
         "severity, note_zh, note_en, explain_zh, explain_en, compared_oop AS compared FROM "
         + (flags or "flag_entries LIMIT 0")
     )
-    columns = [c for c in _columns(con, "watch_entries") if c not in ("from_run", "to_run")]
-    columns.remove("since_run")
-    columns.remove("first_flagged")
+    run_columns = ("from_run", "to_run", "since_run", "first_flagged")  # the run's, not the list's
+    columns = [c for c in _columns(con, "watch_entries") if c not in run_columns]
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE watch_listed AS SELECT {', '.join(columns)} FROM "
         + (listed or "watch_entries LIMIT 0")
@@ -216,9 +211,10 @@ def _provinces(con: duckdb.DuckDBPyConnection, warehouse: Path) -> int:
     """``national_provinces``: per province its last publish, the imports its raw files come
     from, and its people and listed person-years in the build (the quality page's national
     table: a province that stopped publishing shows here)."""
-    published = _quoted(warehouse / "_published" / "province=*.json")
-    raw = _quoted(warehouse / "raw" / "*" / "province=*" / "**" / "import-*.parquet")
-    people, listed = _files(warehouse, "people"), _files(warehouse, "watchlist")
+    published = store.quoted(warehouse / "_published" / "province=*.json")
+    raw = store.quoted(warehouse / "raw" / "*" / "province=*" / "**" / "import-*.parquet")
+    # (a build always writes people: it refuses a warehouse without person-years)
+    people = _files(warehouse, "people") or "(SELECT NULL AS person_id, NULL AS home_province)"
     con.execute(
         f"""CREATE OR REPLACE TABLE national_provinces AS
         WITH published AS (
@@ -234,15 +230,15 @@ def _provinces(con: duckdb.DuckDBPyConnection, warehouse: Path) -> int:
             FROM glob({raw})
             GROUP BY ALL
         ),
-        people AS (
-            SELECT home_province AS province, count(*) AS people
-            FROM {people or "(SELECT NULL AS home_province) WHERE false"} GROUP BY ALL
+        homes AS (
+            SELECT person_id, home_province AS province FROM {people}
         ),
-        listed AS (
-            SELECT p.home_province AS province, count(*) AS listed
-            FROM {listed or "(SELECT NULL AS person_id) WHERE false"} AS w
-            JOIN {people or "(SELECT NULL AS person_id, NULL AS home_province) WHERE false"}
-                AS p USING (person_id)
+        people AS (
+            SELECT province, count(*) AS people FROM homes GROUP BY ALL
+        ),
+        listed AS (  -- the list this load's rule run just wrote
+            SELECT h.province, count(*) AS listed
+            FROM watchlist AS w JOIN homes AS h USING (person_id)
             GROUP BY ALL
         )
         SELECT b.province, b.published_at, coalesce(i.imports, 0) AS imports, i.last_import,
@@ -301,7 +297,7 @@ def load(warehouse: Path, notify: Notify | None = None) -> LoadReport | None:
         raw = warehouse / "raw" / "claims" / "*" / "*" / "*.parquet"
         macro = sql("national/serving/claims_in_force_of.sql")
         for name, path in (("{claims}", claims), ("{raw_claims}", raw)):
-            macro = macro.replace(name, _quoted(path)[1:-1])
+            macro = macro.replace(name, store.quoted(path)[1:-1])
         con.execute(macro)
         for key, value in (
             (BUILD_KEY, record["built_at"]), (ENGINE_KEY, record.get("engine", "")),

@@ -21,7 +21,7 @@ from pipeline.store.db import (
     scalar,
     work_dir,
 )
-from pipeline.store.files import SQL_DIR, models_version, run_folder, run_script, sql
+from pipeline.store.files import SQL_DIR, models_version, quoted, run_folder, run_script, sql
 from pipeline.store.keys import PERSON_KEY_HEX, person_key, person_key_macro, person_key_secret
 from pipeline.store.snapshots import (
     PublishFailed,
@@ -45,7 +45,7 @@ __all__ = [
     "last_good_snapshot", "load_reference", "mark_demo", "memory_limit_bytes", "missing_store",
     "models_version",
     "open_store", "other_stores", "person_key", "person_key_macro", "person_key_secret",
-    "pieces", "pointer_path", "publish", "require", "run_folder", "run_script", "scalar",
+    "pieces", "pointer_path", "publish", "quoted", "require", "run_folder", "run_script", "scalar",
     "snapshot_dir", "snapshot_problem", "snapshot_version", "snapshots", "sql", "stale_reason",
     "work_dir",
 ]  # fmt: skip

@@ -10,6 +10,11 @@ import duckdb
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 
 
+def quoted(text: str | Path) -> str:
+    """``text`` (a path, a value) as a SQL string literal: in single quotes, its own doubled."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
 def sql(name: str) -> str:
     """Text of a SQL file under pipeline/sql/."""
     return (SQL_DIR / name).read_text(encoding="utf-8")

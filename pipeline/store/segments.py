@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline import store
-from pipeline.store.files import run_script
+from pipeline.store.files import quoted, run_script
 from pipeline.store.snapshots import fsync, snapshot_dir
 
 SEGMENT_PREFIX = "claims-"
@@ -42,13 +42,9 @@ def segment_dir(db: Path) -> Path:
     return db.with_name(db.name + ".segments")
 
 
-def _quoted(path: Path | str) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def _parquet(paths: list) -> str:
     """``read_parquet`` of these files, as SQL."""
-    return "read_parquet([" + ", ".join(_quoted(p) for p in paths) + "])"
+    return "read_parquet([" + ", ".join(quoted(p) for p in paths) + "])"
 
 
 def _columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
@@ -101,7 +97,7 @@ def _write_file(con: duckdb.DuckDBPyConnection, path: Path, rows_sql: str, rows:
     path.parent.mkdir(exist_ok=True)
     path.unlink(missing_ok=True)  # a killed import's file of the same name
     con.execute(
-        f"COPY ({rows_sql} ORDER BY person_id) TO {_quoted(path)} "
+        f"COPY ({rows_sql} ORDER BY person_id) TO {quoted(path)} "
         f"(FORMAT parquet, ROW_GROUP_SIZE {row_group_size(rows)})"
     )
     fsync(path)
@@ -174,7 +170,7 @@ def _write_parts(
     path.parent.mkdir(exist_ok=True)
     number = (
         "CASE "
-        + " ".join(f"WHEN person_id < {_quoted(b)} THEN {i}" for i, b in enumerate(bounds))
+        + " ".join(f"WHEN person_id < {quoted(b)} THEN {i}" for i, b in enumerate(bounds))
         + f" ELSE {len(bounds)} END"
     )  # (a NULL person_id: the last range)
     # Each thread buffers rows per range before they go to the range's open file: with the
@@ -186,18 +182,18 @@ def _write_parts(
     con.execute("SET partitioned_write_flush_threshold = 32768")
     try:
         con.execute(
-            f"COPY (SELECT *, {number} AS part FROM ({rows_sql})) TO {_quoted(unsorted)} "
+            f"COPY (SELECT *, {number} AS part FROM ({rows_sql})) TO {quoted(unsorted)} "
             "(FORMAT parquet, PARTITION_BY (part), ROW_GROUP_SIZE 32768)"
         )
     finally:
         for name, value in zip(settings, before, strict=True):
-            con.execute(f"SET {name} = {_quoted(str(value))}")
+            con.execute(f"SET {name} = {quoted(str(value))}")
     written = []
     for part in range(len(bounds) + 1):
         files = sorted((unsorted / f"part={part}").glob("*.parquet"))
         if files:
             source = (
-                f"SELECT {names} FROM read_parquet([{', '.join(_quoted(f) for f in files)}], "
+                f"SELECT {names} FROM read_parquet([{', '.join(quoted(f) for f in files)}], "
                 "hive_partitioning = false)"
             )
             file = path.with_name(f"{path.stem}-p{part:02d}.parquet")
@@ -284,7 +280,7 @@ def _listed_by_snapshots(con: duckdb.DuckDBPyConnection, db: Path) -> set[str] |
     for number, snapshot in enumerate(sorted(snapshot_dir(db).glob("snap-*.duckdb"))):
         name = f"segments_of_snapshot_{number}"
         try:
-            con.execute(f"ATTACH {_quoted(snapshot)} AS {name} (READ_ONLY)")
+            con.execute(f"ATTACH {quoted(snapshot)} AS {name} (READ_ONLY)")
         except duckdb.Error:
             return None
         try:

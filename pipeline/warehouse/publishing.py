@@ -87,10 +87,6 @@ class PublishReport:
         files[2] += size
 
 
-def _quoted(text: str | Path) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
 def province_of(con: duckdb.DuckDBPyConnection) -> str | None:
     """The one province (2-digit code) every person of the store lives in, or None."""
     found = con.execute(
@@ -155,7 +151,7 @@ class _Writer:
         """Write ``query``'s rows to ``target`` (replacing it at once); its size in bytes."""
         self.count += 1
         tmp = self.staging / f"{self.count:06d}.parquet"
-        self.con.execute(f"COPY ({query}) TO {_quoted(tmp)} (FORMAT parquet)", params)
+        self.con.execute(f"COPY ({query}) TO {store.quoted(tmp)} (FORMAT parquet)", params)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         target.parent.mkdir(parents=True, exist_ok=True)
