@@ -174,6 +174,117 @@ STAGES: dict[str, tuple[str, str]] = {
 }
 
 
+# Columns of a departmental push (oopwatch push), in order: key -> (zh, en). The department's
+# answer columns (FEEDBACK_COLUMNS' decision, decided_on, reason, amount) come last, to fill in.
+PUSH_COLUMNS: dict[str, tuple[str, str]] = {
+    "push_id": ("推送编号", "Push"),
+    "row_no": ("序号", "No."),
+    "warning": ("预警类型", "Warning type"),
+    "case_key": LIST_COLUMNS["case_key"],
+    "id": LIST_COLUMNS["id"],
+    "name": LIST_COLUMNS["name"],
+    "household_id": LIST_COLUMNS["household_id"],
+    "township": LIST_COLUMNS["township"],
+    "village": LIST_COLUMNS["village"],
+    "category": LIST_COLUMNS["category"],
+    "oop": LIST_COLUMNS["oop"],
+    "line": ("预警线（元）", "Warning line (yuan)"),
+    "rules": LIST_COLUMNS["rules"],
+    "explain": LIST_COLUMNS["explain"],
+    "assistance_paid": ("已获医疗救助（元）", "Medical assistance paid (yuan)"),
+    "shortfall": ("少救助（元）", "Assistance short (yuan)"),
+    "change": ("新增/变化", "New / changed"),
+    "decision": ("核查结果", "Decision"),
+    "decided_on": ("核查日期", "Decided on"),
+    "reason": ("说明", "Reason"),
+    "amount": ("救助金额（元）", "Amount (yuan)"),
+}
+PUSH_ANSWER = ("decision", "decided_on", "reason", "amount")
+PUSH_CHANGES: dict[str, tuple[str, str]] = {
+    "new": ("新增", "new"),
+    "changed": ("有变化", "changed"),
+    "same": ("无变化", "unchanged"),
+}
+PUSH_LEFT_OUT: dict[str, tuple[str, str]] = {
+    "no_warning": ("人员类别无对应预警类型", "category has no warning type"),
+    "no_income": ("无参考收入数据", "no reference income"),
+    "under_line": ("未超过预警线", "not over the warning line"),
+    "unchanged": ("较上次推送无变化", "unchanged since the last push"),
+}
+PUSH_COVER: dict[str, tuple[str, str]] = {
+    "title": ("医疗费用个人负担预警推送名单（{department}）",
+              "Medical-cost warnings pushed to {department}"),
+    "to": ("推送部门", "To"),
+    "region": ("地区", "Region"),
+    "year": ("年度", "Year"),
+    "push_id": ("推送编号", "Push"),
+    "seq": ("本部门本地区本年度第几次推送", "Push number (department, region, year)"),
+    "rows": ("推送人数", "People"),
+    "scope": ("范围", "Scope"),
+    "since_last": (
+        "仅较上次推送新增或有变化的人员", "only who is new or changed since the last push"
+    ),
+    "everyone": ("全部", "everyone"),
+    "previous": ("上次推送", "Previous push"),
+    "first": ("（首次推送）", "(first push)"),
+    "warning": ("{n}（{categories}，个人负担超过上年农村居民人均可支配收入的{share}）",
+                "{n} ({categories}; OOP over {share} of last year's rural income)"),
+    "left_out": ("未推送：{why}", "Not pushed: {why}"),
+    "how": (
+        "请在右侧浅黄色列填写核查结果（下拉选择）、核查日期、说明（不符合条件时必填）和救助金额"
+        "（已救助时必填），保存后交回医保部门导入。可排序、筛选，请勿修改案件编号。",
+        "Fill in the light-yellow columns: decision (drop-down), date, reason (required for "
+        "not eligible) and amount (required for assisted); send the file back to be imported. "
+        "Sorting and filtering are fine; do not change the case keys.",
+    ),
+}  # fmt: skip
+# The feedback table of CONTRACT.md v1.1: key -> every header accepted (zh, en, the contract's
+# column names). normalise_header drops a bracketed unit, so 身份证号（脱敏） is 身份证号.
+FEEDBACK_COLUMNS: dict[str, tuple[str, ...]] = {
+    "person_id": ("身份证号", "Resident ID", "person_id", "公民身份号码"),
+    "case_key": ("案件编号", "Case key", "case_key"),
+    "decision": ("核查结果", "Decision", "decision"),
+    "decided_on": ("核查日期", "Decided on", "decided_on"),
+    "department": ("反馈部门", "Department", "department"),
+    "reason": ("说明", "Reason", "reason"),
+    "amount": ("救助金额", "Amount", "amount"),
+}
+# Decision codes of the departments (fixed, CONTRACT.md v1.1): code -> (zh, en). The category a
+# decision puts a person in, where it does.
+DECISIONS: dict[str, tuple[str, str]] = {
+    "verifying": ("核查中", "verifying"),
+    "monitored": ("纳入防返贫监测", "added to monitoring"),
+    "dibao": ("纳入低保", "added to dibao"),
+    "destitute": ("纳入特困", "added to destitute support"),
+    "risk_eliminated": ("风险消除", "risk eliminated"),
+    "not_eligible": ("不符合条件", "not eligible"),
+    "assisted": ("已救助", "assisted"),
+}
+DECISION_CATEGORY = {"monitored": "monitored", "dibao": "dibao", "destitute": "destitute"}
+DEPARTMENT_NAMES: dict[str, tuple[str, ...]] = {  # every way a file may name a department
+    "civil": ("civil", "民政", "民政局", "民政部门", "civil affairs"),
+    "rural": ("rural", "农业农村", "农业农村局", "乡村振兴", "乡村振兴局", "农业农村（乡村振兴）",
+              "agriculture and rural affairs", "rural revitalisation"),
+}  # fmt: skip
+FEEDBACK_REASONS: dict[str, tuple[str, str]] = {
+    "no_person": ("缺少身份证号或案件编号", "neither a resident ID nor a case key"),
+    "unknown_key": ("案件编号无法识别", "case key not known"),
+    "unknown_person": ("身份证号不在花名册中", "resident ID not on the roster"),
+    "key_id_mismatch": ("案件编号与身份证号不是同一人", "case key and resident ID name two people"),
+    "formula_without_value": RETURN_REASONS["formula_without_value"],
+    "missing_decision": ("缺少核查结果", "no decision"),
+    "unknown_decision": ("核查结果不是规定选项", "decision not one of the fixed codes"),
+    "missing_date": ("缺少核查日期", "no decision date"),
+    "bad_date": ("核查日期无法识别", "decision date not a date"),
+    "future_date": ("核查日期晚于今天", "decision date in the future"),
+    "missing_department": ("无法确定反馈部门", "department not known"),
+    "unknown_department": ("反馈部门不是民政或农业农村", "department not civil or rural"),
+    "missing_reason": ("不符合条件须填写说明", "not_eligible needs a reason"),
+    "missing_amount": ("已救助须填写救助金额", "assisted needs an amount"),
+    "bad_amount": ("救助金额不是最多两位小数的数字", "amount not a number with ≤ 2 decimals"),
+    "negative_amount": ("救助金额为负数", "amount below zero"),
+}
+
 ICD10_ZH = Path(__file__).resolve().parent / "reference" / "icd10_zh.csv"
 
 

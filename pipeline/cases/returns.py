@@ -48,9 +48,10 @@ STAGE_SCHEMA = pa.schema(
     ]
 )
 # A cell holding a formula and no saved value (a workbook written by a program, never opened
-# and saved in Excel or WPS): calamine reads it as empty. Found in the sheet's XML.
+# and saved in Excel or WPS): calamine reads it as empty. Found in the sheet's XML (an empty
+# cell before it, <c r="F2" t="s"/>, is no cell's opening tag).
 _FORMULA_CELL = re.compile(
-    rb'<c r="([A-Z]+)([0-9]+)"[^>]*>(?:(?!</c>).)*?<f[ >/](?:(?!</c>).)*?</c>', re.S
+    rb'<c r="([A-Z]+)([0-9]+)"[^>]*(?<!/)>(?:(?!</c>).)*?<f[ >/](?:(?!</c>).)*?</c>', re.S
 )
 
 
@@ -174,7 +175,7 @@ def _sheet_files(book: zipfile.ZipFile) -> dict[str, str]:
     return sheets
 
 
-def _sheets_of(path: Path, content: bytes) -> tuple[str, list[tuple[str, list[list]]], dict]:
+def sheets_of(path: Path, content: bytes) -> tuple[str, list[tuple[str, list[list]]], dict]:
     """(format, [(sheet, rows)], hidden facts) of a workbook or CSV."""
     if path.suffix.lower() in (".csv", ".txt"):
         return "csv", [(path.name, _csv_rows(path, content))], {}
@@ -264,7 +265,7 @@ def _sheet_rows(
                 "outcome_raw": follow["outcome"],
                 "amount_raw": follow["assistance"],
                 "notes": follow["notes"],
-                "raw": _raw(texts, columns["case_key"]),
+                "raw": masked_row(texts, columns["case_key"]),
                 "filled": filled,
                 "formula_cell": formula,
             }
@@ -272,7 +273,7 @@ def _sheet_rows(
     return out
 
 
-def _raw(texts: list[str | None], key_col: int) -> str:
+def masked_row(texts: list[str | None], key_col: int) -> str:
     """A row's cells as one text, resident IDs masked (the case key is not one)."""
     cells = [
         (t or "") if i == key_col else schema.mask_text(t or "") or "" for i, t in enumerate(texts)
@@ -286,7 +287,7 @@ def read_returned(path: Path) -> ReturnedFile:
         content = path.read_bytes()
     except OSError as exc:
         raise ReturnRefused(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    fmt, sheets, facts = _sheets_of(path, content)
+    fmt, sheets, facts = sheets_of(path, content)
     formulas = formula_cells(content) if fmt != "csv" else {}
     rows: list[dict[str, object]] = []
     lists = 0

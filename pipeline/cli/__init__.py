@@ -46,7 +46,8 @@ def main() -> None:
 
 for command in (
     commands.generate, commands.ingest, commands.serve, commands.flag, commands.rules_group,
-    commands.export, commands.whatif_command, commands.returns_command, commands.bench,
+    commands.export, commands.push_command, commands.feedback_command, commands.whatif_command,
+    commands.returns_command, commands.bench,
     commands.warehouse_group, commands.national_group,
     accounts.users, accounts.audit,
 ):  # fmt: skip

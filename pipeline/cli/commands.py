@@ -361,6 +361,102 @@ def export(
     click.echo(f"seconds: {result.seconds:.1f}")
 
 
+@click.command(name="push")
+@db_option
+@click.option(
+    "--to",
+    "department",
+    type=click.Choice(["civil", "rural"]),
+    required=True,
+    help="The department: civil (民政) or rural (农业农村 / 乡村振兴).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="File to write: .xlsx (with the answer columns to fill in) or .csv.",
+)
+@click.option("--year", type=int, default=None, help="Year (default: the latest with claims).")
+@click.option("--region", default="", help="Division code prefix: 2, 4, 6, 9 or 12 digits.")
+@click.option(
+    "--since-last",
+    "since_last",
+    is_flag=True,
+    help="Only who is new or changed since the previous push to them for the region.",
+)
+@click.option("--category", "categories", multiple=True, help="Only this category code.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option(
+    "--full-ids",
+    "full_ids",
+    is_flag=True,
+    help="Full resident IDs, where the data-sharing agreement says so (needs --reason).",
+)
+@click.option("--reason", default=None, help="Why full IDs may be sent (logged).")
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="Rules folder (default: the shipped rules/): push.toml's lines.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
+def push_command(
+    db: Path,
+    department: str,
+    out: Path,
+    year: int | None,
+    region: str,
+    since_last: bool,
+    categories: tuple[str, ...],
+    lang: str,
+    full_ids: bool,
+    reason: str | None,
+    rules_dir: Path | None,
+    force: bool,
+) -> None:
+    """Push the warnings to civil affairs or rural revitalisation: 返贫预警 / 致贫预警 per
+    rules/push.toml, with answer columns for their decisions; logged with its sha256."""
+    from pipeline import rules, store
+    from pipeline.cases import push
+
+    existing(db)
+    try:
+        ruleset = rules.load(rules_dir or rules.RULES_DIR)
+    except rules.RulesError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        raise SystemExit(1) from None
+    try:
+        result = push.push(
+            db, ruleset, department, year, out, region=region, lang=lang,
+            since_last=since_last, full_ids=full_ids, reason=reason, categories=list(categories),
+            force=force,
+        )  # fmt: skip
+    except (push.PushRefused, store.StoreLocked) as exc:
+        click.echo(f"refused: {exc}", err=True)
+        raise SystemExit(2) from None
+    except store.PublishFailed as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    policy = ruleset.push
+    warned = ", ".join(
+        f"{w.label_zh} {result.by_warning.get(w.type, 0):,}" for w in policy.warnings
+    )
+    since = f"previous push {result.previous_id}" if result.previous_id else "first push"
+    click.echo(
+        f"wrote {result.file} (push {result.push_id}, #{result.seq} to {department}; {since})"
+    )
+    click.echo(f"rows: {result.rows:,} ({warned})")
+    for reason_code, n in result.left_out:
+        click.echo(f"  not pushed: {n:,} {reason_code}")
+    ids = "FULL (personal data: keep the file safe)" if result.full_ids else "masked"
+    click.echo(f"IDs: {ids}")
+    click.echo(f"sha256: {result.sha256}")
+    click.echo(f"seconds: {result.seconds:.1f}")
+
+
 @click.command(name="whatif")
 @db_option
 @click.option(
@@ -438,6 +534,43 @@ def returns_command(files: tuple[Path, ...], db: Path) -> None:
                 f"  warning: case {key} has different answers on rows {listed}; "
                 f"row {rows[-1]} stands"
             )
+
+
+@click.command(name="feedback")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@db_option
+@click.option(
+    "--department", type=click.Choice(["civil", "rural"]), default=None,
+    help="The department of files that do not say (their own extract, no 反馈部门 column).",
+)  # fmt: skip
+def feedback_command(files: tuple[Path, ...], db: Path, department: str | None) -> None:
+    """Read the departments' decisions (a pushed file filled in, or their own extract)."""
+    from pipeline import store
+    from pipeline.cases import feedback
+
+    existing(db)
+    try:
+        results = feedback.feedback(db, list(files), department)
+    except (feedback.FeedbackRefused, store.StoreLocked) as exc:
+        click.echo(f"refused: {exc}", err=True)
+        raise SystemExit(2) from None
+    except store.PublishFailed as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    for r in results:
+        if r.already_read:
+            click.echo(f"{r.file}: already read {r.already_read}; nothing changed")
+            continue
+        unchanged = f" ({r.rows_unchanged:,} already recorded)" if r.rows_unchanged else ""
+        click.echo(
+            f"{r.file}: read {r.rows_read:,}, loaded {r.rows_loaded:,}{unchanged}, "
+            f"rejected {r.rows_rejected:,}, unanswered {r.rows_unfilled:,}"
+        )
+        if r.decisions:
+            click.echo("  decisions: " + ", ".join(f"{d} {n:,}" for d, n in r.decisions))
+        if r.reasons:
+            top = ", ".join(f"{reason} {n:,}" for reason, n in r.reasons[:6])
+            click.echo(f"  rejected: {top} (see table feedback_rejects)")
 
 
 @click.command()

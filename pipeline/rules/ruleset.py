@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pipeline import schema
 from pipeline.rules import assistance as assistance_policy
+from pipeline.rules import push_policy
 
 # rules/ of the repository; in an installed wheel, its copy inside this package
 _REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
@@ -102,6 +103,9 @@ class RuleSet:
     fingerprint: str
     text: dict[str, str]  # file name -> content, stored with every evaluation run
     assistance: assistance_policy.Policy = field(default_factory=assistance_policy.Policy)
+    # pushes to the departments (push.toml, holidays.csv): not in the fingerprint, since they
+    # change no flag
+    push: push_policy.PushPolicy = field(default_factory=push_policy.PushPolicy)
 
 
 def _division_codes() -> set[str]:
@@ -349,6 +353,7 @@ def load(folder: Path = RULES_DIR) -> RuleSet:
     for region in regions.values():
         incomes += [(region.code, year, yuan, src) for year, yuan, src in region.incomes]
     assistance = assistance_policy.load(folder, divisions, problems)
+    push = push_policy.load(folder, problems)
     problems += _missing_params(rules, regions)
     if problems:
         raise RulesError(problems)
@@ -357,7 +362,7 @@ def load(folder: Path = RULES_DIR) -> RuleSet:
     files += assistance.files
     text = {str(p.relative_to(folder)): p.read_text(encoding="utf-8") for p in files}
     digest = hashlib.sha256(json.dumps(text, sort_keys=True).encode()).hexdigest()[:16]
-    return RuleSet(folder, rules, severity, regions, incomes, digest, text, assistance)
+    return RuleSet(folder, rules, severity, regions, incomes, digest, text, assistance, push)
 
 
 def resolve(ruleset: RuleSet, region: str) -> list[Rule]:

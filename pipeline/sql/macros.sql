@@ -135,3 +135,9 @@ CREATE OR REPLACE TEMP MACRO money_divided(amount, n) AS
 CREATE OR REPLACE TEMP MACRO money_median(x) AS
     money_divided(CAST(quantile_disc(x, 0.5) AS DECIMAL(14,2))
                   - CAST(quantile_disc(-x, 0.5) AS DECIMAL(14,2)), 2);
+
+-- A resident ID as shown and exported: first 4 and last 4 characters, the rest as * (schema.mask_id).
+CREATE OR REPLACE TEMP MACRO mask_id(v) AS CASE
+    WHEN length(v) <= 8 THEN repeat('*', length(v))
+    ELSE left(v, 4) || repeat('*', length(v) - 8) || right(v, 4)
+END;
