@@ -38,9 +38,15 @@ pages = [
     st.Page(HERE / "views" / "drilldown.py", title=t("nav.drilldown"), icon=":material/map:"),
     st.Page(HERE / "views" / "person.py", title=t("nav.person"), icon=":material/person:"),
 ]
-# A national dashboard (serve --warehouse) has no lab (the assistance replay is a province's)
-# and no upload (extracts go into a province's store; the warehouse brings them here).
+# A national dashboard (serve --warehouse) has no lab (the assistance replay is a province's),
+# no upload (extracts go into a province's store; the warehouse brings them here) and no cases
+# or outcomes (pushes, decisions and visits are each province's).
 province = not data.is_national(str(data.db_path()))
+if province:
+    pages.append(st.Page(HERE / "views" / "cases.py", title=t("nav.cases"),
+                         icon=":material/assignment:"))  # fmt: skip
+    pages.append(st.Page(HERE / "views" / "outcomes.py", title=t("nav.outcomes"),
+                         icon=":material/insights:"))  # fmt: skip
 if province and (who.is_admin or len(who.scope) <= 2):  # the lab: admins, national, provincial
     pages.append(st.Page(HERE / "views" / "lab.py", title=t("nav.lab"), icon=":material/tune:"))
 if who.is_admin:

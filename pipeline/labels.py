@@ -238,6 +238,32 @@ PUSH_COVER: dict[str, tuple[str, str]] = {
         "Sorting and filtering are fine; do not change the case keys.",
     ),
 }  # fmt: skip
+# Cohort outcomes (who actually fell back): columns and groups of the table.
+COHORT_COLUMNS: dict[str, tuple[str, str]] = {
+    "sheet": ("成效", "Outcomes"),
+    "title": ("{year}年首次预警人员12个月内的去向（{region}）",
+              "People first flagged in {year}: 12 months on ({region})"),
+    "about": ("截至 {as_of}；每人从首次预警当日起算12个月", "As of {as_of}; 12 months from each "
+              "person's first flag"),
+    "group": ("分组", "Group"),
+    "people": ("人数", "People"),
+    "complete": ("已满12个月", "12 months passed"),
+    "included": ("纳入监测/低保/特困", "Entered monitoring, dibao or destitute"),
+    "eliminated": ("风险消除", "Risk eliminated"),
+    "moved_down": ("花名册类别下降", "Moved to a poorer category"),
+    "over_later": ("以后年度仍超线", "Over the line in a later year"),
+    "share": ("{what}（%）", "{what} (%)"),
+}  # fmt: skip
+COHORT_GROUPS: dict[str, tuple[str, str]] = {
+    "all": ("全部", "Everyone"),
+    "assisted": ("已获救助", "Assisted"),
+    "not_assisted": ("未获救助", "Not assisted"),
+    "0-14": ("预警后14天内走访", "Visited within 14 days"),
+    "15-30": ("15–30天走访", "Visited in 15–30 days"),
+    "31-90": ("31–90天走访", "Visited in 31–90 days"),
+    "over_90": ("90天后走访", "Visited after 90 days"),
+    "not_visited": ("未走访", "Not visited"),
+}
 # The feedback table of CONTRACT.md v1.1: key -> every header accepted (zh, en, the contract's
 # column names). normalise_header drops a bracketed unit, so 身份证号（脱敏） is 身份证号.
 FEEDBACK_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -1147,7 +1173,8 @@ LABELS: dict[str, dict[str, str]] = {
     "q.provinces": {"zh": "各省上报", "en": "Provinces' publishes"},
     "q.provinces_help": {
         "zh": "各省最近一次上报数据仓库的时间、数据来自的导入批次、本次全国汇总中的人数和预警人次。"
-        "导入记录、拒收原因和结算量异常偏少的周在各省自己的系统中查看；上报时间明显早于本次汇总的省份请联系核实。",
+        "导入记录、拒收原因和结算量异常偏少的周在各省自己的系统中查看；上报时间明显早于本次汇总"
+        "的省份请联系核实。",
         "en": "Each province's last publish to the warehouse, the imports its data comes from, "
         "and its people and listed person-years in this national build. Imports, rejected "
         "rows and quiet weeks are in each province's own store; ask a province whose publish "
@@ -1223,6 +1250,150 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "upload.none": {"zh": "请先选择文件。", "en": "Choose files first."},
 }
+LABELS.update(
+    {
+        "nav.cases": {"zh": "案件跟踪", "en": "Cases"},
+        "nav.outcomes": {"zh": "成效", "en": "Outcomes"},
+        "cases.title": {
+            "zh": "案件跟踪：推送、核查、走访与帮扶",
+            "en": "Cases: pushed, decided, visited, helped",
+        },
+        "cases.view": {"zh": "查看", "en": "Show"},
+        "cases.not_ready": {
+            "zh": "当前数据快照早于案件跟踪功能：运行任一命令（如 oopwatch flag）后即可显示。",
+            "en": "This snapshot predates case tracking: run any command (oopwatch flag) to "
+            "publish one with it.",
+        },
+        "cases.view.all": {"zh": "全部案件", "en": "All cases"},
+        "cases.view.mine": {"zh": "我的案件", "en": "My cases"},
+        "cases.view.overdue": {"zh": "逾期案件", "en": "Overdue cases"},
+        "cases.none.all": {
+            "zh": "本地区本年度暂无案件。",
+            "en": "No cases in this region and year.",
+        },
+        "cases.none.mine": {"zh": "暂无分配给您的案件。", "en": "No cases are assigned to you."},
+        "cases.none.overdue": {"zh": "暂无逾期案件。", "en": "Nothing is overdue."},
+        "cases.count": {
+            "zh": "共 {n} 个案件，显示最紧急的 {shown} 个。",
+            "en": "{n} cases; the {shown} most urgent shown.",
+        },
+        "cases.village": {"zh": "村（社区）", "en": "Village"},
+        "cases.stage": {"zh": "走访进度", "en": "Follow-up"},
+        "cases.decision": {"zh": "部门核查结果", "en": "Department's decision"},
+        "cases.decision_due": {"zh": "核查期限", "en": "Decision due"},
+        "cases.overdue": {"zh": "逾期", "en": "Overdue"},
+        "cases.late_decision": {"zh": "未反馈", "en": "no decision"},
+        "cases.late_visit": {"zh": "未走访", "en": "no visit"},
+        "cases.assignee": {"zh": "负责人", "en": "Assigned to"},
+        "cases.choose": {"zh": "打开案件", "en": "Open a case"},
+        "cases.choose_none": {"zh": "（选择一个案件）", "en": "(choose a case)"},
+        "cases.timeline": {"zh": "{name}：{year}年案件进程", "en": "{name}: the case of {year}"},
+        "cases.open_person": {"zh": "打开此人详情", "en": "Open the person's page"},
+        "cases.day": {"zh": "日期", "en": "Date"},
+        "cases.step": {"zh": "环节", "en": "Step"},
+        "cases.department": {"zh": "部门", "en": "Department"},
+        "cases.detail": {"zh": "内容", "en": "What"},
+        "cases.amount": {"zh": "金额", "en": "Amount"},
+        "cases.notes": {"zh": "说明", "en": "Notes"},
+        "cases.superseded": {"zh": "（已被更新）", "en": " (superseded)"},
+        "cases.step_kind.flagged": {"zh": "预警", "en": "flagged"},
+        "cases.step_kind.pushed": {"zh": "推送部门", "en": "pushed"},
+        "cases.step_kind.decision": {"zh": "部门核查结果", "en": "decision"},
+        "cases.step_kind.exported": {"zh": "下发走访", "en": "exported"},
+        "cases.step_kind.visit": {"zh": "走访结果", "en": "visit"},
+        "cases.step_kind.assistance_paid": {"zh": "医疗救助结算", "en": "medical assistance paid"},
+        "cases.step_kind.left_list": {"zh": "移出名单", "en": "left the list"},
+        "cases.assigned_to": {"zh": "负责人：**{who}**", "en": "Assigned to: **{who}**"},
+        "cases.nobody": {"zh": "（未分配）", "en": "(nobody)"},
+        "cases.assign_to": {"zh": "分配给", "en": "Assign to"},
+        "cases.assign": {"zh": "分配", "en": "Assign"},
+        "cases.assigned": {
+            "zh": "已分配 {n} 个案件给 {who}。",
+            "en": "{n} case(s) assigned to {who}.",
+        },
+        "cases.when": {"zh": "时间", "en": "When"},
+        "cases.by": {"zh": "操作人", "en": "By"},
+        "cases.due": {"zh": "应推送", "en": "Pushes due"},
+        "cases.categories": {"zh": "人员类别", "en": "Categories"},
+        "cases.every": {"zh": "频次", "en": "Every"},
+        "cases.every_days": {"zh": "每 {n} 天", "en": "{n} days"},
+        "cases.last_push": {"zh": "上次推送", "en": "Last push"},
+        "cases.never": {"zh": "从未推送", "en": "never"},
+        "cases.next_due": {"zh": "下次应推送", "en": "Next due"},
+        "cases.due_now": {"zh": "是否到期", "en": "Due"},
+        "cases.due_yes": {"zh": "已到期", "en": "due"},
+        "cases.due_no": {"zh": "未到期", "en": "not yet"},
+        "cases.due_help": {
+            "zh": "推送频次见 rules/push.toml；推送命令：oopwatch push --to civil|rural。",
+            "en": "Cadences are in rules/push.toml; push with oopwatch push --to civil|rural.",
+        },
+        "cases.overdue_by_region": {"zh": "逾期情况（按地区）", "en": "Overdue, by region"},
+        "cases.cases": {"zh": "案件数", "en": "Cases"},
+        "cases.decision_overdue": {"zh": "推送后超期未反馈", "en": "No decision in time"},
+        "cases.visit_overdue": {"zh": "下发后超期未走访", "en": "No visit in time"},
+        "cases.overdue_help": {
+            "zh": (
+                "推送后 {days} 个工作日（不含周末和节假日）无核查结果、下发走访名单后 {visit} 天"
+                "无走访结果即为逾期。"
+            ),
+            "en": (
+                "Overdue: no decision {days} working days (weekends and public holida"
+                "ys excluded) after a push; no visit {visit} days after export."
+            ),
+        },
+        "cases.funnel": {"zh": "部门协同进度", "en": "Departmental funnel"},
+        "cases.funnel_none": {
+            "zh": "本地区本年度暂无预警。",
+            "en": "Nobody flagged in this region and year.",
+        },
+        "cases.funnel_help": {
+            "zh": (
+                "天数为各环节之间的中位天数。核实：部门给出核查中以外的结果；纳入：纳入防返贫监测"
+                "、低保或特困；帮扶：部门已救助或走访确认获得救助。"
+            ),
+            "en": (
+                "Days are medians between steps. Verified: a decision other than veri"
+                "fying; included: monitoring, dibao or destitute support; assisted: a"
+                " department's assisted, or assistance a visit recorded."
+            ),
+        },
+        "cases.step.flagged": {"zh": "预警", "en": "Flagged"},
+        "cases.step.pushed": {"zh": "已推送", "en": "Pushed"},
+        "cases.step.verified": {"zh": "已核实", "en": "Verified"},
+        "cases.step.included": {"zh": "已纳入", "en": "Included"},
+        "cases.step.assisted": {"zh": "已帮扶", "en": "Assisted"},
+        "cases.days_flag_to_push": {"zh": "预警→推送（天）", "en": "Flag → push (days)"},
+        "cases.days_push_to_decision": {"zh": "推送→核实（天）", "en": "Push → decision (days)"},
+        "cases.days_decision_to_inclusion": {
+            "zh": "核实→纳入（天）",
+            "en": "Decision → inclusion (days)",
+        },
+        "cases.days_to_assistance": {"zh": "→帮扶（天）", "en": "→ assistance (days)"},
+        "outcomes.title": {
+            "zh": "成效：预警后发生了什么",
+            "en": "Outcomes: who actually fell back",
+        },
+        "outcomes.year": {"zh": "首次预警年度", "en": "Year first flagged"},
+        "outcomes.help": {
+            "zh": (
+                "对某年首次预警的人员，统计预警后12个月内：纳入监测或低保、风险消除、花名册类别下"
+                "降、以后年度仍超线的人数；按是否获得帮扶和预警到走访的天数分组。"
+            ),
+            "en": (
+                "Of the people first flagged in a year, within 12 months of the flag:"
+                " how many entered monitoring or dibao, had their risk eliminated, mo"
+                "ved to a poorer category on the roster, or were over the line again "
+                "a later year; by assisted or not and by days from flag to visit."
+            ),
+        },
+        "outcomes.none": {
+            "zh": "{year}年无首次预警人员。",
+            "en": "Nobody was first flagged in {year}.",
+        },
+        "outcomes.cohort": {"zh": "首次预警人数", "en": "People first flagged"},
+        "outcomes.download": {"zh": "下载成效表（Excel）", "en": "Download the outcomes (Excel)"},
+    }
+)
 # The rules' names (RULES above), as the dashboard looks them up: "rule.<id>".
 LABELS.update({f"rule.{k}": {"zh": zh, "en": en} for k, (zh, en) in RULES.items()})
 

@@ -42,6 +42,21 @@ from dashboard.data.admin import (  # noqa: F401
     download_log,
     run_import,
 )
+from dashboard.data.cases import (  # noqa: F401
+    TIMELINE_COLUMNS,
+    assign,
+    assignment_history,
+    case_table,
+    case_timeline,
+    cases_ready,
+    caseworkers,
+    cohort_outcomes,
+    department_funnel,
+    overdue_counts,
+    push_policy,
+    pushes_due,
+    with_assignees,
+)
 from dashboard.data.drilldown import (  # noqa: F401
     HOUSEHOLD_COLUMNS,
     MEMBER_COLUMNS,

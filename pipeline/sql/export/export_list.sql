@@ -43,7 +43,11 @@ heads AS (
 )
 SELECT l.year || '-' || k.token AS case_key,
        l.person_id,
-       CASE WHEN p.full_ids THEN l.person_id ELSE mask_id(l.person_id) END AS shown_id,
+       CASE WHEN p.full_ids THEN l.person_id
+            WHEN length(l.person_id) <= 8 THEN repeat('*', length(l.person_id))
+            ELSE left(l.person_id, 4) || repeat('*', length(l.person_id) - 8)
+                 || right(l.person_id, 4)
+       END AS shown_id,
        l.name, l.household_id, l.village_code,
        coalesce(vn.name, l.village_code) AS village_name,
        l.category, l.oop, l.threshold, l.severity, l.rules, l.explain_zh, l.explain_en,

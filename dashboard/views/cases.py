@@ -1,0 +1,303 @@
+"""Cases: every case followed to its outcome with the departments that decide. The pushes due,
+what is overdue per region, the departmental funnel, every case (or mine, or the overdue ones)
+and, for the chosen case, its timeline and who follows it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard import data, ui
+from dashboard.i18n import language, t
+from dashboard.ui import data_as_of, region_selector, snapshot_or_stop
+from pipeline import labels
+
+VIEWS = ("all", "mine", "overdue")
+SHOWN = 300  # rows of the case table (the most urgent first)
+CASE = "cases.case"  # session key: the chosen case (person_id, year)
+
+
+def blank(value: object) -> bool:
+    """None, NaN or NaT."""
+    return value is None or bool(pd.isna(value))
+
+
+def label_of(table: dict[str, tuple[str, str]], code: object) -> str:
+    """A code's label in the session's language ('—' when there is none)."""
+    if blank(code):
+        return "—"
+    return labels.label(table, str(code), language())
+
+
+def department_label(code: object) -> str:
+    if blank(code) or not code:
+        return "—"
+    return data.push_policy().department_label(str(code), language())
+
+
+def step_detail(step: str, code: object) -> str:
+    """What a timeline step's code means (a decision, an outcome, why the person left)."""
+    if blank(code):
+        return ""
+    tables = {
+        "decision": labels.DECISIONS,
+        "visit": labels.OUTCOMES,
+        "exported": labels.STATUSES,
+    }
+    if step in tables:
+        return label_of(tables[step], code)
+    if step == "pushed":
+        warning = next((w for w in data.push_policy().warnings if w.type == code), None)
+        if warning:
+            return warning.label_zh if language() == "zh" else warning.label_en
+    if step == "left_list":
+        return ui.keyed_label("reason", str(code))
+    return str(code)
+
+
+def due_section(snapshot: str, region: str, year: int, today: dt.date) -> None:
+    """Which pushes are due, per department and cadence."""
+    st.subheader(t("cases.due"))
+    frame = data.pushes_due(snapshot, region, year, today)
+    joiner = "、" if language() == "zh" else ", "
+    shown = pd.DataFrame(
+        {
+            t("cases.department"): [department_label(d) for d in frame["department"]],
+            t("cases.categories"): [
+                joiner.join(label_of(labels.CATEGORIES, c) for c in cats)
+                for cats in frame["categories"]
+            ],
+            t("cases.every"): [t("cases.every_days", n=int(n)) for n in frame["every_days"]],
+            t("cases.last_push"): [
+                t("cases.never") if blank(v) else ui.when(v) for v in frame["last_pushed_at"]
+            ],  # fmt: skip
+            t("cases.next_due"): ["—" if blank(v) else str(v) for v in frame["next_due"]],
+            t("cases.due_now"): [
+                t("cases.due_yes") if d else t("cases.due_no") for d in frame["due"]
+            ],  # fmt: skip
+        }
+    )
+    st.dataframe(shown, hide_index=True, key="cases.due_table")
+    st.caption(t("cases.due_help"))
+
+
+def overdue_section(snapshot: str, region: str, year: int, today: dt.date) -> None:
+    """Overdue decisions and visits counted per region."""
+    frame = data.overdue_counts(snapshot, region, year, today)
+    if frame.empty:
+        return
+    st.subheader(t("cases.overdue_by_region"))
+    shown = pd.DataFrame(
+        {
+            t("region.label"): [ui.region_name(c, n) if c else "—"
+                                for c, n in zip(frame["region"], frame["region_name"],
+                                                strict=True)],
+            t("cases.cases"): frame["cases"],
+            t("cases.decision_overdue"): frame["decision_overdue"],
+            t("cases.visit_overdue"): frame["visit_overdue"],
+        }
+    )  # fmt: skip
+    st.dataframe(shown, hide_index=True, key="cases.overdue_table")
+    policy = data.push_policy()
+    st.caption(t("cases.overdue_help", days=policy.decision_working_days, visit=policy.visit_days))
+
+
+FUNNEL_STEPS = ("flagged", "pushed", "verified", "included", "assisted")
+DAY_COLUMNS = (
+    "days_flag_to_push", "days_push_to_decision", "days_decision_to_inclusion",
+    "days_to_assistance",
+)  # fmt: skip
+
+
+def funnel_section(snapshot: str, region: str, year: int) -> None:
+    """flagged → pushed → verified → included → assisted, with the median days between."""
+    frame = data.department_funnel(snapshot, region, year)
+    st.subheader(t("cases.funnel"))
+    if frame.empty:
+        st.info(t("cases.funnel_none"))
+        return
+    totals = {step: int(frame[step].sum()) for step in FUNNEL_STEPS}
+    fig = go.Figure(
+        go.Funnel(
+            y=[t(f"cases.step.{s}") for s in FUNNEL_STEPS],
+            x=[totals[s] for s in FUNNEL_STEPS],
+            textinfo="value+percent initial",
+        )
+    )
+    fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    st.plotly_chart(fig, key="cases.funnel_chart")
+    shown = pd.DataFrame(
+        {
+            t("region.label"): [ui.region_name(c, n) for c, n in
+                                zip(frame["region"], frame["region_name"], strict=True)],
+            **{t(f"cases.step.{s}"): frame[s] for s in FUNNEL_STEPS},
+            **{t(f"cases.{c}"): [None if blank(v) else round(float(v), 1)
+                                 for v in frame[c]] for c in DAY_COLUMNS},
+        }
+    )  # fmt: skip
+    st.dataframe(shown, hide_index=True, key="cases.funnel_table")
+    st.caption(t("cases.funnel_help"))
+
+
+def case_rows(snapshot: str, region: str, year: int, today: dt.date, view: str) -> pd.DataFrame:
+    """The case table of the chosen view, with assignees."""
+    frame = data.with_assignees(data.db_path(), data.case_table(snapshot, region, year, today))
+    if view == "mine":
+        frame = frame[frame["assignee"] == data.access().user]
+    elif view == "overdue":
+        frame = frame[frame["decision_overdue"] | frame["visit_overdue"]]
+    return frame.reset_index(drop=True)
+
+
+def shown_cases(frame: pd.DataFrame) -> pd.DataFrame:
+    """The case table as people read it."""
+    late = []
+    for d, v in zip(frame["decision_overdue"], frame["visit_overdue"], strict=True):
+        parts = ([t("cases.late_decision")] if d else []) + ([t("cases.late_visit")] if v else [])
+        late.append("、".join(parts) if language() == "zh" else ", ".join(parts))
+    return pd.DataFrame(
+        {
+            t("col.name"): frame["name"],
+            t("cases.village"): frame["village_name"],
+            t("col.category"): [label_of(labels.CATEGORIES, c) for c in frame["category"]],
+            t("col.oop"): ["—" if blank(v) else ui.yuan(v) for v in frame["oop"]],
+            t("cases.stage"): [label_of(labels.STAGES, s) for s in frame["stage"]],
+            t("cases.decision"): [label_of(labels.DECISIONS, d) for d in frame["decision"]],
+            t("cases.decision_due"): [
+                "—" if blank(v) else str(v) for v in frame["decision_due"]
+            ],  # fmt: skip
+            t("cases.overdue"): late,
+            t("cases.assignee"): [a or "—" for a in frame["assignee"]],
+        }
+    )
+
+
+def case_list(snapshot: str, region: str, year: int, today: dt.date, view: str) -> None:
+    """The table of cases and the choice of one."""
+    frame = case_rows(snapshot, region, year, today, view)
+    st.subheader(t(f"cases.view.{view}"))
+    if frame.empty:
+        st.info(t(f"cases.none.{view}"))
+        return
+    st.caption(t("cases.count", n=ui.count(len(frame)), shown=ui.count(min(len(frame), SHOWN))))
+    top = frame.head(SHOWN)
+    st.dataframe(shown_cases(top), hide_index=True, key="cases.table")
+    options = list(range(len(top)))
+    chosen = st.selectbox(
+        t("cases.choose"),
+        [None, *options],
+        format_func=lambda i: t("cases.choose_none") if i is None else
+        f"{top['name'].iloc[i] or '—'} · {top['village_name'].iloc[i] or '—'} · "
+        f"{label_of(labels.STAGES, top['stage'].iloc[i])}",
+        key="cases.pick",
+    )  # fmt: skip
+    if chosen is not None:
+        row = top.iloc[chosen]
+        case_detail(snapshot, row)
+
+
+def case_detail(snapshot: str, row: pd.Series) -> None:
+    """One case: its timeline, who follows it, and assigning it."""
+    person_id, year = str(row["person_id"]), int(row["year"])
+    token = data.person_token(snapshot, person_id)
+    st.subheader(t("cases.timeline", name=row["name"] or "—", year=year))
+    st.page_link(
+        "views/drilldown.py",
+        label=t("cases.open_person"),
+        query_params={"year": str(year), "region": row["village_code"] or "",
+                      "person": token},
+    )  # fmt: skip
+    steps = data.case_timeline(snapshot, person_id, year)
+    shown = pd.DataFrame(
+        {
+            t("cases.day"): [str(d) for d in steps["day"]],
+            t("cases.step"): [t(f"cases.step_kind.{s}") for s in steps["step"]],
+            t("cases.department"): [department_label(d) for d in steps["department"]],
+            t("cases.detail"): [step_detail(s, c) + (t("cases.superseded") if sup else "")
+                                for s, c, sup in zip(steps["step"], steps["code"],
+                                                     steps["superseded"], strict=True)],
+            t("cases.amount"): ["" if blank(v) else ui.yuan(v)
+                                for v in steps["amount"]],
+            t("cases.notes"): [
+                (ui.rule_list(n) if s in ("pushed", "exported") else n) if isinstance(n, str)
+                else "" for s, n in zip(steps["step"], steps["notes"], strict=True)
+            ],
+        }
+    )  # fmt: skip
+    st.dataframe(shown, hide_index=True, key="cases.timeline_table")
+    assign_form(snapshot, row, f"{year}-{token}")
+
+
+def assign_form(snapshot: str, row: pd.Series, case_key: str) -> None:
+    """Who follows the case, and (caseworkers and admins) assigning it."""
+    db = data.db_path()
+    person_id, year = str(row["person_id"]), int(row["year"])
+    history = data.assignment_history(snapshot, db, person_id, year)
+    current = history["assignee"].iloc[-1] if len(history) else None
+    st.markdown(t("cases.assigned_to", who=current or t("cases.nobody")))
+    who = data.access()
+    if not who.at_least("caseworker"):
+        return
+    village = row["village_code"] or ""
+    people = data.caseworkers(db, village)
+    # an admin assigns anyone who may follow it; a caseworker takes a case or gives it up
+    options = ["", *people] if who.is_admin else ["", who.user]
+    choice = st.selectbox(
+        t("cases.assign_to"),
+        options,
+        index=options.index(current) if current in options else 0,
+        format_func=lambda v: v or t("cases.nobody"),
+        key=f"cases.assign.{case_key}",
+    )
+    if st.button(t("cases.assign"), key=f"cases.assign_button.{case_key}"):
+        changed = data.assign(db, who.user, [(person_id, year, case_key, village)], choice or None)
+        st.success(t("cases.assigned", n=changed, who=choice or t("cases.nobody")))
+        st.rerun()
+    if len(history):
+        frame = pd.DataFrame(
+            {
+                t("cases.when"): history["at"],
+                t("cases.assignee"): [a or t("cases.nobody") for a in history["assignee"]],
+                t("cases.by"): history["by"],
+            }
+        )
+        st.dataframe(frame, hide_index=True, key="cases.assign_history")
+
+
+def main() -> None:
+    """Render the page."""
+    st.title(t("cases.title"))
+    snapshot = snapshot_or_stop()
+    data_as_of(snapshot)
+    years = data.years(snapshot)
+    if not years:
+        st.info(t("overview.no_data"))
+        return
+    if not data.cases_ready(snapshot):
+        st.info(t("cases.not_ready"))
+        return
+    top = st.columns(3)
+    default = data.default_year(snapshot)
+    year = top[0].selectbox(
+        t("overview.year"), years, index=years.index(default) if default in years else 0,
+        key="cases.year",
+    )  # fmt: skip
+    region = region_selector(snapshot, key="cases.region", container=top[1])
+    view = top[2].radio(
+        t("cases.view"), VIEWS, format_func=lambda v: t(f"cases.view.{v}"), horizontal=True,
+        key="cases.view",
+    )  # fmt: skip
+    today = dt.date.today()
+    case_list(snapshot, region, int(year), today, view)
+    left, right = st.columns(2)
+    with left:
+        due_section(snapshot, region, int(year), today)
+        overdue_section(snapshot, region, int(year), today)
+    with right:
+        funnel_section(snapshot, region, int(year))
+
+
+main()
