@@ -43,6 +43,7 @@ LIST_COLUMNS: dict[str, tuple[str, str]] = {
     "weeks_on_list": ("在名单周数", "Weeks on list"),
     "last_hospital": ("最近就诊机构", "Last hospital"),
     "last_diagnosis": ("最近诊断", "Last diagnosis"),
+    "assignee": ("负责人", "Assigned to"),
     "visit_date": ("走访日期", "Visit date"),
     "outcome": ("走访结果", "Outcome"),
     "assistance": ("救助金额（元）", "Assistance (yuan)"),
@@ -50,6 +51,9 @@ LIST_COLUMNS: dict[str, tuple[str, str]] = {
 }
 FULL_ID_HEADER = ("身份证号", "Resident ID")
 FOLLOW_UP = ("visit_date", "outcome", "assistance", "notes")
+# Cells a caseworker may fill in: the follow-up, and who follows the case (an account name,
+# pre-filled with the current assignee; returns assigns the case to a changed one).
+FILLABLE = ("assignee", *FOLLOW_UP)
 
 # Outcome codes of a visit (fixed): code -> (zh, en). Order is the drop-down's order.
 OUTCOMES: dict[str, tuple[str, str]] = {

@@ -6,6 +6,7 @@ first listed by the run whose data's date is 2026-06-01, the latest settlement t
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from decimal import Decimal
 from pathlib import Path
 
@@ -204,3 +205,50 @@ def test_who_actually_fell_back(db, followed):
     }
     earlier = run(db, tracking.outcomes, 2025, "", dt.date(2027, 6, 1))
     assert earlier.iloc[0][["people", "over_later"]].tolist() == [1, 1]  # a_2025, over in 2026
+
+
+def test_assignees_go_out_on_the_list_and_come_back_from_it(cli, db, case_store, tmp_path):
+    """A case given to a caseworker in the dashboard is on the export's 负责人 column; a
+    负责人 written into the returned workbook assigns the case, and one that cannot follow it
+    (no such account, another county's) is said, never taken."""
+    import openpyxl
+
+    from pipeline.access import assignments, auth
+
+    ids = case_store
+    auth.add_user(db, "li", "caseworker", "230124", "correct horse 1", by="admin")
+    auth.add_user(db, "wang", "caseworker", "230125", "correct horse 2", by="admin")
+    auth.add_user(db, "peek", "viewer", "23", "correct horse 3", by="admin")
+    key = {k: f"{CASE_YEAR}-{person_key(db, ids[k])}" for k in ids}
+    high = (ids["a_high"], CASE_YEAR, key["a_high"], "230124100201")
+    assert assignments.assign(db, [high], "li", by="admin") == 1
+    with pytest.raises(assignments.AssignRefused, match="viewer"):
+        assignments.assign(db, [high], "peek", by="admin")
+    with pytest.raises(assignments.AssignRefused, match="does not cover"):
+        assignments.assign(db, [high], "wang", by="admin")
+    out = tmp_path / "list.xlsx"
+    assert cli("export", "--db", db, "--year", CASE_YEAR, "--out", out).exit_code == 0
+    book = openpyxl.load_workbook(out)
+    sheet = book["名单"]
+    header = [c.value for c in sheet[1]]
+    col = {h: i + 1 for i, h in enumerate(header)}
+    rows = {sheet.cell(r, col["案件编号"]).value: r for r in range(2, sheet.max_row + 1)}
+    assert sheet.cell(rows[key["a_high"]], col["负责人"]).value == "li"
+    assert sheet.cell(rows[key["a_dibao"]], col["负责人"]).value is None
+    sheet.cell(rows[key["a_dibao"]], col["负责人"], "li")
+    sheet.cell(rows[key["b_medium"]], col["负责人"], "li")  # li's county is 230124, not 230125
+    sheet.cell(rows[key["b_general"]], col["负责人"], "nobody")
+    sheet.cell(rows[key["b_general"]], col["走访结果"], "已走访")
+    back = tmp_path / "back.xlsx"
+    book.save(back)
+    result = cli("returns", back, "--db", db)
+    assert result.exit_code == 0, result.output
+    assert "read 1, loaded 1, rejected 0" in result.output  # the outcome: 负责人 alone is none
+    assert "assigned: 1 case(s)" in result.output
+    assert f"case {key['b_medium']}: 负责人 li: li's region 230124 does not cover" in result.output
+    assert f"case {key['b_general']}: 负责人 nobody: nobody is no enabled account" in result.output
+    current = {(a.person_id, a.assignee) for a in assignments.current_assignments(db)}
+    assert current == {(ids["a_high"], "li"), (ids["a_dibao"], "li")}
+    assert [h[1:] for h in assignments.history(db, ids["a_dibao"], CASE_YEAR)] == [
+        ("li", getpass.getuser(), "returns")
+    ]

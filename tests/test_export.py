@@ -58,7 +58,7 @@ def test_workbook_list_cover_and_log(cli, db: Path, case_store: dict, tmp_path: 
     sheet = book["名单"]
     assert [c.value for c in sheet[1]] == ZH_HEADERS
     assert sheet.freeze_panes == "D2"
-    assert sheet.auto_filter.ref == "A1:V6"  # 22 columns
+    assert sheet.auto_filter.ref == "A1:W6"  # 23 columns (负责人 among them)
     assert sheet.max_row == 6
 
     ids = [sheet.cell(r, 2).value for r in range(2, 7)]
@@ -248,7 +248,7 @@ def test_split_one_sheet_per_division(cli, db, case_store, tmp_path, split, shee
     for name, rows in sheets.items():
         sheet = book[name]
         assert sheet.max_row == rows + 1
-        assert sheet.auto_filter.ref == f"A1:V{rows + 1}"
+        assert sheet.auto_filter.ref == f"A1:W{rows + 1}"
         assert sheet.freeze_panes == "D2"
         (outcome,) = [v for v in sheet.data_validations.dataValidation if v.type == "list"]
         assert str(outcome.sqref) == (

@@ -20,7 +20,7 @@ from dashboard.data.access import (
 from dashboard.data.overview import FOLLOW_UP_DAYS
 from dashboard.data.snapshots import _rows, cursor, db_path
 from pipeline import schema
-from pipeline.access import activity, auth
+from pipeline.access import activity, assignments, auth
 from pipeline.cases import export
 
 WATCH_LIMIT = 1000
@@ -212,6 +212,7 @@ def watchlist_file(
     kind: str = "xlsx",
     made_by: str = "dashboard",
     by_household: bool = False,
+    assigned: int = 0,
 ) -> tuple[bytes, int, str]:
     """The filtered watch-list as the caseworkers' file (the ``oopwatch export`` writer): its
     bytes, its row count and its sha256. IDs masked; every row matching the filters."""
@@ -225,6 +226,7 @@ def watchlist_file(
         )  # fmt: skip
     finally:
         cur.close()
+    found.assignees = export.assignees_for(db_path(), year)  # ``assigned``: their version
     content = export.xlsx_bytes(found, lang) if kind == "xlsx" else export.csv_bytes(found, lang)
     return content, len(found.rows), hashlib.sha256(content).hexdigest()
 
@@ -252,7 +254,13 @@ def download_file(
     chosen = {"year": year, "region": region, "rule": rule, "severity": severity,
               "status": status, "category": category}  # fmt: skip
     body, rows, sha = watchlist_file(
-        snapshot, **chosen, lang=lang, kind=kind, made_by=who.user, by_household=by_household
+        snapshot,
+        **chosen,
+        lang=lang,
+        kind=kind,
+        made_by=who.user,
+        by_household=by_household,
+        assigned=assignments.version(db_path()),
     )
     record_download(db_path(), who.user, file_name, {**chosen, "lang": lang}, rows, sha)
     return body
@@ -285,6 +293,7 @@ def full_id_file(
         )  # fmt: skip
     finally:
         cur.close()
+    found.assignees = export.assignees_for(db_path(), year)  # ``assigned``: their version
     content = export.xlsx_bytes(found, lang) if kind == "xlsx" else export.csv_bytes(found, lang)
     filters = {"year": year, "region": region, "rule": rule, "severity": severity,
                "status": status, "category": category, "lang": lang}  # fmt: skip

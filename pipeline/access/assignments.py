@@ -138,6 +138,14 @@ def current_assignments(db: Path, assignee: str | None = None) -> list[Assignmen
     return [a for a in out if assignee is None or a.assignee == assignee]
 
 
+def version(db: Path) -> int:
+    """The latest assignment's id (0: none): a cache key that changes with every assignment."""
+    if not activity.log_path(db).exists():
+        return 0
+    with closing(_connect(db)) as con:
+        return int(con.execute("SELECT coalesce(max(id), 0) FROM assignments").fetchall()[0][0])
+
+
 def history(db: Path, person_id: str, year: int) -> list[tuple[str, str | None, str, str]]:
     """(at, assignee, by, source) of every assignment of a person-year, oldest first."""
     if not activity.log_path(db).exists():

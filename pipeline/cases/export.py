@@ -37,7 +37,7 @@ import pyarrow as pa
 import xlsxwriter
 
 from pipeline import labels, schema, store
-from pipeline.access import activity
+from pipeline.access import activity, assignments
 from pipeline.labels import label
 from pipeline.models import build_case_marts, open_current
 
@@ -109,6 +109,7 @@ class ExportData:
     previous_made_at: dt.datetime | None
     new_since_previous: int
     rows: list[ListRow] = field(default_factory=list)
+    assignees: dict[str, str] = field(default_factory=dict)  # person_id -> account following
 
 
 @dataclass
@@ -293,7 +294,7 @@ def list_columns(data: ExportData, lang: str) -> list[tuple[str, str]]:
     ]
 
 
-def row_values(row: ListRow, lang: str) -> dict[str, object]:
+def row_values(row: ListRow, lang: str, assignee: str | None = None) -> dict[str, object]:
     """The list cells of one row, keyed like ``labels.LIST_COLUMNS`` (follow-ups blank)."""
     return {
         "case_key": row.case_key,
@@ -318,6 +319,7 @@ def row_values(row: ListRow, lang: str) -> dict[str, object]:
         "weeks_on_list": row.weeks_on_list,
         "last_hospital": row.last_hospital,
         "last_diagnosis": labels.diagnosis_text(row.last_diagnosis, lang) or None,
+        "assignee": assignee,
         "visit_date": None,
         "outcome": None,
         "assistance": None,
@@ -354,7 +356,7 @@ def csv_bytes(data: ExportData, lang: str = "zh") -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([h for _k, h in columns])
     for row in data.rows:
-        values = row_values(row, lang)
+        values = row_values(row, lang, data.assignees.get(row.person_id))
         writer.writerow([csv_safe(values[k]) for k, _h in columns])
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -437,10 +439,10 @@ def _write_list(
     columns = list_columns(data, lang)
     widths = [text_width(h) for _k, h in columns]
     for col, (key, head) in enumerate(columns):
-        style = fmt.follow_header if key in labels.FOLLOW_UP else fmt.header
+        style = fmt.follow_header if key in labels.FILLABLE else fmt.header
         sheet.write_string(0, col, head, style)
     for r, row in enumerate(rows, start=1):
-        values = row_values(row, lang)
+        values = row_values(row, lang, data.assignees.get(row.person_id))
         for col, (key, _h) in enumerate(columns):
             value = values[key]
             if value is None or key in labels.FOLLOW_UP:
@@ -463,7 +465,7 @@ def _write_list(
     follow_formats = {"visit_date": fmt.follow_date, "assistance": fmt.follow_money}
     for col, key in enumerate(keys):
         width = min(max(widths[col], 8) + 2, MAX_WIDTH)
-        if key in labels.FOLLOW_UP:
+        if key in labels.FILLABLE:
             width = max(width, 14 if key != "notes" else 24)
             sheet.set_column(col, col, width, follow_formats.get(key, fmt.follow))
         else:
@@ -634,6 +636,16 @@ def xlsx_bytes(data: ExportData, lang: str = "zh", split: str | None = None) -> 
 # ---------------------------------------------------------------- the CLI's export
 
 
+def assignees_for(db: Path, year: int) -> dict[str, str]:
+    """person_id -> the account following their case of ``year`` (the activity file's
+    assignments), for the list's 负责人 column."""
+    return {
+        a.person_id: a.assignee
+        for a in assignments.current_assignments(db)
+        if a.year == int(year) and a.assignee
+    }
+
+
 def file_format(out: Path) -> str:
     """xlsx or csv, by the file name's suffix."""
     suffix = out.suffix.lower().lstrip(".")
@@ -723,6 +735,7 @@ def export(
             con, year, region, rules, severities, statuses, categories, full_ids,
             by_household=by_household,
         )  # fmt: skip
+        data.assignees = assignees_for(db, year)
         content = xlsx_bytes(data, lang, split) if fmt == "xlsx" else csv_bytes(data, lang)
         write_atomically(out, content)
         sha = hashlib.sha256(content).hexdigest()

@@ -45,6 +45,7 @@ STAGE_SCHEMA = pa.schema(
         ("raw", pa.string()),
         ("filled", pa.bool_()),
         ("formula_cell", pa.string()),  # a formula without a saved value (Excel ref), or None
+        ("assignee", pa.string()),  # 负责人: who follows the case (an account), or None
     ]
 )
 # A cell holding a formula and no saved value (a workbook written by a program, never opened
@@ -87,6 +88,11 @@ class FileResult:
     already_returned: str | None = None  # when, if the same content was returned before
     # a case key on several loaded rows with different values: (key, rows; the last stands)
     conflicts: list[tuple[str, list[int]]] = field(default_factory=list)
+    # 负责人 cells: (person_id, year, case key, village, assignee) of each case, then after the
+    # store's commit: how many cases changed hands, and the cells that could not be taken
+    assignees: list[tuple[str, int, str, str | None, str]] = field(default_factory=list)
+    assigned: int = 0
+    assign_problems: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- cells
@@ -268,6 +274,7 @@ def _sheet_rows(
                 "raw": masked_row(texts, columns["case_key"]),
                 "filled": filled,
                 "formula_cell": formula,
+                "assignee": cell("assignee"),
             }
         )
     return out
@@ -375,7 +382,55 @@ def load_file(
     result.rows_read, result.rows_loaded, result.rows_rejected = read, loaded, rejected
     result.rows_unfilled, result.rows_unchanged = unfilled, loaded - added
     result.reasons = [(r, int(n)) for r, n in reasons]
+    result.assignees = _assignee_cells(con, returned, result.assign_problems)
     return result
+
+
+def _assignee_cells(
+    con: duckdb.DuckDBPyConnection, returned: ReturnedFile, problems: list[str]
+) -> list[tuple[str, int, str, str | None, str]]:
+    """The 负责人 cells of a file as (person_id, year, current case key, village, assignee),
+    the last cell of a case standing; a case key no one has is a problem, said."""
+    cells = {}
+    for row in returned.rows:
+        key, who = row.get("case_key"), row.get("assignee")
+        if key and who:
+            cells[key] = (who, f"{row['sheet']} row {row['row']}")
+    if not cells:
+        return []
+    found = dict(
+        ((k, (p, v)) for k, p, v in con.execute(
+            """SELECT k.token, k.person_id, pe.village_code
+               FROM person_keys AS k LEFT JOIN people AS pe USING (person_id)
+               WHERE list_contains(?, k.token)""",
+            [[key[5:] for key in cells]],
+        ).fetchall())
+    )  # fmt: skip
+    out = []
+    for key, (who, where) in cells.items():
+        person = found.get(key[5:])
+        if person is None or not key[:4].isdigit():
+            problems.append(f"{where}: 负责人 {who}: no person has case key {key}")
+            continue
+        out.append((person[0], int(key[:4]), key, person[1], who))
+    return out
+
+
+def _assign(db: Path, result: FileResult, user: str) -> None:
+    """Give each case of the file's 负责人 cells to that account (source returns); an account
+    that cannot follow it (unknown, disabled, a viewer, another region) is a problem, said."""
+    from pipeline.access import assignments
+
+    by_assignee: dict[str, list[tuple[str, int, str, str | None]]] = {}
+    for pid, year, key, village, who in result.assignees:
+        try:
+            assignments.check_assignee(db, who, village)
+        except assignments.AssignRefused as exc:
+            result.assign_problems.append(f"case {key}: 负责人 {who}: {exc}")
+            continue
+        by_assignee.setdefault(who, []).append((pid, year, key, village))
+    for who, cases in by_assignee.items():
+        result.assigned += assignments.assign(db, cases, who, by=user, source="returns")
 
 
 def returns(db: Path, paths: list[Path], today: dt.date | None = None) -> list[FileResult]:
@@ -393,6 +448,8 @@ def returns(db: Path, paths: list[Path], today: dt.date | None = None) -> list[F
         raise
     store.close_and_publish(con, db)
     for r in results:
+        if r.assignees:
+            _assign(db, r, getpass.getuser())
         activity.record(
             db, user=getpass.getuser(), source="cli", action="returns", target=str(r.file),
             rows=r.rows_read, detail=(

@@ -528,6 +528,10 @@ def returns_command(files: tuple[Path, ...], db: Path) -> None:
         if r.reasons:
             top = ", ".join(f"{reason} {n:,}" for reason, n in r.reasons[:5])
             click.echo(f"  rejected: {top} (see table return_rejects)")
+        if r.assigned:
+            click.echo(f"  assigned: {r.assigned:,} case(s) to the 负责人 written in the file")
+        for problem in r.assign_problems[:10]:
+            click.echo(f"  warning: {problem}")
         for key, rows in r.conflicts[:10]:
             listed = ", ".join(str(n) for n in rows)
             click.echo(
