@@ -1263,6 +1263,26 @@ LABELS.update(
             "en": "Cases: pushed, decided, visited, helped",
         },
         "cases.view": {"zh": "查看", "en": "Show"},
+        "event.pushed": {"zh": "推送{department}", "en": "pushed to {department}"},
+        "event.decision": {"zh": "{department}核查结果", "en": "{department}'s decision"},
+        "person.decided": {
+            "zh": "{department} {day}：{decision}（花名册尚未更新）",
+            "en": "{department}, {day}: {decision} (not on the roster yet)",
+        },
+        "q.category": {
+            "zh": "部门决定与花名册类别不一致",
+            "en": "Departments' decisions the roster has not followed",
+        },
+        "q.category_help": {
+            "zh": "部门已决定纳入监测、低保或特困，但花名册类别超过 {days} 天仍未更新。",
+            "en": "A department decided monitoring, dibao or destitute support more than {days} "
+            "days ago and the roster's category still differs.",
+        },
+        "q.category_days": {"zh": "已等待天数", "en": "Days waiting"},
+        "q.category_none": {
+            "zh": "没有超过 {days} 天未更新的类别。",
+            "en": "No decision has waited more than {days} days for the roster.",
+        },
         "cases.not_ready": {
             "zh": "当前数据快照早于案件跟踪功能：运行任一命令（如 oopwatch flag）后即可显示。",
             "en": "This snapshot predates case tracking: run any command (oopwatch flag) to "

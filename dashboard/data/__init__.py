@@ -119,6 +119,7 @@ from dashboard.data.person import (  # noqa: F401
     Person,
     PersonPage,
     find_person,
+    person_category_decision,
     person_changes,
     person_claims,
     person_flag_history,
@@ -134,10 +135,12 @@ from dashboard.data.person import (  # noqa: F401
 )
 from dashboard.data.policy import policy_parameters, policy_whatif  # noqa: F401
 from dashboard.data.quality import (  # noqa: F401
+    CATEGORY_COLUMNS,
     EXPORT_LOG_COLUMNS,
     PROVINCE_PUBLISH_COLUMNS,
     RETURN_LOG_COLUMNS,
     UNUSUAL_COLUMNS,
+    category_disagreements,
     export_log,
     imports_table,
     province_publishes,

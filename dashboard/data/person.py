@@ -271,26 +271,62 @@ def assistance_table(
     return every[ASSIST_COLUMNS].reset_index(drop=True)
 
 
-FOLLOWUP_COLUMNS = ["day", "kind", "export_id", "outcome", "assistance", "notes", "superseded"]
+FOLLOWUP_COLUMNS = [
+    "day", "kind", "export_id", "outcome", "assistance", "notes", "superseded", "department",
+]  # fmt: skip
+INCLUDED = ("monitored", "dibao", "destitute")
 
 
 @guarded(person_in_region())
 @st.cache_data(max_entries=256, show_spinner=False)
 def person_followup(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
-    """The person-year's follow-up, oldest first: every export that listed them and every
-    visit outcome returned (corrected ones marked), with assistance and the caseworker's notes
-    (IDs in the notes masked)."""
+    """The person-year's follow-up, oldest first: every push to a department and its decisions
+    (superseded ones marked), every export that listed them and every visit outcome returned
+    (corrected ones marked), with assistance and notes (IDs in the notes masked). A snapshot
+    made before the departments' tables shows exports and visits only."""
+    from dashboard.data.cases import cases_ready
+
+    if cases_ready(snapshot):
+        sql = """SELECT day, CASE step WHEN 'visit' THEN 'outcome' ELSE step END, ref, code,
+                        amount, notes, superseded, department
+                 FROM case_timeline
+                 WHERE person_id = ? AND year = ?
+                   AND step IN ('pushed', 'decision', 'exported', 'visit')
+                 ORDER BY happened_at, step"""
+    else:
+        sql = """SELECT day, kind, export_id, outcome, assistance, notes, superseded, NULL
+                 FROM case_history
+                 WHERE person_id = ? AND year = ? AND kind IN ('exported', 'outcome')
+                 ORDER BY happened_at, kind"""
+    frame = pd.DataFrame.from_records(_rows(snapshot, sql, [person_id, year]),
+                                      columns=FOLLOWUP_COLUMNS)  # fmt: skip
+    frame["notes"] = [
+        schema.mask_text(n) if isinstance(n, str) and k != "pushed" else None if k == "pushed"
+        else n for k, n in zip(frame["kind"], frame["notes"], strict=True)
+    ]  # fmt: skip
+    return frame
+
+
+@guarded(person_in_region())
+@st.cache_data(max_entries=256, show_spinner=False)
+def person_category_decision(snapshot: str, person_id: str) -> dict[str, object] | None:
+    """The latest standing decision that puts the person in a category (monitored, dibao,
+    destitute): decision, department, decided_on; None when there is none (or the snapshot
+    predates the departments' tables)."""
+    from dashboard.data.cases import cases_ready
+
+    if not cases_ready(snapshot):
+        return None
     rows = _rows(
         snapshot,
-        """SELECT day, kind, export_id, outcome, assistance, notes, superseded
-           FROM case_history
-           WHERE person_id = ? AND year = ? AND kind IN ('exported', 'outcome')
-           ORDER BY happened_at, kind""",
-        [person_id, year],
+        """SELECT decision, department, decided_on FROM decisions
+           WHERE person_id = ? AND superseded_by IS NULL AND list_contains(?, decision)
+           ORDER BY decided_on DESC, decision_id DESC LIMIT 1""",
+        [person_id, list(INCLUDED)],
     )
-    frame = pd.DataFrame.from_records(rows, columns=FOLLOWUP_COLUMNS)
-    frame["notes"] = [schema.mask_text(n) if isinstance(n, str) else n for n in frame["notes"]]
-    return frame
+    return (
+        dict(zip(("decision", "department", "decided_on"), rows[0], strict=True)) if rows else None
+    )
 
 
 @dataclass(frozen=True)

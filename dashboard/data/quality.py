@@ -11,6 +11,7 @@ from dashboard.data.access import (
     _returns_in_region,
     at_least,
     guarded,
+    names_for,
     national_admin,
     open_to_all,
     rows_in_region,
@@ -193,6 +194,34 @@ def unusual_weeks(snapshot: str) -> pd.DataFrame:
            LIMIT 500""",
     )
     return pd.DataFrame.from_records(rows, columns=UNUSUAL_COLUMNS)
+
+
+CATEGORY_COLUMNS = [
+    "person_id", "name", "village_code", "village_name", "roster_category", "decision",
+    "department", "decided_on", "days",
+]  # fmt: skip
+
+
+@guarded(shape=lambda who, params, frame: names_for()(
+    who, params, rows_in_region("village_code")(who, params, frame)))  # fmt: skip
+@st.cache_data(max_entries=32, show_spinner=False)
+def category_disagreements(snapshot: str, days: int) -> pd.DataFrame:
+    """Departments' decisions (monitored, dibao, destitute) the roster has not followed more
+    than ``days`` days after them (``category_decisions``), the longest waiting first."""
+    from dashboard.data.cases import cases_ready
+
+    if not cases_ready(snapshot):
+        return pd.DataFrame(columns=CATEGORY_COLUMNS)
+    rows = _rows(
+        snapshot,
+        """SELECT c.person_id, c.name, c.village_code, n.name, c.roster_category, c.decision,
+                  c.department, c.decided_on, c.days
+           FROM category_decisions AS c
+           LEFT JOIN region_names AS n ON n.code = c.village_code AND n.level = 5
+           WHERE NOT c.confirmed AND c.days > ? ORDER BY c.days DESC, c.person_id LIMIT 500""",
+        [int(days)],
+    )
+    return pd.DataFrame.from_records(rows, columns=CATEGORY_COLUMNS)
 
 
 EXPORT_LOG_COLUMNS = ["export_id", "made_at", "os_user", "year", "region", "format", "rows",

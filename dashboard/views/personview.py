@@ -98,6 +98,14 @@ def header(
     st.markdown(f"### {md(person.name or '—')}\u3000`{masked}`")  # code span: * stay literal
     cols = ui.metric_cells(3)
     cols[0].metric(t("col.category"), code_label(snapshot, "category", person.category))
+    decided = data.person_category_decision(snapshot, person.person_id)
+    if decided and decided["decision"] != person.category:  # until the roster confirms it
+        where = data.push_policy().department_label(str(decided["department"]), language())
+        cols[0].caption(
+            t("person.decided", decision=labels.label(labels.DECISIONS, decided["decision"],
+                                                       language()),
+              department=where, day=str(decided["decided_on"]))
+        )  # fmt: skip
     cols[1].metric(t("person.oop", year=year), ui.yuan(row["oop"] if row else None))
     status = (
         f"{keyed_label('severity', watch['severity'])} · {keyed_label('status', watch['status'])}"
@@ -446,21 +454,43 @@ def followup_section(page: data.PersonPage) -> None:
         st.caption(t("person.followup.none"))
         return
     lang = language()
-    kinds = {"exported": t("event.exported"), "outcome": t("event.outcome")}
+    policy = data.push_policy()
+
+    def event(kind: str, ref: object, department: object, superseded: bool) -> str:
+        where = policy.department_label(str(department), lang) if department else ""
+        text = {
+            "exported": t("event.exported") + (f" {ref}" if ref else ""),
+            "outcome": t("event.outcome"),
+            "pushed": t("event.pushed", department=where) + (f" {ref}" if ref else ""),
+            "decision": t("event.decision", department=where),
+        }[kind]
+        return text + (t("event.corrected") if superseded else "")
+
+    def what(kind: str, code: object) -> str:
+        if ui.missing(code) or not code:
+            return ""
+        if kind == "decision":
+            return labels.label(labels.DECISIONS, str(code), lang)
+        if kind == "pushed":
+            found = next((w for w in policy.warnings if w.type == code), None)
+            return (found.label_zh if lang == "zh" else found.label_en) if found else str(code)
+        return labels.label(labels.OUTCOMES, str(code), lang)
+
     shown = pd.DataFrame(
         {
             t("col.when"): [str(v) if not ui.missing(v) else "—" for v in frame["day"]],
             t("col.event"): [
-                kinds[k]
-                + (f" {e}" if k == "exported" and e else "")
-                + (t("event.corrected") if s else "")
-                for k, e, s in zip(
-                    frame["kind"], frame["export_id"], frame["superseded"], strict=True
+                event(k, e, d, s)
+                for k, e, d, s in zip(
+                    frame["kind"],
+                    frame["export_id"],
+                    frame["department"],
+                    frame["superseded"],
+                    strict=True,
                 )
             ],  # fmt: skip
             t("col.outcome"): [
-                labels.label(labels.OUTCOMES, o, lang) if not ui.missing(o) else ""
-                for o in frame["outcome"]
+                what(k, o) for k, o in zip(frame["kind"], frame["outcome"], strict=True)
             ],
             t("col.assistance"): [
                 ui.yuan(v) if not ui.missing(v) else "" for v in frame["assistance"]

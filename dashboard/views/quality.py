@@ -6,8 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, ui
-from dashboard.i18n import t
+from dashboard.i18n import language, t
 from dashboard.ui import data_as_of, reason_text, snapshot_or_stop
+from pipeline import labels
 
 QUIET_SHARE = 0.5
 QUIET_WEEKS = 52
@@ -262,6 +263,34 @@ def provinces_section(snapshot: str) -> None:
     st.dataframe(shown, hide_index=True, column_config=config)
 
 
+def category_section(snapshot: str) -> None:
+    """Departments' decisions the roster has not followed in time (a data-quality item)."""
+    days = data.push_policy().roster_days
+    frame = data.category_disagreements(snapshot, days)
+    st.subheader(t("q.category"))
+    st.caption(t("q.category_help", days=days))
+    if frame.empty:
+        st.info(t("q.category_none", days=days))
+        return
+    lang = language()
+    policy = data.push_policy()
+    shown = pd.DataFrame(
+        {
+            t("col.name"): frame["name"],
+            t("cases.village"): [n or v or "—" for n, v in
+                                 zip(frame["village_name"], frame["village_code"], strict=True)],
+            t("col.category"): [labels.label(labels.CATEGORIES, c, lang) if c else "—"
+                                for c in frame["roster_category"]],
+            t("cases.decision"): [labels.label(labels.DECISIONS, d, lang)
+                                  for d in frame["decision"]],
+            t("cases.department"): [policy.department_label(d, lang) for d in frame["department"]],
+            t("cases.day"): [str(d) for d in frame["decided_on"]],
+            t("q.category_days"): frame["days"],
+        }
+    )  # fmt: skip
+    st.dataframe(shown, hide_index=True, key="q.category_table")
+
+
 def main() -> None:
     """Render the page: imports for everyone (a national dashboard: the provinces' publishes);
     the figures of the user's region; what names people (reject examples, unmatched claims, the
@@ -282,6 +311,7 @@ def main() -> None:
     if not national:
         quiet_section(snapshot)
         unusual_section(snapshot)
+        category_section(snapshot)
     if who.is_admin:
         if not who.national:
             st.caption(t("q.national_only"))
