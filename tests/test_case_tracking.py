@@ -252,3 +252,22 @@ def test_assignees_go_out_on_the_list_and_come_back_from_it(cli, db, case_store,
     assert [h[1:] for h in assignments.history(db, ids["a_dibao"], CASE_YEAR)] == [
         ("li", getpass.getuser(), "returns")
     ]
+
+
+def test_export_outcomes_writes_the_cohort_workbook(cli, db, followed, tmp_path):
+    import openpyxl
+
+    out = tmp_path / "outcomes.xlsx"
+    result = cli("export", "--db", db, "--year", CASE_YEAR, "--out", out, "--outcomes")
+    assert result.exit_code == 0, result.output
+    assert "people first flagged: 6" in result.output
+    assert "entered monitoring/dibao 2, risk eliminated 1, poorer category 1" in result.output
+    sheet = openpyxl.load_workbook(out)["成效"]
+    rows = [list(r) for r in sheet.iter_rows(min_row=4, values_only=True)]
+    assert rows[0][:4] == ["分组", "人数", "已满12个月", "纳入监测/低保/特困"]
+    assert rows[1][:2] == ["全部", 6] and rows[1][3] == 2
+    assert rows[2][:2] == ["已获救助", 1]
+    assert not any(isinstance(v, str) and v.startswith("2301") for r in rows for v in r)  # no IDs
+    refused = cli("export", "--db", db, "--year", CASE_YEAR, "--out", tmp_path / "o.csv",
+                  "--outcomes")  # fmt: skip
+    assert refused.exit_code == 2 and "must end in .xlsx" in refused.output

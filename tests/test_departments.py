@@ -24,7 +24,7 @@ import openpyxl
 from pipeline import labels
 from pipeline.access import activity
 from pipeline.rules import RULES_DIR
-from tests.conftest import CASE_YEAR, CLAIM_HEADER, make_id, person_key, write_csv
+from tests.conftest import CASE_YEAR, CLAIM_HEADER, make_id, person_key, snapshot_sql, write_csv
 
 TODAY = dt.date.today()
 
@@ -347,3 +347,34 @@ def test_a_file_without_the_feedback_columns_is_refused(cli, db, case_store, tmp
     assert result.exit_code == 2
     assert "other.csv" in result.output and "核查结果" in result.output
     assert query("SELECT count(*) FROM feedback_files") == [(0,)]
+
+
+def test_a_push_or_answer_committed_but_not_published_is_published_next(
+    cli, db, case_store, tmp_path, monkeypatch
+):
+    """Killed between the COMMIT and the publish: the next start publishes the store (the
+    snapshot's state counts pushes and answer files, as it counts exports and returns)."""
+    from pipeline import serve, store
+
+    def killed(con, db):  # noqa: ANN001, ANN202
+        con.close()
+
+    def published_again() -> None:
+        said: list[str] = []
+        serve.ensure_snapshot(db, echo=said.append, demo=False)
+        assert any("behind the store" in s for s in said), said
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "close_and_publish", killed)
+        push(cli, db, tmp_path / "p.xlsx", "--to", "civil")
+    assert snapshot_sql(db, "SELECT count(*) FROM pushes") == [(0,)]  # not published
+    published_again()
+    assert snapshot_sql(db, "SELECT count(*) FROM pushes") == [(1,)]
+    row = (case_store["a_high"], "", "dibao", "2026-11-02", "民政", "", "")
+    path = write_csv(tmp_path / "f.csv", FEEDBACK_HEADER, [row])
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "close_and_publish", killed)
+        assert "loaded 1" in feedback(cli, db, path).output
+    assert snapshot_sql(db, "SELECT count(*) FROM decisions") == [(0,)]
+    published_again()
+    assert snapshot_sql(db, "SELECT count(*) FROM decisions") == [(1,)]

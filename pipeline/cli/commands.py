@@ -325,16 +325,25 @@ def rules_show(region: str, year: int, rules_dir: Path | None) -> None:
 )
 @click.option("--status", "statuses", multiple=True, type=click.Choice(["new", "continuing"]))
 @click.option("--category", "categories", multiple=True, help="Only this category code.")
+@click.option(
+    "--outcomes", is_flag=True,
+    help="Instead of the list: who actually fell back, of the people first flagged in --year "
+    "(.xlsx; no names).",
+)  # fmt: skip
 def export(
     db: Path, year: int, out: Path, region: str, lang: str, full_ids: bool, split: str | None,
     force: bool, by_household: bool, rules: tuple[str, ...], severities: tuple[str, ...],
-    statuses: tuple[str, ...], categories: tuple[str, ...],
+    statuses: tuple[str, ...], categories: tuple[str, ...], outcomes: bool,
 ) -> None:  # fmt: skip
-    """Write the watch-list for caseworkers (.xlsx with follow-up columns, or .csv); IDs masked."""
+    """Write the watch-list for caseworkers (.xlsx with follow-up columns, or .csv); IDs masked.
+    With --outcomes, the cohort outcomes of the year instead."""
     from pipeline import store
     from pipeline.cases import export as exporting
 
     existing(db)
+    if outcomes:
+        _export_outcomes(db, year, out, region, lang, force)
+        return
     try:
         result = exporting.export(
             db, year, out, region=region, lang=lang, full_ids=full_ids, split=split, force=force,
@@ -359,6 +368,61 @@ def export(
     click.echo(f"IDs: {ids}")
     click.echo(f"sha256: {result.sha256}")
     click.echo(f"seconds: {result.seconds:.1f}")
+
+
+def _export_outcomes(db: Path, year: int, out: Path, region: str, lang: str, force: bool) -> None:
+    """``export --outcomes``: the cohort outcomes workbook, logged like any export."""
+    import datetime as dt
+    import getpass
+    import hashlib
+
+    from pipeline import store
+    from pipeline.access import activity
+    from pipeline.cases import export as exporting
+    from pipeline.cases import tracking
+
+    if out.suffix.lower() != ".xlsx":
+        click.echo(
+            f"refused: {out}: the outcomes are a workbook: the name must end in .xlsx", err=True
+        )
+        raise SystemExit(2)
+    if out.exists() and not force:
+        click.echo(f"refused: {out} exists already: add --force to overwrite it", err=True)
+        raise SystemExit(2)
+    try:
+        region = exporting.check_region(region)
+    except exporting.ExportRefused as exc:
+        click.echo(f"refused: {exc}", err=True)
+        raise SystemExit(2) from None
+    today = dt.date.today()
+    opened = store.open_snapshot(db)
+    if opened is None:
+        click.echo(f"refused: {db} has no readable snapshot yet: import data first", err=True)
+        raise SystemExit(2)
+    try:
+        frame = tracking.outcomes(opened[0], year, region, today)
+    finally:
+        opened[0].close()
+    content = tracking.outcomes_xlsx(frame, year, region, today, lang)
+    exporting.write_atomically(out, content)
+    sha = hashlib.sha256(content).hexdigest()
+    everyone = frame.iloc[0] if len(frame) else None
+    activity.record(
+        db, user=getpass.getuser(), source="cli", action="export", target=str(out.absolute()),
+        filters={"outcomes": True, "year": year, "region": region, "lang": lang},
+        rows=len(frame), sha256=sha, detail="cohort outcomes",
+    )  # fmt: skip
+    click.echo(f"wrote {out} (cohort outcomes of {year}, {region or 'nationwide'})")
+    if everyone is None:
+        click.echo(f"nobody was first flagged in {year}")
+        return
+    click.echo(
+        f"people first flagged: {int(everyone['people']):,} ({int(everyone['complete']):,} with "
+        f"12 months passed); entered monitoring/dibao {int(everyone['included']):,}, risk "
+        f"eliminated {int(everyone['eliminated']):,}, poorer category "
+        f"{int(everyone['moved_down']):,}, over the line a later year "
+        f"{int(everyone['over_later']):,}"
+    )
 
 
 @click.command(name="push")

@@ -58,12 +58,10 @@ class WhatIf:
 
 
 def _connect(db: Path) -> tuple[duckdb.DuckDBPyConnection, Path]:
-    snapshot = store.last_good_snapshot(db)
-    if snapshot is None:
+    opened = store.open_snapshot(db)
+    if opened is None:
         raise WhatIfRefused(f"{db} has no readable snapshot yet: import data first")
-    con = duckdb.connect(str(snapshot), read_only=True)
-    con.execute(f"SET memory_limit = '{store.MEMORY_LIMIT}'")
-    return con, snapshot
+    return opened
 
 
 def _evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, year: int, region: str) -> None:

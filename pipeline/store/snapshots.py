@@ -151,11 +151,26 @@ def last_good_snapshot(db: Path) -> Path | None:
     return next((p for p in snapshots(db) if snapshot_problem(p) is None), None)
 
 
-# What every write to the store changes: an import, a rule run, an export, a return, and meta
-# (models version, indexed claim rows, demo mark, ...). A snapshot with another state is behind.
+def open_snapshot(db: Path) -> tuple[duckdb.DuckDBPyConnection, Path] | None:
+    """A read-only connection to the newest readable snapshot, within the memory limit, and
+    the snapshot; None when nothing readable was published."""
+    from pipeline.store.db import MEMORY_LIMIT
+
+    snapshot = last_good_snapshot(db)
+    if snapshot is None:
+        return None
+    con = duckdb.connect(str(snapshot), read_only=True)
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    return con, snapshot
+
+
+# What every write to the store changes: an import, a rule run, an export, a return, a push to a
+# department, a file of its answers, and meta (models version, indexed claim rows, demo mark,
+# ...). A snapshot with another state is behind.
 STATE_SQL = """
 SELECT (SELECT max(import_id) FROM import_batches), (SELECT max(run_id) FROM rule_runs),
        (SELECT count(*) FROM exports), (SELECT max(return_id) FROM return_files),
+       (SELECT count(*) FROM pushes), (SELECT max(feedback_id) FROM feedback_files),
        (SELECT string_agg(key || '=' || value, ';' ORDER BY key, value) FROM meta)
 """
 
