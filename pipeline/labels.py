@@ -1263,6 +1263,17 @@ LABELS.update(
             "en": "Cases: pushed, decided, visited, helped",
         },
         "cases.view": {"zh": "查看", "en": "Show"},
+        "ov.due": {
+            "zh": "应向部门推送预警：{items}",
+            "en": "Pushes to the departments due: {items}",
+        },
+        "ov.due_item": {
+            "zh": "{department}（{categories}，每 {days} 天；{since}）",
+            "en": "{department} ({categories}, every {days} days; {since})",
+        },
+        "ov.due_never": {"zh": "尚未推送", "en": "never pushed"},
+        "ov.due_since": {"zh": "上次 {day}", "en": "last {day}"},
+        "ov.due_link": {"zh": "打开案件跟踪", "en": "Open the cases"},
         "event.pushed": {"zh": "推送{department}", "en": "pushed to {department}"},
         "event.decision": {"zh": "{department}核查结果", "en": "{department}'s decision"},
         "person.decided": {

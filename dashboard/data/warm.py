@@ -19,7 +19,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.data import drilldown, overview, watchlist
+from dashboard.data import cases, drilldown, overview, watchlist
 from dashboard.data.access import acting_as
 from dashboard.data.snapshots import _watch, current
 from pipeline.access import auth
@@ -53,6 +53,8 @@ def warm(snapshot: str, langs: tuple[str, ...] = ("zh", "en")) -> None:
         overview.region_assistance(snapshot, year, region)
         overview.attention_by_township(snapshot, year, region, dt.date.today())
         overview.week_leavers(snapshot, year, region)
+        if cases.cases_ready(snapshot) and overview.national_build(snapshot) is None:
+            cases.pushes_due(snapshot, region, year, dt.date.today())
         overview.overview_by_province(snapshot, year)
         for domain in ("category", "visit_type"):
             overview.code_labels(snapshot, domain)

@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard import data, ui
 from dashboard.i18n import LABELS, language, t
 from dashboard.ui import chart_text, data_as_of, region_selector, snapshot_or_stop
+from pipeline import labels
 
 SEVERITY_COLORS = {"high": "#d62728", "medium": "#ff7f0e", "low": "#bcbd22"}
 
@@ -248,6 +249,31 @@ def funnel_chart(snapshot: str, year: int, region: str) -> None:
     st.metric(t("ov.funnel_waiting", days=days), ui.count(counts["waiting"]))
 
 
+def pushes_due(snapshot: str, year: int, region: str) -> None:
+    """The pushes to the departments that are due (rules/push.toml's cadences), with a link to
+    the cases page; nothing on a national dashboard (pushes are each province's)."""
+    if data.is_national(str(data.db_path())) or not data.cases_ready(snapshot):
+        return
+    frame = data.pushes_due(snapshot, region, year, dt.date.today())
+    due = frame[frame["due"]]
+    if due.empty:
+        return
+    lang = language()
+    policy = data.push_policy()
+    joiner = "、" if lang == "zh" else ", "
+    parts = []
+    for dept, cats, days, last in zip(
+        due["department"], due["categories"], due["every_days"], due["last_pushed_at"], strict=True
+    ):
+        who = joiner.join(labels.label(labels.CATEGORIES, c, lang) for c in cats)
+        since = t("ov.due_never") if pd.isna(last) else t("ov.due_since", day=f"{last:%Y-%m-%d}")
+        parts.append(t("ov.due_item", department=policy.department_label(dept, lang),
+                       categories=who, days=int(days), since=since))  # fmt: skip
+    st.info(t("ov.due", items="；".join(parts) if lang == "zh" else "; ".join(parts)),
+            icon=":material/send:")  # fmt: skip
+    st.page_link("views/cases.py", label=t("ov.due_link"), icon=":material/assignment:")
+
+
 def assistance(snapshot: str, year: int, region: str) -> None:
     """Medical assistance replayed against the policy: owed, paid, owed and not paid, and the
     people paid short (issue 18)."""
@@ -345,6 +371,7 @@ def main() -> None:
             cost_chart(figures)
         trend_chart(snapshot, year, region)
         funnel_chart(snapshot, year, region)
+    pushes_due(snapshot, year, region)
     assistance(snapshot, year, region)
     attention(snapshot, year, region)
     if data.access().national and not region:  # a region chosen narrows this too
