@@ -80,6 +80,50 @@ def build_demo(db: Path, folder: Path = SAMPLE_DATA, echo: Echo = _echo) -> None
             f"{sum(f.rows_rejected for f in report.files):,} rejected "
             f"({report.seconds:.1f} s)"
         )
+        demo_pushes(db, echo)
+    demo_answers(db, folder / "departments", echo)
+
+
+def demo_pushes(db: Path, echo: Echo = _echo) -> None:
+    """Push the week's warnings to both departments, dated by the data (the demo's weeks are
+    in the past): what a bureau does after each weekly import."""
+    import datetime as dt
+    import tempfile
+
+    from pipeline import rules
+    from pipeline.cases import push
+
+    ruleset = rules.load()
+    opened = store.open_snapshot(db)
+    if opened is None:
+        return
+    try:
+        day = opened[0].execute("SELECT max(as_of) FROM rule_runs").fetchall()[0][0]
+    finally:
+        opened[0].close()
+    when = dt.datetime.combine(day, dt.time(17, 0))
+    with tempfile.TemporaryDirectory() as folder:
+        for department in ("rural", "civil"):
+            done = push.push(
+                db, ruleset, department, None, Path(folder) / f"{department}.xlsx",
+                since_last=True, now=when,
+            )  # fmt: skip
+            echo(f"pushed {done.rows:,} to {department} ({day}, push #{done.seq})")
+
+
+def demo_answers(db: Path, folder: Path, echo: Echo = _echo) -> None:
+    """The departments' answers to the pushes (``oopwatch generate`` writes them beside the
+    weeks: civil affairs' file names no department, rural revitalisation's does)."""
+    from pipeline.cases import feedback
+
+    for name, department in (("civil.csv", "civil"), ("rural.csv", None)):
+        path = folder / name
+        if path.exists():
+            for r in feedback.feedback(db, [path], department):
+                echo(
+                    f"{name}: {r.rows_read:,} answers read, {r.rows_loaded:,} loaded, "
+                    f"{r.rows_rejected:,} rejected"
+                )
 
 
 def sample_folder() -> Path:

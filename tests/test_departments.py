@@ -19,6 +19,7 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import openpyxl
 
 from pipeline import labels
@@ -378,3 +379,43 @@ def test_a_push_or_answer_committed_but_not_published_is_published_next(
     assert snapshot_sql(db, "SELECT count(*) FROM decisions") == [(0,)]
     published_again()
     assert snapshot_sql(db, "SELECT count(*) FROM decisions") == [(1,)]
+
+
+def test_the_demo_pushes_each_week_and_reads_the_departments_answers(tmp_path, query):
+    """`oopwatch serve`'s demo: the committed sample imported week by week, each week's
+    warnings pushed to both departments dated by the data, then the departments' answers
+    that `oopwatch generate` wrote (sample_data/departments/) read: every row loaded but the
+    two a person would get wrong."""
+    from pipeline import serve
+    from pipeline.cases import tracking
+    from tests.conftest import REPO
+
+    db = tmp_path / "demo.duckdb"
+    said: list[str] = []
+    serve.build_demo(db, REPO / "sample_data", echo=said.append)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        pushes = con.execute(
+            "SELECT department, seq, CAST(made_at AS DATE), since_last FROM pushes "
+            "ORDER BY made_at, department"
+        ).fetchall()
+        files = con.execute(
+            "SELECT department, rows_read, rows_loaded, rows_rejected FROM feedback_files "
+            "ORDER BY feedback_id"
+        ).fetchall()
+        rejects = con.execute("SELECT reason FROM feedback_rejects ORDER BY feedback_id").fetchall()
+        unknown = con.execute(
+            "SELECT count(*) FROM decisions ANTI JOIN people USING (person_id)"
+        ).fetchall()
+        funnel = tracking.funnel(con, 2026, "", 0).iloc[0]
+    finally:
+        con.close()
+    weeks = [dt.date(2026, 11, 6), dt.date(2026, 11, 13), dt.date(2026, 11, 20)]
+    assert pushes == [
+        (dept, n + 1, day, True) for n, day in enumerate(weeks) for dept in ("civil", "rural")
+    ]
+    assert files == [("civil", 9, 8, 1), (None, 38, 37, 1)]  # (rural says so per row)
+    assert rejects == [("no_person",), ("missing_amount",)]
+    assert unknown == [(0,)]
+    assert funnel["pushed"] > 0 and funnel["verified"] > 0 and funnel["included"] > 0
+    assert any("civil.csv: 9 answers read, 8 loaded, 1 rejected" in s for s in said)

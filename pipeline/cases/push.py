@@ -145,6 +145,7 @@ def fetch(
     full_ids: bool = False,
     reason: str | None = None,
     made_by: str | None = None,
+    now: dt.datetime | None = None,
 ) -> PushData:
     """The rows of a push to ``department`` and what its cover says. Needs a connection that
     may write temp tables (the rules' income reference is compiled into it)."""
@@ -176,7 +177,7 @@ def fetch(
     ).fetchall()
     for table in ("export_list", "push_list", "push_warnings"):
         con.execute(f"DROP TABLE IF EXISTS temp.{table}")
-    now = dt.datetime.now()
+    now = now or dt.datetime.now()
     return PushData(
         push_id=f"P{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}",
         seq=(int(previous[0][2]) if previous else 0) + 1,
@@ -442,8 +443,10 @@ def push(
     reason: str | None = None,
     categories: list[str] | None = None,
     force: bool = False,
+    now: dt.datetime | None = None,
 ) -> PushResult:
-    """Write the department's list, log it, publish a snapshot, audit it (``oopwatch push``)."""
+    """Write the department's list, log it, publish a snapshot, audit it (``oopwatch push``).
+    ``now``: when the push is recorded as made (the demo dates its pushes by the data)."""
     started = time.perf_counter()
     check_department(department)
     fmt = exporting.file_format(out)
@@ -464,7 +467,7 @@ def push(
         exporting._require_data(con, year, region)
         data = fetch(
             con, ruleset, department, year, region, categories, since_last, full_ids,
-            (reason or "").strip() or None,
+            (reason or "").strip() or None, now=now,
         )  # fmt: skip
         policy = ruleset.push
         content = xlsx_bytes(data, policy, lang) if fmt == "xlsx" else csv_bytes(data, policy, lang)

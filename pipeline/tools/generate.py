@@ -1575,6 +1575,10 @@ class Stats:
     no_active_enrolment: int = 0
     over_line: np.ndarray = field(default_factory=lambda: np.zeros(2, np.int64))
     manifest: list[tuple[str, int, str, int, int]] = field(default_factory=list)
+    # the departments' answers: (department, person_id, decision, decided_on, reason, cents)
+    feedback: list[tuple[str, str, str, dt.date, str | None, int | None]] = field(
+        default_factory=list
+    )
 
 
 def _by_week(week: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
@@ -1739,6 +1743,147 @@ def _emit_claims(
                 stats.manifest.append((pid, y0 + int(k % 2), kind, int(o), int(pd_)))
 
 
+# --------------------------------------------------------------------------------------------
+# The departments' answers to the bureau's pushes (issue 21)
+# --------------------------------------------------------------------------------------------
+
+FEEDBACK_DIR = "departments"
+NOT_ELIGIBLE_REASONS = (
+    "家庭人均纯收入高于当地防止返贫监测标准",
+    "医疗费用已由商业保险报销，家庭无返贫风险",
+    "家庭有稳定务工收入",
+    "已纳入其他帮扶政策",
+)
+# Final decisions and their weights, by the department a warning type goes to: rural
+# revitalisation answers the return-to-poverty warnings (monitoring), civil affairs the others
+# (dibao, destitute support).
+FINAL_DECISIONS = {
+    "rural": (("monitored", 0.32), ("risk_eliminated", 0.26), ("not_eligible", 0.24),
+              ("assisted", 0.18)),
+    "civil": (("dibao", 0.16), ("destitute", 0.03), ("monitored", 0.18), ("not_eligible", 0.41),
+              ("assisted", 0.22)),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PushLines:
+    """Per category (index in CATS) the department its warning goes to and, per province, the
+    warning line in cents (rules/push.toml's share of the reference rural income)."""
+
+    department: dict[int, str]
+    cents: dict[tuple[str, int], int]  # (province, category) -> line
+
+    @staticmethod
+    def of(provinces: tuple[str, ...], year: int) -> PushLines:
+        from pipeline import rules
+
+        ruleset = rules.load()
+        department, cents = {}, {}
+        for warning in ruleset.push.warnings:
+            for cat in warning.categories:
+                i = CATS.index(cat)
+                department[i] = "rural" if warning.type == "return_to_poverty" else "civil"
+                for province in provinces:
+                    income = rules.reference_income(ruleset, province, year)
+                    if income is not None:
+                        cents[(province, i)] = int(round(warning.share * income[0] * 100))
+        return PushLines(department, cents)
+
+
+def plan_feedback(
+    rng: np.random.Generator,
+    plan: ClaimPlan,
+    pop: Population,
+    ch: Chunk,
+    span: Span,
+    lines: PushLines,
+    stats: Stats,
+) -> None:
+    """The departments' answers for the chunk's people whose current-year OOP passes their
+    warning line: pushed when the week that carried the crossing claim is imported, answered
+    (or not) with a realistic mix of decisions and delays: some never (overdue), some 核查中
+    first, most a final decision 4 to 28 days after the push (none after as_of)."""
+    c = plan.rows.cols
+    now = plan.counts & (c["year"] == 1)
+    if not now.any():
+        return
+    person, off, week = c["person"][now], c["off"][now], plan.week[now]
+    oop = (c["total"] - c["basic"] - c["critical"] - c["assist"] - c["other"])[now]
+    order = np.lexsort((off, person))
+    person, week, oop = person[order], week[order], oop[order]
+    cum = np.cumsum(oop)
+    starts = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
+    first_of = np.repeat(starts, np.diff(np.r_[starts, len(person)]))
+    cum = cum - np.r_[0, cum][first_of]
+    provinces = pc.utf8_slice_codeunits(ch.village_code, 0, 2).to_numpy(zero_copy_only=False)
+    cats = pop.p_cat[ch.p0 + person]
+    line = np.array(
+        [lines.cents.get((provinces[p], int(k)), -1) for p, k in zip(person, cats, strict=True)]
+    )
+    over = (line >= 0) & (cum > line)
+    crossed, at = np.unique(person[over], return_index=True)
+    if not len(crossed):
+        return
+    weeks = week[over][at]
+    ids = ch.person_id.take(pa.array(crossed)).to_pylist()
+    start = dt.date.fromordinal(span.start)
+    for local, pid, k in zip(crossed, ids, weeks, strict=True):
+        department = lines.department.get(int(pop.p_cat[ch.p0 + local]))
+        if department is None:
+            continue
+        pushed = start + dt.timedelta(days=span.week_end(int(k)))
+        roll = rng.random()
+        if roll < 0.12:  # never answered: overdue on the cases page
+            continue
+        if roll < 0.45:  # 核查中 first
+            day = pushed + dt.timedelta(days=int(rng.integers(1, 5)))
+            if day <= span.as_of:
+                stats.feedback.append((department, pid, "verifying", day, None, None))
+        day = pushed + dt.timedelta(days=int(rng.integers(4, 29)))
+        if day > span.as_of:
+            continue
+        names, weights = zip(*FINAL_DECISIONS[department], strict=True)
+        decision = str(rng.choice(names, p=np.array(weights) / sum(weights)))
+        reason = (
+            NOT_ELIGIBLE_REASONS[int(rng.integers(0, len(NOT_ELIGIBLE_REASONS)))]
+            if decision == "not_eligible" else None
+        )  # fmt: skip
+        amount = int(rng.integers(5, 60)) * 10_000 if decision == "assisted" else None
+        stats.feedback.append((department, pid, decision, day, reason, amount))
+
+
+def _write_feedback(folder: Path, rows: list[tuple]) -> dict[str, int]:
+    """The departments' own extracts of their decisions (CONTRACT.md v1.1 feedback): civil
+    affairs' in Chinese (labels, 2026年11月5日, UTF-8 with BOM), rural revitalisation's in
+    English codes. Each has one row a person would get wrong: a masked ID (civil) and 已救助
+    without the amount (rural), which feedback rejects with its reason."""
+    from pipeline.labels import DECISIONS
+
+    folder.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    ordered = sorted(rows, key=lambda r: (r[0], r[3], r[1], r[2]))
+    civil = [r for r in ordered if r[0] == "civil"]
+    rural = [r for r in ordered if r[0] == "rural"]
+    with (folder / "civil.csv").open("w", encoding="utf-8-sig", newline="") as out:
+        out.write("身份证号,核查结果,核查日期,说明,救助金额\r\n")
+        for _dept, pid, decision, day, reason, cents in civil:
+            amount = f"{cents / 100:.2f}" if cents is not None else ""
+            out.write(f"{pid},{DECISIONS[decision][0]},{day.year}年{day.month}月{day.day}日,"
+                      f"{reason or ''},{amount}\r\n")  # fmt: skip
+        if civil:
+            pid, day = civil[0][1], civil[-1][3]
+            out.write(f"{pid[:4]}**********{pid[-4:]},纳入低保,{day:%Y年%m月%d日},,\r\n")
+    with (folder / "rural.csv").open("w", encoding="utf-8", newline="") as out:
+        out.write("person_id,decision,decided_on,department,reason,amount\n")
+        for _dept, pid, decision, day, reason, cents in rural:
+            amount = f"{cents / 100:.2f}" if cents is not None else ""
+            out.write(f"{pid},{decision},{day.isoformat()},rural,{reason or ''},{amount}\n")
+        if rural:
+            out.write(f"{rural[0][1]},assisted,{rural[-1][3].isoformat()},rural,,\n")
+    counts["civil"], counts["rural"] = len(civil) + bool(civil), len(rural) + bool(rural)
+    return counts
+
+
 def _write_manifest(path: Path, rows: list[tuple[str, int, str, int, int]]) -> None:
     """The injected assistance defects, one row per person-year (sorted): what the default
     policy owes over the claims that count, what was paid and the shortfall, in yuan."""
@@ -1781,6 +1926,7 @@ def generate(
     hospitals = pa.array(geo.hospitals)
     serial = 1
     chunks = _chunks(pop)
+    lines = PushLines.of(provinces, span.as_of.year)
     for i, (h0, h1) in enumerate(chunks):
         rng = np.random.default_rng([root, 4, i])
         events = np.random.default_rng([root, 5, i])
@@ -1790,6 +1936,7 @@ def generate(
         plan = plan_claims(events, claims, pop, ch, span, serial, at_least=int(i == 0))
         serial = int(plan.serial.max()) + 1 if len(plan.serial) else serial
         _emit_claims(events, plan, pop, ch, span, writer, hospitals, stats)
+        plan_feedback(np.random.default_rng([root, 7, i]), plan, pop, ch, span, lines, stats)
         if len(chunks) > 1:
             print(
                 f"generate: chunk {i + 1}/{len(chunks)}: people {ch.p1:,}/{people:,}, "
@@ -1799,6 +1946,7 @@ def generate(
             )
     files = writer.close()
     _write_manifest(out / MANIFEST, stats.manifest)
+    answers = _write_feedback(out / FEEDBACK_DIR, stats.feedback)
     y0, y1 = span.years
     differences = [owed - paid for *_, owed, paid in stats.manifest]
     return {
@@ -1827,6 +1975,8 @@ def generate(
         "lowercase_x_claim_rows": stats.lower_x,
         "people_without_active_enrolment": stats.no_active_enrolment,
         "assistance_defect_person_years": len(stats.manifest),
+        "feedback_rows_civil": answers["civil"],
+        "feedback_rows_rural": answers["rural"],
         "assistance_defect_shortfall": f"{sum(max(d, 0) for d in differences) / 100:.2f}",
         "assistance_defect_overpaid": f"{sum(max(-d, 0) for d in differences) / 100:.2f}",
         f"oop_over_10k_{y0}": int(stats.over_line[0]),
