@@ -1313,6 +1313,7 @@ LABELS.update(
             "en": "{n} cases; the {shown} most urgent shown.",
         },
         "cases.village": {"zh": "村（社区）", "en": "Village"},
+        "cases.oop": {"zh": "年度个人负担", "en": "Annual OOP"},
         "cases.stage": {"zh": "走访进度", "en": "Follow-up"},
         "cases.decision": {"zh": "部门核查结果", "en": "Department's decision"},
         "cases.decision_due": {"zh": "核查期限", "en": "Decision due"},

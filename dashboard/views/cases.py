@@ -160,10 +160,10 @@ def shown_cases(frame: pd.DataFrame) -> pd.DataFrame:
         late.append("、".join(parts) if language() == "zh" else ", ".join(parts))
     return pd.DataFrame(
         {
-            t("col.name"): frame["name"],
+            t("col.person_name"): frame["name"],
             t("cases.village"): frame["village_name"],
             t("col.category"): [label_of(labels.CATEGORIES, c) for c in frame["category"]],
-            t("col.oop"): ["—" if blank(v) else ui.yuan(v) for v in frame["oop"]],
+            t("cases.oop"): ["—" if blank(v) else ui.yuan(v) for v in frame["oop"]],
             t("cases.stage"): [label_of(labels.STAGES, s) for s in frame["stage"]],
             t("cases.decision"): [label_of(labels.DECISIONS, d) for d in frame["decision"]],
             t("cases.decision_due"): [

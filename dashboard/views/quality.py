@@ -276,7 +276,7 @@ def category_section(snapshot: str) -> None:
     policy = data.push_policy()
     shown = pd.DataFrame(
         {
-            t("col.name"): frame["name"],
+            t("col.person_name"): frame["name"],
             t("cases.village"): [n or v or "—" for n, v in
                                  zip(frame["village_name"], frame["village_code"], strict=True)],
             t("col.category"): [labels.label(labels.CATEGORIES, c, lang) if c else "—"
