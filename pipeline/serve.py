@@ -85,8 +85,10 @@ def build_demo(db: Path, folder: Path = SAMPLE_DATA, echo: Echo = _echo) -> None
 
 
 def demo_pushes(db: Path, echo: Echo = _echo) -> None:
-    """Push the week's warnings to both departments, dated by the data (the demo's weeks are
-    in the past): what a bureau does after each weekly import."""
+    """Push the week's new and changed warnings, dated by the data (the demo's weeks are in the
+    past): what a bureau does after each weekly import. Return-to-poverty warnings go to rural
+    revitalisation (monitoring), the others to civil affairs (dibao), as the generated
+    departments' answers assume."""
     import datetime as dt
     import tempfile
 
@@ -103,10 +105,11 @@ def demo_pushes(db: Path, echo: Echo = _echo) -> None:
         opened[0].close()
     when = dt.datetime.combine(day, dt.time(17, 0))
     with tempfile.TemporaryDirectory() as folder:
-        for department in ("rural", "civil"):
+        for warning in ruleset.push.warnings:  # 返贫预警 to rural revitalisation, 致贫 to civil
+            department = "rural" if warning.type == "return_to_poverty" else "civil"
             done = push.push(
                 db, ruleset, department, None, Path(folder) / f"{department}.xlsx",
-                since_last=True, now=when,
+                since_last=True, categories=list(warning.categories), now=when,
             )  # fmt: skip
             echo(f"pushed {done.rows:,} to {department} ({day}, push #{done.seq})")
 

@@ -583,3 +583,68 @@ def test_sign_in_then_the_users_county(
     assert (download.user, download.rows, download.full_ids) == ("north", len(rows) - 1, False)
     logged = [(e.user, e.action) for e in activity.entries(db) if e.action != "download"]
     assert logged[:2] == [("north", "login"), ("north", "login_failed")]
+
+
+def pick(page: object, label: str, option: str | int) -> str:
+    """Choose in the selectbox labelled ``label`` the option whose text is ``option`` (or the
+    option at that index); returns the option's text."""
+    combo = page.get_by_role("combobox", name=label)
+    options = page.get_by_role("option")
+    for _ in range(5):  # (a click while the script reruns opens nothing: again)
+        settle(page)
+        combo.click()
+        try:
+            options.first.wait_for(timeout=3000)
+            break
+        except Exception:  # noqa: BLE001  (playwright's TimeoutError)
+            page.keyboard.press("Escape")
+    chosen = options.nth(option) if isinstance(option, int) else options.filter(has_text=option)
+    text = chosen.first.inner_text()
+    chosen.first.click()
+    settle(page)
+    return text
+
+
+def test_a_caseworker_assigns_a_case_and_sees_it_in_my_cases(
+    secured_server: tuple[str, Path], browser: object, tmp_path: Path
+) -> None:
+    """On the demo (weekly pushes and the departments' answers): north opens the cases page,
+    opens a case of the county, sees its timeline, takes it, and finds it in 我的案件."""
+    from pipeline.access import assignments
+
+    url, db = secured_server
+    page = new_page(browser)
+    page.goto(url)
+    page.get_by_role("heading", name="登录").wait_for()
+    sign_in(page, "north", PASSWORD)
+    page.get_by_role("heading", name=TITLE_ZH).wait_for()
+    settle(page)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("案件跟踪").click()
+    page.get_by_role("heading", name="案件跟踪：推送、核查、走访与帮扶").wait_for()
+    settle(page)
+    no_exception(page)
+    shoot(page, tmp_path, "cases-all")
+    chosen = pick(page, "打开案件", 1)  # the most urgent case
+    name = chosen.split(" · ")[0]
+    page.get_by_role("heading", name=re.compile(f"{re.escape(name)}：2026年案件进程")).wait_for()
+    assert "负责人：（未分配）" in page.locator("body").inner_text()
+    pick(page, "分配给", "north")
+    page.get_by_role("button", name="分配", exact=True).click()
+    page.get_by_text("已分配 1 个案件给 north。").wait_for()
+    settle(page)
+    no_exception(page)
+    shoot(page, tmp_path, "cases-timeline")
+    mine = [a for a in assignments.current_assignments(db) if a.assignee == "north"]
+    assert len(mine) == 1 and mine[0].village_code.startswith(COUNTY)
+    page.locator('[data-testid="stRadio"]').get_by_text("我的案件").click()
+    settle(page)
+    page.get_by_role("heading", name="我的案件").wait_for()
+    assert "共 1 个案件" in page.locator("body").inner_text()
+    assert pick(page, "打开案件", 1) == chosen  # the one case of 我的案件 is the one taken
+    no_exception(page)
+    shoot(page, tmp_path, "cases-mine")
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("成效").click()
+    page.get_by_role("heading", name="成效：预警后发生了什么").wait_for()
+    settle(page)
+    no_exception(page)
+    shoot(page, tmp_path, "outcomes")

@@ -109,15 +109,17 @@ def overdue_counts(snapshot: str, region: str, year: int, today: dt.date) -> pd.
 @guarded(person_in_region())
 @st.cache_data(max_entries=256, show_spinner=False)
 def case_timeline(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
-    """One case's steps in order (``case_timeline``), notes with IDs masked."""
+    """One case's steps in order (``case_timeline``): by day, and within a day in the order a
+    case moves (flagged before pushed before decided); notes with IDs masked."""
     rows = _rows(
         snapshot,
         """SELECT day, step, department, code, amount, notes, ref, superseded
            FROM case_timeline
            WHERE person_id = ? AND year = ?
-           ORDER BY day, happened_at,
+           ORDER BY day,
                     list_position(['flagged', 'pushed', 'decision', 'exported', 'visit',
-                                   'assistance_paid', 'left_list'], step)""",
+                                   'assistance_paid', 'left_list'], step),
+                    happened_at""",
         [person_id, year],
     )
     frame = pd.DataFrame.from_records(rows, columns=TIMELINE_COLUMNS)

@@ -17,7 +17,7 @@ from pipeline import labels
 
 VIEWS = ("all", "mine", "overdue")
 SHOWN = 300  # rows of the case table (the most urgent first)
-CASE = "cases.case"  # session key: the chosen case (person_id, year)
+FLASH = "cases.flash"  # session key: what the last assignment did, said after the rerun
 
 
 def blank(value: object) -> bool:
@@ -170,7 +170,7 @@ def shown_cases(frame: pd.DataFrame) -> pd.DataFrame:
                 "—" if blank(v) else str(v) for v in frame["decision_due"]
             ],  # fmt: skip
             t("cases.overdue"): late,
-            t("cases.assignee"): [a or "—" for a in frame["assignee"]],
+            t("cases.assignee"): ["—" if blank(a) or not a else a for a in frame["assignee"]],
         }
     )
 
@@ -179,6 +179,8 @@ def case_list(snapshot: str, region: str, year: int, today: dt.date, view: str) 
     """The table of cases and the choice of one."""
     frame = case_rows(snapshot, region, year, today, view)
     st.subheader(t(f"cases.view.{view}"))
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH))
     if frame.empty:
         st.info(t(f"cases.none.{view}"))
         return
@@ -254,8 +256,8 @@ def assign_form(snapshot: str, row: pd.Series, case_key: str) -> None:
     )
     if st.button(t("cases.assign"), key=f"cases.assign_button.{case_key}"):
         changed = data.assign(db, who.user, [(person_id, year, case_key, village)], choice or None)
-        st.success(t("cases.assigned", n=changed, who=choice or t("cases.nobody")))
-        st.rerun()
+        st.session_state[FLASH] = t("cases.assigned", n=changed, who=choice or t("cases.nobody"))
+        st.rerun()  # the table above shows the new assignee
     if len(history):
         frame = pd.DataFrame(
             {

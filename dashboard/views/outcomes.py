@@ -68,7 +68,7 @@ def main() -> None:
     for cell, key in zip(cells[1:], OUTCOMES, strict=True):
         n, people = int(everyone[key]), int(everyone["people"])
         cell.metric(labels.label(labels.COHORT_COLUMNS, key, language()), f"{n:,}",
-                    f"{n * 100 / people:.1f}%", delta_color="off")  # fmt: skip
+                    f"{n * 100 / people:.1f}%", delta_color="off", delta_arrow="off")  # fmt: skip
     chart(frame)
     st.dataframe(tracking.outcome_table(frame, language()), hide_index=True, key="outcomes.table")
     content = tracking.outcomes_xlsx(frame, int(year), region, as_of, language())
