@@ -111,8 +111,10 @@ def test_the_funnel_and_pushes_due_of_the_region(app: Secured) -> None:
     assert list(funnel["已推送"]) == list(expected["pushed"])
     assert int(funnel["已核实"].sum()) == 1 and int(funnel["已纳入"].sum()) == 1
     due = table(at, "部门", "是否到期")
-    assert list(due["部门"]) == ["民政", "农业农村（乡村振兴）", "民政", "农业农村（乡村振兴）"]
-    assert list(due["是否到期"]) == ["未到期", "已到期", "未到期", "已到期"]
+    # rules/push.toml: 返贫预警 to rural revitalisation every 10 days (never pushed here), the
+    # others to civil affairs monthly (the fixture's push of every category covers it)
+    assert list(due["部门"]) == ["农业农村（乡村振兴）", "民政"]
+    assert list(due["是否到期"]) == ["已到期", "未到期"]
 
 
 def test_the_outcomes_page_shows_the_cohort_of_the_users_region(app: Secured) -> None:

@@ -261,7 +261,7 @@ def assign_form(snapshot: str, row: pd.Series, case_key: str) -> None:
     if len(history):
         frame = pd.DataFrame(
             {
-                t("cases.when"): history["at"],
+                t("cases.when"): [str(a).replace("T", " ")[:16] for a in history["at"]],
                 t("cases.assignee"): [a or t("cases.nobody") for a in history["assignee"]],
                 t("cases.by"): history["by"],
             }
@@ -294,9 +294,9 @@ def main() -> None:
     )  # fmt: skip
     today = dt.date.today()
     case_list(snapshot, region, int(year), today, view)
+    due_section(snapshot, region, int(year), today)
     left, right = st.columns(2)
     with left:
-        due_section(snapshot, region, int(year), today)
         overdue_section(snapshot, region, int(year), today)
     with right:
         funnel_section(snapshot, region, int(year))
