@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -419,3 +420,29 @@ def test_the_demo_pushes_each_week_and_reads_the_departments_answers(tmp_path, q
     assert unknown == [(0,)]
     assert funnel["pushed"] > 0 and funnel["verified"] > 0 and funnel["included"] > 0
     assert any("civil.csv: 9 answers read, 8 loaded, 1 rejected" in s for s in said)
+
+
+def test_everyone_on_the_list_is_pushed_or_counted_as_left_out(
+    cli, db, case_store, tmp_path, query
+):
+    """Someone listed with no claims and no enrolment that year (coverage_gap once the
+    enrolment extract covers 2026: no person-year) is counted as under the line, not lost:
+    pushed + left out = the year's list."""
+    newcomer = make_id(990, county="230124")
+    week = tmp_path / "week2"
+    roster = ["person_id", "name", "household_id", "village_code", "category"]
+    write_csv(week / "roster.csv", roster, [(newcomer, "周九", "H99", "230124100201", "monitored")])
+    enrolment = ["person_id", "year", "scheme", "status"]
+    write_csv(
+        week / "enrolment.csv", enrolment, [(case_store["a_high"], 2026, "residents", "active")]
+    )
+    assert cli("ingest", week, "--db", db).exit_code == 0
+    assert query("SELECT rules FROM watchlist WHERE year = 2026 AND person_id = ?", [newcomer]) == [
+        ("coverage_gap",)
+    ]
+    assert query("SELECT count(*) FROM person_year WHERE person_id = ?", [newcomer]) == [(0,)]
+    listed = query("SELECT count(*) FROM watchlist WHERE year = 2026")[0][0]
+    result = push(cli, db, tmp_path / "p.xlsx", "--to", "rural")
+    pushed = int(re.search(r"rows: (\d+) ", result.output).group(1))
+    left = sum(int(n) for n in re.findall(r"not pushed: (\d+) ", result.output))
+    assert pushed == 3 and pushed + left == listed

@@ -14,13 +14,16 @@ WITH params AS (
     SELECT ?::VARCHAR AS department, ?::VARCHAR AS region, ?::INTEGER AS year
 ),
 warned AS (
-    SELECT l.*, py.assistance_paid, w.type AS warning_type, w.share, i.yuan AS income,
+    SELECT l.*, coalesce(py.assistance_paid, 0) AS assistance_paid, w.type AS warning_type,
+           w.share, i.yuan AS income,
            CAST(round(w.share * i.yuan, 2) AS DECIMAL(14,2)) AS line
     FROM export_list AS l
-    JOIN person_year AS py USING (person_id, year)
+    -- (someone listed with no claims or enrolment that year, coverage_gap, has no person_year)
+    LEFT JOIN person_year AS py USING (person_id, year)
     LEFT JOIN push_warnings AS w ON list_contains(w.categories, l.category)
     LEFT JOIN township_income AS i
-        ON i.township_code = coalesce(py.township_code, '') AND i.year = l.year
+        ON i.township_code = coalesce(py.township_code, l.township_code, '')
+       AND i.year = l.year
 ),
 earlier AS (
     SELECT r.person_id, r.year,
