@@ -10,7 +10,8 @@ import duckdb
 NUMBERS = (
     "ingest_s", "ingest_peak_rss_mb", "floor_read_s", "pandas_s", "pandas_peak_rss_mb",
     "weekly_s", "rules_s", "db_mb", "segments_mb", "snapshot_mb", "cat_s", "replay_s",
-    "whatif_s", "polars_s", "polars_peak_rss_mb", "empty_week_s", "publish_s",
+    "whatif_s", "polars_s", "polars_peak_rss_mb", "empty_week_s", "publish_s", "push_s",
+    "feedback_s", "cases_s", "funnel_s", "outcomes_s",
 )  # fmt: skip
 
 
@@ -31,6 +32,9 @@ def test_bench_small(cli, tmp_path: Path) -> None:
     assert figures["polars_agreement"]["person_years"] == figures["agreement"]["person_years"]
     assert figures["agreement"]["person_years"] > 0
     assert figures["weekly_claims"] > 0
+    # every pushed person-year answered and loaded (the departments' loop)
+    assert figures["push_rows"] > 0
+    assert figures["feedback_rows"] == figures["feedback_loaded"] == figures["push_rows"]
     # The weekly import is the issue's week: about 2% of the claims, 5% of them corrections or
     # reversals of earlier claims (the held-back week topped up, every added row loaded).
     added = figures["weekly_supplement"]
