@@ -135,6 +135,22 @@ def snapshot_or_stop() -> str:
         raise  # unreachable: st.stop() ends the run
 
 
+def case_page_start(title_key: str) -> tuple[str, list[int]] | None:
+    """The top of the cases and outcomes pages: the title, the snapshot and its data date, and
+    its years; None (said why) when there is no data or the snapshot predates case tracking."""
+    st.title(t(title_key))
+    snapshot = snapshot_or_stop()
+    data_as_of(snapshot)
+    years = data.years(snapshot)
+    if not years:
+        st.info(t("overview.no_data"))
+        return None
+    if not data.cases_ready(snapshot):
+        st.info(t("cases.not_ready"))
+        return None
+    return snapshot, years
+
+
 def banners() -> None:
     """On every page: a damaged snapshot passed over, a demo store's synthetic data, and which
     national build a national dashboard shows."""

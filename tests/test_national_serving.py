@@ -222,6 +222,15 @@ def test_loading_again_changes_nothing_and_imports_are_refused(nation: Nation, t
     runner = CliRunner()
     flagged = runner.invoke(main, ["flag", "--db", str(nation.db)])
     assert flagged.exit_code == 2 and "national build" in flagged.output
+    # pushes to the departments and their answers are each province's
+    pushed = runner.invoke(main, ["push", "--db", str(nation.db), "--to", "civil", "--out",
+                                  str(tmp_path / "p.xlsx")])  # fmt: skip
+    assert pushed.exit_code == 2 and "a province's store" in pushed.output
+    assert not (tmp_path / "p.xlsx").exists()
+    answers = tmp_path / "a.csv"
+    answers.write_text("身份证号,核查结果,核查日期\n", encoding="utf-8")
+    answered = runner.invoke(main, ["feedback", str(answers), "--db", str(nation.db)])
+    assert answered.exit_code == 2 and "a province's store" in answered.output
     empty = tmp_path / "empty"
     empty.mkdir()
     out = runner.invoke(main, ["serve", "--warehouse", str(empty)])

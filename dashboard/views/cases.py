@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import data, ui
 from dashboard.i18n import language, t
-from dashboard.ui import data_as_of, region_selector, snapshot_or_stop
+from dashboard.ui import region_selector
 from pipeline import labels
 
 VIEWS = ("all", "mine", "overdue")
@@ -271,16 +271,10 @@ def assign_form(snapshot: str, row: pd.Series, case_key: str) -> None:
 
 def main() -> None:
     """Render the page."""
-    st.title(t("cases.title"))
-    snapshot = snapshot_or_stop()
-    data_as_of(snapshot)
-    years = data.years(snapshot)
-    if not years:
-        st.info(t("overview.no_data"))
+    started = ui.case_page_start("cases.title")
+    if started is None:
         return
-    if not data.cases_ready(snapshot):
-        st.info(t("cases.not_ready"))
-        return
+    snapshot, years = started
     top = st.columns(3)
     default = data.default_year(snapshot)
     year = top[0].selectbox(

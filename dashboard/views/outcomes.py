@@ -10,9 +10,9 @@ import hashlib
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, ui
 from dashboard.i18n import language, t
-from dashboard.ui import data_as_of, region_selector, snapshot_or_stop
+from dashboard.ui import region_selector
 from pipeline import labels
 from pipeline.cases import tracking
 
@@ -39,16 +39,10 @@ def chart(frame) -> None:  # noqa: ANN001
 
 def main() -> None:
     """Render the page."""
-    st.title(t("outcomes.title"))
-    snapshot = snapshot_or_stop()
-    data_as_of(snapshot)
-    years = data.years(snapshot)
-    if not years:
-        st.info(t("overview.no_data"))
+    started = ui.case_page_start("outcomes.title")
+    if started is None:
         return
-    if not data.cases_ready(snapshot):
-        st.info(t("cases.not_ready"))
-        return
+    snapshot, years = started
     top = st.columns(2)
     ordered = sorted(years)  # the year before the latest: its cohort has had time
     default = ordered[-2] if len(ordered) > 1 else ordered[-1]

@@ -23,10 +23,10 @@ import pyarrow as pa
 from pipeline import labels, store
 from pipeline.access import activity
 from pipeline.cases.returns import (
-    HEADER_SEARCH_ROWS,
     ReturnRefused,
     cell_text,
     formula_cells,
+    header_row,
     masked_row,
     sheets_of,
 )
@@ -100,16 +100,11 @@ def header_keys() -> dict[str, str]:
 def _header(rows: list[list]) -> tuple[int, dict[str, int]] | None:
     """(row index, column of each known header) of the row holding a person and a decision
     header."""
-    known = header_keys()
-    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        columns: dict[str, int] = {}
-        for col, cell in enumerate(row):
-            key = known.get(labels.normalise_header(cell)) if isinstance(cell, str) else None
-            if key and key not in columns:
-                columns[key] = col
-        if "decision" in columns and ("person_id" in columns or "case_key" in columns):
-            return index, columns
-    return None
+    return header_row(
+        rows,
+        header_keys(),
+        lambda keys: "decision" in keys and bool({"person_id", "case_key"} & keys),
+    )
 
 
 def _sheet_rows(
@@ -259,6 +254,11 @@ def feedback(
     read = [read_answers(p) for p in paths]
     con = open_current(db)
     try:
+        if store.is_national(con):
+            raise FeedbackRefused(
+                f"{db} is a national dashboard's store: read the departments' answers into a "
+                "province's store, where its pushes are"
+            )
         con.execute("BEGIN TRANSACTION")
         results = [load_file(con, f, department, today) for f in read]
         con.execute("COMMIT")

@@ -460,6 +460,11 @@ def push(
         raise PushRefused(f"{out} exists already: add --force to overwrite it")
     con = open_current(db)
     try:
+        if store.is_national(con):
+            raise PushRefused(
+                f"{db} is a national dashboard's store: push from a province's store, where the "
+                "departments' answers come back"
+            )
         if year is None:  # the latest year with claims
             year = con.execute("SELECT max(year) FROM mart_person_year").fetchall()[0][0]
             if year is None:

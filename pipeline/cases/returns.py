@@ -18,6 +18,7 @@ import html
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -216,19 +217,25 @@ def _csv_rows(path: Path, content: bytes) -> list[list]:
     raise ReturnRefused(f"{path}: the CSV is neither UTF-8 nor GB18030 text")
 
 
-def _header(rows: list[list]) -> tuple[int, dict[str, int]] | None:
-    """(row index, column of each known header) of the row holding the case-key header."""
-    known = labels.header_keys()
+def header_row(
+    rows: list[list], known: dict[str, str], found: Callable[[set[str]], bool]
+) -> tuple[int, dict[str, int]] | None:
+    """(row index, column of each known header) of the first of the top rows whose headers
+    (``known``: normalised header -> key) satisfy ``found``; None when no row does."""
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        keys = {known.get(labels.normalise_header(c)) for c in row if isinstance(c, str)}
-        if "case_key" in keys:
-            columns: dict[str, int] = {}
-            for col, cell in enumerate(row):
-                key = known.get(labels.normalise_header(cell)) if isinstance(cell, str) else None
-                if key and key not in columns:
-                    columns[key] = col
+        columns: dict[str, int] = {}
+        for col, cell in enumerate(row):
+            key = known.get(labels.normalise_header(cell)) if isinstance(cell, str) else None
+            if key and key not in columns:
+                columns[key] = col
+        if found(set(columns)):
             return index, columns
     return None
+
+
+def _header(rows: list[list]) -> tuple[int, dict[str, int]] | None:
+    """(row index, column of each known header) of the row holding the case-key header."""
+    return header_row(rows, labels.header_keys(), lambda keys: "case_key" in keys)
 
 
 def _sheet_rows(

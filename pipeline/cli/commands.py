@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli.options import DEFAULT_DB, db_option, existing, published
+from pipeline.cli.options import DEFAULT_DB, db_option, existing, published, refusals
 
 
 @click.command()
@@ -337,25 +337,18 @@ def export(
 ) -> None:  # fmt: skip
     """Write the watch-list for caseworkers (.xlsx with follow-up columns, or .csv); IDs masked.
     With --outcomes, the cohort outcomes of the year instead."""
-    from pipeline import store
     from pipeline.cases import export as exporting
 
     existing(db)
     if outcomes:
         _export_outcomes(db, year, out, region, lang, force)
         return
-    try:
+    with refusals(exporting.ExportRefused):
         result = exporting.export(
             db, year, out, region=region, lang=lang, full_ids=full_ids, split=split, force=force,
             rules=rules, severities=severities, statuses=statuses, categories=categories,
             by_household=by_household,
         )  # fmt: skip
-    except (exporting.ExportRefused, store.StoreLocked) as exc:
-        click.echo(f"refused: {exc}", err=True)
-        raise SystemExit(2) from None
-    except store.PublishFailed as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(1) from None
     severity = ", ".join(f"{s} {n:,}" for s, n in result.by_severity)
     since = (
         f"{result.new_since_previous:,} new since export {result.previous_export_id}"
@@ -482,7 +475,7 @@ def push_command(
 ) -> None:
     """Push the warnings to civil affairs or rural revitalisation: 返贫预警 / 致贫预警 per
     rules/push.toml, with answer columns for their decisions; logged with its sha256."""
-    from pipeline import rules, store
+    from pipeline import rules
     from pipeline.cases import push
 
     existing(db)
@@ -492,18 +485,12 @@ def push_command(
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
         raise SystemExit(1) from None
-    try:
+    with refusals(push.PushRefused):
         result = push.push(
             db, ruleset, department, year, out, region=region, lang=lang,
             since_last=since_last, full_ids=full_ids, reason=reason, categories=list(categories),
             force=force,
         )  # fmt: skip
-    except (push.PushRefused, store.StoreLocked) as exc:
-        click.echo(f"refused: {exc}", err=True)
-        raise SystemExit(2) from None
-    except store.PublishFailed as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(1) from None
     policy = ruleset.push
     warned = ", ".join(
         f"{w.label_zh} {result.by_warning.get(w.type, 0):,}" for w in policy.warnings
@@ -568,18 +555,11 @@ def whatif_command(
 @db_option
 def returns_command(files: tuple[Path, ...], db: Path) -> None:
     """Read filled-in watch-lists (.xlsx or .csv) back: visit outcomes into the store."""
-    from pipeline import store
     from pipeline.cases import returns
 
     existing(db)
-    try:
+    with refusals(returns.ReturnRefused):
         results = returns.returns(db, list(files))
-    except (returns.ReturnRefused, store.StoreLocked) as exc:
-        click.echo(f"refused: {exc}", err=True)
-        raise SystemExit(2) from None
-    except store.PublishFailed as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(1) from None
     for r in results:
         if r.already_returned:
             click.echo(f"{r.file}: already returned {r.already_returned}; nothing changed")
@@ -613,18 +593,11 @@ def returns_command(files: tuple[Path, ...], db: Path) -> None:
 )  # fmt: skip
 def feedback_command(files: tuple[Path, ...], db: Path, department: str | None) -> None:
     """Read the departments' decisions (a pushed file filled in, or their own extract)."""
-    from pipeline import store
     from pipeline.cases import feedback
 
     existing(db)
-    try:
+    with refusals(feedback.FeedbackRefused):
         results = feedback.feedback(db, list(files), department)
-    except (feedback.FeedbackRefused, store.StoreLocked) as exc:
-        click.echo(f"refused: {exc}", err=True)
-        raise SystemExit(2) from None
-    except store.PublishFailed as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(1) from None
     for r in results:
         if r.already_read:
             click.echo(f"{r.file}: already read {r.already_read}; nothing changed")

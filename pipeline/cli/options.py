@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -36,6 +37,22 @@ def published(step: Callable[[], object]) -> None:
 
     try:
         step()
+    except store.PublishFailed as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+
+
+@contextmanager
+def refusals(*refused: type[BaseException]) -> Iterator[None]:
+    """Around a writing command's step: its refusals (and a store held by another process) are
+    one line and exit 2, a failed publish one line and exit 1; never a traceback."""
+    from pipeline import store
+
+    try:
+        yield
+    except (*refused, store.StoreLocked) as exc:
+        click.echo(f"refused: {exc}", err=True)
+        raise SystemExit(2) from None
     except store.PublishFailed as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
