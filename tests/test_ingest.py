@@ -522,7 +522,8 @@ def test_generate_and_ingest_through_the_cli(tmp_path, db, cli, query):
     result = cli("generate", "--out", out, "--people", 200, "--seed", 3, "--weeks", 2,
                  "--as-of", "2026-11-20")  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["assistance_manifest.csv", "week01", "week02"]
+    listed = sorted(p.name for p in out.iterdir())
+    assert listed == ["assistance_manifest.csv", "departments", "week01", "week02"]
     result = cli("ingest", out / "week01", "--db", db)
     assert result.exit_code == 0, result.output
     read, loaded, rejected = query(
