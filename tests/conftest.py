@@ -262,3 +262,14 @@ def secured_app(secured, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN2
     """The secured store as the dashboard under test sees it (env OOPWATCH_DB)."""
     monkeypatch.setenv("OOPWATCH_DB", str(secured.db))
     return secured
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first (Spark, then the slow ones), the rest in their order: on two
+    workers a two-minute Spark build started last would run alone at the end of the suite."""
+    rank = {"spark": 0, "slow": 1}
+
+    def first(item: pytest.Item) -> int:
+        return min((rank[m.name] for m in item.iter_markers() if m.name in rank), default=2)
+
+    items.sort(key=first)  # stable: the others keep their order
