@@ -240,6 +240,22 @@ def translated_selectbox(
     return value
 
 
+def translated_radio(
+    label: str, options: Sequence[Any], format_func: Callable[[Any], str], key: str
+) -> Any:
+    """Horizontal radio buttons whose labels depend on the language; the choice survives a
+    switch (as :func:`translated_selectbox`)."""
+    stored = st.session_state.get(key)
+    index = list(options).index(stored) if stored in options else 0
+    labels = {option: format_func(option) for option in options}
+    value = st.radio(
+        label, options, index=index, format_func=labels.__getitem__, horizontal=True,
+        key=f"{key}.{language()}",
+    )  # fmt: skip
+    st.session_state[key] = value
+    return value
+
+
 def region_options(snapshot: str) -> tuple[list[str], dict[str, str]]:
     """The regions the user may pick, their own region first (全国 for national users), and
     their names. ``data.regions`` returns only those within the user's region."""

@@ -61,7 +61,7 @@ def test_a_caseworker_follows_a_case_assigns_it_and_finds_it_in_my_cases(app: Se
     assert b.person_name not in list(cases["姓名"])  # another county's
     row = cases[cases["姓名"] == a.person_name].iloc[0]
     assert row["部门核查结果"] == "纳入低保"
-    picker = at.selectbox(key="cases.pick")  # options as shown: 姓名 · 村 · 进度
+    picker = at.selectbox(key="cases.pick.zh")  # options as shown: 姓名 · 村 · 进度
     at = picker.select_index(
         next(i for i, shown in enumerate(picker.options) if shown.startswith(a.person_name))
     ).run()
@@ -75,19 +75,25 @@ def test_a_caseworker_follows_a_case_assigns_it_and_finds_it_in_my_cases(app: Se
         "民政",
         "纳入低保",
     )
+    # the case stays open in English, and the view chosen too
+    english = at.radio(key="lang").set_value("en").run()
+    assert not english.exception
+    assert english.selectbox(key="cases.pick.en").value == a.person_id
+    assert english.get("subheader")[1].value == f"{a.person_name}: the case of 2026"
+    at = english.radio(key="lang").set_value("zh").run()
     key = f"2026-{person_key(app.db, a.person_id)}"
-    assert at.selectbox(key=f"cases.assign.{key}").options == ["（未分配）", "north"]  # take it
-    at = at.selectbox(key=f"cases.assign.{key}").set_value("north").run()
+    assert at.selectbox(key=f"cases.assign.{key}.zh").options == ["（未分配）", "north"]  # take it
+    at = at.selectbox(key=f"cases.assign.{key}.zh").set_value("north").run()
     at = at.button(key=f"cases.assign_button.{key}").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert [(x.assignee, x.case_key) for x in assignments.current_assignments(app.db)
             if x.person_id == a.person_id] == [("north", key)]  # fmt: skip
-    at = at.radio(key="cases.view").set_value("mine").run()
+    at = at.radio(key="cases.view.zh").set_value("mine").run()
     mine = table(at, *CASES)
     assert list(mine["姓名"]) == [a.person_name] and list(mine["负责人"]) == ["north"]
     # someone else's "my cases" is empty
     south = signed_in("south", "views/cases.py")
-    south = south.radio(key="cases.view").set_value("mine").run()
+    south = south.radio(key="cases.view.zh").set_value("mine").run()
     assert "暂无分配给您的案件" in page_text(south)
 
 
@@ -95,7 +101,7 @@ def test_a_viewer_sees_cases_with_masked_names_and_cannot_assign(app: Secured) -
     at = signed_in("peek", "views/cases.py")
     names = list(table(at, *CASES)["姓名"])
     assert app.a.person_name not in names and any("＊" in n for n in names)
-    at = at.selectbox(key="cases.pick").select_index(1).run()
+    at = at.selectbox(key="cases.pick.zh").select_index(1).run()
     assert not at.exception
     assert not [b for b in at.button if str(b.key or "").startswith("cases.assign_button")]
 

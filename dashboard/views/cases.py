@@ -187,18 +187,20 @@ def case_list(snapshot: str, region: str, year: int, today: dt.date, view: str) 
     st.caption(t("cases.count", n=ui.count(len(frame)), shown=ui.count(min(len(frame), SHOWN))))
     top = frame.head(SHOWN)
     st.dataframe(shown_cases(top), hide_index=True, key="cases.table")
-    options = list(range(len(top)))
-    chosen = st.selectbox(
-        t("cases.choose"),
-        [None, *options],
-        format_func=lambda i: t("cases.choose_none") if i is None else
-        f"{top['name'].iloc[i] or '—'} · {top['village_name'].iloc[i] or '—'} · "
-        f"{label_of(labels.STAGES, top['stage'].iloc[i])}",
-        key="cases.pick",
-    )  # fmt: skip
+    shown = dict(zip(top["person_id"], zip(top["name"], top["village_name"], top["stage"],
+                                           strict=True), strict=True))  # fmt: skip
+
+    def case_label(person_id: str | None) -> str:
+        if person_id is None:
+            return t("cases.choose_none")
+        name, village, stage = shown[person_id]
+        return f"{name or '—'} · {village or '—'} · {label_of(labels.STAGES, stage)}"
+
+    chosen = ui.translated_selectbox(
+        t("cases.choose"), [None, *shown], case_label, key="cases.pick"
+    )  # (by person: the same case stays open when the view or the order changes)
     if chosen is not None:
-        row = top.iloc[chosen]
-        case_detail(snapshot, row)
+        case_detail(snapshot, top[top["person_id"] == chosen].iloc[0])
 
 
 def case_detail(snapshot: str, row: pd.Series) -> None:
@@ -247,13 +249,12 @@ def assign_form(snapshot: str, row: pd.Series, case_key: str) -> None:
     people = data.caseworkers(db, village)
     # an admin assigns anyone who may follow it; a caseworker takes a case or gives it up
     options = ["", *people] if who.is_admin else ["", who.user]
-    choice = st.selectbox(
-        t("cases.assign_to"),
-        options,
-        index=options.index(current) if current in options else 0,
-        format_func=lambda v: v or t("cases.nobody"),
+    if f"cases.assign.{case_key}" not in st.session_state:  # start at the current assignee
+        st.session_state[f"cases.assign.{case_key}"] = current if current in options else ""
+    choice = ui.translated_selectbox(
+        t("cases.assign_to"), options, lambda v: v or t("cases.nobody"),
         key=f"cases.assign.{case_key}",
-    )
+    )  # fmt: skip
     if st.button(t("cases.assign"), key=f"cases.assign_button.{case_key}"):
         changed = data.assign(db, who.user, [(person_id, year, case_key, village)], choice or None)
         st.session_state[FLASH] = t("cases.assigned", n=changed, who=choice or t("cases.nobody"))
@@ -282,10 +283,10 @@ def main() -> None:
         key="cases.year",
     )  # fmt: skip
     region = region_selector(snapshot, key="cases.region", container=top[1])
-    view = top[2].radio(
-        t("cases.view"), VIEWS, format_func=lambda v: t(f"cases.view.{v}"), horizontal=True,
-        key="cases.view",
-    )  # fmt: skip
+    with top[2]:
+        view = ui.translated_radio(
+            t("cases.view"), VIEWS, lambda v: t(f"cases.view.{v}"), key="cases.view"
+        )
     today = dt.date.today()
     case_list(snapshot, region, int(year), today, view)
     due_section(snapshot, region, int(year), today)
