@@ -20,8 +20,9 @@ from pipeline.access import activity, auth
 @guarded(at_least("admin"), shape=_log_in_region)
 @st.cache_data(ttl=5, show_spinner=False)
 def download_log(db: str) -> pd.DataFrame:
-    """The activity log's exports, downloads and returns (live: it is written while the snapshot
-    stays); scoped admins see those whose region filter lies within their region."""
+    """The activity log's exports, downloads, returns, pushes and answer files (live: it is
+    written while the snapshot stays); scoped admins see those whose region filter lies within
+    their region."""
     items = activity.entries(Path(db), limit=500, actions=LIST_ACTIONS)
     return pd.DataFrame(list(activity.iter_dicts(items)), columns=activity.COLUMNS)
 

@@ -231,7 +231,7 @@ def watchlist_file(
     return content, len(found.rows), hashlib.sha256(content).hexdigest()
 
 
-LIST_ACTIONS = (auth.EXPORT, auth.DOWNLOAD, "returns")
+LIST_ACTIONS = (auth.EXPORT, auth.DOWNLOAD, "returns", "push", "feedback")
 
 
 def record_download(db: Path, user: str, target: str, filters: dict, rows: int, sha: str) -> None:
