@@ -228,13 +228,17 @@ def translated_selectbox(
     format_func: Callable[[Any], str],
     key: str,
     container: Any = st,
+    generation: int = 0,
 ) -> Any:
-    """A selectbox whose labels depend on the language; the choice survives a switch."""
+    """A selectbox whose labels depend on the language; the choice survives a switch.
+    ``generation``: a new number makes a new widget that starts at the stored choice (when the
+    page sets the choice itself: the browser keeps a widget's own value otherwise)."""
     stored = st.session_state.get(key)
     index = list(options).index(stored) if stored in options else 0
     labels = {option: format_func(option) for option in options}  # fixed now, not at call time
+    widget = f"{key}.{language()}" + (f".{generation}" if generation else "")
     value = container.selectbox(
-        label, options, index=index, format_func=labels.__getitem__, key=f"{key}.{language()}"
+        label, options, index=index, format_func=labels.__getitem__, key=widget
     )
     st.session_state[key] = value
     return value

@@ -253,15 +253,17 @@ def next_breadcrumb(page: object, previous: str) -> str:
     pytest.fail(f"the breadcrumb stayed {previous!r}")
 
 
-def click_first_row(page: object, x: int = 18) -> None:
-    """Click the first row of the (only) table in the grid's canvas: by default its checkbox
-    (row marker column), else the cell ``x`` pixels from the table's left edge."""
-    grid = page.locator('[data-testid="stDataFrame"]')
-    grid.locator("canvas").first.wait_for()
+def click_first_row(page: object, x: int = 18, nth: int | None = None) -> None:
+    """Click the first row of the (only, or the ``nth``) table in the grid's canvas: by default
+    its checkbox (row marker column), else the cell ``x`` pixels from the table's left edge."""
+    grids = page.locator('[data-testid="stDataFrame"]')
+    grids.locator("canvas").first.wait_for()
     settle(page)
-    assert grid.count() == 1
-    grid.first.hover()  # the grid draws its selection column and tools on hover
-    box = grid.first.bounding_box()
+    if nth is None:
+        assert grids.count() == 1
+    grid = grids.nth(nth or 0)
+    grid.hover()  # the grid draws its selection column and tools on hover
+    box = grid.bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + x, box["y"] + 35 + 17)  # first data row
 
@@ -624,9 +626,12 @@ def test_a_caseworker_assigns_a_case_and_sees_it_in_my_cases(
     settle(page)
     no_exception(page)
     shoot(page, tmp_path, "cases-all")
-    chosen = pick(page, "打开案件", 1)  # the most urgent case
-    name = chosen.split(" · ")[0]
-    page.get_by_role("heading", name=re.compile(f"{re.escape(name)}：2026年案件进程")).wait_for()
+    click_first_row(page, nth=0)  # the most urgent case: a click on its row opens it
+    heading = page.get_by_role("heading", name=re.compile("：2026年案件进程"))
+    heading.wait_for()
+    name = heading.inner_text().split("：")[0]
+    chosen = page.get_by_role("combobox", name="打开案件").input_value()
+    assert chosen.startswith(f"{name} · "), chosen
     assert "负责人：（未分配）" in page.locator("body").inner_text()
     pick(page, "分配给", "north")
     page.get_by_role("button", name="分配", exact=True).click()

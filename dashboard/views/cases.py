@@ -18,6 +18,8 @@ from pipeline import labels
 VIEWS = ("all", "mine", "overdue")
 SHOWN = 300  # rows of the case table (the most urgent first)
 FLASH = "cases.flash"  # session key: what the last assignment did, said after the rerun
+CLICKED = "cases.clicked"  # session key: the person of the row last clicked in the table
+PICKS = "cases.picks"  # session key: how many clicks have set the picker (its widget's number)
 
 
 def blank(value: object) -> bool:
@@ -186,7 +188,11 @@ def case_list(snapshot: str, region: str, year: int, today: dt.date, view: str) 
         return
     st.caption(t("cases.count", n=ui.count(len(frame)), shown=ui.count(min(len(frame), SHOWN))))
     top = frame.head(SHOWN)
-    st.dataframe(shown_cases(top), hide_index=True, key="cases.table")
+    event = st.dataframe(
+        shown_cases(top), hide_index=True, key="cases.table", on_select="rerun",
+        selection_mode="single-row",
+    )  # fmt: skip
+    clicked_case(top, event.selection.rows if event is not None else [])
     shown = dict(zip(top["person_id"], zip(top["name"], top["village_name"], top["stage"],
                                            strict=True), strict=True))  # fmt: skip
 
@@ -197,10 +203,25 @@ def case_list(snapshot: str, region: str, year: int, today: dt.date, view: str) 
         return f"{name or '—'} · {village or '—'} · {label_of(labels.STAGES, stage)}"
 
     chosen = ui.translated_selectbox(
-        t("cases.choose"), [None, *shown], case_label, key="cases.pick"
+        t("cases.choose"),
+        [None, *shown],
+        case_label,
+        key="cases.pick",
+        generation=st.session_state.get(PICKS, 0),
     )  # (by person: the same case stays open when the view or the order changes)
     if chosen is not None:
         case_detail(snapshot, top[top["person_id"] == chosen].iloc[0])
+
+
+def clicked_case(top: pd.DataFrame, rows: list[int]) -> None:
+    """A row clicked in the table opens its case (the picker below shows it); the click is
+    taken once, so choosing another case in the picker afterwards is not undone."""
+    person = str(top["person_id"].iloc[rows[0]]) if rows and rows[0] < len(top) else None
+    if person is None or st.session_state.get(CLICKED) == person:
+        return
+    st.session_state[CLICKED] = person
+    st.session_state["cases.pick"] = person
+    st.session_state[PICKS] = st.session_state.get(PICKS, 0) + 1  # a new picker, at it
 
 
 def case_detail(snapshot: str, row: pd.Series) -> None:
@@ -290,11 +311,8 @@ def main() -> None:
     today = dt.date.today()
     case_list(snapshot, region, int(year), today, view)
     due_section(snapshot, region, int(year), today)
-    left, right = st.columns(2)
-    with left:
-        overdue_section(snapshot, region, int(year), today)
-    with right:
-        funnel_section(snapshot, region, int(year))
+    overdue_section(snapshot, region, int(year), today)
+    funnel_section(snapshot, region, int(year))  # (full width: ten columns, none cut off)
 
 
 main()
