@@ -136,8 +136,8 @@ def funnel_section(snapshot: str, region: str, year: int) -> None:
             t("region.label"): [ui.region_name(c, n) for c, n in
                                 zip(frame["region"], frame["region_name"], strict=True)],
             **{t(f"cases.step.{s}"): frame[s] for s in FUNNEL_STEPS},
-            **{t(f"cases.{c}"): [None if blank(v) else round(float(v), 1)
-                                 for v in frame[c]] for c in DAY_COLUMNS},
+            **{t(f"cases.{c}"): ["—" if blank(v) else f"{float(v):g}" for v in frame[c]]
+               for c in DAY_COLUMNS},
         }
     )  # fmt: skip
     st.dataframe(shown, hide_index=True, key="cases.funnel_table")
