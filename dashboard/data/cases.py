@@ -92,7 +92,7 @@ def with_assignees(db: Path, frame: pd.DataFrame) -> pd.DataFrame:
 def overdue_counts(snapshot: str, region: str, year: int, today: dt.date) -> pd.DataFrame:
     """Overdue decisions and visits per child region of ``region`` (region, cases,
     decision_overdue, visit_overdue)."""
-    frame = _tracking(snapshot, tracking.cases, push_policy(), year, region, today)
+    frame = case_table(snapshot, region, year, today)  # (the page's table: cached)
     level = {0: 2, 2: 4, 4: 6, 6: 9, 9: 12}.get(len(region), 12)
     counts = tracking.overdue_by_region(frame, level)
     names = dict(

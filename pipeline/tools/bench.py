@@ -66,7 +66,7 @@ LINE_CENTS = 1_000_000
 MB = 1_000_000
 EXAMPLES = 5
 # The dashboard interactions of dashboard_latency.py that the bench reports.
-DASHBOARD_PREFIXES = ("drill:", "person page", "watch-list filter")
+DASHBOARD_PREFIXES = ("drill:", "person page", "watch-list filter", "cases page")
 
 Echo = Callable[[str], None]
 

@@ -11,6 +11,11 @@ WITH params AS (
            ?::DATE[] AS holidays, ?::DATE[] AS workdays, ?::VARCHAR AS region,
            ?::INTEGER AS for_year
 ),
+in_region AS (  -- the region's people (stored by place: a prefix reads few row groups)
+    SELECT person_id, name, village_code, category
+    FROM people
+    WHERE starts_with(coalesce(village_code, ''), (SELECT region FROM params))
+),
 pushed AS (
     SELECT x.person_id, x.year, p.department, p.made_at, x.warning_type
     FROM push_rows AS x
@@ -60,6 +65,7 @@ flagged AS (
     SELECT c.person_id, c.year, min(CAST(r.as_of AS DATE)) AS flagged_on
     FROM watch_changes AS c
     JOIN rule_runs AS r USING (run_id)
+    SEMI JOIN in_region AS i ON i.person_id = c.person_id
     WHERE c.change = 'entered' AND c.year = (SELECT for_year FROM params)
     GROUP BY c.person_id, c.year
 ),
@@ -75,10 +81,22 @@ per_decision AS (
 per_deadline AS (
     SELECT person_id, year, min(due) AS decision_due FROM deadlines GROUP BY person_id, year
 ),
+year_oop AS (
+    SELECT person_id, oop
+    FROM person_year
+    WHERE year = (SELECT for_year FROM params)
+      AND starts_with(coalesce(village_code, ''), (SELECT region FROM params))
+),
+statuses AS (
+    SELECT *
+    FROM case_status
+    WHERE year = (SELECT for_year FROM params)
+      AND starts_with(coalesce(village_code, ''), (SELECT region FROM params))
+),
 cases AS (
-    SELECT person_id, year FROM case_status WHERE year = (SELECT for_year FROM params)
+    SELECT person_id, year FROM statuses
     UNION SELECT person_id, year FROM pushed
-    UNION SELECT person_id, year FROM decided
+    UNION SELECT d.person_id, d.year FROM decided AS d SEMI JOIN in_region USING (person_id)
 )
 SELECT k.person_id, k.year, pe.name, coalesce(s.village_code, pe.village_code) AS village_code,
        vn.name AS village_name, pe.category, py.oop, s.severity,
@@ -94,9 +112,9 @@ SELECT k.person_id, k.year, pe.name, coalesce(s.village_code, pe.village_code) A
            AS visit_overdue
 FROM cases AS k
 CROSS JOIN params AS q
-LEFT JOIN case_status AS s USING (person_id, year)
-LEFT JOIN people AS pe USING (person_id)
-LEFT JOIN person_year AS py USING (person_id, year)
+LEFT JOIN statuses AS s USING (person_id, year)
+LEFT JOIN in_region AS pe USING (person_id)
+LEFT JOIN year_oop AS py USING (person_id)
 LEFT JOIN flagged AS f USING (person_id, year)
 LEFT JOIN per_case AS pc USING (person_id, year)
 LEFT JOIN per_decision AS pd USING (person_id, year)

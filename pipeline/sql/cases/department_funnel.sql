@@ -1,4 +1,4 @@
--- reads: watch_changes, rule_runs, pushes, push_rows, decisions, case_events, people, region_names
+-- reads: people, watch_changes, rule_runs, pushes, push_rows, decisions, case_events, region_names
 -- The departmental funnel of a region and year, per child region (the first `level` digits of
 -- the village code): person-years flagged (ever entered the list) → pushed (to either
 -- department) → verified (a department's decision other than verifying) → included (a standing
@@ -9,10 +9,16 @@
 WITH params AS (
     SELECT ?::INTEGER AS year, ?::VARCHAR AS region, ?::INTEGER AS level
 ),
+in_region AS (  -- the region's people (stored by place: a prefix reads few row groups)
+    SELECT person_id, village_code
+    FROM people
+    WHERE starts_with(coalesce(village_code, ''), (SELECT region FROM params))
+),
 flagged AS (
     SELECT c.person_id, min(CAST(r.as_of AS DATE)) AS day
     FROM watch_changes AS c
     JOIN rule_runs AS r USING (run_id)
+    SEMI JOIN in_region AS i ON i.person_id = c.person_id
     WHERE c.change = 'entered' AND c.year = (SELECT year FROM params)
     GROUP BY c.person_id
 ),
@@ -58,7 +64,7 @@ steps AS (
            a.day AS assisted_on
     FROM people_in AS k
     CROSS JOIN params AS q
-    LEFT JOIN people AS pe USING (person_id)
+    JOIN in_region AS pe USING (person_id)
     LEFT JOIN flagged AS f USING (person_id)
     LEFT JOIN pushed AS pu USING (person_id)
     LEFT JOIN verified AS v USING (person_id)

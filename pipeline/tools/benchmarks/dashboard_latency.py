@@ -221,6 +221,25 @@ def watch_filter(snapshot: str, filters: dict[str, object]) -> float:
     return ms + call(data.waiting_cases, snapshot, filters["year"], region)[1]
 
 
+def cases_page(snapshot: str, year: int, region: str) -> float:
+    """The cases page of a region: every case with its deadlines, overdue per region (from the
+    page's table, computed once), the pushes due and the departmental funnel (what the page
+    shows before a case is opened)."""
+    import datetime as dt
+
+    today = dt.date.today()
+    ms = call(data.case_table, snapshot, region, year, today)[1]
+    data.case_table(snapshot, region, year, today)  # the page's table, which the counts reuse
+    ms += call(data.overdue_counts, snapshot, region, year, today)[1]
+    ms += call(data.pushes_due, snapshot, region, year, today)[1]
+    return ms + call(data.department_funnel, snapshot, region, year)[1]
+
+
+def case_opened(snapshot: str, year: int, person_id: str) -> float:
+    """One case opened on the cases page: its timeline."""
+    return call(data.case_timeline, snapshot, person_id, year)[1]
+
+
 def session_start(snapshot: str) -> float:
     """Snapshot-wide lookups every page makes once per snapshot (selectors, labels, caption)."""
     total = 0.0
@@ -305,6 +324,14 @@ def interactions(s: Samples, n: int) -> list[tuple[str, list[Callable[[], float]
             [lambda f=f: watch_filter(snap, f) for f in s.watch_filters(n)],
         ),
         ("quality page (once per snapshot)", [lambda: quality_page(snap)] * n),
+        (
+            "cases page: county",
+            [lambda c=c: cases_page(snap, year, c) for c in s.pick(s.codes[3], n)],
+        ),
+        (
+            "cases page: a case opened",
+            [lambda p=p: case_opened(snap, year, p) for p, _h in s.pick(s.people, n)],
+        ),
     ]
     return rows
 
