@@ -279,8 +279,7 @@ FEEDBACK_COLUMNS: dict[str, tuple[str, ...]] = {
     "reason": ("说明", "Reason", "reason"),
     "amount": ("救助金额", "Amount", "amount"),
 }
-# Decision codes of the departments (fixed, CONTRACT.md v1.1): code -> (zh, en). The category a
-# decision puts a person in, where it does.
+# Decision codes of the departments (fixed, CONTRACT.md v1.1): code -> (zh, en).
 DECISIONS: dict[str, tuple[str, str]] = {
     "verifying": ("核查中", "verifying"),
     "monitored": ("纳入防返贫监测", "added to monitoring"),
@@ -290,7 +289,6 @@ DECISIONS: dict[str, tuple[str, str]] = {
     "not_eligible": ("不符合条件", "not eligible"),
     "assisted": ("已救助", "assisted"),
 }
-DECISION_CATEGORY = {"monitored": "monitored", "dibao": "dibao", "destitute": "destitute"}
 DEPARTMENT_NAMES: dict[str, tuple[str, ...]] = {  # every way a file may name a department
     "civil": ("civil", "民政", "民政局", "民政部门", "civil affairs"),
     "rural": ("rural", "农业农村", "农业农村局", "乡村振兴", "乡村振兴局", "农业农村（乡村振兴）",

@@ -19,6 +19,7 @@ from dashboard.data.access import (
     open_to_all,
     person_in_region,
 )
+from dashboard.data.cases import cases_ready
 from dashboard.data.drilldown import _in_village, household_members, region_ancestors
 from dashboard.data.snapshots import _by_index, _rows
 from pipeline import schema
@@ -284,8 +285,6 @@ def person_followup(snapshot: str, person_id: str, year: int) -> pd.DataFrame:
     (superseded ones marked), every export that listed them and every visit outcome returned
     (corrected ones marked), with assistance and notes (IDs in the notes masked). A snapshot
     made before the departments' tables shows exports and visits only."""
-    from dashboard.data.cases import cases_ready
-
     if cases_ready(snapshot):
         sql = """SELECT day, CASE step WHEN 'visit' THEN 'outcome' ELSE step END, ref, code,
                         amount, notes, superseded, department
@@ -313,8 +312,6 @@ def person_category_decision(snapshot: str, person_id: str) -> dict[str, object]
     """The latest standing decision that puts the person in a category (monitored, dibao,
     destitute): decision, department, decided_on; None when there is none (or the snapshot
     predates the departments' tables)."""
-    from dashboard.data.cases import cases_ready
-
     if not cases_ready(snapshot):
         return None
     rows = _rows(

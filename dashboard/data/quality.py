@@ -16,6 +16,7 @@ from dashboard.data.access import (
     open_to_all,
     rows_in_region,
 )
+from dashboard.data.cases import cases_ready
 from dashboard.data.snapshots import _rows
 from pipeline import schema
 
@@ -208,8 +209,6 @@ CATEGORY_COLUMNS = [
 def category_disagreements(snapshot: str, days: int) -> pd.DataFrame:
     """Departments' decisions (monitored, dibao, destitute) the roster has not followed more
     than ``days`` days after them (``category_decisions``), the longest waiting first."""
-    from dashboard.data.cases import cases_ready
-
     if not cases_ready(snapshot):
         return pd.DataFrame(columns=CATEGORY_COLUMNS)
     rows = _rows(

@@ -52,9 +52,7 @@ def step_detail(step: str, code: object) -> str:
     if step in tables:
         return label_of(tables[step], code)
     if step == "pushed":
-        warning = next((w for w in data.push_policy().warnings if w.type == code), None)
-        if warning:
-            return warning.label_zh if language() == "zh" else warning.label_en
+        return data.push_policy().warning_label(str(code), language())
     if step == "left_list":
         return ui.keyed_label("reason", str(code))
     return str(code)

@@ -472,8 +472,7 @@ def followup_section(page: data.PersonPage) -> None:
         if kind == "decision":
             return labels.label(labels.DECISIONS, str(code), lang)
         if kind == "pushed":
-            found = next((w for w in policy.warnings if w.type == code), None)
-            return (found.label_zh if lang == "zh" else found.label_en) if found else str(code)
+            return policy.warning_label(str(code), lang)
         return labels.label(labels.OUTCOMES, str(code), lang)
 
     shown = pd.DataFrame(

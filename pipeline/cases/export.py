@@ -130,7 +130,7 @@ class ExportResult:
 # ---------------------------------------------------------------- fetch
 
 
-def _require_data(con: duckdb.DuckDBPyConnection, year: int, region: str) -> None:
+def require_data(con: duckdb.DuckDBPyConnection, year: int, region: str) -> None:
     """Refuse a region that is no division, or a region and year with no data at all (an empty
     file would read as 'nobody needs a visit')."""
     if (
@@ -163,7 +163,7 @@ def check_region(region: str | None) -> str:
     return region
 
 
-def _filter_list(name: str, values: Iterable[str] | None, allowed: Sequence[str] | None) -> list:
+def filter_list(name: str, values: Iterable[str] | None, allowed: Sequence[str] | None) -> list:
     """A filter's values, checked against the allowed codes; empty means no filter."""
     out = [v.strip() for v in values or [] if v and v.strip()]
     if allowed is not None:
@@ -201,10 +201,10 @@ def fetch(
     """
     region = check_region(region)
     filters = {
-        "rules": _filter_list("rule", rules, None),
-        "severities": _filter_list("severity", severities, list(labels.SEVERITIES)),
-        "statuses": _filter_list("status", statuses, list(labels.STATUSES)),
-        "categories": _filter_list("category", categories, list(labels.CATEGORIES)),
+        "rules": filter_list("rule", rules, None),
+        "severities": filter_list("severity", severities, list(labels.SEVERITIES)),
+        "statuses": filter_list("status", statuses, list(labels.STATUSES)),
+        "categories": filter_list("category", categories, list(labels.CATEGORIES)),
     }
     con.execute(
         store.sql("export/export_list.sql"),
@@ -327,7 +327,7 @@ def row_values(row: ListRow, lang: str, assignee: str | None = None) -> dict[str
     }
 
 
-def _check_lang(lang: str) -> str:
+def check_lang(lang: str) -> str:
     if lang not in labels.LANGS:
         raise ExportRefused(f"unknown language {lang!r}: use zh or en")
     return lang
@@ -350,7 +350,7 @@ def csv_safe(value: object) -> str:
 
 def csv_bytes(data: ExportData, lang: str = "zh") -> bytes:
     """The list as CSV, UTF-8 with BOM: the workbook's list columns, follow-up columns blank."""
-    _check_lang(lang)
+    check_lang(lang)
     columns = list_columns(data, lang)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -403,7 +403,7 @@ def split_rows(data: ExportData, split: str | None, lang: str) -> list[tuple[str
     return list(zip(sheet_names(wanted, taken), [groups[c] for c in codes], strict=True))
 
 
-class _Formats:
+class Formats:
     """The workbook's cell formats."""
 
     def __init__(self, book: xlsxwriter.Workbook) -> None:
@@ -431,7 +431,7 @@ INT_KEYS = {"weeks_on_list"}
 
 
 def _write_list(
-    book: xlsxwriter.Workbook, fmt: _Formats, name: str, rows: list[ListRow], data: ExportData,
+    book: xlsxwriter.Workbook, fmt: Formats, name: str, rows: list[ListRow], data: ExportData,
     lang: str,
 ) -> None:  # fmt: skip
     """One list sheet: header, rows, widths, frozen panes, autofilter, the outcome drop-down."""
@@ -553,7 +553,7 @@ def _cover_rows(
 
 
 def _write_cover(
-    book: xlsxwriter.Workbook, fmt: _Formats, data: ExportData, lang: str,
+    book: xlsxwriter.Workbook, fmt: Formats, data: ExportData, lang: str,
     sheets: list[tuple[str, list[ListRow]]],
 ) -> None:  # fmt: skip
     sheet = book.add_worksheet(label(labels.SHEETS, "cover", lang))
@@ -605,7 +605,7 @@ def xlsx_bytes(data: ExportData, lang: str = "zh", split: str | None = None) -> 
 
     Strings are never turned into formulas or links: a name like ``=HYPERLINK(…)`` stays text.
     """
-    _check_lang(lang)
+    check_lang(lang)
     sheets = split_rows(data, split, lang)
     buffer = io.BytesIO()
     options = {
@@ -619,7 +619,7 @@ def xlsx_bytes(data: ExportData, lang: str = "zh", split: str | None = None) -> 
         {"title": label(labels.COVER, "title", lang), "author": data.made_by,
          "comments": f"oopwatch export {data.export_id}"}
     )  # fmt: skip
-    fmt = _Formats(book)
+    fmt = Formats(book)
     _write_cover(book, fmt, data, lang, sheets)
     for name, rows in sheets:
         _write_list(book, fmt, name, rows, data, lang)
@@ -722,7 +722,7 @@ def export(
     """Write the watch-list file, log it in the store, publish a snapshot (``oopwatch export``)."""
     started = time.perf_counter()
     fmt = file_format(out)
-    _check_lang(lang)
+    check_lang(lang)
     check_region(region)
     if split is not None and (split not in SPLITS or fmt == "csv"):
         raise ExportRefused("--split needs an .xlsx file and is county or township")
@@ -730,7 +730,7 @@ def export(
         raise ExportRefused(f"{out} exists already: add --force to overwrite it")
     con = open_current(db)
     try:
-        _require_data(con, year, region)
+        require_data(con, year, region)
         data = fetch(
             con, year, region, rules, severities, statuses, categories, full_ids,
             by_household=by_household,

@@ -151,7 +151,7 @@ def fetch(
     may write temp tables (the rules' income reference is compiled into it)."""
     check_department(department)
     region = exporting.check_region(region)
-    cats = exporting._filter_list("category", categories, list(labels.CATEGORIES))
+    cats = exporting.filter_list("category", categories, list(labels.CATEGORIES))
     prepare_standalone(con, ruleset)  # township_income: the reference income per place
     _warnings_table(con, ruleset.push)
     con.execute(
@@ -220,13 +220,10 @@ def columns(data: PushData, lang: str) -> list[tuple[str, str]]:
 
 def row_values(data: PushData, n: int, row: PushRow, policy: PushPolicy, lang: str) -> dict:
     """The cells of one row, keyed like ``labels.PUSH_COLUMNS`` (answers blank)."""
-    warning = next((w for w in policy.warnings if w.type == row.warning_type), None)
     return {
         "push_id": data.push_id,
         "row_no": n,
-        "warning": (warning.label_zh if lang == "zh" else warning.label_en)
-        if warning
-        else row.warning_type,
+        "warning": policy.warning_label(row.warning_type, lang),
         "case_key": row.case_key,
         "id": row.shown_id,
         "name": row.name,
@@ -322,7 +319,7 @@ def xlsx_bytes(data: PushData, policy: PushPolicy, lang: str = "zh") -> bytes:
         {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
          "strings_to_numbers": False},
     )  # fmt: skip
-    fmt = exporting._Formats(book)
+    fmt = exporting.Formats(book)
     cover = book.add_worksheet("封面" if lang == "zh" else "Cover")
     cover.set_column(0, 0, 34)
     cover.set_column(1, 1, 70)
@@ -450,7 +447,7 @@ def push(
     started = time.perf_counter()
     check_department(department)
     fmt = exporting.file_format(out)
-    exporting._check_lang(lang)
+    exporting.check_lang(lang)
     region = exporting.check_region(region)
     if full_ids and not (reason or "").strip():
         raise PushRefused(
@@ -469,7 +466,7 @@ def push(
             year = con.execute("SELECT max(year) FROM mart_person_year").fetchall()[0][0]
             if year is None:
                 raise PushRefused("the store has no claims yet: nothing to push")
-        exporting._require_data(con, year, region)
+        exporting.require_data(con, year, region)
         data = fetch(
             con, ruleset, department, year, region, categories, since_last, full_ids,
             (reason or "").strip() or None, now=now,

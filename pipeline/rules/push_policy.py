@@ -56,6 +56,13 @@ class PushPolicy:
             for w in self.warnings
         ]
 
+    def warning_label(self, type_: str, lang: str) -> str:
+        """A warning type's label in ``lang`` (the type itself when the policy has none)."""
+        for w in self.warnings:
+            if w.type == type_:
+                return w.label_zh if lang == "zh" else w.label_en
+        return type_
+
     def department_label(self, code: str, lang: str) -> str:
         zh, en = self.departments.get(code, (code, code))
         return zh if lang == "zh" else en
